@@ -1,0 +1,49 @@
+# ksbuilder developer tasks. "make help" lists them.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/ksbuilder
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 5s
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-15s %s\n",$$1,$$2}'
+
+.PHONY: build
+build: ## build bin/ksbuilder
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ksbuilder
+
+.PHONY: demo
+demo: build ## create an extension in a temporary directory and package it
+	@demo=$$(mktemp -d "$${TMPDIR:-/tmp}/ksbuilder-demo.XXXXXX"); \
+	./$(BIN) create --no-prompt --name hello-world --category dev-tools --author "ksbuilder demo" --dir "$$demo/hello-world" >/dev/null && \
+	./$(BIN) validate "$$demo/hello-world" >/dev/null && \
+	./$(BIN) package "$$demo/hello-world" -d "$$demo"
+
+.PHONY: test
+test: ## run all tests (unit, end-to-end, short fuzzing)
+	$(GO) test ./...
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+.PHONY: test-update
+test-update: ## rewrite golden files and testscript expectations
+	$(GO) test ./... -update
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+.PHONY: vet
+vet: ## go vet and the import rules
+	$(GO) vet ./...
+	./hack/check-imports.sh
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin dist coverage.out

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
+)
+
+// Names of the flags every command accepts.
+const (
+	flagNoPrompt = "no-prompt"
+	flagDebug    = "debug"
+)
+
+// globalFlags are accepted before and after the command name.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: flagNoPrompt, Usage: "never ask questions; fail with a usage error when an answer is missing", EnvVars: []string{"KSBUILDER_NO_PROMPT"}},
+		&cli.BoolFlag{Name: flagDebug, Usage: "print debug information to stderr", EnvVars: []string{"KSBUILDER_DEBUG"}},
+	}
+}
+
+// run executes the CLI with args and returns the exit code.
+func run(ctx context.Context, args []string, ios *iostreams.IOStreams) int {
+	f := newFactory(ios, version)
+	app := newApp(f)
+	cmdPath := app.Name
+	err := app.RunContext(ctx, reorderArgs(app, args))
+	if err != nil {
+		if c := findCommand(app, args); c != "" {
+			cmdPath = app.Name + " " + c
+		}
+		printError(f, cmdPath, err)
+	}
+	return exitCode(err)
+}
+
+// newApp builds the command tree.
+func newApp(f *Factory) *cli.App {
+	app := &cli.App{
+		Name:                 "ksbuilder",
+		Usage:                "build, check, package, publish and test-install KubeSphere extensions",
+		Version:              f.Version,
+		Reader:               f.IO.In,
+		Writer:               f.IO.Out,
+		ErrWriter:            f.IO.ErrOut,
+		EnableBashCompletion: true,
+		HideHelpCommand:      true,
+		Suggest:              true,
+		Flags:                globalFlags(),
+		// Errors are printed and mapped to exit codes by run, never here.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &usageError{err: err}
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return unknownCommand(c.App, c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+		Commands: []*cli.Command{
+			newCreateCmd(f, nil),
+			newPackageCmd(f, nil),
+			newValidateCmd(f, nil),
+			newCategoryCmd(f),
+			newCompletionCmd(f),
+			newVersionCmd(f),
+		},
+	}
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Fprintf(c.App.Writer, "ksbuilder version %s\n", c.App.Version)
+	}
+	for _, c := range app.Commands {
+		prepareCommand(f, c)
+	}
+	return app
+}
+
+// prepareCommand gives a command (and its subcommands) the global flags, the
+// usage-error mapping and the global-flag handling around its action.
+func prepareCommand(f *Factory, c *cli.Command) {
+	c.Flags = append(c.Flags, globalFlags()...)
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return &usageError{err: err} }
+	if action := c.Action; action != nil {
+		c.Action = func(ctx *cli.Context) error {
+			applyGlobalFlags(f, ctx)
+			return action(ctx)
+		}
+	}
+	for _, sub := range c.Subcommands {
+		prepareCommand(f, sub)
+	}
+}
+
+// applyGlobalFlags reads the global flags from wherever they were set:
+// before the command name, after it, or in the environment.
+func applyGlobalFlags(f *Factory, c *cli.Context) {
+	f.IO.SetNeverPrompt(lineageBool(c, flagNoPrompt))
+	f.debug = lineageBool(c, flagDebug)
+}
+
+func lineageBool(c *cli.Context, name string) bool {
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet(name) {
+			return ctx.Bool(name)
+		}
+	}
+	return false
+}
+
+func unknownCommand(app *cli.App, name string) error {
+	names := make([]string, 0, len(app.Commands))
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	sort.Strings(names)
+	msg := fmt.Sprintf("unknown command %q", name)
+	for _, n := range names {
+		if strings.HasPrefix(n, name) || strings.HasPrefix(name, n) {
+			msg += fmt.Sprintf("; did you mean %q?", n)
+			break
+		}
+	}
+	return usageErrorf("%s (commands: %s)", msg, strings.Join(names, ", "))
+}
+
+// exactArgs checks the number of positional arguments.
+func exactArgs(c *cli.Context, names ...string) error {
+	if c.NArg() == len(names) {
+		return nil
+	}
+	if c.NArg() < len(names) {
+		return usageErrorf("missing argument %s", strings.Join(names[c.NArg():], " "))
+	}
+	return usageErrorf("too many arguments: %s takes %d (%s), got %q", c.Command.Name, len(names), strings.Join(names, " "), c.Args().Slice())
+}
+
+// findCommand returns the command path named by args ("package",
+// "completion bash"), skipping global flags.
+func findCommand(app *cli.App, args []string) string {
+	cmds := app.Commands
+	var path []string
+	for _, a := range args[1:] {
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		var found *cli.Command
+		for _, c := range cmds {
+			if c.HasName(a) {
+				found = c
+			}
+		}
+		if found == nil {
+			break
+		}
+		path = append(path, found.Name)
+		cmds = found.Subcommands
+	}
+	return strings.Join(path, " ")
+}
+
+// reorderArgs lets flags follow positional arguments, as in kubectl and helm:
+// "ksbuilder package ./ext -d out" becomes "ksbuilder package -d out ./ext".
+// urfave/cli v2 stops parsing flags at the first positional argument. After
+// "--" nothing is moved.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	out := []string{args[0]}
+	rest := args[1:]
+	flags := app.Flags
+	cmds := app.Commands
+	for {
+		// Copy this level's flags up to the (sub)command name.
+		i := 0
+		for i < len(rest) && strings.HasPrefix(rest[i], "-") && rest[i] != "--" {
+			i += 1 + flagValueCount(flags, rest[i], rest[i+1:])
+		}
+		i = min(i, len(rest))
+		out = append(out, rest[:i]...)
+		rest = rest[i:]
+		if len(rest) == 0 || rest[0] == "--" {
+			return append(out, rest...)
+		}
+		var next *cli.Command
+		for _, c := range cmds {
+			if c.HasName(rest[0]) {
+				next = c
+			}
+		}
+		if next == nil {
+			break
+		}
+		out = append(out, rest[0])
+		rest = rest[1:]
+		flags, cmds = next.Flags, next.Subcommands
+		if len(cmds) == 0 {
+			break
+		}
+	}
+	var flagArgs, positional []string
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		switch {
+		case a == "--":
+			positional = append(positional, rest[i:]...)
+			i = len(rest)
+		case strings.HasPrefix(a, "-") && a != "-":
+			n := flagValueCount(flags, a, rest[i+1:])
+			end := min(i+1+n, len(rest))
+			flagArgs = append(flagArgs, rest[i:end]...)
+			i = end - 1
+		default:
+			positional = append(positional, a)
+		}
+	}
+	out = append(out, flagArgs...)
+	return append(out, positional...)
+}
+
+// flagValueCount returns 1 when arg is a flag that takes its value from the
+// next argument, else 0.
+func flagValueCount(flags []cli.Flag, arg string, next []string) int {
+	if strings.Contains(arg, "=") || len(next) == 0 {
+		return 0
+	}
+	name := strings.TrimLeft(arg, "-")
+	for _, fl := range flags {
+		for _, n := range fl.Names() {
+			if n != name {
+				continue
+			}
+			if _, isBool := fl.(*cli.BoolFlag); isBool {
+				return 0
+			}
+			return 1
+		}
+	}
+	return 0
+}

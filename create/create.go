@@ -1,0 +1,431 @@
+// Package create scaffolds a new extension from the embedded templates.
+// Everything is rendered in memory first and then written in one step, so a
+// failure never leaves a half-written project, and nothing is ever written
+// outside the target directory.
+package create
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/mail"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/template"
+	"unicode"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/templates"
+)
+
+// Type is the kind of project to scaffold.
+type Type string
+
+const (
+	// Full has a frontend subchart (console UI, tag extension) and a backend
+	// subchart (API, tag agent), and installs in Multicluster mode.
+	Full Type = "full"
+	// Frontend has only the console UI subchart.
+	Frontend Type = "frontend"
+	// Backend has only the API subchart, tagged agent (Multicluster).
+	Backend Type = "backend"
+)
+
+// Types lists the types offered by create, in prompt order.
+var Types = []Type{Full, Frontend, Backend}
+
+// TypeDescriptions explain each type in prompts and --help.
+var TypeDescriptions = map[Type]string{
+	Full:     "console UI and API (frontend + backend subcharts)",
+	Frontend: "console UI only (frontend subchart)",
+	Backend:  "API only (backend subchart)",
+}
+
+// Entry modes for a wrapped chart.
+const (
+	EntryIframe = "iframe"
+	EntryLink   = "link"
+)
+
+// Options are the answers needed to scaffold an extension.
+type Options struct {
+	Name     string
+	Category string
+	Author   string
+	Email    string
+	URL      string
+	Type     Type
+	// From is a Helm chart archive to wrap instead of the frontend/backend
+	// templates; Entry says whether the console embeds it or links to it.
+	From  string
+	Entry string
+	// Dir is the directory to create; it defaults to ./<name>.
+	Dir string
+	// Force allows writing into a non-empty directory (existing files with
+	// the same names are replaced; others are kept).
+	Force bool
+}
+
+// MaxNameLength is the name limit at entry (the KubeSphere docs' limit).
+const MaxNameLength = extension.RecommendedNameLength
+
+// ValidateName checks an extension name as typed by the user.
+func ValidateName(name string) error {
+	return extension.ValidateName(name, MaxNameLength)
+}
+
+// ValidateEmail accepts an empty string or one e-mail address.
+func ValidateEmail(s string) error {
+	if s == "" {
+		return nil
+	}
+	if a, err := mail.ParseAddress(s); err != nil || a.Name != "" {
+		return fmt.Errorf("%q is not an e-mail address", s)
+	}
+	return nil
+}
+
+// ValidateURL accepts an empty string or an absolute http(s) URL.
+func ValidateURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", s)
+	}
+	return nil
+}
+
+// Validate checks all options. Errors name the flag to fix.
+func (o *Options) Validate() error {
+	if err := ValidateName(o.Name); err != nil {
+		return fmt.Errorf("--name: %w", err)
+	}
+	if _, ok := extension.LookupCategory(o.Category); !ok {
+		names := make([]string, len(extension.Categories))
+		for i, c := range extension.Categories {
+			names[i] = c.Name
+		}
+		return fmt.Errorf("--category: %q is not a built-in category (one of: %s)", o.Category, strings.Join(names, ", "))
+	}
+	if strings.TrimSpace(o.Author) == "" {
+		return errors.New("--author: must not be empty")
+	}
+	if err := ValidateEmail(o.Email); err != nil {
+		return fmt.Errorf("--email: %w", err)
+	}
+	if err := ValidateURL(o.URL); err != nil {
+		return fmt.Errorf("--url: %w", err)
+	}
+	if o.From == "" {
+		if _, ok := TypeDescriptions[o.Type]; !ok {
+			return fmt.Errorf("--type: %q is not a project type (one of: full, frontend, backend)", o.Type)
+		}
+	} else if o.Entry != EntryIframe && o.Entry != EntryLink {
+		return fmt.Errorf("--entry: %q is not an entry mode (iframe or link)", o.Entry)
+	}
+	return nil
+}
+
+// TargetDir returns the directory the project is written to.
+func (o *Options) TargetDir() string {
+	if o.Dir != "" {
+		return o.Dir
+	}
+	return o.Name
+}
+
+// Result describes what Create wrote.
+type Result struct {
+	// Dir is the project directory.
+	Dir string
+	// Files are the written files, slash-separated and relative to Dir.
+	Files []string
+	// Notes are things the user should know (e.g. values to fill in).
+	Notes []string
+}
+
+// subchart is a dependency entry of the generated extension.yaml.
+type subchart struct {
+	Name string
+	Tag  string
+}
+
+// data is what the templates see.
+type data struct {
+	Name, DisplayName, Description, DescriptionZh string
+	Category, Author, Email, URL                  string
+	Mode                                          extension.InstallationMode
+	Subcharts                                     []subchart
+	Images                                        []string
+	ClusterResources                              []string
+	Entry, ServiceName                            string
+	ServicePort                                   int
+}
+
+// Render produces the project files in memory, keyed by slash path.
+func Render(o Options) (map[string][]byte, []string, error) {
+	if err := o.Validate(); err != nil {
+		return nil, nil, err
+	}
+	d := data{
+		Name: o.Name, DisplayName: displayName(o.Name),
+		Category: o.Category, Author: strings.TrimSpace(o.Author), Email: o.Email, URL: o.URL,
+		Mode: extension.HostOnly,
+	}
+	d.Description = d.DisplayName + " extension for KubeSphere"
+	d.DescriptionZh = d.DisplayName + " 扩展组件"
+	trees := []string{"base"}
+	files := map[string][]byte{}
+	var notes []string
+	if o.From != "" {
+		wrapped, err := loadWrapped(o.From, o.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		trees = append(trees, "entry")
+		d.Subcharts = []subchart{{wrapped.chartName, "extension"}, {"entry", "extension"}}
+		d.Images = wrapped.images
+		d.ClusterResources = []string{"jsbundles"}
+		d.Entry, d.ServiceName, d.ServicePort = o.Entry, wrapped.serviceName, wrapped.servicePort
+		files["charts/"+wrapped.fileName] = wrapped.archive
+		notes = append(notes, wrapped.notes...)
+	} else {
+		if o.Type == Full || o.Type == Frontend {
+			trees = append(trees, "frontend")
+			d.Subcharts = append(d.Subcharts, subchart{"frontend", "extension"})
+			d.Images = append(d.Images, fmt.Sprintf("docker.io/kubespheredev/%s-frontend:0.1.0", o.Name))
+			d.ClusterResources = append(d.ClusterResources, "jsbundles")
+		}
+		if o.Type == Full || o.Type == Backend {
+			trees = append(trees, "backend")
+			d.Subcharts = append(d.Subcharts, subchart{"backend", "agent"})
+			d.Images = append(d.Images, fmt.Sprintf("docker.io/kubespheredev/%s-backend:0.1.0", o.Name))
+			d.ClusterResources = append(d.ClusterResources, "apiservices")
+			d.Mode = extension.Multicluster
+		}
+	}
+	for _, tree := range trees {
+		if err := renderTree(tree, d, files); err != nil {
+			return nil, nil, err
+		}
+	}
+	return files, notes, nil
+}
+
+// renderTree renders one embedded tree into files.
+func renderTree(tree string, d data, files map[string][]byte) error {
+	return fs.WalkDir(templates.FS, tree, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		content, err := templates.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(p, tree+"/")
+		if strings.HasSuffix(rel, ".tmpl") {
+			rel = strings.TrimSuffix(rel, ".tmpl")
+			t, err := template.New(p).Delims("[[", "]]").Option("missingkey=error").Funcs(template.FuncMap{"yq": yamlQuote}).Parse(string(content))
+			if err != nil {
+				return fmt.Errorf("template %s: %w", p, err)
+			}
+			var buf bytes.Buffer
+			if err := t.Execute(&buf, d); err != nil {
+				return fmt.Errorf("template %s: %w", p, err)
+			}
+			content = buf.Bytes()
+		}
+		files[rel] = content
+		return nil
+	})
+}
+
+// yamlQuote renders s as a double-quoted YAML scalar, so user input can never
+// change the document's structure.
+func yamlQuote(s string) (string, error) {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Style: yaml.DoubleQuotedStyle, Value: s}
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(string(b), "\n"), nil
+}
+
+// displayName turns "hello-world" into "Hello World".
+func displayName(name string) string {
+	words := strings.FieldsFunc(name, func(r rune) bool { return r == '-' })
+	for i, w := range words {
+		r := []rune(w)
+		r[0] = unicode.ToUpper(r[0])
+		words[i] = string(r)
+	}
+	return strings.Join(words, " ")
+}
+
+// Create renders the project and writes it to o.TargetDir(). A new or empty
+// directory is filled through a temporary sibling directory renamed into
+// place; a non-empty one is refused unless o.Force is set.
+func Create(o Options) (*Result, error) {
+	files, notes, err := Render(o)
+	if err != nil {
+		return nil, err
+	}
+	dir := o.TargetDir()
+	res := &Result{Dir: dir, Notes: notes}
+	for name := range files {
+		res.Files = append(res.Files, name)
+	}
+	sort.Strings(res.Files)
+
+	empty, err := isEmptyDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !empty {
+		if !o.Force {
+			return nil, &ExistsError{Dir: dir}
+		}
+		return res, writeFiles(dir, files)
+	}
+	return res, writeFresh(dir, files)
+}
+
+// ExistsError is returned when the target directory is not empty.
+type ExistsError struct {
+	Dir string
+}
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("%s already exists and is not empty (use --force to write into it, or --dir to choose another directory)", e.Dir)
+}
+
+// isEmptyDir reports whether dir is missing or an empty directory.
+func isEmptyDir(dir string) (bool, error) {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !fi.IsDir() {
+		return false, fmt.Errorf("%s exists and is not a directory", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	return len(entries) == 0, nil
+}
+
+// writeFresh writes files into a temporary directory next to dir and renames
+// it into place.
+func writeFresh(dir string, files map[string][]byte) error {
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := writeFiles(tmp, files); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	return nil
+}
+
+// writeFiles writes files under root, each through a temporary file renamed
+// over its target, so a symbolic link in the way is replaced rather than
+// followed.
+func writeFiles(root string, files map[string][]byte) error {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !safeRelPath(name) {
+			return fmt.Errorf("refusing to write %q outside %s", name, root)
+		}
+		target := filepath.Join(root, filepath.FromSlash(name))
+		if err := mkdirInside(root, path.Dir(name)); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(target, files[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// safeRelPath accepts clean relative slash paths that stay inside the root.
+func safeRelPath(name string) bool {
+	return name != "" && !path.IsAbs(name) && path.Clean(name) == name && name != ".." && !strings.HasPrefix(name, "../")
+}
+
+// mkdirInside creates dir (slash path) under root, refusing to descend
+// through a symbolic link, which could lead outside root.
+func mkdirInside(root, dir string) error {
+	if dir == "." {
+		return nil
+	}
+	cur := root
+	for _, part := range strings.Split(dir, "/") {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := os.Mkdir(cur, 0o755); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("refusing to write through symbolic link %s", cur)
+		case !fi.IsDir():
+			return fmt.Errorf("%s exists and is not a directory", cur)
+		}
+	}
+	return nil
+}
+
+func writeFileAtomic(target string, content []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(content)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o644)); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), target); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Enforces the layering rules of docs/development.md:
+#   - library code (pkg/, create/, templates/) never imports urfave/cli or cmd/
+#   - survey is only imported by pkg/prompt
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+while read -r pkg imports; do
+  case "$pkg" in
+    */cmd/*) continue ;;
+  esac
+  if [[ " $imports " == *"github.com/urfave/cli"* ]]; then
+    echo "$pkg imports urfave/cli; keep it in cmd/" >&2; fail=1
+  fi
+  if [[ " $imports " == *"/ksbuilder/cmd/"* ]]; then
+    echo "$pkg imports cmd/" >&2; fail=1
+  fi
+  if [[ "$pkg" != */pkg/prompt && " $imports " == *"github.com/AlecAivazis/survey"* ]]; then
+    echo "$pkg imports survey; only pkg/prompt may" >&2; fail=1
+  fi
+done < <(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./...)
+exit $fail

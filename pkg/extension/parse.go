@@ -1,0 +1,39 @@
+package extension
+
+import (
+	"bytes"
+	"reflect"
+
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
+)
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// Parse decodes extension.yaml. It returns the extension (possibly partly
+// filled) and every problem found while decoding: syntax errors, values of the
+// wrong type, unknown and duplicate keys. It does not run the semantic checks
+// of Validate.
+func Parse(data []byte) (*Extension, diag.List) {
+	ext := &Extension{}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	docs, syntaxErr := parseDocuments(MetadataFile, data)
+	if syntaxErr != nil {
+		return ext, diag.List{*syntaxErr}
+	}
+	d := newDecoder(MetadataFile)
+	ext.positions = d.positions
+	if len(docs) == 0 || isNull(content(docs[0])) {
+		d.diags.Add(diag.Diagnostic{Severity: diag.Error, Code: CodeYAMLSyntax, File: MetadataFile,
+			Message: "the file is empty", Hint: "run ksbuilder create to start from a template"})
+		return ext, d.diags
+	}
+	root := content(docs[0])
+	d.positions[""] = root
+	d.decode(root, reflect.ValueOf(ext).Elem(), "")
+	for _, extra := range docs[1:] {
+		if n := content(extra); !isNull(n) {
+			d.report(diag.Warning, CodeYAMLSyntax, n, "", "extra YAML document is ignored; extension.yaml holds one document")
+		}
+	}
+	return ext, d.diags
+}

@@ -1,0 +1,227 @@
+package packager
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ksbuilder/ksbuilder/pkg/units"
+)
+
+// writeArchive writes the chart as a gzip-compressed tar in Helm's layout:
+// every file under "<chart name>/", subcharts (directories and .tgz alike)
+// expanded under "charts/<subchart name>/", no directory entries. Within each
+// chart, Chart.yaml, Chart.lock, values.yaml and values.schema.json come
+// first, then the other files sorted by path, then the subcharts sorted by
+// name. Every entry has mode 0644, owner 0:0 and the given mtime; the gzip
+// header carries no name and the same mtime. So equal input gives equal bytes.
+func writeArchive(c *chart.Chart, mtime time.Time) ([]byte, []Entry, error) {
+	if mtime.IsZero() {
+		mtime = time.Unix(0, 0)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.ModTime = mtime
+	tw := tar.NewWriter(zw)
+	w := &archiveWriter{tw: tw, mtime: mtime.UTC()}
+	if err := w.chart(c, ""); err != nil {
+		return nil, nil, err
+	}
+	if err := tw.Close(); err != nil {
+		return nil, nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, nil, err
+	}
+	return buf.Bytes(), w.entries, nil
+}
+
+type archiveWriter struct {
+	tw      *tar.Writer
+	mtime   time.Time
+	entries []Entry
+	names   map[string]bool
+}
+
+func (w *archiveWriter) file(name string, data []byte) error {
+	if w.names == nil {
+		w.names = map[string]bool{}
+	}
+	if w.names[name] {
+		return fmt.Errorf("two files map to %s in the package (two subcharts with the same name?)", name)
+	}
+	w.names[name] = true
+	h := &tar.Header{
+		Typeflag: tar.TypeReg,
+		Name:     name,
+		Mode:     0o644,
+		Size:     int64(len(data)),
+		ModTime:  w.mtime,
+	}
+	if err := w.tw.WriteHeader(h); err != nil {
+		return err
+	}
+	if _, err := w.tw.Write(data); err != nil {
+		return err
+	}
+	w.entries = append(w.entries, Entry{Name: name, Size: int64(len(data)), data: data})
+	return nil
+}
+
+func (w *archiveWriter) chart(c *chart.Chart, prefix string) error {
+	name := c.Name()
+	if name == "" || name != path.Base(name) || name == "." || name == ".." {
+		return fmt.Errorf("chart name %q cannot be used as a directory name", name)
+	}
+	base := path.Join(prefix, name)
+
+	md := *c.Metadata
+	if md.APIVersion == chart.APIVersionV1 {
+		md.Dependencies = nil // v1 charts keep them in requirements.yaml
+	}
+	chartYAML, err := yaml.Marshal(&md)
+	if err != nil {
+		return err
+	}
+	if err := w.file(base+"/Chart.yaml", chartYAML); err != nil {
+		return err
+	}
+	if c.Lock != nil && c.Metadata.APIVersion == chart.APIVersionV2 {
+		lock, err := yaml.Marshal(c.Lock)
+		if err != nil {
+			return err
+		}
+		if err := w.file(base+"/Chart.lock", lock); err != nil {
+			return err
+		}
+	}
+	for _, f := range c.Raw {
+		if f.Name == "values.yaml" {
+			if err := w.file(base+"/values.yaml", f.Data); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	if c.Schema != nil {
+		if !json.Valid(c.Schema) {
+			return fmt.Errorf("%s/values.schema.json is not valid JSON", base)
+		}
+		if err := w.file(base+"/values.schema.json", c.Schema); err != nil {
+			return err
+		}
+	}
+	rest := make([]*chart.File, 0, len(c.Templates)+len(c.Files))
+	rest = append(rest, c.Templates...)
+	rest = append(rest, c.Files...)
+	sort.Slice(rest, func(i, j int) bool { return rest[i].Name < rest[j].Name })
+	for _, f := range rest {
+		if err := w.file(base+"/"+f.Name, f.Data); err != nil {
+			return err
+		}
+	}
+	deps := append([]*chart.Chart(nil), c.Dependencies()...)
+	sort.Slice(deps, func(i, j int) bool { return deps[i].Name() < deps[j].Name() })
+	for _, d := range deps {
+		if err := w.chart(d, base+"/charts"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EntrySize is an archive entry with its estimated compressed size.
+type EntrySize struct {
+	Name           string `json:"name"`
+	Size           int64  `json:"size"`
+	CompressedSize int64  `json:"compressedSize"`
+}
+
+// Largest returns the n entries that contribute most to the archive size.
+// Each entry is compressed on its own to estimate its share.
+func (p *Package) Largest(n int) []EntrySize {
+	out := make([]EntrySize, 0, len(p.Entries))
+	for _, e := range p.Entries {
+		out = append(out, EntrySize{Name: e.Name, Size: e.Size, CompressedSize: deflatedSize(e.data)})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CompressedSize > out[j].CompressedSize })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+func deflatedSize(data []byte) int64 {
+	var cw countingWriter
+	fw, _ := flate.NewWriter(&cw, flate.DefaultCompression)
+	_, _ = fw.Write(data)
+	_ = fw.Close()
+	return cw.n
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// TooLargeError is returned when the package exceeds the size limit.
+type TooLargeError struct {
+	Size, Limit int64
+	pkg         *Package
+}
+
+// Error names the sizes; Largest lists the files to look at.
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is %s, over the %s limit (%s too large)",
+		e.pkg.FileName(), units.FormatBytes(e.Size), units.FormatBytes(e.Limit), units.FormatBytes(e.Size-e.Limit))
+}
+
+// Largest lists the biggest entries by compressed size.
+func (e *TooLargeError) Largest(n int) []EntrySize { return e.pkg.Largest(n) }
+
+// WriteFile writes the package into dir as <name>-<version>.tgz, atomically:
+// the archive goes to a temporary file in dir that is renamed into place, so
+// a failed write never leaves a partial package behind.
+func WriteFile(p *Package, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	dest := filepath.Join(dir, p.FileName())
+	tmp, err := os.CreateTemp(dir, "."+strings.TrimSuffix(p.FileName(), ".tgz")+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	cleanup := func(err error) (string, error) {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	if _, err := tmp.Write(p.Data); err != nil {
+		return cleanup(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return cleanup(err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return cleanup(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return cleanup(err)
+	}
+	if err := os.Rename(tmp.Name(), dest); err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return dest, nil
+}

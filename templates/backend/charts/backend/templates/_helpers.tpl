@@ -1,0 +1,34 @@
+{{/* Name of the objects of this subchart. */}}
+{{- define "backend.fullname" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end }}
+
+{{- define "backend.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "backend.labels" -}}
+{{ include "backend.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Image reference; global.imageRegistry replaces the default registry. */}}
+{{- define "backend.image" -}}
+{{- $registry := .Values.global.imageRegistry | default .Values.image.registry -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion -}}
+{{- if $registry -}}
+{{ printf "%s/%s:%s" $registry .Values.image.repository $tag }}
+{{- else -}}
+{{ printf "%s:%s" .Values.image.repository $tag }}
+{{- end -}}
+{{- end }}
+
+{{/* Node selector: global.nodeSelector plus this chart's own (which wins). */}}
+{{- define "backend.nodeSelector" -}}
+{{- with merge (deepCopy (.Values.nodeSelector | default dict)) (.Values.global.nodeSelector | default dict) }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
