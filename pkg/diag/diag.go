@@ -98,6 +98,9 @@ func (d Diagnostic) Error() string {
 	var b strings.Builder
 	if pos := d.Position(); pos != "" {
 		b.WriteString(pos)
+		if d.Line == 0 {
+			b.WriteString(":")
+		}
 		b.WriteString(" ")
 	}
 	if d.Field != "" {

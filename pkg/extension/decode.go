@@ -48,6 +48,14 @@ func (d *decoder) report(sev diag.Severity, code string, n *yaml.Node, path, for
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// parserErrors are the yaml.v3 parser (not scanner) messages. yaml.v3 reports
+// their line 0-based, one less than the real line; scanner errors are right.
+var parserErrors = []string{
+	"did not find expected key", "did not find expected node content",
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected '-' indicator", "did not find expected <document start>",
+}
+
 // syntaxDiagnostic turns a yaml.v3 parse error into a diagnostic.
 func syntaxDiagnostic(file string, err error) diag.Diagnostic {
 	msg := err.Error()
@@ -55,6 +63,12 @@ func syntaxDiagnostic(file string, err error) diag.Diagnostic {
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 		dg.Line, _ = strconv.Atoi(m[1])
 		dg.Message = "invalid YAML: " + m[2]
+		for _, p := range parserErrors {
+			if strings.HasPrefix(m[2], p) {
+				dg.Line++
+				break
+			}
+		}
 	}
 	return dg
 }

@@ -37,3 +37,43 @@ func Parse(data []byte) (*Extension, diag.List) {
 	}
 	return ext, d.diags
 }
+
+// Check parses extension.yaml and runs every check on it: decoding, Validate
+// and, when files is not nil, ValidateFiles. Checks of a field that could not
+// be decoded are left out, so one mistake gives one message.
+func Check(data []byte, files FileSet) (*Extension, diag.List) {
+	ext, diags := Parse(data)
+	broken := map[string]bool{}
+	for _, d := range diags {
+		switch {
+		case d.Code == CodeYAMLSyntax && d.Severity == diag.Error:
+			return ext, diags
+		case d.Code == CodeFieldType:
+			if d.Field == "" {
+				return ext, diags // the document itself is not a mapping
+			}
+			broken[d.Field] = true
+		}
+	}
+	more := ext.Validate()
+	if files != nil {
+		more = append(more, ext.ValidateFiles(files)...)
+	}
+	for _, d := range more {
+		if !underAny(d.Field, broken) {
+			diags = append(diags, d)
+		}
+	}
+	diags.Sort()
+	return ext, diags
+}
+
+// underAny reports whether field is one of fields or lies below one.
+func underAny(field string, fields map[string]bool) bool {
+	for f := field; f != ""; f = parentPath(f) {
+		if fields[f] {
+			return true
+		}
+	}
+	return false
+}

@@ -106,8 +106,8 @@ func (e *Extension) Validate() diag.List {
 	v.provider()
 	v.required("icon", strings.TrimSpace(e.Icon) == "")
 	v.installationMode()
-	v.constraint("kubeVersion", e.KubeVersion)
-	v.constraint("ksVersion", e.KSVersion)
+	v.constraint("kubeVersion", e.KubeVersion, "Kubernetes builds such as v1.29.6-gke.1")
+	v.constraint("ksVersion", e.KSVersion, "KubeSphere builds such as v4.1.3-beta.1")
 	v.externalDependencies()
 	v.namespace()
 	v.maintainers()
@@ -124,8 +124,8 @@ func (v *validator) name() {
 	}
 	if !dnsLabelRe.MatchString(e.Name) {
 		v.add(diag.Error, CodeNameFormat, "name",
-			"use lower-case letters, digits and '-', starting and ending with a letter or digit",
-			"%q is not a valid extension name (a DNS-1123 label)", e.Name)
+			"use a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
+			"%q is not a valid extension name", e.Name)
 		return
 	}
 	limit := MaxNameLengthHostOnly
@@ -237,7 +237,7 @@ func (v *validator) installationMode() {
 	hint := "use HostOnly or Multicluster"
 	for _, want := range []InstallationMode{HostOnly, Multicluster} {
 		if strings.EqualFold(string(m), string(want)) {
-			hint = fmt.Sprintf("write %s (the value is case-sensitive)", want)
+			hint = fmt.Sprintf("values are case-sensitive: write %s", want)
 		}
 	}
 	v.add(diag.Error, CodeInstallationMode, "installationMode", hint, "%q is not a valid installation mode", m)
@@ -246,7 +246,7 @@ func (v *validator) installationMode() {
 // constraint checks a Masterminds semver constraint and warns about lower
 // bounds without a pre-release suffix, which never match pre-release builds
 // such as Kubernetes v1.29.6-gke.1 or KubeSphere dev builds.
-func (v *validator) constraint(field, c string) {
+func (v *validator) constraint(field, c, prereleaseExample string) {
 	if strings.TrimSpace(c) == "" {
 		return
 	}
@@ -257,7 +257,7 @@ func (v *validator) constraint(field, c string) {
 	}
 	if fixed, ok := withPrereleaseFloor(c); ok {
 		v.add(diag.Warning, CodeConstraintPrerelease, field, fmt.Sprintf("write %q", fixed),
-			"%q never matches pre-release builds (e.g. v1.29.6-gke.1)", c)
+			"%q never matches pre-release versions, e.g. %s", c, prereleaseExample)
 	}
 }
 
@@ -307,7 +307,7 @@ func (v *validator) externalDependencies() {
 		if d.Version == "" {
 			v.add(diag.Error, CodeRequired, f+".version", `e.g. ">=1.0.0-0"`, "required field is missing or empty")
 		} else {
-			v.constraint(f+".version", d.Version)
+			v.constraint(f+".version", d.Version, "pre-releases of "+d.Name)
 		}
 		if d.Required == nil {
 			v.add(diag.Error, CodeRequired, f+".required", "set required: true or required: false",

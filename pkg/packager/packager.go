@@ -85,11 +85,7 @@ func Validate(src *source.Source) (*extension.Extension, diag.List) {
 			Hint:    "give the directory that holds extension.yaml, or run ksbuilder create to start one",
 		}}
 	}
-	ext, diags := extension.Parse(data)
-	if !diags.HasErrors() {
-		diags = append(diags, ext.Validate()...)
-		diags = append(diags, ext.ValidateFiles(src)...)
-	}
+	ext, diags := extension.Check(data, src)
 	if perm, ok := src.Read(extension.PermissionsFile); ok {
 		_, pd := extension.ParsePermissions(perm)
 		diags = append(diags, pd...)
@@ -179,7 +175,7 @@ func checkDependencies(ext *extension.Extension, c *chart.Chart) diag.List {
 		}
 		field := fmt.Sprintf("dependencies[%d].name", i)
 		line, col := ext.Position(field)
-		hint := "add the subchart under charts/ (a directory or a .tgz whose Chart.yaml name matches)"
+		hint := "add it under charts/ as a directory or a .tgz whose Chart.yaml name matches"
 		if d.Repository != "" {
 			hint = "run helm dependency build to fetch it into charts/"
 		}

@@ -1,0 +1,366 @@
+package packager
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/source"
+)
+
+const corpus = "../../testdata/corpus"
+
+// corpusPackages maps each ks-extensions directory to the package upstream
+// ksbuilder 0.4.5 built from it.
+var corpusPackages = map[string]string{
+	"deepseek":            "deepseek-0.1.0.tgz",
+	"grafana":             "grafana-10.4.1.tgz",
+	"higress":             "higress-2.1.4.tgz",
+	"metrics-server":      "metrics-server-0.7.1.tgz",
+	"nvidia-gpu-operator": "nvidia-gpu-operator-23.9.2.tgz",
+	"oceanbase-dashboard": "oceanbase-dashboard-0.4.0.tgz",
+}
+
+type tarFile struct {
+	header *tar.Header
+	data   []byte
+}
+
+func readTgz(t testing.TB, data []byte) (names []string, files map[string]tarFile, gz *gzip.Header) {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	files = map[string]tarFile{}
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		files[h.Name] = tarFile{h, b}
+	}
+	return names, files, &zr.Header
+}
+
+func build(t testing.TB, path string, opts Options) *Package {
+	t.Helper()
+	src, err := source.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := Build(src, opts)
+	if err != nil {
+		t.Fatalf("Build(%s): %v", path, err)
+	}
+	return pkg
+}
+
+// TestCorpusCompatibility packages every corpus extension and compares the
+// result with what upstream ksbuilder 0.4.5 made: the same archive entries,
+// each with the same content, and an equivalent generated Chart.yaml.
+// Entries are in a fixed order here (upstream's order depends on a map) and
+// carry a fixed time (upstream: the time of packaging).
+func TestCorpusCompatibility(t *testing.T) {
+	for dir, tgz := range corpusPackages {
+		t.Run(dir, func(t *testing.T) {
+			pkg := build(t, filepath.Join(corpus, "ks-extensions", dir), Options{})
+			upstream, err := os.ReadFile(filepath.Join(corpus, "ks-extensions", "packaged-by-ksbuilder-0.4.5", tgz))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pkg.FileName() != tgz {
+				t.Errorf("file name %s, upstream %s", pkg.FileName(), tgz)
+			}
+			ourNames, ours, _ := readTgz(t, pkg.Data)
+			upNames, ups, _ := readTgz(t, upstream)
+			sortedOurs := append([]string(nil), ourNames...)
+			sort.Strings(sortedOurs)
+			sort.Strings(upNames)
+			if !reflect.DeepEqual(sortedOurs, upNames) {
+				t.Fatalf("entries differ:\nours     %q\nupstream %q", sortedOurs, upNames)
+			}
+			for name, up := range ups {
+				if !bytes.Equal(ours[name].data, up.data) {
+					t.Errorf("%s differs from upstream", name)
+				}
+			}
+			var ourMeta, upMeta chart.Metadata
+			chartYAML := dir + "/Chart.yaml"
+			if err := yaml.Unmarshal(ours[chartYAML].data, &ourMeta); err != nil {
+				t.Fatal(err)
+			}
+			if err := yaml.Unmarshal(ups[chartYAML].data, &upMeta); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ourMeta, upMeta) {
+				t.Errorf("generated Chart.yaml differs:\nours     %+v\nupstream %+v", ourMeta, upMeta)
+			}
+			if ourNames[0] != chartYAML {
+				t.Errorf("first entry is %s, want %s", ourNames[0], chartYAML)
+			}
+		})
+	}
+}
+
+// TestCorpusArchiveInput repackages upstream's packages: a .tgz input gives
+// the same entries and content as the directory it was made from.
+func TestCorpusArchiveInput(t *testing.T) {
+	for dir, tgz := range corpusPackages {
+		t.Run(dir, func(t *testing.T) {
+			fromDir := build(t, filepath.Join(corpus, "ks-extensions", dir), Options{})
+			fromTgz := build(t, filepath.Join(corpus, "ks-extensions", "packaged-by-ksbuilder-0.4.5", tgz), Options{})
+			if !bytes.Equal(fromDir.Data, fromTgz.Data) {
+				t.Error("packaging the upstream .tgz does not give the same bytes as packaging the directory")
+			}
+		})
+	}
+}
+
+// TestDeliberateDifferences documents where we differ from upstream on
+// purpose: a previous package at the root and .git/ are never packaged
+// (upstream packs both), and .helmignore'd content is never read.
+func TestDeliberateDifferences(t *testing.T) {
+	dir := copyTree(t, filepath.Join(corpus, "ks-extensions", "metrics-server"))
+	writeFile(t, dir, "metrics-server-0.7.0.tgz", "an older package")
+	writeFile(t, dir, ".git/HEAD", "ref: refs/heads/main")
+	writeFile(t, dir, "charts/metrics-server/.git/config", "[core]")
+	pkg := build(t, dir, Options{})
+	names, _, _ := readTgz(t, pkg.Data)
+	for _, n := range names {
+		if strings.HasSuffix(n, ".tgz") || strings.Contains(n, ".git/") {
+			t.Errorf("%s was packaged", n)
+		}
+	}
+	want := build(t, filepath.Join(corpus, "ks-extensions", "metrics-server"), Options{})
+	if !bytes.Equal(pkg.Data, want.Data) {
+		t.Error("ignored files changed the package")
+	}
+}
+
+func TestReproducible(t *testing.T) {
+	dir := filepath.Join(corpus, "ks-extensions", "oceanbase-dashboard")
+	a := build(t, dir, Options{})
+	b := build(t, dir, Options{})
+	if !bytes.Equal(a.Data, b.Data) {
+		t.Fatal("two builds of the same input differ")
+	}
+	_, files, gz := readTgz(t, a.Data)
+	if !gz.ModTime.IsZero() || gz.Name != "" || gz.Comment != "" {
+		t.Errorf("gzip header not fixed: %+v", gz)
+	}
+	for name, f := range files {
+		h := f.header
+		if h.Mode != 0o644 || h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || !h.ModTime.Equal(time.Unix(0, 0)) || h.Typeflag != tar.TypeReg {
+			t.Errorf("%s: header not normalised: mode %o uid %d gid %d %q %q %v %c", name, h.Mode, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime, h.Typeflag)
+		}
+	}
+
+	epoch := time.Unix(1700000000, 0)
+	c := build(t, dir, Options{ModTime: epoch})
+	_, files, gz = readTgz(t, c.Data)
+	if !gz.ModTime.Equal(epoch) || !files["oceanbase-dashboard/Chart.yaml"].header.ModTime.Equal(epoch) {
+		t.Error("SOURCE_DATE_EPOCH time not applied")
+	}
+
+	// File system order and timestamps do not matter.
+	copied := copyTree(t, dir)
+	if err := os.Chtimes(filepath.Join(copied, "values.yaml"), time.Now(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if d := build(t, copied, Options{}); !bytes.Equal(a.Data, d.Data) {
+		t.Error("a copy of the directory packages differently")
+	}
+}
+
+func TestSizeLimit(t *testing.T) {
+	dir := copyTree(t, filepath.Join(corpus, "ks-extensions", "metrics-server"))
+	noise := make([]byte, 1200*1024)
+	rand.New(rand.NewSource(1)).Read(noise)
+	writeFile(t, dir, "static/video.bin", string(noise))
+
+	src, err := source.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := Build(src, Options{})
+	var tooLarge *TooLargeError
+	if !errors.As(err, &tooLarge) {
+		t.Fatalf("error = %v, want *TooLargeError", err)
+	}
+	if !strings.Contains(err.Error(), "metrics-server-0.7.1.tgz is 1.2 MiB, over the 1.0 MiB limit") {
+		t.Errorf("message: %s", err)
+	}
+	largest := tooLarge.Largest(3)
+	if len(largest) != 3 || largest[0].Name != "metrics-server/static/video.bin" || largest[0].CompressedSize < 1200*1024 {
+		t.Errorf("largest = %+v", largest)
+	}
+	if pkg == nil || pkg.Size() <= MaxSize {
+		t.Error("the oversized package should still be returned for inspection")
+	}
+
+	// A bigger limit accepts it.
+	if _, err := Build(src, Options{MaxSize: 2 * MaxSize}); err != nil {
+		t.Errorf("with --max-size 2MiB: %v", err)
+	}
+
+	// Between 900 KiB and 1 MiB: a warning.
+	src.Write("static/video.bin", noise[:930*1024])
+	pkg, err = Build(src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := pkg.Warnings.Filter(diag.Warning); len(w) == 0 || w[len(w)-1].Code != CodePackageSize {
+		t.Errorf("warnings = %v", pkg.Warnings)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(t *testing.T, dir string)
+		wantErr string
+	}{
+		{"missing extension.yaml", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "extension.yaml")) }, "extension.yaml: not found in"},
+		{"missing subchart", func(t *testing.T, dir string) { os.RemoveAll(filepath.Join(dir, "charts", "metrics-server")) },
+			`extension.yaml:35:11 dependencies[0].name: subchart "metrics-server" is declared but not found under charts/`},
+		{"broken subchart", func(t *testing.T, dir string) {
+			writeFile(t, dir, "charts/metrics-server/Chart.yaml", "name: [")
+		}, "the chart cannot be loaded"},
+		{"invalid extension.yaml", func(t *testing.T, dir string) {
+			replaceIn(t, filepath.Join(dir, "extension.yaml"), "version: 0.7.1", "version: 0.7")
+		}, `extension.yaml:3:10 version: "0.7" is not a semantic version`},
+		{"broken permissions.yaml", func(t *testing.T, dir string) { writeFile(t, dir, "permissions.yaml", "kind: Binding\n") },
+			`permissions.yaml:1:7 kind: "Binding" is not supported`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyTree(t, filepath.Join(corpus, "ks-extensions", "metrics-server"))
+			tt.edit(t, dir)
+			src, err := source.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Build(src, Options{})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestGrafanaExtSampleNamesMissingIcon(t *testing.T) {
+	src, err := source.Load(filepath.Join(corpus, "extension-samples", "grafana-ext"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Build(src, Options{})
+	if err == nil || !strings.Contains(err.Error(), `icon: file "static/favicon.svg" does not exist in the package (the file exists at ./favicon.svg; fix the path)`) {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	pkg := build(t, filepath.Join(corpus, "extension-samples", "hello-world"), Options{})
+	dir := filepath.Join(t.TempDir(), "new", "dir")
+	p, err := WriteFile(pkg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(p) != "hello-world-0.1.0.tgz" {
+		t.Errorf("path %s", p)
+	}
+	got, _ := os.ReadFile(p)
+	if !bytes.Equal(got, pkg.Data) {
+		t.Error("written bytes differ")
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+	// Overwriting is atomic and leaves no temporary file.
+	if _, err := WriteFile(pkg, dir); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries", len(entries))
+	}
+	// A destination that is a file fails cleanly.
+	if _, err := WriteFile(pkg, p); err == nil {
+		t.Error("writing into a file should fail")
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	for _, dir := range []string{"deepseek", "nvidia-gpu-operator", "grafana"} {
+		b.Run(dir, func(b *testing.B) {
+			path := filepath.Join(corpus, "ks-extensions", dir)
+			for i := 0; i < b.N; i++ {
+				src, err := source.Load(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Build(src, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func writeFile(t testing.TB, root, name, body string) {
+	t.Helper()
+	p := filepath.Join(root, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func replaceIn(t testing.TB, file, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("%s does not contain %q", file, old)
+	}
+	if err := os.WriteFile(file, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyTree(t testing.TB, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
