@@ -234,7 +234,7 @@ func renderTree(tree string, d data, files map[string][]byte) error {
 		rel := strings.TrimPrefix(p, tree+"/")
 		if strings.HasSuffix(rel, ".tmpl") {
 			rel = strings.TrimSuffix(rel, ".tmpl")
-			t, err := template.New(p).Delims("[[", "]]").Option("missingkey=error").Funcs(template.FuncMap{"yq": yamlQuote}).Parse(string(content))
+			t, err := template.New(p).Delims("[[", "]]").Option("missingkey=error").Funcs(template.FuncMap{"yq": yamlQuote, "first": firstSubchart}).Parse(string(content))
 			if err != nil {
 				return fmt.Errorf("template %s: %w", p, err)
 			}
@@ -259,6 +259,9 @@ func yamlQuote(s string) (string, error) {
 	}
 	return strings.TrimSuffix(string(b), "\n"), nil
 }
+
+// firstSubchart returns the name of the first dependency.
+func firstSubchart(s []subchart) string { return s[0].Name }
 
 // displayName turns "hello-world" into "Hello World".
 func displayName(name string) string {

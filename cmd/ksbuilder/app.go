@@ -27,7 +27,11 @@ func globalFlags() []cli.Flag {
 
 // run executes the CLI with args and returns the exit code.
 func run(ctx context.Context, args []string, ios *iostreams.IOStreams) int {
-	f := newFactory(ios, version)
+	return runWith(ctx, newFactory(ios, version), args)
+}
+
+// runWith executes the CLI with a given factory (tests inject fakes).
+func runWith(ctx context.Context, f *Factory, args []string) int {
 	app := newApp(f)
 	cmdPath := app.Name
 	err := app.RunContext(ctx, reorderArgs(app, args))
@@ -86,6 +90,7 @@ func newApp(f *Factory) *cli.App {
 // usage-error mapping and the global-flag handling around its action.
 func prepareCommand(f *Factory, c *cli.Command) {
 	c.Flags = append(c.Flags, globalFlags()...)
+	c.HideHelpCommand = true
 	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return &usageError{err: err} }
 	if action := c.Action; action != nil {
 		c.Action = func(ctx *cli.Context) error {
@@ -174,6 +179,10 @@ func findCommand(app *cli.App, args []string) string {
 func reorderArgs(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
+	}
+	// Shell completion asks with a trailing flag that must stay last.
+	if last := args[len(args)-1]; last == "--generate-bash-completion" {
+		return append(reorderArgs(app, args[:len(args)-1]), last)
 	}
 	out := []string{args[0]}
 	rest := args[1:]

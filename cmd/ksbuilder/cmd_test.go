@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
+	"github.com/ksbuilder/ksbuilder/pkg/prompt"
+	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
+)
+
+// cliResult is the outcome of one CLI run.
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCLI runs ksbuilder in-process with test streams. tty makes stdin and
+// stdout terminals; p answers prompts.
+func runCLI(t *testing.T, tty bool, p prompt.Prompter, args ...string) cliResult {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	ios.SetStdinTTY(tty)
+	ios.SetStdoutTTY(tty)
+	f := newFactory(ios, "1.2.3")
+	if p != nil {
+		f.Prompter = func() prompt.Prompter { return p }
+	}
+	code := runWith(context.Background(), f, append([]string{"ksbuilder"}, args...))
+	return cliResult{code, out.String(), errOut.String()}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{"version", []string{"version"}, 0, ""},
+		{"unknown command", []string{"pakage"}, 2, `error: unknown command "pakage" (commands: category, completion, create, package, validate, version)`},
+		{"unknown flag", []string{"package", "--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
+		{"too many args", []string{"validate", "a", "b"}, 2, `too many arguments: validate takes 1 ([PATH]), got ["a" "b"]`},
+		{"args to version", []string{"version", "x"}, 2, "too many arguments"},
+		{"bad output", []string{"category", "-o", "xml"}, 2, `unsupported output format "xml" (want one of: text, json, yaml)`},
+		{"bad max size", []string{"package", "--max-size", "lots"}, 2, `--max-size: invalid size "lots"`},
+		{"missing path", []string{"package", "does-not-exist"}, 1, "error: does-not-exist: no such file or directory"},
+		{"completion without shell", []string{"completion"}, 2, "missing argument SHELL"},
+		{"completion unknown shell", []string{"completion", "tcsh"}, 2, `unsupported shell "tcsh"`},
+		{"global flag after command", []string{"version", "--no-prompt", "--debug"}, 0, ""},
+		{"global flag before command", []string{"--no-prompt", "version"}, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, false, nil, tt.args...)
+			if r.code != tt.wantCode {
+				t.Errorf("exit code %d, want %d (stderr %q)", r.code, tt.wantCode, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.wantStderr) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tt.wantStderr)
+			}
+			if tt.wantCode == 2 && !strings.Contains(r.stderr, "--help' for usage") {
+				t.Errorf("usage error without a pointer to --help: %q", r.stderr)
+			}
+		})
+	}
+}
+
+// TestGlobalFlagsEverywhere: every command accepts --no-prompt and --debug.
+func TestGlobalFlagsEverywhere(t *testing.T) {
+	app := newApp(newFactory(iostreams.System(), "x"))
+	for _, c := range app.Commands {
+		names := map[string]bool{}
+		for _, f := range c.Flags {
+			for _, n := range f.Names() {
+				names[n] = true
+			}
+		}
+		if !names[flagNoPrompt] || !names[flagDebug] {
+			t.Errorf("%s lacks the global flags", c.Name)
+		}
+		if c.OnUsageError == nil {
+			t.Errorf("%s has no usage-error mapping", c.Name)
+		}
+	}
+}
+
+func TestReorderArgs(t *testing.T) {
+	app := newApp(newFactory(iostreams.System(), "x"))
+	tests := []struct{ in, want string }{
+		{"ksbuilder package ./ext -d out", "ksbuilder package -d out ./ext"},
+		{"ksbuilder package ./ext --destination=out -o json", "ksbuilder package --destination=out -o json ./ext"},
+		{"ksbuilder --debug package ./ext --no-prompt", "ksbuilder --debug package --no-prompt ./ext"},
+		{"ksbuilder package -- -weird-dir -d", "ksbuilder package -- -weird-dir -d"},
+		{"ksbuilder completion bash --debug", "ksbuilder completion bash --debug"},
+		{"ksbuilder create --force --name x", "ksbuilder create --force --name x"},
+		{"ksbuilder", "ksbuilder"},
+	}
+	for _, tt := range tests {
+		got := strings.Join(reorderArgs(app, strings.Fields(tt.in)), " ")
+		if got != tt.want {
+			t.Errorf("reorderArgs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestVersionAndCategory(t *testing.T) {
+	if r := runCLI(t, false, nil, "version"); r.stdout != "1.2.3\n" {
+		t.Errorf("version: %q", r.stdout)
+	}
+	if r := runCLI(t, false, nil, "--version"); r.stdout != "ksbuilder version 1.2.3\n" {
+		t.Errorf("--version: %q", r.stdout)
+	}
+	r := runCLI(t, false, nil, "version", "-o", "json")
+	var v versionInfo
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.Version != "1.2.3" || v.Platform == "" {
+		t.Errorf("version -o json: %q %v", r.stdout, err)
+	}
+	golden.AssertString(t, runCLI(t, false, nil, "category").stdout, "testdata/category.txt")
+	golden.AssertString(t, runCLI(t, false, nil, "category", "-o", "json").stdout, "testdata/category.json")
+}
+
+// TestHelp pins the --help text of every command.
+func TestHelp(t *testing.T) {
+	golden.AssertString(t, runCLI(t, false, nil, "--help").stdout, "testdata/help/ksbuilder.txt")
+	app := newApp(newFactory(iostreams.System(), "x"))
+	for _, c := range app.Commands {
+		r := runCLI(t, false, nil, c.Name, "--help")
+		if r.code != 0 {
+			t.Errorf("%s --help: exit %d", c.Name, r.code)
+		}
+		if c.Name != "completion" && !strings.Contains(r.stdout, "Examples:") {
+			t.Errorf("%s --help has no examples", c.Name)
+		}
+		golden.AssertString(t, r.stdout, filepath.Join("testdata", "help", c.Name+".txt"))
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		r := runCLI(t, false, nil, "completion", shell)
+		if r.code != 0 || !strings.Contains(r.stdout, "ksbuilder") {
+			t.Errorf("completion %s: exit %d, %q", shell, r.code, r.stderr)
+		}
+	}
+	// urfave/cli reads the word being completed from os.Args.
+	saved := os.Args
+	defer func() { os.Args = saved }()
+	os.Args = []string{"ksbuilder", "--generate-bash-completion"}
+	r := runCLI(t, false, nil, "--generate-bash-completion")
+	for _, cmd := range []string{"create", "package", "validate"} {
+		if !strings.Contains(r.stdout, cmd) {
+			t.Errorf("completion candidates lack %s: %q", cmd, r.stdout)
+		}
+	}
+}
+
+func TestCreateNonInteractive(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	r := runCLI(t, false, nil, "create")
+	if r.code != 2 || !strings.Contains(r.stderr, "--name is required when not running interactively") {
+		t.Fatalf("create without flags: exit %d, %q", r.code, r.stderr)
+	}
+	// On a terminal, --no-prompt also forbids questions.
+	r = runCLI(t, true, prompt.NewFake(), "create", "--no-prompt", "--name", "x")
+	if r.code != 2 || !strings.Contains(r.stderr, "--category is required") {
+		t.Fatalf("create --no-prompt: exit %d, %q", r.code, r.stderr)
+	}
+	t.Setenv("KSBUILDER_NO_PROMPT", "1")
+	r = runCLI(t, true, prompt.NewFake(), "create", "--name", "x", "--category", "storage")
+	if r.code != 2 || !strings.Contains(r.stderr, "--author is required") {
+		t.Fatalf("KSBUILDER_NO_PROMPT: exit %d, %q", r.code, r.stderr)
+	}
+	r = runCLI(t, false, nil, "create", "--name", "Bad_Name", "--category", "storage", "--author", "me")
+	if r.code != 2 || !strings.Contains(r.stderr, `--name: "Bad_Name" is not a valid name`) {
+		t.Fatalf("bad name: exit %d, %q", r.code, r.stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("failed create left files: %v", entries)
+	}
+}
+
+func TestCreateInteractive(t *testing.T) {
+	t.Chdir(t.TempDir())
+	p := prompt.NewFake().
+		Answer("Extension name:", "hello").
+		Answer("Category:", "Storage (storage)").
+		Answer("Author:", "Jane").
+		Answer("E-mail", "jane@example.com").
+		Answer("Web page", "").
+		Answer("Project type:", "frontend  console UI only (frontend subchart)")
+	r := runCLI(t, true, p, "create")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if len(p.Unused()) != 0 {
+		t.Errorf("unused answers: %v", p.Unused())
+	}
+	ext, err := os.ReadFile(filepath.Join("hello", "extension.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"category: storage", `name: "Jane"`, "installationMode: HostOnly", "  - name: frontend"} {
+		if !strings.Contains(string(ext), want) {
+			t.Errorf("extension.yaml lacks %q", want)
+		}
+	}
+	if !strings.HasSuffix(strings.TrimSpace(r.stdout), string(filepath.Separator)+"hello") {
+		t.Errorf("stdout %q", r.stdout)
+	}
+
+	// Flags given are not asked again; a refused answer is an error of the fake.
+	p = prompt.NewFake().Answer("Author:", "Jane").Answer("E-mail", "").Answer("Web page", "")
+	r = runCLI(t, true, p, "create", "--name", "two", "--category", "storage", "--type", "backend")
+	if r.code != 0 || len(p.Asked()) != 3 {
+		t.Fatalf("exit %d, asked %q: %s", r.code, p.Asked(), r.stderr)
+	}
+}
+
+// cancelPrompter interrupts the first question, like Ctrl-C.
+type cancelPrompter struct{ prompt.Fake }
+
+func (cancelPrompter) Input(string, string, func(string) error) (string, error) {
+	return "", prompt.ErrCancelled
+}
+
+func TestCreateCancelled(t *testing.T) {
+	t.Chdir(t.TempDir())
+	r := runCLI(t, true, &cancelPrompter{}, "create")
+	if r.code != 130 || !strings.Contains(r.stderr, "Interrupted.") {
+		t.Fatalf("exit %d, %q", r.code, r.stderr)
+	}
+}
+
+func TestPackageAndValidateJSON(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if r := runCLI(t, false, nil, "create", "--name", "demo", "--category", "storage", "--author", "me"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := runCLI(t, false, nil, "package", "demo", "-o", "json", "-d", "dist")
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	var res packageResult
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("%v: %q", err, r.stdout)
+	}
+	if res.Name != "demo" || res.Version != "0.1.0" || res.Size == 0 || !strings.HasSuffix(res.Path, filepath.Join("dist", "demo-0.1.0.tgz")) || res.Warnings == nil {
+		t.Errorf("result %+v", res)
+	}
+
+	// A broken extension: JSON on stdout, exit 1.
+	os.WriteFile(filepath.Join("demo", "extension.yaml"), []byte("name: demo\nversion: 1.0\nfoo: bar\n"), 0o644)
+	r = runCLI(t, false, nil, "validate", "demo", "-o", "json")
+	if r.code != 1 {
+		t.Fatalf("exit %d", r.code)
+	}
+	var vr validateResult
+	if err := json.Unmarshal([]byte(r.stdout), &vr); err != nil {
+		t.Fatal(err)
+	}
+	if vr.Valid || len(vr.Diagnostics) < 3 || vr.Diagnostics[0].File != "extension.yaml" {
+		t.Errorf("result %+v", vr)
+	}
+	r = runCLI(t, false, nil, "package", "demo")
+	if r.code != 1 || !strings.Contains(r.stderr, `error: extension.yaml:2:10 version: "1.0" is not a semantic version`) {
+		t.Errorf("package of broken extension: exit %d, %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat("demo-1.0.tgz"); err == nil {
+		t.Error("a failed package left a file")
+	}
+}
+
+func TestPackageTooLarge(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if r := runCLI(t, false, nil, "create", "--name", "big", "--category", "storage", "--author", "me"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	noise := make([]byte, 64*1024)
+	rand.New(rand.NewSource(1)).Read(noise)
+	os.WriteFile(filepath.Join("big", "static", "blob.bin"), noise, 0o644)
+	r := runCLI(t, false, nil, "package", "big", "--max-size", "10KiB")
+	if r.code != 1 {
+		t.Fatalf("exit %d", r.code)
+	}
+	for _, want := range []string{"big-0.1.0.tgz is", "over the 10.0 KiB limit", "Largest files", "big/static/blob.bin", ".helmignore"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if _, err := os.Stat("big-0.1.0.tgz"); err == nil {
+		t.Error("an oversized package was written")
+	}
+}
+
+func TestSourceDateEpoch(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "yesterday")
+	r := runCLI(t, false, nil, "package", ".")
+	if r.code != 2 || !strings.Contains(r.stderr, `SOURCE_DATE_EPOCH="yesterday" is not a number`) {
+		t.Errorf("exit %d, %q", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,378 @@
+package create
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
+	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/source"
+	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/templates"
+)
+
+func baseOptions(typ Type) Options {
+	return Options{Name: "hello-world", Category: "dev-tools", Author: "Jane Doe", Email: "jane@example.com", URL: "https://example.com", Type: typ}
+}
+
+func tree(files map[string][]byte) string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, "\n") + "\n"
+}
+
+// TestRenderGolden pins the scaffold tree and the rendered metadata of every
+// project type.
+func TestRenderGolden(t *testing.T) {
+	for _, typ := range Types {
+		t.Run(string(typ), func(t *testing.T) {
+			files, notes, err := Render(baseOptions(typ))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(notes) != 0 {
+				t.Errorf("notes: %q", notes)
+			}
+			golden.AssertString(t, tree(files), filepath.Join("testdata", string(typ), "tree.txt"))
+			for _, f := range []string{"extension.yaml", "permissions.yaml", "values.yaml"} {
+				golden.Assert(t, files[f], filepath.Join("testdata", string(typ), f))
+			}
+			png, _ := templates.FS.ReadFile("base/static/screenshots/screenshot.png")
+			if !bytes.Equal(files["static/screenshots/screenshot.png"], png) {
+				t.Error("binary file not copied verbatim")
+			}
+			if _, ok := files[".helmignore"]; !ok {
+				t.Error(".helmignore missing: the embed must use all:")
+			}
+		})
+	}
+}
+
+// TestScaffoldPackagesAndRenders checks that every type validates with no
+// warning, packages, and renders for the host and the agent release with
+// global.imageRegistry and global.nodeSelector reaching every pod.
+func TestScaffoldPackagesAndRenders(t *testing.T) {
+	for _, typ := range Types {
+		t.Run(string(typ), func(t *testing.T) {
+			files, _, err := Render(baseOptions(typ))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkg := buildPackage(t, files)
+			if len(pkg.Warnings) != 0 {
+				t.Errorf("warnings: %v", pkg.Warnings)
+			}
+			workloads := 0
+			for _, side := range []map[string]any{
+				{"tags": map[string]any{"extension": true, "agent": false}},
+				{"tags": map[string]any{"extension": false, "agent": true}, "global": map[string]any{"clusterInfo": map[string]any{"name": "host", "role": "host"}}},
+			} {
+				side["global"] = merge(side["global"], map[string]any{"imageRegistry": "registry.test", "nodeSelector": map[string]any{"kubernetes.io/os": "marker"}})
+				rendered, err := manifest.Render(pkg.Chart, manifest.RenderOptions{ReleaseName: "hello-world", Namespace: "extension-hello-world", Values: side})
+				if err != nil {
+					t.Fatal(err)
+				}
+				objects, err := manifest.Objects(rendered)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range objects {
+					if !o.IsWorkload() {
+						continue
+					}
+					workloads++
+					for _, c := range o.Containers() {
+						if !strings.HasPrefix(c.Image, "registry.test/") {
+							t.Errorf("%s %s: image %q ignores global.imageRegistry", o.Kind, o.Name, c.Image)
+						}
+					}
+					sel, _ := o.PodSpec()["nodeSelector"].(map[string]any)
+					if sel["kubernetes.io/os"] != "marker" {
+						t.Errorf("%s %s: nodeSelector %v ignores global.nodeSelector", o.Kind, o.Name, sel)
+					}
+				}
+			}
+			want := map[Type]int{Full: 2, Frontend: 1, Backend: 1}[typ]
+			if workloads != want {
+				t.Errorf("%d workloads rendered across both releases, want %d", workloads, want)
+			}
+		})
+	}
+}
+
+func merge(a any, b map[string]any) map[string]any {
+	out := map[string]any{}
+	if m, ok := a.(map[string]any); ok {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func buildPackage(t *testing.T, files map[string][]byte) *packager.Package {
+	t.Helper()
+	var list []source.File
+	for n, d := range files {
+		list = append(list, source.File{Name: n, Data: d})
+	}
+	pkg, err := packager.Build(source.New("scaffold", source.Directory, list), packager.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkg
+}
+
+// TestUserInputIsQuoted makes sure answers cannot change the YAML structure.
+func TestUserInputIsQuoted(t *testing.T) {
+	o := baseOptions(Frontend)
+	o.Author = "O'Brien \"the\" dev: #1\nkind: Secret"
+	files, _, err := Render(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, diags := extension.Parse(files["extension.yaml"])
+	if diags.HasErrors() || len(diags) != 0 {
+		t.Fatalf("diagnostics: %v", diags)
+	}
+	if ext.Maintainers[0].Name != o.Author || ext.Provider["en"].Name != o.Author {
+		t.Errorf("author round-trip: %q", ext.Maintainers[0].Name)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		edit    func(*Options)
+		wantErr string
+	}{
+		{func(o *Options) { o.Name = "Hello" }, `--name: "Hello" is not a valid name`},
+		{func(o *Options) { o.Name = "../escape" }, `--name: "../escape" is not a valid name`},
+		{func(o *Options) { o.Name = strings.Repeat("a", 33) }, "the limit is 32"},
+		{func(o *Options) { o.Category = "monitoring" }, `--category: "monitoring" is not a built-in category (one of: ai-machine-learning, deepseek`},
+		{func(o *Options) { o.Author = "  " }, "--author: must not be empty"},
+		{func(o *Options) { o.Email = "jane" }, `--email: "jane" is not an e-mail address`},
+		{func(o *Options) { o.URL = "example.com" }, `--url: "example.com" is not an http(s) URL`},
+		{func(o *Options) { o.Type = "app" }, `--type: "app" is not a project type`},
+		{func(o *Options) { o.From = "x.tgz"; o.Entry = "popup" }, `--entry: "popup" is not an entry mode`},
+	}
+	for _, tt := range tests {
+		o := baseOptions(Full)
+		tt.edit(&o)
+		err := o.Validate()
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("Validate() = %v, want %q", err, tt.wantErr)
+		}
+	}
+}
+
+func TestCreateWritesAtomically(t *testing.T) {
+	parent := t.TempDir()
+	o := baseOptions(Full)
+	o.Dir = filepath.Join(parent, "ext")
+	res, err := Create(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Dir != o.Dir || len(res.Files) != 24 {
+		t.Errorf("result %s, %d files", res.Dir, len(res.Files))
+	}
+	for _, f := range res.Files {
+		fi, err := os.Stat(filepath.Join(o.Dir, f))
+		if err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: %v %v", f, err, fi)
+		}
+	}
+	entries, _ := os.ReadDir(parent)
+	if len(entries) != 1 {
+		t.Errorf("temporary directories left behind: %v", entries)
+	}
+
+	// A non-empty directory is refused and left untouched.
+	os.WriteFile(filepath.Join(o.Dir, "extension.yaml"), []byte("mine"), 0o644)
+	var exists *ExistsError
+	if _, err := Create(o); !errors.As(err, &exists) {
+		t.Fatalf("error = %v, want *ExistsError", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(o.Dir, "extension.yaml")); string(b) != "mine" {
+		t.Error("refused create modified the directory")
+	}
+
+	// With --force, template files are replaced and other files kept.
+	os.WriteFile(filepath.Join(o.Dir, "NOTES.md"), []byte("keep"), 0o644)
+	o.Force = true
+	if _, err := Create(o); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(o.Dir, "extension.yaml")); string(b) == "mine" {
+		t.Error("--force did not replace extension.yaml")
+	}
+	if b, _ := os.ReadFile(filepath.Join(o.Dir, "NOTES.md")); string(b) != "keep" {
+		t.Error("--force removed an unrelated file")
+	}
+}
+
+func TestCreateIntoEmptyDirAndFile(t *testing.T) {
+	dir := t.TempDir()
+	o := baseOptions(Frontend)
+	o.Dir = dir // exists and is empty
+	if _, err := Create(o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "extension.yaml")); err != nil {
+		t.Error(err)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	o.Dir = file
+	if _, err := Create(o); err == nil || !strings.Contains(err.Error(), "exists and is not a directory") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+// TestCreateNeverWritesThroughSymlinks: with --force, a symbolic link inside
+// the target pointing elsewhere is never followed.
+func TestCreateNeverWritesThroughSymlinks(t *testing.T) {
+	outside := t.TempDir()
+	dir := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(dir, "charts")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "victim.yaml"), filepath.Join(dir, "values.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	o := baseOptions(Full)
+	o.Dir, o.Force = dir, true
+	_, err := Create(o)
+	if err == nil || !strings.Contains(err.Error(), "refusing to write through symbolic link") {
+		t.Fatalf("error = %v", err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("wrote outside the target: %v", entries)
+	}
+}
+
+// makeChart writes a Helm chart archive with a Deployment, a Service and a
+// ClusterRole.
+func makeChart(t *testing.T, name string) string {
+	t.Helper()
+	c := &chart.Chart{
+		Metadata: &chart.Metadata{APIVersion: "v2", Name: name, Version: "1.2.3", AppVersion: "9.9"},
+		Raw:      []*chart.File{{Name: "values.yaml", Data: []byte("image: docker.io/example/web:9.9\n")}},
+		Templates: []*chart.File{
+			{Name: "templates/deployment.yaml", Data: []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: {{ .Release.Name }}-web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers: [{name: init, image: "docker.io/library/busybox:1.36"}]
+      containers: [{name: web, image: {{ .Values.image | quote }}}]
+`)},
+			{Name: "templates/service.yaml", Data: []byte("apiVersion: v1\nkind: Service\nmetadata: {name: {{ .Release.Name }}-web}\nspec:\n  ports: [{port: 8080}]\n")},
+			{Name: "templates/clusterrole.yaml", Data: []byte("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: {{ .Release.Name }}}\nrules: []\n")},
+		},
+	}
+	dir := t.TempDir()
+	p, err := chartutil.Save(c, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFromChart(t *testing.T) {
+	archive := makeChart(t, "webapp")
+	name, err := ChartName(archive)
+	if err != nil || name != "webapp" {
+		t.Fatalf("ChartName = %q, %v", name, err)
+	}
+	for _, entry := range []string{EntryIframe, EntryLink} {
+		t.Run(entry, func(t *testing.T) {
+			o := baseOptions("")
+			o.Name, o.From, o.Entry = "webapp", archive, entry
+			files, notes, err := Render(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig, _ := os.ReadFile(archive)
+			if !bytes.Equal(files["charts/webapp-1.2.3.tgz"], orig) {
+				t.Error("the chart archive is not copied verbatim")
+			}
+			golden.AssertString(t, tree(files), filepath.Join("testdata", "from-"+entry, "tree.txt"))
+			golden.Assert(t, files["extension.yaml"], filepath.Join("testdata", "from-"+entry, "extension.yaml"))
+			golden.Assert(t, files["charts/entry/values.yaml"], filepath.Join("testdata", "from-"+entry, "entry-values.yaml"))
+			if len(notes) != 1 || !strings.Contains(notes[0], "cluster-scoped objects need ClusterRole rules") {
+				t.Errorf("notes = %q", notes)
+			}
+
+			pkg := buildPackage(t, files)
+			vals := map[string]any{"global": map[string]any{"extension": map[string]any{"ingress": map[string]any{"domainSuffix": "kubesphere.local", "httpPort": 30888}}}}
+			rendered, err := manifest.Render(pkg.Chart, manifest.RenderOptions{ReleaseName: "webapp", Namespace: "extension-webapp", Values: vals})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bundle := rendered["webapp/charts/entry/templates/bundle.yaml"]
+			for _, want := range []string{`var target = "http://webapp.kubesphere.local:30888";`, `path: "/webapp"`, map[string]string{EntryIframe: "h(Embedded)", EntryLink: "h(OpenInNewTab)"}[entry]} {
+				if !strings.Contains(bundle, want) {
+					t.Errorf("bundle lacks %q", want)
+				}
+			}
+			ingress := rendered["webapp/charts/entry/templates/ingress.yaml"]
+			if !strings.Contains(ingress, "host: webapp.kubesphere.local") || !strings.Contains(ingress, "name: webapp-web") || !strings.Contains(ingress, "number: 8080") {
+				t.Errorf("ingress:\n%s", ingress)
+			}
+			// Without ingress settings it still renders (no Ingress).
+			rendered, err = manifest.Render(pkg.Chart, manifest.RenderOptions{ReleaseName: "webapp", Namespace: "extension-webapp"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := rendered["webapp/charts/entry/templates/ingress.yaml"]; ok {
+				t.Error("Ingress rendered without global.extension.ingress.domainSuffix")
+			}
+		})
+	}
+}
+
+func TestFromChartErrors(t *testing.T) {
+	o := baseOptions("")
+	o.From, o.Entry = filepath.Join(t.TempDir(), "missing.tgz"), EntryIframe
+	if _, _, err := Render(o); err == nil || !strings.Contains(err.Error(), "--from:") {
+		t.Errorf("missing archive: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.tgz")
+	os.WriteFile(bad, []byte("not a chart"), 0o644)
+	o.From = bad
+	if _, _, err := Render(o); err == nil || !strings.Contains(err.Error(), "is not a Helm chart archive") {
+		t.Errorf("bad archive: %v", err)
+	}
+	o.From = makeChart(t, "entry")
+	if _, _, err := Render(o); err == nil || !strings.Contains(err.Error(), `the chart is named "entry"`) {
+		t.Errorf("name clash: %v", err)
+	}
+}
+
+func TestDisplayName(t *testing.T) {
+	for in, want := range map[string]string{"hello": "Hello", "hello-world": "Hello World", "a1-b2": "A1 B2"} {
+		if got := displayName(in); got != want {
+			t.Errorf("displayName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
