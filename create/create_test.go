@@ -375,4 +375,3 @@ func TestDisplayName(t *testing.T) {
 		}
 	}
 }
-
