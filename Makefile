@@ -5,6 +5,11 @@ BIN := bin/ksbuilder
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 5s
+TOOLS_BIN ?= $(HOME)/.cache/ksbuilder-tools/bin
+GORELEASER_VERSION ?= v2.16.0
+GORELEASER := $(TOOLS_BIN)/goreleaser-$(GORELEASER_VERSION)
+HELM_VERSION ?= v3.22.0
+HELM := $(TOOLS_BIN)/helm-$(HELM_VERSION)
 
 .PHONY: help
 help: ## list the targets
@@ -39,10 +44,31 @@ fuzz: ## run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m)
 	  done; \
 	done
 
+.PHONY: bench
+bench: build $(HELM) ## compare ksbuilder with helm and tar; rewrites docs/performance.md
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/packager/
+	$(GO) run ./hack/bench -ksbuilder $(BIN) -helm $(HELM)
+
+$(HELM):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) $(GO) install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION)" helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(TOOLS_BIN)/helm $@
+
 .PHONY: vet
 vet: ## go vet and the import rules
 	$(GO) vet ./...
 	./hack/check-imports.sh
+
+.PHONY: release-check
+release-check: $(GORELEASER) ## validate .goreleaser.yaml and cross-compile every release target into dist/
+	$(GORELEASER) check
+	$(GORELEASER) build --snapshot --clean
+	@ls dist/*/ksbuilder* | sed 's/^/  /'
+
+$(GORELEASER):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+	mv $(TOOLS_BIN)/goreleaser $@
 
 .PHONY: clean
 clean: ## remove build output
