@@ -27,7 +27,12 @@ func globalFlags() []cli.Flag {
 
 // run executes the CLI with args and returns the exit code.
 func run(ctx context.Context, args []string, ios *iostreams.IOStreams) int {
-	f := newFactory(ios, version)
+	return runWith(ctx, newFactory(ios, version), args)
+}
+
+// runWith executes the CLI with a given factory (tests) and returns the
+// exit code.
+func runWith(ctx context.Context, f *Factory, args []string) int {
 	app := newApp(f)
 	cmdPath := app.Name
 	err := app.RunContext(ctx, reorderArgs(app, args))
@@ -71,6 +76,12 @@ func newApp(f *Factory) *cli.App {
 			newCategoryCmd(f),
 			newCompletionCmd(f),
 			newVersionCmd(f),
+			newLoginCmd(f, nil),
+			newLogoutCmd(f, nil),
+			newPushCmd(f, nil),
+			newListCmd(f, nil),
+			newGetCmd(f, nil),
+			newUnpushCmd(f, nil),
 		},
 	}
 	cli.VersionPrinter = func(c *cli.Context) {
