@@ -102,8 +102,8 @@ type Request struct {
 	// Path is the escaped path, as sent.
 	Path  string
 	Query string
-	// Status is the answer's status: 499 when the client gave up first,
-	// -1 when the connection was dropped.
+	// Status is the answer's status: 0 while it is being served, 499 when
+	// the client gave up first, -1 when the connection was dropped.
 	Status int
 }
 
@@ -345,15 +345,21 @@ func (x *exchange) violation(format string, args ...any) {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{s: s, w: w, r: r}
-	defer func() {
-		s.mu.Lock()
-		s.requests = append(s.requests, Request{Route: x.route, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Status: x.status})
-		s.mu.Unlock()
-	}()
 	rt, params, methodOK := match(r.Method, r.URL.EscapedPath())
 	if rt != nil {
 		x.route, x.params = rt.name, params
 	}
+	// Record the request on arrival, so a client that gives up early still
+	// sees it counted, and its status when answered.
+	s.mu.Lock()
+	index := len(s.requests)
+	s.requests = append(s.requests, Request{Route: x.route, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery})
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.requests[index].Status = x.status
+		s.mu.Unlock()
+	}()
 	if s.injectFault(x) {
 		return
 	}
