@@ -117,4 +117,3 @@ func atoi(ts *testscript.TestScript, s string) int {
 	}
 	return n
 }
-
