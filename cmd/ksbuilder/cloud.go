@@ -160,13 +160,15 @@ type progressBar struct {
 }
 
 func (p *progressBar) Start(name string, total int64) {
+	w := p.w
 	p.bar = progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(name),
 		progressbar.OptionShowBytes(true),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(50*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
 	)
 }
 

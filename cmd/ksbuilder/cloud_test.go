@@ -32,7 +32,9 @@ type cloudEnv struct {
 	opts   []cloud.Option
 	prompt *prompt.Fake
 	tty    bool
-	all    strings.Builder
+	// stderrTTY makes stderr a terminal (progress bars).
+	stderrTTY bool
+	all       strings.Builder
 }
 
 func newCloudEnv(t *testing.T) *cloudEnv {
@@ -73,6 +75,7 @@ func (e *cloudEnv) run(stdin string, args ...string) (code int, stdout, stderr s
 	in.WriteString(stdin)
 	ios.SetStdinTTY(e.tty)
 	ios.SetStdoutTTY(e.tty)
+	ios.SetStderrTTY(e.stderrTTY)
 	f := newFactory(ios, "1.2.3")
 	f.Now = func() time.Time { return time.Date(2024, 6, 6, 7, 27, 20, 0, time.UTC) }
 	f.cloudOptions = append([]cloud.Option{cloud.WithRetry(3, time.Millisecond, 10*time.Millisecond)}, e.opts...)
@@ -343,6 +346,21 @@ func TestPushDryRunMakesNoRequest(t *testing.T) {
 	}
 	// A real push without a login exits 4 before reading the extension.
 	e.expect(exitAuth, "not logged in", "", "push", filepath.Join(e.work, "missing"))
+}
+
+func TestPushProgressBar(t *testing.T) {
+	e := newCloudEnv(t)
+	e.login()
+	dir := e.extension("hello")
+	_, stderr := e.must("", "push", dir)
+	if strings.Contains(stderr, "\r") {
+		t.Fatalf("a progress bar without a terminal:\n%q", stderr)
+	}
+	e.stderrTTY = true
+	_, stderr = e.must("", "push", dir)
+	if !strings.Contains(stderr, "\r") || !strings.Contains(stderr, "hello-0.1.0.tgz") || !strings.Contains(stderr, "100%") {
+		t.Fatalf("no progress bar on a terminal:\n%q", stderr)
+	}
 }
 
 func TestPushOverLimitUploadsNothing(t *testing.T) {

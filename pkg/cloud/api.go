@@ -97,8 +97,6 @@ const (
 	StatusSubmitted = "submitted"
 	// StatusActive is an approved snapshot.
 	StatusActive = "active"
-	// StatusReady is an extension with an approved version.
-	StatusReady = "ready"
 )
 
 // File is a file to upload to the caller's file storage.

@@ -60,7 +60,6 @@ type Progress interface {
 // Client calls the KubeSphere Cloud API with one token. It makes no network
 // call until a method is called, and caches the caller's user ID.
 type Client struct {
-	server        string
 	host          string
 	rc            *resty.Client
 	timeout       time.Duration
@@ -168,7 +167,6 @@ func New(server, token string, opts ...Option) (*Client, error) {
 		// requests marked idempotent add a condition that allows a retry.
 		AddRetryCondition(func(*resty.Response, error) bool { return false })
 	return &Client{
-		server:        base,
 		host:          u.Host,
 		rc:            rc,
 		timeout:       s.timeout,
@@ -176,9 +174,6 @@ func New(server, token string, opts ...Option) (*Client, error) {
 		progress:      s.progress,
 	}, nil
 }
-
-// Server returns the base URL of the API.
-func (c *Client) Server() string { return c.server }
 
 // call describes one API request.
 type call struct {

@@ -372,6 +372,25 @@ func TestAnySuccessStatus(t *testing.T) {
 	}
 }
 
+func TestOtherDevelopersExtension(t *testing.T) {
+	srv := newFake(t)
+	srv.AddExtension("hello", "516955082294610002", map[string]string{"0.1.0": cloud.StatusActive})
+	srv.AddToken("kck-other", "516955082294610003")
+	ctx := context.Background()
+	mine := newClient(t, srv.URL, cloudtest.Token)
+	if _, err := mine.UploadPackage(ctx, "hello", "hello-0.2.0.tgz", tgz(t, "hello", "0.2.0")); !cloud.IsForbidden(err) {
+		t.Fatalf("uploading to another developer's extension: %v", err)
+	}
+	// Each token lists its own extensions.
+	other := newClient(t, srv.URL, "kck-other")
+	if list, err := other.MyExtensions(ctx); err != nil || len(list) != 0 {
+		t.Fatalf("MyExtensions = %v, %v", list, err)
+	}
+	if u, err := other.CurrentUser(ctx); err != nil || u.ID != "516955082294610003" {
+		t.Fatalf("CurrentUser = %v, %v", u, err)
+	}
+}
+
 func TestNumericIDs(t *testing.T) {
 	srv := newFake(t)
 	srv.Fail(cloudtest.Fault{Route: cloudtest.RouteUser, Status: 200, Body: `{"user_id": 516955082294610001}`})
