@@ -377,7 +377,7 @@ func TestPushOverLimitUploadsNothing(t *testing.T) {
 	before := len(e.srv.Requests())
 	_, _, stderr := e.run("", "push", dir)
 	if !strings.Contains(stderr, "hello-0.1.0.tgz is 1.") || !strings.Contains(stderr, "over the 1.0 MiB limit") ||
-		!strings.Contains(stderr, "hello/blob.bin") || !strings.Contains(stderr, "nothing was uploaded") {
+		!strings.Contains(stderr, "hello/blob.bin") || !strings.Contains(stderr, "the package was not uploaded") {
 		t.Fatalf("stderr:\n%s", stderr)
 	}
 	if reqs := e.srv.Requests()[before:]; len(reqs) != 0 {

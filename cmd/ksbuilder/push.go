@@ -129,7 +129,7 @@ func pushRun(c *cli.Context, opts *pushOptions) error {
 	switch {
 	case errors.As(err, &tooLarge):
 		printLargest(f, tooLarge)
-		return fmt.Errorf("%w; nothing was uploaded", err)
+		return fmt.Errorf("%w; the package was not uploaded", err)
 	case errors.As(err, &submitErr):
 		f.Warnf("the package is on %s as draft snapshot %s, but the submission failed; "+
 			"check with: ksbuilder get %s, then push again to retry", t.Host, submitErr.SnapshotID, plan.Name)
