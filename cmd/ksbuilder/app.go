@@ -75,6 +75,12 @@ func newApp(f *Factory) *cli.App {
 			newCategoryCmd(f),
 			newCompletionCmd(f),
 			newVersionCmd(f),
+			newLoginCmd(f, nil),
+			newLogoutCmd(f, nil),
+			newPushCmd(f, nil),
+			newListCmd(f, nil),
+			newGetCmd(f, nil),
+			newUnpushCmd(f, nil),
 		},
 	}
 	cli.VersionPrinter = func(c *cli.Context) {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ksbuilder/ksbuilder/pkg/cloud"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/prompt"
 )
@@ -21,6 +22,8 @@ type Factory struct {
 	Now func() time.Time
 
 	debug bool
+	// cloudOptions are added to every Cloud client; tests shorten timeouts.
+	cloudOptions []cloud.Option
 }
 
 // newFactory returns the production factory.

@@ -39,10 +39,12 @@ func TestScript(t *testing.T) {
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "home", ".config"))
 			env.Setenv("CORPUS", filepath.Join(root, "testdata", "corpus"))
 			env.Setenv("NO_COLOR", "1")
+			setupCloud(env)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"tgzls": cmdTgzList,
+			"cloud": cmdCloud,
 		},
 	})
 }

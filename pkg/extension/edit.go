@@ -1,0 +1,120 @@
+package extension
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MetadataEdit lists changes to make to extension.yaml.
+type MetadataEdit struct {
+	// Icon replaces the icon's value when not empty.
+	Icon string
+	// Screenshots replaces screenshots by index.
+	Screenshots map[int]string
+	// Remove deletes top-level keys.
+	Remove []string
+}
+
+// EditMetadata applies edits to extension.yaml and returns the new file.
+// It edits the YAML node tree, so comments, key order and the style of
+// untouched values are kept; the document is re-indented with two spaces.
+// The head comment of a removed key moves to the key that follows it.
+func EditMetadata(data []byte, edit MetadataEdit) ([]byte, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var docs []*yaml.Node
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", MetadataFile, err)
+		}
+		docs = append(docs, &doc)
+	}
+	if len(docs) == 0 || content(docs[0]) == nil || content(docs[0]).Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: the document is not a mapping", MetadataFile)
+	}
+	root := content(docs[0])
+	if edit.Icon != "" {
+		v := mappingValue(root, "icon")
+		if v == nil {
+			return nil, fmt.Errorf("%s: no icon to replace", MetadataFile)
+		}
+		setString(v, edit.Icon)
+	}
+	if len(edit.Screenshots) > 0 {
+		seq := mappingValue(root, "screenshots")
+		if seq == nil || seq.Kind != yaml.SequenceNode {
+			return nil, fmt.Errorf("%s: screenshots is not a list", MetadataFile)
+		}
+		for i, v := range edit.Screenshots {
+			if i < 0 || i >= len(seq.Content) {
+				return nil, fmt.Errorf("%s: no screenshots[%d]", MetadataFile, i)
+			}
+			setString(seq.Content[i], v)
+		}
+	}
+	for _, key := range edit.Remove {
+		removeKey(root, key)
+	}
+
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	for _, doc := range docs {
+		if err := enc.Encode(doc); err != nil {
+			return nil, err
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// mappingValue returns the value node of a key in a mapping, or nil.
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			v := m.Content[i+1]
+			if v.Kind == yaml.AliasNode && v.Alias != nil {
+				return v.Alias
+			}
+			return v
+		}
+	}
+	return nil
+}
+
+// setString makes n a string scalar, keeping its quoting style and comments.
+func setString(n *yaml.Node, value string) {
+	style := n.Style & (yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle)
+	n.Kind, n.Tag, n.Value, n.Style = yaml.ScalarNode, "!!str", value, style
+	n.Content, n.Alias, n.Anchor = nil, nil, ""
+}
+
+// removeKey deletes a key from a mapping, handing its head comment to the
+// next key.
+func removeKey(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != key {
+			continue
+		}
+		if head := m.Content[i].HeadComment; head != "" && i+2 < len(m.Content) {
+			next := m.Content[i+2]
+			if next.HeadComment != "" {
+				head += "\n" + next.HeadComment
+			}
+			next.HeadComment = head
+		}
+		m.Content = append(m.Content[:i], m.Content[i+2:]...)
+		return
+	}
+}
