@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
+	"github.com/ksbuilder/ksbuilder/pkg/suggest"
 )
 
 // Names of the flags every command accepts.
@@ -126,21 +126,16 @@ func lineageBool(c *cli.Context, name string) bool {
 }
 
 func unknownCommand(app *cli.App, name string) error {
-	names := make([]string, 0, len(app.Commands))
+	var names []string
 	for _, c := range app.Commands {
 		if !c.Hidden {
-			names = append(names, c.Name)
+			names = append(names, c.Names()...)
 		}
 	}
-	sort.Strings(names)
-	msg := fmt.Sprintf("unknown command %q", name)
-	for _, n := range names {
-		if strings.HasPrefix(n, name) || strings.HasPrefix(name, n) {
-			msg += fmt.Sprintf("; did you mean %q?", n)
-			break
-		}
+	if s := suggest.Closest(name, names, 2); s != "" {
+		return usageErrorf("unknown command %q; did you mean %q?", name, s)
 	}
-	return usageErrorf("%s (commands: %s)", msg, strings.Join(names, ", "))
+	return usageErrorf("unknown command %q", name)
 }
 
 // exactArgs checks the number of positional arguments.

@@ -43,7 +43,8 @@ func TestExitCodes(t *testing.T) {
 		wantStderr string
 	}{
 		{"version", []string{"version"}, 0, ""},
-		{"unknown command", []string{"pakage"}, 2, `error: unknown command "pakage" (commands: category, completion, create, package, validate, version)`},
+		{"unknown command", []string{"pakage"}, 2, `error: unknown command "pakage"; did you mean "package"?`},
+		{"unknown command far from any", []string{"frobnicate"}, 2, `error: unknown command "frobnicate"` + "\n"},
 		{"unknown flag", []string{"package", "--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
 		{"too many args", []string{"validate", "a", "b"}, 2, `too many arguments: validate takes 1 ([PATH]), got ["a" "b"]`},
 		{"args to version", []string{"version", "x"}, 2, "too many arguments"},

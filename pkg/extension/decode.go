@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/suggest"
 )
 
 // Diagnostic codes produced while decoding YAML.
@@ -221,7 +222,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 				Line: keyNode.Line, Column: keyNode.Column, Field: joinPath(path, key),
 				Message: "unknown field; it is ignored",
 			}
-			if s := suggest(key, fields); s != "" {
+			if s := suggestKey(key, fields); s != "" {
 				dg.Hint = fmt.Sprintf("did you mean %q?", s)
 			}
 			d.diags.Add(dg)
@@ -264,44 +265,13 @@ func structFields(t reflect.Type) map[string]int {
 	return out
 }
 
-// suggest returns the known key closest to an unknown one: the same key in
-// another case, or one within two edits.
-func suggest(key string, fields map[string]int) string {
+// suggestKey returns the known key closest to an unknown one.
+func suggestKey(key string, fields map[string]int) string {
 	names := make([]string, 0, len(fields))
 	for k := range fields {
 		names = append(names, k)
 	}
-	sort.Strings(names)
-	best, bestDist := "", 3
-	for _, name := range names {
-		if strings.EqualFold(name, key) {
-			return name
-		}
-		if dist := editDistance(strings.ToLower(key), strings.ToLower(name)); dist < bestDist {
-			best, bestDist = name, dist
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(key, names, 2)
 }
 
 func joinPath(parent, key string) string {
