@@ -113,6 +113,8 @@ func (e *Extension) Validate() diag.List {
 	v.maintainers()
 	v.urls()
 	v.dependencies()
+	v.images()
+	v.hookImages()
 	v.diags.Sort()
 	return v.diags
 }
