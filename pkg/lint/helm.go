@@ -45,9 +45,17 @@ func (l *linter) helmLintChart(root string, c *chart.Chart, chartPath string, va
 	chartDir := filepath.Join(root, filepath.FromSlash(chartPath))
 	ns := l.ext.TargetNamespace()
 	result := helmlint.AllWithKubeVersionAndSchemaValidation(chartDir, vals, ns, nil, false)
+	top := chartPath == l.chart.Name()
 	for _, m := range result.Messages {
-		if chartPath != l.chart.Name() && m.Severity == support.InfoSev && m.Path == chartutil.ChartfileName && strings.HasPrefix(m.Err.Error(), "icon is recommended") {
-			continue // KubeSphere shows the extension's icon, never a subchart's
+		if m.Path == chartutil.ChartfileName {
+			if top {
+				// The top Chart.yaml is generated from extension.yaml,
+				// whose rules cover each of Helm's Chart.yaml checks.
+				continue
+			}
+			if m.Severity == support.InfoSev && strings.HasPrefix(m.Err.Error(), "icon is recommended") {
+				continue // KubeSphere shows the extension's icon, never a subchart's
+			}
 		}
 		l.add(l.helmMessage(root, chartDir, chartPath, m))
 	}

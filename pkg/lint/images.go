@@ -97,7 +97,7 @@ func (l *linter) imageRules() {
 	}
 
 	for i, img := range listed {
-		if img.named == nil || l.imageRendered(img, rendered, texts) {
+		if !l.rendered() || img.named == nil || l.imageRendered(img, rendered, texts) {
 			continue
 		}
 		l.add(l.metadataDiagnostic(diag.Warning, RuleImageUnused, fmt.Sprintf("images[%d]", i),

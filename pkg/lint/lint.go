@@ -170,6 +170,16 @@ func (l *linter) loadChart(metadataErrors bool) bool {
 	return true
 }
 
+// rendered reports whether every release of the extension rendered, so
+// rules about what the chart does not create can trust the objects.
+func (l *linter) rendered() bool {
+	sides := 1
+	if l.ext.Mode() == extension.Multicluster {
+		sides = 2
+	}
+	return l.chart != nil && len(l.releases) == sides
+}
+
 // markerFor returns the value set as global.imageRegistry and
 // global.nodeSelector: a registry host that cannot exist, derived from the
 // extension so runs are reproducible.

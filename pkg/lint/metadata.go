@@ -2,12 +2,15 @@ package lint
 
 import (
 	"fmt"
+
+	"sigs.k8s.io/yaml"
 	"slices"
 	"strings"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
+	"github.com/ksbuilder/ksbuilder/pkg/source"
 )
 
 // metadataDiagnostic builds a finding at a field of extension.yaml.
@@ -20,11 +23,7 @@ func (l *linter) metadataDiagnostic(sev diag.Severity, rule, field, hint, format
 // packageRules checks the package layout around extension.yaml: a stray
 // Chart.yaml, the READMEs and remote dependencies.
 func (l *linter) packageRules() {
-	if l.src.HasFile("Chart.yaml") {
-		l.add(diag.Diagnostic{Severity: diag.Warning, Code: RuleChartYAMLIgnored, File: "Chart.yaml",
-			Message: "ksbuilder generates Chart.yaml from extension.yaml, so this file is ignored",
-			Hint:    "move what it declares (dependencies, annotations, kubeVersion) into extension.yaml and delete it"})
-	}
+	l.chartYAML()
 	l.readmes()
 	for i, d := range l.ext.Dependencies {
 		repo := strings.TrimSpace(d.Repository)
@@ -34,6 +33,34 @@ func (l *linter) packageRules() {
 		l.add(l.metadataDiagnostic(diag.Info, RuleDependencyRepository, fmt.Sprintf("dependencies[%d].repository", i),
 			"keep the subchart under charts/ and leave repository empty",
 			"%q comes from a remote repository; the KubeSphere guide asks for local subcharts, so installs never depend on the network", repo))
+	}
+}
+
+// chartYAML looks at a Chart.yaml at the root. In a directory it is
+// ignored, as ksbuilder generates it; in a package it must agree with
+// extension.yaml, or KubeSphere and ksbuilder see different versions.
+func (l *linter) chartYAML() {
+	data, ok := l.src.Read("Chart.yaml")
+	if !ok {
+		return
+	}
+	if l.src.Kind != source.Archive {
+		l.add(diag.Diagnostic{Severity: diag.Warning, Code: RuleChartYAMLIgnored, File: "Chart.yaml",
+			Message: "ksbuilder generates Chart.yaml from extension.yaml, so this file is ignored",
+			Hint:    "move what it declares (dependencies, annotations, kubeVersion) into extension.yaml and delete it"})
+		return
+	}
+	var md struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	if err := yaml.Unmarshal(data, &md); err != nil {
+		return // Helm's linter reports it
+	}
+	if md.Name != l.ext.Name || md.Version != l.ext.Version {
+		l.add(diag.Diagnostic{Severity: diag.Warning, Code: RuleChartYAMLIgnored, File: "Chart.yaml",
+			Message: fmt.Sprintf("the package's Chart.yaml is %s %s but extension.yaml is %s %s; ksbuilder repackages from extension.yaml", md.Name, md.Version, l.ext.Name, l.ext.Version),
+			Hint:    "package the extension again with ksbuilder package"})
 	}
 }
 

@@ -47,7 +47,7 @@ func (l *linter) permissionRules() {
 	if data, ok := l.src.Read(extension.PermissionsFile); ok {
 		perms, _ = extension.ParsePermissions(data) // its diagnostics came with packager.Validate
 	}
-	complete := l.chart != nil && len(l.releases) == l.sideCount()
+	complete := l.rendered()
 	var objs []resolvedObject
 	if complete {
 		objs = l.resolveObjects()
@@ -83,13 +83,6 @@ func (l *linter) permissionRules() {
 	if complete {
 		l.coverage(perms, objs)
 	}
-}
-
-func (l *linter) sideCount() int {
-	if l.ext.Mode() == extension.Multicluster {
-		return 2
-	}
-	return 1
 }
 
 // permissionDiagnostic builds a finding at a field of a permissions.yaml
