@@ -193,8 +193,8 @@ func TestGrafanaExtReportsMissingIcon(t *testing.T) {
 
 func TestResultFailed(t *testing.T) {
 	tests := []struct {
-		name         string
-		findings     diag.List
+		name          string
+		findings      diag.List
 		loose, strict bool
 	}{
 		{"clean", nil, false, false},
