@@ -133,9 +133,9 @@ func TestValueOptionsMerge(t *testing.T) {
 	got, err := opts.Merge(strings.NewReader("fromStdin: hello\n"))
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{
-		"a":         map[string]any{"x": float64(1), "y": float64(2), "z": int64(3)},
+		"a":         map[string]any{"x": float64(1), "w": float64(2), "z": int64(3)},
 		"list":      []any{float64(1)},
-		"fromStdin": "yes",
+		"fromStdin": "hello",
 		"global":    map[string]any{"nodeSelector": map[string]any{"disk": "ssd", "zone": "a,b"}},
 		"b":         true,
 		"tag":       "1.10",
