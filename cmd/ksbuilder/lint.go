@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log"
 	"path/filepath"
 	"strings"
 
@@ -138,6 +139,13 @@ func lintRun(opts *lintOptions) error {
 	if err != nil {
 		return &usageError{err: err}
 	}
+	// When linting, Helm's template engine reports missing required values
+	// through the standard logger; the findings already cover them.
+	defer log.SetOutput(log.Writer())
+	log.SetOutput(io.Discard)
+	if f.debug {
+		log.SetOutput(f.IO.ErrOut)
+	}
 	report := lintReport{Passed: true, Results: []lintResult{}}
 	for _, p := range opts.Paths {
 		src, err := source.Load(p)
@@ -203,8 +211,11 @@ func printLintReport(f *Factory, report lintReport, opts *lintOptions) {
 					pos += fmt.Sprintf(":%d", d.Column)
 				}
 			}
+			if pos != "" {
+				pos += ": "
+			}
 			d.File, d.Line, d.Column = "", 0, 0
-			fmt.Fprintf(w, "%s: %s %s %s\n", pos, severityLabel(f, d.Severity), d.Error(), colorOut(f, "["+d.Code+"]", colorCyan))
+			fmt.Fprintf(w, "%s%s %s %s\n", pos, severityLabel(f, d.Severity), d.Error(), colorOut(f, "["+d.Code+"]", colorCyan))
 		}
 		if len(r.Findings) > 0 {
 			fmt.Fprintln(w)
@@ -214,7 +225,10 @@ func printLintReport(f *Factory, report lintReport, opts *lintOptions) {
 		}
 		name := r.Path
 		if r.Name != "" {
-			name = fmt.Sprintf("%s (%s %s)", r.Path, r.Name, r.Version)
+			name = r.Name + " " + r.Version
+			if filepath.Clean(r.Path) != "." {
+				name += " (" + r.Path + ")"
+			}
 		}
 		status := colorOut(f, "passed", colorGreen)
 		if !r.Passed {
@@ -226,13 +240,14 @@ func printLintReport(f *Factory, report lintReport, opts *lintOptions) {
 }
 
 // displayPath shows a finding's file relative to the current directory:
-// under PATH, which is left out when it is ".".
+// under PATH, which is left out when it is ".". A finding about the whole
+// package shows PATH.
 func displayPath(root, file string) string {
-	if file == "" {
-		return root
-	}
 	if filepath.Clean(root) == "." {
 		return file
+	}
+	if file == "" {
+		return root
 	}
 	return filepath.ToSlash(filepath.Join(root, file))
 }

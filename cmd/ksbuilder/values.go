@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -13,8 +14,25 @@ import (
 // values contain.
 type stringList []string
 
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-func (s *stringList) String() string     { return strings.Join(*s, " ") }
+// serializedPrefix marks the whole list, as urfave/cli copies it between a
+// flag's names (-f and --values) through Serialize and Set.
+const serializedPrefix = "\x00stringList:"
+
+func (s *stringList) Set(v string) error {
+	if rest, ok := strings.CutPrefix(v, serializedPrefix); ok {
+		return json.Unmarshal([]byte(rest), s)
+	}
+	*s = append(*s, v)
+	return nil
+}
+
+func (s *stringList) String() string { return strings.Join(*s, " ") }
+
+// Serialize encodes the list for urfave/cli's copy between flag names.
+func (s *stringList) Serialize() string {
+	b, _ := json.Marshal([]string(*s))
+	return serializedPrefix + string(b)
+}
 
 // valuesFlags are Helm's values flags, for commands that render the chart.
 func valuesFlags() []cli.Flag {
@@ -30,7 +48,7 @@ func valuesFlags() []cli.Flag {
 // valueOptions reads the values flags.
 func valueOptions(c *cli.Context) manifest.ValueOptions {
 	get := func(name string) []string {
-		if l, ok := c.Generic(name).(*stringList); ok {
+		if l, ok := c.Generic(name).(*stringList); ok && len(*l) > 0 {
 			return *l
 		}
 		return nil

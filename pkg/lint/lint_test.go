@@ -64,8 +64,8 @@ func TestBaseFixtureIsClean(t *testing.T) {
 }
 
 // TestRuleFixtures lints the failing and the passing fixture of every rule:
-// the failing one must report the rule (its findings are golden files), the
-// passing one nothing at all.
+// the failing one must report the rule, the passing one nothing at all. The
+// command's tests keep the failing fixtures' output as golden files.
 func TestRuleFixtures(t *testing.T) {
 	for _, r := range Rules() {
 		t.Run(r.ID, func(t *testing.T) {
@@ -83,7 +83,6 @@ func TestRuleFixtures(t *testing.T) {
 			for _, d := range own {
 				assert.LessOrEqual(t, r.Severity, d.Severity, "%s reports %s above its registered severity", r.ID, d.Severity)
 			}
-			golden.AssertString(t, format(fail.Findings), filepath.Join(fixtures, r.ID, "fail.golden"))
 
 			pass := lintFixture(t, r.ID, "pass")
 			assert.Empty(t, format(pass.Findings), "pass fixture of %s has findings", r.ID)
