@@ -11,6 +11,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	helmlint "helm.sh/helm/v3/pkg/lint"
 	"helm.sh/helm/v3/pkg/lint/support"
+	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 )
@@ -18,30 +19,32 @@ import (
 // helmLint runs Helm's linter on the generated chart, with the user's
 // values, and on every subchart, with the values its parent passes it. Helm
 // lints a directory, so the chart is written to a temporary directory that
-// is always removed.
-func (l *linter) helmLint() error {
+// is always removed. It only reads the linter's state, so it can run while
+// the releases render; the findings are returned.
+func (l *linter) helmLint() (diag.List, error) {
 	if !l.enabled(RuleHelmLint) {
-		return nil
+		return nil, nil
 	}
 	dir, err := os.MkdirTemp(l.opts.TempDir, "ksbuilder-lint-")
 	if err != nil {
-		return fmt.Errorf("creating a directory for Helm's linter: %w", err)
+		return nil, fmt.Errorf("creating a directory for Helm's linter: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	if err := writeChartDir(l.chart, dir); err != nil {
-		return fmt.Errorf("writing the chart for Helm's linter: %w", err)
+		return nil, fmt.Errorf("writing the chart for Helm's linter: %w", err)
 	}
 	vals := l.opts.Values
 	if vals == nil {
 		vals = map[string]any{}
 	}
-	l.helmLintChart(dir, l.chart, l.chart.Name(), vals)
-	return nil
+	var out diag.List
+	l.helmLintChart(&out, dir, l.chart, l.chart.Name(), vals)
+	return out, nil
 }
 
 // helmLintChart lints one chart of the tree, then its subcharts. chartPath
 // is the chart's path in the tree ("ext/charts/backend").
-func (l *linter) helmLintChart(root string, c *chart.Chart, chartPath string, vals map[string]any) {
+func (l *linter) helmLintChart(out *diag.List, root string, c *chart.Chart, chartPath string, vals map[string]any) {
 	chartDir := filepath.Join(root, filepath.FromSlash(chartPath))
 	ns := l.ext.TargetNamespace()
 	result := helmlint.AllWithKubeVersionAndSchemaValidation(chartDir, vals, ns, nil, false)
@@ -57,7 +60,7 @@ func (l *linter) helmLintChart(root string, c *chart.Chart, chartPath string, va
 				continue // KubeSphere shows the extension's icon, never a subchart's
 			}
 		}
-		l.add(l.helmMessage(root, chartDir, chartPath, m))
+		out.Add(l.helmMessage(root, chartDir, chartPath, m))
 	}
 	if len(c.Dependencies()) == 0 {
 		return
@@ -71,7 +74,7 @@ func (l *linter) helmLintChart(root string, c *chart.Chart, chartPath string, va
 		if subVals == nil {
 			subVals = map[string]any{}
 		}
-		l.helmLintChart(root, sub, chartPath+"/charts/"+sub.Name(), subVals)
+		l.helmLintChart(out, root, sub, chartPath+"/charts/"+sub.Name(), subVals)
 	}
 }
 
@@ -112,10 +115,17 @@ func writeChartDir(c *chart.Chart, parent string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := chartutil.SaveChartfile(filepath.Join(dir, chartutil.ChartfileName), c.Metadata); err != nil {
+	// As chartutil.SaveChartfile, but on a copy: the chart is rendered at
+	// the same time.
+	md := *c.Metadata
+	if md.APIVersion == chart.APIVersionV1 {
+		md.Dependencies = nil // v1 charts keep them in requirements.yaml
+	}
+	chartYAML, err := yaml.Marshal(&md)
+	if err != nil {
 		return err
 	}
-	var files []*chart.File
+	files := []*chart.File{{Name: chartutil.ChartfileName, Data: chartYAML}}
 	for _, f := range c.Raw {
 		if f.Name == chartutil.ValuesfileName {
 			files = append(files, f)

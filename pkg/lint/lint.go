@@ -71,13 +71,25 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 	if l.loadChart(diags.HasErrors()) {
 		l.loc = newLocator(src, l.chart)
 		l.subchartTags()
-		if err := l.helmLint(); err != nil {
-			return nil, err
-		}
+		// Helm's linter and the renders are independent: run them side by side.
+		var (
+			helmFindings diag.List
+			helmErr      error
+			done         = make(chan struct{})
+		)
+		go func() {
+			defer close(done)
+			helmFindings, helmErr = l.helmLint()
+		}()
 		l.render()
 		l.workloadRules()
 		l.imageRules()
 		l.crdUpgrade()
+		<-done
+		if helmErr != nil {
+			return nil, helmErr
+		}
+		l.add(helmFindings...)
 	}
 	l.permissionRules()
 	return l.result(), nil
