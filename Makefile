@@ -39,6 +39,11 @@ fuzz: ## run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m)
 	  done; \
 	done
 
+.PHONY: bench
+bench: ## Go benchmarks, then ksbuilder lint against helm lint (hack/bench-lint.sh, writes docs/performance.md)
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./...
+	./hack/bench-lint.sh
+
 .PHONY: vet
 vet: ## go vet and the import rules
 	$(GO) vet ./...
