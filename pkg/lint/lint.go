@@ -134,11 +134,19 @@ func (l *linter) result() *Result {
 	return r
 }
 
-// dedupe sorts findings and drops exact repeats (the host and agent
-// releases often render the same objects).
+// dedupe drops exact repeats (the host and agent releases often render the
+// same objects) and sorts the findings.
 func dedupe(list diag.List) diag.List {
-	list.Sort()
-	return slices.Compact(list)
+	seen := make(map[diag.Diagnostic]bool, len(list))
+	out := list[:0]
+	for _, d := range list {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	out.Sort()
+	return out
 }
 
 // loadChart builds the chart: with the package when extension.yaml is

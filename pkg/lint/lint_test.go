@@ -230,3 +230,30 @@ func TestMarkerIsStable(t *testing.T) {
 	assert.NotEqual(t, a, c)
 	assert.Regexp(t, `^[a-z0-9.-]{1,63}$`, a, "must be a valid registry host and label value")
 }
+
+// TestMulticlusterRendersBothReleases lints a Multicluster extension whose
+// subchart has no tag, so it renders in the host and the agent release:
+// identical findings are reported once, and each release gets its own
+// values (a template that needs global.clusterInfo fails only on the host).
+func TestMulticlusterRendersBothReleases(t *testing.T) {
+	files, _ := fixture.Load(t, filepath.Join(fixtures, "base"), filepath.Join(fixtures, "image-registry", "fail"))
+	ext := strings.Replace(string(files["extension.yaml"]), "installationMode: HostOnly", "installationMode: Multicluster", 1)
+	files["extension.yaml"] = []byte(strings.Replace(ext, "    tags:\n      - extension\n", "", 1))
+	files["charts/app/templates/deployment.yaml"] = []byte(strings.Replace(string(files["charts/app/templates/deployment.yaml"]),
+		"name: {{ .Release.Name }}-app", "name: app", 1))
+	files["charts/app/templates/cluster.yaml"] = []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cluster
+data:
+  role: {{ dig "clusterInfo" "role" "" .Values.global | required "only agents know their cluster" }}
+`)
+	res, err := Lint(sourceOf("multi", files), Options{})
+	require.NoError(t, err)
+	got := format(res.Findings)
+	assert.Equal(t, []string{
+		`error [render] charts/app/templates/cluster.yaml:6:56 host release "demo": execution error at (demo/charts/app/templates/cluster.yaml:6:56): only agents know their cluster`,
+		`error [image-registry] charts/app/templates/deployment.yaml spec.template.spec.containers[0].image: Deployment "app": container "app" runs "docker.io/example/demo-app:1.0.0" whatever global.imageRegistry says (prefix the image with the registry, e.g. {{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }})`,
+		`warning [subchart-tags] extension.yaml:30:5 dependencies[0].tags: subchart "app" has neither the extension nor the agent tag, so it is installed on the host and again with every agent (tag it extension (host only, e.g. the console UI) or agent (every placed cluster))`,
+	}, strings.Split(strings.TrimSpace(got), "\n"))
+}
