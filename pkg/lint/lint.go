@@ -79,6 +79,14 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 		)
 		go func() {
 			defer close(done)
+			defer func() {
+				// A bug in Helm's linter must not take the process down
+				// from this goroutine; report it as a finding instead.
+				if r := recover(); r != nil {
+					helmFindings = diag.List{{Severity: diag.Error, Code: RuleHelmLint,
+						Message: fmt.Sprintf("Helm's linter failed: %v", r), Hint: "run helm lint on the packaged chart to see more"}}
+				}
+			}()
 			helmFindings, helmErr = l.helmLint()
 		}()
 		l.render()

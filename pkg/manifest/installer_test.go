@@ -141,8 +141,6 @@ func TestValueOptionsMerge(t *testing.T) {
 		"tag":       "1.10",
 		"conf":      "key=value\n",
 	}, got)
-	assert.False(t, opts.IsZero())
-	assert.True(t, ValueOptions{}.IsZero())
 
 	for _, bad := range []ValueOptions{
 		{ValueFiles: []string{filepath.Join(dir, "missing.yaml")}},

@@ -26,11 +26,6 @@ type ValueOptions struct {
 	FileValues   []string // --set-file
 }
 
-// IsZero reports whether no values flag was given.
-func (o ValueOptions) IsZero() bool {
-	return len(o.ValueFiles)+len(o.JSONValues)+len(o.Values)+len(o.StringValues)+len(o.FileValues) == 0
-}
-
 // Merge reads the files and parses the expressions into one values map.
 // stdin is read when a values file or --set-file path is "-".
 func (o ValueOptions) Merge(stdin io.Reader) (map[string]any, error) {
