@@ -39,7 +39,7 @@ func valuesFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.GenericFlag{Name: "values", Aliases: []string{"f"}, Value: &stringList{}, Usage: "values `FILE` (YAML), as the InstallPlan's config; repeat for several, later ones win; - reads stdin"},
 		&cli.GenericFlag{Name: "set", Value: &stringList{}, Usage: "set a value, e.g. --set backend.replicaCount=2 (repeatable)"},
-		&cli.GenericFlag{Name: "set-string", Value: &stringList{}, Usage: "set a STRING value, e.g. --set-string image.tag=1.10 (repeatable)"},
+		&cli.GenericFlag{Name: "set-string", Value: &stringList{}, Usage: "set a value as a string, e.g. --set-string image.tag=1.10 (repeatable)"},
 		&cli.GenericFlag{Name: "set-file", Value: &stringList{}, Usage: "set a value to the content of a file, e.g. --set-file config=app.conf (repeatable)"},
 		&cli.GenericFlag{Name: "set-json", Value: &stringList{}, Usage: `set a JSON value, e.g. --set-json 'global.nodeSelector={"disk":"ssd"}' (repeatable)`},
 	}
