@@ -121,21 +121,33 @@ func groupName(g string) string {
 	return g
 }
 
-// wildcards flags '*' in verbs, resources and apiGroups.
+// wildcards flags '*' in a rule's verbs, resources and apiGroups, once per
+// rule, at the first of those fields that has it.
 func (l *linter) wildcards(doc *extension.PermissionDocument, f string, rule extension.PolicyRule) {
-	const hint = "list what the chart needs; where the objects have fixed names, narrow the rule with resourceNames"
-	if slices.Contains(rule.Verbs, "*") {
-		l.add(permissionDiagnostic(doc, diag.Warning, RulePermissionsWildcard, f+".verbs", hint,
-			`"*" grants every verb, including escalate, bind and impersonate where they apply`))
+	var parts []string
+	field := ""
+	for _, w := range []struct {
+		name string
+		list []string
+		what string
+	}{
+		{"apiGroups", rule.APIGroups, "every API group"},
+		{"resources", rule.Resources, "every resource of its groups, including ones added later"},
+		{"verbs", rule.Verbs, "every verb, including escalate, bind and impersonate where they apply"},
+	} {
+		if slices.Contains(w.list, "*") {
+			parts = append(parts, w.what)
+			if field == "" {
+				field = f + "." + w.name
+			}
+		}
 	}
-	if slices.Contains(rule.Resources, "*") {
-		l.add(permissionDiagnostic(doc, diag.Warning, RulePermissionsWildcard, f+".resources", hint,
-			`"*" grants every resource of the rule's API groups, including ones added later`))
+	if len(parts) == 0 {
+		return
 	}
-	if slices.Contains(rule.APIGroups, "*") {
-		l.add(permissionDiagnostic(doc, diag.Warning, RulePermissionsWildcard, f+".apiGroups", hint,
-			`"*" grants the resources of every API group, including secrets and RBAC`))
-	}
+	l.add(permissionDiagnostic(doc, diag.Warning, RulePermissionsWildcard, field,
+		"list what the chart needs; where the objects have fixed names, narrow the rule with resourceNames",
+		`"*" grants %s`, strings.Join(parts, "; ")))
 }
 
 // sensitive flags secrets, role bindings and webhook configurations named
