@@ -45,9 +45,10 @@ fuzz: ## run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m)
 	done
 
 .PHONY: bench
-bench: build $(HELM) ## compare ksbuilder with helm and tar; rewrites docs/performance.md
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/packager/
+bench: build $(HELM) ## benchmarks: ksbuilder package vs helm package and tar, ksbuilder lint vs helm lint (writes docs/performance.md)
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/packager/ ./pkg/lint/
 	$(GO) run ./hack/bench -ksbuilder $(BIN) -helm $(HELM)
+	HELM=$(HELM) ./hack/bench-lint.sh
 
 $(HELM):
 	@mkdir -p $(TOOLS_BIN)

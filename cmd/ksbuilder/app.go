@@ -72,6 +72,8 @@ func newApp(f *Factory) *cli.App {
 			newCreateCmd(f, nil),
 			newPackageCmd(f, nil),
 			newValidateCmd(f, nil),
+			newLintCmd(f, nil),
+			newTemplateCmd(f, nil),
 			newCategoryCmd(f),
 			newCompletionCmd(f),
 			newVersionCmd(f),

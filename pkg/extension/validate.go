@@ -94,7 +94,8 @@ func (v *validator) required(field string, empty bool) bool {
 
 // Validate runs the semantic checks of extension.yaml that need no other
 // file: required fields, name and version formats, language codes, category,
-// installation mode, version constraints, dependencies and URLs.
+// installation mode, version constraints, dependencies, URLs, the images list
+// and the executor-hook-image annotations.
 func (e *Extension) Validate() diag.List {
 	v := &validator{ext: e}
 	v.required("apiVersion", strings.TrimSpace(e.APIVersion) == "")
@@ -113,6 +114,8 @@ func (e *Extension) Validate() diag.List {
 	v.maintainers()
 	v.urls()
 	v.dependencies()
+	v.images()
+	v.hookImages()
 	v.diags.Sort()
 	return v.diags
 }

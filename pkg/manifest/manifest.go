@@ -6,6 +6,7 @@ package manifest
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -32,6 +33,26 @@ type RenderOptions struct {
 // their rendered text; partials and empty output are left out. The chart is
 // not modified, so it can be rendered again with other values.
 func Render(c *chart.Chart, opts RenderOptions) (map[string]string, error) {
+	r, err := RenderRelease(c, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Templates, nil
+}
+
+// Release is everything Helm would install for one release.
+type Release struct {
+	// Templates maps template paths to their rendered text, as Render.
+	Templates map[string]string
+	// CRDs maps the paths of the files under crds/ of the chart and its
+	// enabled subcharts ("<chart>/charts/<sub>/crds/x.yaml") to their content.
+	// Helm installs them before the templates and never upgrades them.
+	CRDs map[string]string
+}
+
+// RenderRelease renders the chart like Render and also collects the CRD
+// files of the enabled charts.
+func RenderRelease(c *chart.Chart, opts RenderOptions) (*Release, error) {
 	vals := opts.Values
 	if vals == nil {
 		vals = map[string]any{}
@@ -57,7 +78,11 @@ func Render(c *chart.Chart, opts RenderOptions) (map[string]string, error) {
 			delete(out, name)
 		}
 	}
-	return out, nil
+	crds := map[string]string{}
+	for _, crd := range c.CRDObjects() {
+		crds[filepath.ToSlash(crd.Filename)] = string(crd.File.Data)
+	}
+	return &Release{Templates: out, CRDs: crds}, nil
 }
 
 // cloneChart copies what Helm's dependency processing mutates: the
@@ -95,22 +120,54 @@ type Object struct {
 	Namespace    string
 	// Content is the whole object.
 	Content map[string]any
+	// Text is the document as rendered.
+	Text string
 }
 
 // Objects splits rendered templates into objects. Only .yaml, .yml and
 // .json templates are read (NOTES.txt is skipped). Documents that are empty
-// or hold only comments are skipped; a document that is not valid YAML is an
-// error naming the template.
+// or hold only comments are skipped; a document that is not a YAML mapping is
+// an error naming the template.
 func Objects(rendered map[string]string) ([]Object, error) {
+	objs, errs := ParseObjects(rendered)
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return objs, nil
+}
+
+// DocumentError is a rendered document that cannot be read as an object.
+type DocumentError struct {
+	// File is the template the document came from.
+	File string
+	// Index is the 0-based position of the document in the file.
+	Index int
+	Err   error
+}
+
+func (e *DocumentError) Error() string {
+	return fmt.Sprintf("%s: document %d is not valid YAML: %v", e.File, e.Index+1, e.Err)
+}
+
+func (e *DocumentError) Unwrap() error { return e.Err }
+
+// ParseObjects is Objects that goes on past bad documents: it returns every
+// object it could read, in file and document order, and one error per
+// document that is not a YAML mapping. Documents are split as Helm splits
+// them when it installs, so "---" inside an indented block scalar stays in
+// its document.
+func ParseObjects(rendered map[string]string) ([]Object, []*DocumentError) {
 	files := make([]string, 0, len(rendered))
 	for f := range rendered {
-		switch strings.ToLower(path.Ext(f)) {
-		case ".yaml", ".yml", ".json":
+		if IsManifestFile(f) {
 			files = append(files, f)
 		}
 	}
 	sort.Strings(files)
-	var out []Object
+	var (
+		out  []Object
+		errs []*DocumentError
+	)
 	for _, f := range files {
 		docs := releaseutil.SplitManifests(rendered[f])
 		keys := make([]string, 0, len(docs))
@@ -121,19 +178,30 @@ func Objects(rendered map[string]string) ([]Object, error) {
 		for i, k := range keys {
 			var content map[string]any
 			if err := yaml.Unmarshal([]byte(docs[k]), &content); err != nil {
-				return nil, fmt.Errorf("%s: document %d is not valid YAML: %w", f, i+1, err)
+				errs = append(errs, &DocumentError{File: f, Index: i, Err: err})
+				continue
 			}
 			if len(content) == 0 {
 				continue
 			}
-			out = append(out, newObject(f, i, content))
+			out = append(out, newObject(f, i, content, docs[k]))
 		}
 	}
-	return out, nil
+	return out, errs
 }
 
-func newObject(file string, index int, content map[string]any) Object {
-	o := Object{File: file, Index: index, Content: content}
+// IsManifestFile reports whether a template or chart file holds Kubernetes
+// objects (.yaml, .yml or .json), as opposed to NOTES.txt or partials.
+func IsManifestFile(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func newObject(file string, index int, content map[string]any, text string) Object {
+	o := Object{File: file, Index: index, Content: content, Text: text}
 	o.APIVersion, _ = content["apiVersion"].(string)
 	o.Kind, _ = content["kind"].(string)
 	if md, ok := content["metadata"].(map[string]any); ok {
@@ -153,28 +221,81 @@ func (o Object) Group() string {
 	return g
 }
 
-// PodSpec returns the pod spec of a workload (Pod, Deployment, StatefulSet,
-// DaemonSet, ReplicaSet, ReplicationController, Job, CronJob), or nil for
-// other kinds or when the object has none.
-func (o Object) PodSpec() map[string]any {
-	switch o.Kind {
+// DisplayName returns the name of the object for messages: its name, else
+// its generateName followed by "*", else "(unnamed)".
+func (o Object) DisplayName() string {
+	switch {
+	case o.Name != "":
+		return o.Name
+	case o.GenerateName != "":
+		return o.GenerateName + "*"
+	}
+	return "(unnamed)"
+}
+
+// Labels returns the string-valued labels of the object.
+func (o Object) Labels() map[string]string { return o.stringMap("labels") }
+
+// Annotations returns the string-valued annotations of the object.
+func (o Object) Annotations() map[string]string { return o.stringMap("annotations") }
+
+func (o Object) stringMap(field string) map[string]string {
+	out := map[string]string{}
+	m, _ := mapAt(o.Content, "metadata")[field].(map[string]any)
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// IsTestHook reports whether the object is a Helm test ("helm.sh/hook:
+// test"), which "helm install" and "helm upgrade" never create.
+func (o Object) IsTestHook() bool {
+	for _, h := range strings.Split(o.Annotations()["helm.sh/hook"], ",") {
+		switch strings.TrimSpace(h) {
+		case "test", "test-success", "test-failure":
+			return true
+		}
+	}
+	return false
+}
+
+// podSpecPath returns the field path of the pod spec of a workload kind, or
+// nil for other kinds.
+func podSpecPath(kind string) []string {
+	switch kind {
 	case "Pod":
-		return mapAt(o.Content, "spec")
+		return []string{"spec"}
 	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job":
-		return mapAt(o.Content, "spec", "template", "spec")
+		return []string{"spec", "template", "spec"}
 	case "CronJob":
-		return mapAt(o.Content, "spec", "jobTemplate", "spec", "template", "spec")
+		return []string{"spec", "jobTemplate", "spec", "template", "spec"}
 	}
 	return nil
 }
 
+// PodSpec returns the pod spec of a workload (Pod, Deployment, StatefulSet,
+// DaemonSet, ReplicaSet, ReplicationController, Job, CronJob), or nil for
+// other kinds or when the object has none.
+func (o Object) PodSpec() map[string]any {
+	keys := podSpecPath(o.Kind)
+	if keys == nil {
+		return nil
+	}
+	return mapAt(o.Content, keys...)
+}
+
+// PodSpecField returns the field path of the pod spec of a workload kind,
+// such as "spec.template.spec", or "" for other kinds.
+func (o Object) PodSpecField() string {
+	return strings.Join(podSpecPath(o.Kind), ".")
+}
+
 // IsWorkload reports whether the kind runs pods.
 func (o Object) IsWorkload() bool {
-	switch o.Kind {
-	case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob":
-		return true
-	}
-	return false
+	return podSpecPath(o.Kind) != nil
 }
 
 // Container is a container or init container of a pod spec.
@@ -182,9 +303,14 @@ type Container struct {
 	Name  string
 	Image string
 	Init  bool
+	// Field is the path of the container in the object, such as
+	// "spec.template.spec.initContainers[0]".
+	Field string
 }
 
-// Containers lists the containers and init containers of a workload.
+// Containers lists the init containers and containers of a workload.
+// Entries that are not mappings are skipped; a missing or non-string name or
+// image is left empty.
 func (o Object) Containers() []Container {
 	spec := o.PodSpec()
 	if spec == nil {
@@ -193,12 +319,12 @@ func (o Object) Containers() []Container {
 	var out []Container
 	for _, field := range []string{"initContainers", "containers"} {
 		list, _ := spec[field].([]any)
-		for _, item := range list {
+		for i, item := range list {
 			m, ok := item.(map[string]any)
 			if !ok {
 				continue
 			}
-			c := Container{Init: field == "initContainers"}
+			c := Container{Init: field == "initContainers", Field: fmt.Sprintf("%s.%s[%d]", o.PodSpecField(), field, i)}
 			c.Name, _ = m["name"].(string)
 			c.Image, _ = m["image"].(string)
 			out = append(out, c)

@@ -107,6 +107,38 @@ func Build(src *source.Source, opts Options) (*Package, error) {
 	if err := diags.Err(); err != nil {
 		return nil, err
 	}
+	c, err := LoadChart(src, ext)
+	if err != nil {
+		return nil, err
+	}
+
+	data, entries, err := writeArchive(c, opts.ModTime)
+	if err != nil {
+		return nil, err
+	}
+	pkg := &Package{Extension: ext, Chart: c, Data: data, Entries: entries, Warnings: diags}
+	limit := opts.MaxSize
+	if limit <= 0 {
+		limit = MaxSize
+	}
+	switch size := pkg.Size(); {
+	case size > limit:
+		return pkg, &TooLargeError{Size: size, Limit: limit, pkg: pkg}
+	case size > WarnSize && limit >= MaxSize:
+		pkg.Warnings.Add(diag.Diagnostic{
+			Severity: diag.Warning, Code: CodePackageSize,
+			Message: fmt.Sprintf("the package is %s, close to the %s limit", units.FormatBytes(size), units.FormatBytes(limit)),
+			Hint:    "list files the chart does not need in .helmignore",
+		})
+	}
+	return pkg, nil
+}
+
+// LoadChart builds the extension's Helm chart in memory: Chart.yaml
+// generated from ext (a local icon inlined as a data URI, a Chart.yaml in the
+// source ignored) and every other file of src. Declared dependencies missing
+// from charts/ are diagnostics of code CodeDependencyMissing.
+func LoadChart(src *source.Source, ext *extension.Extension) (*chart.Chart, error) {
 	icon := ext.Icon
 	if extension.IsLocal(icon) {
 		p, _ := extension.LocalPath(icon) // checked by ValidateFiles
@@ -132,27 +164,7 @@ func Build(src *source.Source, opts Options) (*Package, error) {
 	if err := checkDependencies(ext, c).Err(); err != nil {
 		return nil, err
 	}
-
-	data, entries, err := writeArchive(c, opts.ModTime)
-	if err != nil {
-		return nil, err
-	}
-	pkg := &Package{Extension: ext, Chart: c, Data: data, Entries: entries, Warnings: diags}
-	limit := opts.MaxSize
-	if limit <= 0 {
-		limit = MaxSize
-	}
-	switch size := pkg.Size(); {
-	case size > limit:
-		return pkg, &TooLargeError{Size: size, Limit: limit, pkg: pkg}
-	case size > WarnSize && limit >= MaxSize:
-		pkg.Warnings.Add(diag.Diagnostic{
-			Severity: diag.Warning, Code: CodePackageSize,
-			Message: fmt.Sprintf("the package is %s, close to the %s limit", units.FormatBytes(size), units.FormatBytes(limit)),
-			Hint:    "list files the chart does not need in .helmignore",
-		})
-	}
-	return pkg, nil
+	return c, nil
 }
 
 // chartError rewrites Helm's loader errors into one line.

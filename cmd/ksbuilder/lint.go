@@ -1,0 +1,290 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/lint"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
+	"github.com/ksbuilder/ksbuilder/pkg/output"
+	"github.com/ksbuilder/ksbuilder/pkg/source"
+	"github.com/ksbuilder/ksbuilder/pkg/units"
+)
+
+type lintOptions struct {
+	f *Factory
+
+	Paths     []string
+	Values    manifest.ValueOptions
+	Skip      []string
+	Strict    bool
+	Quiet     bool
+	ListRules bool
+	MaxSize   int64
+	Output    output.Format
+}
+
+// lintReport is what "lint -o json" prints; docs/lint.md documents it.
+type lintReport struct {
+	// Passed is false when an error was found, or a warning with --strict.
+	Passed  bool         `json:"passed"`
+	Summary lintSummary  `json:"summary"`
+	Results []lintResult `json:"results"`
+}
+
+type lintSummary struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Infos    int `json:"infos"`
+}
+
+func (s *lintSummary) add(o lintSummary) {
+	s.Errors += o.Errors
+	s.Warnings += o.Warnings
+	s.Infos += o.Infos
+}
+
+type lintResult struct {
+	// Path is the PATH argument as given.
+	Path     string      `json:"path"`
+	Name     string      `json:"name,omitempty"`
+	Version  string      `json:"version,omitempty"`
+	Passed   bool        `json:"passed"`
+	Summary  lintSummary `json:"summary"`
+	Findings diag.List   `json:"findings"`
+}
+
+func newLintCmd(f *Factory, runF func(*lintOptions) error) *cli.Command {
+	return &cli.Command{
+		Name:      "lint",
+		Usage:     "Check extensions for problems KubeSphere would run into",
+		ArgsUsage: "[PATH...]",
+		Description: `Checks each PATH (an extension directory or a packaged .tgz; default ".")
+and reports findings with a rule ID, a severity and the file, line and field:
+
+  metadata     extension.yaml and the package (the checks of "ksbuilder
+               package"), READMEs, remote dependencies
+  permissions  permissions.yaml: valid rules, wildcards, sensitive resources,
+               delete where the chart creates nothing, and every object the
+               chart renders covered by the installer's permissions
+  chart        Helm's own linter on the generated chart and each subchart;
+               the host release (and the agent release of Multicluster
+               extensions) rendered with the installer's values, and checked
+               for global.imageRegistry, global.nodeSelector, the
+               kubesphere.io/managed label, the images list, subchart tags
+
+The values flags set the values an InstallPlan's config would. Exits 1 when
+an error is found (with --strict, also a warning), 0 otherwise. Rules can be
+listed with --list-rules and skipped with --skip; docs/lint.md explains them.
+
+Examples:
+  ksbuilder lint
+  ksbuilder lint ./hello ./world --strict
+  ksbuilder lint hello-0.1.0.tgz -o json
+  ksbuilder lint --skip permissions-wildcard -f prod-values.yaml
+  ksbuilder lint --list-rules`,
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "leave out info findings, and the summary when nothing is wrong"},
+			&cli.StringSliceFlag{Name: "skip", Usage: "skip the rule `RULE` (repeatable or comma-separated); see --list-rules"},
+			&cli.BoolFlag{Name: "list-rules", Usage: "list the rules and exit"},
+			&cli.StringFlag{Name: "max-size", Usage: "size limit of the package, e.g. 1MiB or 900KiB", Value: "1MiB"},
+			outputFlag("text or json"),
+		}, valuesFlags()...),
+		Action: func(c *cli.Context) error {
+			opts := &lintOptions{
+				f: f, Paths: c.Args().Slice(), Values: valueOptions(c),
+				Strict: c.Bool("strict"), Quiet: c.Bool("quiet"), ListRules: c.Bool("list-rules"),
+			}
+			if len(opts.Paths) == 0 {
+				opts.Paths = []string{"."}
+			}
+			for _, s := range c.StringSlice("skip") {
+				id := strings.TrimSpace(s)
+				if _, ok := lint.LookupRule(id); !ok {
+					return usageErrorf("--skip: %q is not a rule (ksbuilder lint --list-rules lists them)", id)
+				}
+				opts.Skip = append(opts.Skip, id)
+			}
+			var err error
+			if opts.MaxSize, err = units.ParseBytes(c.String("max-size")); err != nil {
+				return usageErrorf("--max-size: %v", err)
+			}
+			if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON); err != nil {
+				return &usageError{err: err}
+			}
+			if opts.ListRules && c.NArg() > 0 {
+				return usageErrorf("--list-rules takes no PATH")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return lintRun(opts)
+		},
+	}
+}
+
+func lintRun(opts *lintOptions) error {
+	f := opts.f
+	if opts.ListRules {
+		return listRules(f, opts.Output)
+	}
+	vals, err := opts.Values.Merge(f.IO.In)
+	if err != nil {
+		return &usageError{err: err}
+	}
+	// When linting, Helm's template engine reports missing required values
+	// through the standard logger; the findings already cover them.
+	defer log.SetOutput(log.Writer())
+	log.SetOutput(io.Discard)
+	if f.debug {
+		log.SetOutput(f.IO.ErrOut)
+	}
+	report := lintReport{Passed: true, Results: []lintResult{}}
+	for _, p := range opts.Paths {
+		src, err := source.Load(p)
+		if err != nil {
+			return err
+		}
+		start := f.Now()
+		res, err := lint.Lint(src, lint.Options{Values: vals, Skip: opts.Skip, MaxSize: opts.MaxSize})
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		f.Debugf("linted %s in %s", p, f.Now().Sub(start))
+		r := lintResult{Path: p, Name: res.Name, Version: res.Version, Passed: !res.Failed(opts.Strict), Findings: diag.List{}}
+		for _, d := range res.Findings {
+			if opts.Quiet && d.Severity == diag.Info {
+				continue
+			}
+			r.Findings = append(r.Findings, d)
+		}
+		r.Summary = summarize(r.Findings)
+		report.Summary.add(r.Summary)
+		report.Passed = report.Passed && r.Passed
+		report.Results = append(report.Results, r)
+	}
+	if opts.Output == output.JSON {
+		if err := output.WriteJSON(f.IO.Out, report); err != nil {
+			return err
+		}
+	} else {
+		printLintReport(f, report, opts)
+	}
+	if !report.Passed {
+		return &silentError{code: exitFailure}
+	}
+	return nil
+}
+
+func summarize(list diag.List) lintSummary {
+	return lintSummary{
+		Errors:   len(list.Filter(diag.Error)),
+		Warnings: len(list.Filter(diag.Warning)),
+		Infos:    len(list.Filter(diag.Info)),
+	}
+}
+
+// printLintReport writes the findings grouped by file, one per line as
+// "file:line:col: severity: field: message (hint) [rule]", a blank line
+// between files, then a summary per PATH.
+func printLintReport(f *Factory, report lintReport, opts *lintOptions) {
+	w := f.IO.Out
+	for _, r := range report.Results {
+		last := "\x00"
+		for _, d := range r.Findings {
+			file := displayPath(r.Path, d.File)
+			if file != last && last != "\x00" {
+				fmt.Fprintln(w)
+			}
+			last = file
+			pos := file
+			if d.Line > 0 {
+				pos += fmt.Sprintf(":%d", d.Line)
+				if d.Column > 0 {
+					pos += fmt.Sprintf(":%d", d.Column)
+				}
+			}
+			if pos != "" {
+				pos += ": "
+			}
+			d.File, d.Line, d.Column = "", 0, 0
+			fmt.Fprintf(w, "%s%s %s %s\n", pos, severityLabel(f, d.Severity), d.Error(), colorOut(f, "["+d.Code+"]", colorCyan))
+		}
+		if len(r.Findings) > 0 {
+			fmt.Fprintln(w)
+		}
+		if opts.Quiet && len(r.Findings) == 0 && r.Passed {
+			continue
+		}
+		name := r.Path
+		if r.Name != "" {
+			name = r.Name + " " + r.Version
+			if filepath.Clean(r.Path) != "." {
+				name += " (" + r.Path + ")"
+			}
+		}
+		status := colorOut(f, "passed", colorGreen)
+		if !r.Passed {
+			status = colorOut(f, "failed", colorRed)
+		}
+		fmt.Fprintf(w, "%s %s: %s, %s, %s\n", name, status,
+			plural(r.Summary.Errors, "error"), plural(r.Summary.Warnings, "warning"), plural(r.Summary.Infos, "info"))
+	}
+}
+
+// displayPath shows a finding's file relative to the current directory:
+// under PATH, which is left out when it is ".". A finding about the whole
+// package shows PATH.
+func displayPath(root, file string) string {
+	if filepath.Clean(root) == "." {
+		return file
+	}
+	if file == "" {
+		return root
+	}
+	return filepath.ToSlash(filepath.Join(root, file))
+}
+
+func severityLabel(f *Factory, s diag.Severity) string {
+	switch s {
+	case diag.Warning:
+		return colorOut(f, "warning:", colorYellow)
+	case diag.Info:
+		return colorOut(f, "info:", colorCyan)
+	}
+	return colorOut(f, "error:", colorRed)
+}
+
+// colorOut wraps s in an ANSI colour when stdout is a colour terminal.
+func colorOut(f *Factory, s string, c color) string {
+	if !f.IO.ColorEnabled() {
+		return s
+	}
+	return "\x1b[" + string(c) + "m" + s + "\x1b[0m"
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// listRules prints the rule registry.
+func listRules(f *Factory, format output.Format) error {
+	rules := lint.Rules()
+	return output.Write(f.IO.Out, format, rules, func(w io.Writer) error {
+		t := output.NewTable(w, "rule", "severity", "group", "description")
+		for _, r := range rules {
+			t.Row(r.ID, r.Severity.String(), string(r.Group), r.Description)
+		}
+		return t.Flush()
+	})
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
+	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/source"
+)
+
+type templateOptions struct {
+	f *Factory
+
+	Path        string
+	Side        manifest.Side
+	Values      manifest.ValueOptions
+	IncludeCRDs bool
+	OutputDir   string
+}
+
+func newTemplateCmd(f *Factory, runF func(*templateOptions) error) *cli.Command {
+	return &cli.Command{
+		Name:      "template",
+		Usage:     "Render an extension's manifests as KubeSphere would install them",
+		ArgsUsage: "[PATH]",
+		Description: `Renders the extension at PATH (a directory or a .tgz; default ".") the way
+KubeSphere's installer does: release name = extension name (host) or
+<name>-agent (--agent), namespace = spec.namespace or extension-<name>, and
+the installer's overrides set over your values:
+
+  host   tags.extension=true, tags.agent=false, <condition>=false for the
+         conditions of subcharts tagged agent
+  agent  tags.agent=true, tags.extension=false, <condition>=false for the
+         conditions of subcharts tagged extension,
+         global.clusterInfo.name=host, global.clusterInfo.role=host
+
+Manifests come in Helm's install order, then hooks; tests are left out, as
+the installer never runs them. Each document starts with "---" and a
+"# Source:" comment. With --output-dir, each source file is written under
+DIR instead (never outside it).
+
+Examples:
+  ksbuilder template ./hello
+  ksbuilder template ./hello --agent --set backend.replicaCount=2
+  ksbuilder template hello-0.1.0.tgz -f prod-values.yaml --output-dir out`,
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: "agent", Usage: "render the agent release instead of the host release"},
+			&cli.BoolFlag{Name: "include-crds", Usage: "also print the CRDs of the crds/ directories, which Helm installs first"},
+			&cli.StringFlag{Name: "output-dir", Usage: "write the files under `DIR` instead of printing them"},
+		}, valuesFlags()...),
+		Action: func(c *cli.Context) error {
+			opts := &templateOptions{f: f, Path: ".", Side: manifest.Host, Values: valueOptions(c),
+				IncludeCRDs: c.Bool("include-crds"), OutputDir: c.String("output-dir")}
+			if c.NArg() > 1 {
+				return exactArgs(c, "[PATH]")
+			}
+			if c.NArg() == 1 {
+				opts.Path = c.Args().First()
+			}
+			if c.Bool("agent") {
+				opts.Side = manifest.Agent
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return templateRun(opts)
+		},
+	}
+}
+
+func templateRun(opts *templateOptions) error {
+	f := opts.f
+	vals, err := opts.Values.Merge(f.IO.In)
+	if err != nil {
+		return &usageError{err: err}
+	}
+	src, err := source.Load(opts.Path)
+	if err != nil {
+		return err
+	}
+	ext, diags := packager.Validate(src)
+	if err := diags.Err(); err != nil {
+		return err
+	}
+	c, err := packager.LoadChart(src, ext)
+	if err != nil {
+		return err
+	}
+	m, err := manifest.InstallerManifests(ext, c, opts.Side, vals, opts.IncludeCRDs)
+	if err != nil {
+		return fmt.Errorf("rendering the %s release: %w", opts.Side, err)
+	}
+	f.Debugf("release %s in namespace %s, installer overrides: %v", m.ReleaseName, m.Namespace, m.Overrides)
+	if opts.OutputDir == "" {
+		_, err := io.WriteString(f.IO.Out, m.String())
+		return err
+	}
+	return writeManifests(f, opts.OutputDir, m)
+}
+
+// writeManifests writes each document under dir at its source path, the
+// documents of one file together, as "helm template --output-dir" does.
+// Every path is checked before anything is written.
+func writeManifests(f *Factory, dir string, m *manifest.Manifests) error {
+	var order []string
+	content := map[string][]byte{}
+	for _, d := range m.Documents {
+		rel := filepath.FromSlash(d.Source)
+		if !filepath.IsLocal(rel) {
+			return fmt.Errorf("refusing to write %q outside %s", d.Source, dir)
+		}
+		if _, ok := content[rel]; !ok {
+			order = append(order, rel)
+		}
+		content[rel] = append(content[rel], fmt.Sprintf("---\n# Source: %s\n%s\n", d.Source, d.Content)...)
+	}
+	for _, rel := range order {
+		target := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, content[rel], 0o644); err != nil {
+			return err
+		}
+		f.Infof("wrote %s", target)
+	}
+	return nil
+}

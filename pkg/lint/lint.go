@@ -1,0 +1,218 @@
+// Package lint checks a KubeSphere extension the way KubeSphere will treat
+// it: extension.yaml and the package (the checks shared with "ksbuilder
+// package"), permissions.yaml against what the chart creates, Helm's own
+// linter on the generated chart and every subchart, and the manifests of the
+// host and agent releases rendered with the installer's values. Findings are
+// diag.Diagnostics whose Code is the rule ID; Rules lists them all.
+package lint
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+
+	"helm.sh/helm/v3/pkg/chart"
+
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/source"
+)
+
+// Options tune a lint run.
+type Options struct {
+	// Values are the user's values, as an InstallPlan's spec.config would
+	// give them; the installer's overrides are set over them.
+	Values map[string]any
+	// Skip lists rule IDs whose findings are dropped (and whose work is
+	// skipped when it can be).
+	Skip []string
+	// MaxSize is the package size limit in bytes; 0 means packager.MaxSize.
+	MaxSize int64
+	// TempDir is where Helm's linter gets its copy of the chart (removed
+	// afterwards); "" means the system's temporary directory.
+	TempDir string
+}
+
+// Result is the outcome of linting one extension.
+type Result struct {
+	// Name and Version come from extension.yaml, when it could be read.
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Findings are sorted by file, line, column, severity and rule.
+	Findings diag.List `json:"findings"`
+}
+
+// Count returns the number of findings of a severity.
+func (r *Result) Count(s diag.Severity) int {
+	return len(r.Findings.Filter(s))
+}
+
+// Failed reports whether the findings fail the run: any error, or with
+// strict any warning too.
+func (r *Result) Failed(strict bool) bool {
+	return r.Count(diag.Error) > 0 || (strict && r.Count(diag.Warning) > 0)
+}
+
+// Lint runs every rule on an extension. Problems of the extension are
+// findings; the error is for failures of the run itself, such as a
+// temporary directory that cannot be written.
+func Lint(src *source.Source, opts Options) (*Result, error) {
+	l := &linter{src: src, opts: opts}
+	ext, diags := packager.Validate(src)
+	l.add(diags...)
+	if ext == nil {
+		return l.result(), nil
+	}
+	l.ext = ext
+	l.marker = markerFor(ext)
+	l.packageRules()
+	if l.loadChart(diags.HasErrors()) {
+		l.loc = newLocator(src, l.chart)
+		l.subchartTags()
+		// Helm's linter and the renders are independent: run them side by side.
+		var (
+			helmFindings diag.List
+			helmErr      error
+			done         = make(chan struct{})
+		)
+		go func() {
+			defer close(done)
+			defer func() {
+				// A bug in Helm's linter must not take the process down
+				// from this goroutine; report it as a finding instead.
+				if r := recover(); r != nil {
+					helmFindings = diag.List{{Severity: diag.Error, Code: RuleHelmLint,
+						Message: fmt.Sprintf("Helm's linter failed: %v", r), Hint: "run helm lint on the packaged chart to see more"}}
+				}
+			}()
+			helmFindings, helmErr = l.helmLint()
+		}()
+		l.render()
+		l.workloadRules()
+		l.imageRules()
+		l.crdUpgrade()
+		<-done
+		if helmErr != nil {
+			return nil, helmErr
+		}
+		l.add(helmFindings...)
+	}
+	l.permissionRules()
+	return l.result(), nil
+}
+
+// linter carries the state of one run.
+type linter struct {
+	src  *source.Source
+	opts Options
+	ext  *extension.Extension
+	// chart is the generated chart, nil when it could not be built.
+	chart *chart.Chart
+	loc   *locator
+	// marker is the value set as global.imageRegistry and as the
+	// kubernetes.io/os node selector, to see where they reach.
+	marker   string
+	releases []*release
+	findings diag.List
+}
+
+func (l *linter) add(ds ...diag.Diagnostic) {
+	for _, d := range ds {
+		if l.enabled(d.Code) {
+			l.findings = append(l.findings, d)
+		}
+	}
+}
+
+// enabled reports whether a rule was not skipped.
+func (l *linter) enabled(rule string) bool {
+	return !slices.Contains(l.opts.Skip, rule)
+}
+
+func (l *linter) result() *Result {
+	r := &Result{Findings: dedupe(l.findings)}
+	if l.ext != nil {
+		r.Name, r.Version = l.ext.Name, l.ext.Version
+	}
+	if r.Findings == nil {
+		r.Findings = diag.List{}
+	}
+	return r
+}
+
+// dedupe drops exact repeats (the host and agent releases often render the
+// same objects) and sorts the findings.
+func dedupe(list diag.List) diag.List {
+	seen := make(map[diag.Diagnostic]bool, len(list))
+	out := list[:0]
+	for _, d := range list {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	out.Sort()
+	return out
+}
+
+// loadChart builds the chart: with the package when extension.yaml is
+// valid (for the size check), else directly, so the chart rules still run.
+func (l *linter) loadChart(metadataErrors bool) bool {
+	if metadataErrors {
+		c, err := packager.LoadChart(l.src, l.ext)
+		if err != nil {
+			l.add(diag.Diagnostic{Severity: diag.Info, Code: packager.CodeChart, File: extension.MetadataFile,
+				Message: "the chart was not checked: " + err.Error(), Hint: "fix the errors in extension.yaml first"})
+			return false
+		}
+		l.chart = c
+		return true
+	}
+	pkg, err := packager.Build(l.src, packager.Options{MaxSize: l.opts.MaxSize})
+	var tooLarge *packager.TooLargeError
+	switch {
+	case err == nil:
+	case errors.As(err, &tooLarge):
+		largest := tooLarge.Largest(3)
+		hint := "list files the chart does not need in .helmignore"
+		if len(largest) > 0 {
+			hint = fmt.Sprintf("the largest file is %s; %s", largest[0].Name, hint)
+		}
+		l.add(diag.Diagnostic{Severity: diag.Error, Code: packager.CodePackageSize, Message: err.Error(), Hint: hint})
+	default:
+		list, ok := diag.AsErrors(err)
+		if !ok {
+			list = diag.List{{Severity: diag.Error, Code: packager.CodeChart, Message: err.Error()}}
+		}
+		l.add(list...)
+		return false
+	}
+	for _, w := range pkg.Warnings {
+		if w.Code == packager.CodePackageSize {
+			l.add(w)
+		}
+	}
+	l.chart = pkg.Chart
+	return true
+}
+
+// rendered reports whether every release of the extension rendered, so
+// rules about what the chart does not create can trust the objects.
+func (l *linter) rendered() bool {
+	sides := 1
+	if l.ext.Mode() == extension.Multicluster {
+		sides = 2
+	}
+	return l.chart != nil && len(l.releases) == sides
+}
+
+// markerFor returns the value set as global.imageRegistry and
+// global.nodeSelector: a registry host that cannot exist, derived from the
+// extension so runs are reproducible.
+func markerFor(ext *extension.Extension) string {
+	h := fnv.New32a()
+	h.Write([]byte(ext.Name + "@" + ext.Version))
+	return fmt.Sprintf("lint-%08x.ksbuilder.invalid", h.Sum32())
+}

@@ -1,0 +1,259 @@
+package lint
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/source"
+	"github.com/ksbuilder/ksbuilder/pkg/testutil/fixture"
+	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/pkg/units"
+)
+
+const fixtures = "../../testdata/lint"
+
+// lintFixture lints testdata/lint/<rule>/<kind> applied over the base.
+func lintFixture(t *testing.T, rule, kind string, skip ...string) *Result {
+	t.Helper()
+	dir := filepath.Join(fixtures, rule, kind)
+	files, fo := fixture.Load(t, filepath.Join(fixtures, "base"), dir)
+	opts := Options{Skip: skip}
+	if fo.MaxSize != "" {
+		n, err := units.ParseBytes(fo.MaxSize)
+		require.NoError(t, err)
+		opts.MaxSize = n
+	}
+	res, err := Lint(sourceOf(dir, files), opts)
+	require.NoError(t, err)
+	return res
+}
+
+func sourceOf(path string, files map[string][]byte) *source.Source {
+	list := make([]source.File, 0, len(files))
+	for name, data := range files {
+		list = append(list, source.File{Name: name, Data: data})
+	}
+	return source.New(path, source.Directory, list)
+}
+
+// format renders findings one per line for golden files.
+func format(list diag.List) string {
+	var b strings.Builder
+	for _, d := range list {
+		fmt.Fprintf(&b, "%s [%s] %s\n", d.Severity, d.Code, d.Error())
+	}
+	return b.String()
+}
+
+func TestBaseFixtureIsClean(t *testing.T) {
+	files, _ := fixture.Load(t, filepath.Join(fixtures, "base"), filepath.Join(fixtures, "base"))
+	res, err := Lint(sourceOf("base", files), Options{})
+	require.NoError(t, err)
+	assert.Empty(t, format(res.Findings))
+	assert.Equal(t, "demo", res.Name)
+	assert.Equal(t, "0.1.0", res.Version)
+}
+
+// TestRuleFixtures lints the failing and the passing fixture of every rule:
+// the failing one must report the rule, the passing one nothing at all. The
+// command's tests keep the failing fixtures' output as golden files.
+func TestRuleFixtures(t *testing.T) {
+	for _, r := range Rules() {
+		t.Run(r.ID, func(t *testing.T) {
+			if _, err := os.Stat(filepath.Join(fixtures, r.ID)); err != nil {
+				t.Fatalf("every rule needs testdata/lint/%s/{fail,pass}: %v", r.ID, err)
+			}
+			fail := lintFixture(t, r.ID, "fail")
+			var own diag.List
+			for _, d := range fail.Findings {
+				if d.Code == r.ID {
+					own = append(own, d)
+				}
+			}
+			require.NotEmpty(t, own, "fail fixture does not trigger %s; got:\n%s", r.ID, format(fail.Findings))
+			for _, d := range own {
+				assert.LessOrEqual(t, r.Severity, d.Severity, "%s reports %s above its registered severity", r.ID, d.Severity)
+			}
+
+			pass := lintFixture(t, r.ID, "pass")
+			assert.Empty(t, format(pass.Findings), "pass fixture of %s has findings", r.ID)
+
+			skipped := lintFixture(t, r.ID, "fail", r.ID)
+			for _, d := range skipped.Findings {
+				assert.NotEqual(t, r.ID, d.Code, "--skip %s still reports it", r.ID)
+			}
+		})
+	}
+}
+
+// TestRegistry checks that the registry is well formed and exposes every
+// diagnostic code of the checks shared with the packager.
+func TestRegistry(t *testing.T) {
+	shared := []string{
+		extension.CodeYAMLSyntax, extension.CodeFieldType, extension.CodeUnknownField, extension.CodeDuplicateKey,
+		extension.CodeRequired, extension.CodeNameFormat, extension.CodeNameLength, extension.CodeVersionFormat,
+		extension.CodeLocaleCode, extension.CodeLocaleEmpty, extension.CodeLocaleMissingEn, extension.CodeCategoryUnknown,
+		extension.CodeInstallationMode, extension.CodeConstraintFormat, extension.CodeConstraintPrerelease,
+		extension.CodeExternalDependency, extension.CodeNamespaceFormat, extension.CodeMaintainer, extension.CodeURLFormat,
+		extension.CodeDependency, extension.CodeIconFile, extension.CodeScreenshotFile, extension.CodeStaticDir,
+		extension.CodeImageReference, extension.CodeHookImage,
+		extension.CodePermissionsKind, extension.CodePermissionsRule,
+		packager.CodeMissingMetadata, packager.CodeMissingPermissions, packager.CodeChart,
+		packager.CodeDependencyMissing, packager.CodePackageSize,
+	}
+	for _, code := range shared {
+		_, ok := LookupRule(code)
+		assert.True(t, ok, "code %q has no rule", code)
+	}
+	seen := map[string]bool{}
+	for _, r := range Rules() {
+		assert.False(t, seen[r.ID], "duplicate rule %s", r.ID)
+		seen[r.ID] = true
+		assert.NotEmpty(t, r.Description, r.ID)
+		assert.NotEmpty(t, r.Source, r.ID)
+		assert.Contains(t, []Group{GroupMetadata, GroupPermissions, GroupChart}, r.Group, r.ID)
+	}
+	_, ok := LookupRule("no-such-rule")
+	assert.False(t, ok)
+}
+
+// corpus lists the real extensions of testdata/corpus.
+var corpus = []string{
+	"extension-samples/grafana-ext",
+	"extension-samples/hello-world",
+	"ks-extensions/deepseek",
+	"ks-extensions/grafana",
+	"ks-extensions/higress",
+	"ks-extensions/metrics-server",
+	"ks-extensions/nvidia-gpu-operator",
+	"ks-extensions/oceanbase-dashboard",
+}
+
+// TestCorpus lints every real extension of the corpus. The findings are
+// golden files under testdata/lint/corpus, each reviewed against the
+// package it describes.
+func TestCorpus(t *testing.T) {
+	for _, name := range corpus {
+		t.Run(name, func(t *testing.T) {
+			src, err := source.Load(filepath.Join("../../testdata/corpus", name))
+			require.NoError(t, err)
+			res, err := Lint(src, Options{})
+			require.NoError(t, err)
+			golden.AssertString(t, format(res.Findings), filepath.Join(fixtures, "corpus", strings.ReplaceAll(name, "/", "_")+".golden"))
+		})
+	}
+}
+
+// TestCorpusPackages lints the packages upstream ksbuilder built from the
+// corpus: the same extensions, read from .tgz files.
+func TestCorpusPackages(t *testing.T) {
+	matches, err := filepath.Glob("../../testdata/corpus/ks-extensions/packaged-by-ksbuilder-0.4.5/*.tgz")
+	require.NoError(t, err)
+	require.NotEmpty(t, matches)
+	for _, p := range matches {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			src, err := source.Load(p)
+			require.NoError(t, err)
+			res, err := Lint(src, Options{})
+			require.NoError(t, err)
+			golden.AssertString(t, format(res.Findings), filepath.Join(fixtures, "corpus", "packaged_"+strings.TrimSuffix(filepath.Base(p), ".tgz")+".golden"))
+		})
+	}
+}
+
+func TestGrafanaExtReportsMissingIcon(t *testing.T) {
+	src, err := source.Load("../../testdata/corpus/extension-samples/grafana-ext")
+	require.NoError(t, err)
+	res, err := Lint(src, Options{})
+	require.NoError(t, err)
+	var icon *diag.Diagnostic
+	for i, d := range res.Findings {
+		if d.Code == extension.CodeIconFile {
+			icon = &res.Findings[i]
+		}
+	}
+	require.NotNil(t, icon, "no icon-file finding")
+	assert.Equal(t, diag.Error, icon.Severity)
+	assert.Equal(t, "extension.yaml", icon.File)
+	assert.Equal(t, "icon", icon.Field)
+	assert.Contains(t, icon.Message, "static/favicon.svg")
+	assert.Contains(t, icon.Hint, "./favicon.svg")
+	assert.True(t, res.Failed(false))
+}
+
+func TestResultFailed(t *testing.T) {
+	tests := []struct {
+		name          string
+		findings      diag.List
+		loose, strict bool
+	}{
+		{"clean", nil, false, false},
+		{"info", diag.List{{Severity: diag.Info}}, false, false},
+		{"warning", diag.List{{Severity: diag.Warning}}, false, true},
+		{"error", diag.List{{Severity: diag.Error}}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Result{Findings: tt.findings}
+			assert.Equal(t, tt.loose, r.Failed(false))
+			assert.Equal(t, tt.strict, r.Failed(true))
+		})
+	}
+}
+
+// TestLintLeavesNoTemporaryFiles checks that Helm's copy of the chart is
+// removed.
+func TestLintLeavesNoTemporaryFiles(t *testing.T) {
+	tmp := t.TempDir()
+	files, _ := fixture.Load(t, filepath.Join(fixtures, "base"), filepath.Join(fixtures, "base"))
+	_, err := Lint(sourceOf("base", files), Options{TempDir: tmp})
+	require.NoError(t, err)
+	entries, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+}
+
+func TestMarkerIsStable(t *testing.T) {
+	a := markerFor(&extension.Extension{Name: "demo", Version: "0.1.0"})
+	b := markerFor(&extension.Extension{Name: "demo", Version: "0.1.0"})
+	c := markerFor(&extension.Extension{Name: "demo", Version: "0.2.0"})
+	assert.Equal(t, a, b)
+	assert.NotEqual(t, a, c)
+	assert.Regexp(t, `^[a-z0-9.-]{1,63}$`, a, "must be a valid registry host and label value")
+}
+
+// TestMulticlusterRendersBothReleases lints a Multicluster extension whose
+// subchart has no tag, so it renders in the host and the agent release:
+// identical findings are reported once, and each release gets its own
+// values (a template that needs global.clusterInfo fails only on the host).
+func TestMulticlusterRendersBothReleases(t *testing.T) {
+	files, _ := fixture.Load(t, filepath.Join(fixtures, "base"), filepath.Join(fixtures, "image-registry", "fail"))
+	ext := strings.Replace(string(files["extension.yaml"]), "installationMode: HostOnly", "installationMode: Multicluster", 1)
+	files["extension.yaml"] = []byte(strings.Replace(ext, "    tags:\n      - extension\n", "", 1))
+	files["charts/app/templates/deployment.yaml"] = []byte(strings.Replace(string(files["charts/app/templates/deployment.yaml"]),
+		"name: {{ .Release.Name }}-app", "name: app", 1))
+	files["charts/app/templates/cluster.yaml"] = []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cluster
+data:
+  role: {{ dig "clusterInfo" "role" "" .Values.global | required "only agents know their cluster" }}
+`)
+	res, err := Lint(sourceOf("multi", files), Options{})
+	require.NoError(t, err)
+	got := format(res.Findings)
+	assert.Equal(t, []string{
+		`error [render] charts/app/templates/cluster.yaml:6:56 host release "demo": execution error at (demo/charts/app/templates/cluster.yaml:6:56): only agents know their cluster`,
+		`error [image-registry] charts/app/templates/deployment.yaml: spec.template.spec.containers[0].image: Deployment "app": container "app" runs "docker.io/example/demo-app:1.0.0" whatever global.imageRegistry says (prefix the image with the registry, e.g. {{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }})`,
+		`warning [subchart-tags] extension.yaml:30:5 dependencies[0].tags: subchart "app" has neither the extension nor the agent tag, so it is installed on the host and again with every agent (tag it extension (host only, e.g. the console UI) or agent (every placed cluster))`,
+	}, strings.Split(strings.TrimSpace(got), "\n"))
+}

@@ -1,0 +1,86 @@
+package lint
+
+import (
+	"fmt"
+
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
+)
+
+// release is one rendered release of the extension.
+type release struct {
+	side      manifest.Side
+	namespace string
+	// objects are the objects of the templates, hooks and tests included.
+	objects []manifest.Object
+	// crds are the objects of the crds/ directories.
+	crds []manifest.Object
+}
+
+// installed returns the objects Helm creates on install, CRDs first: every
+// object but the tests, which only "helm test" creates.
+func (r *release) installed() []manifest.Object {
+	out := append([]manifest.Object(nil), r.crds...)
+	for _, o := range r.objects {
+		if !o.IsTestHook() {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// render renders the host release and, for Multicluster extensions, the
+// agent release, as the installer does, with the marker set as
+// global.imageRegistry and global.nodeSelector (the installer sets them from
+// KubeSphere's configuration). HostOnly extensions have no agent release.
+func (l *linter) render() {
+	sides := []manifest.Side{manifest.Host}
+	if l.ext.Mode() == extension.Multicluster {
+		sides = append(sides, manifest.Agent)
+	}
+	for _, side := range sides {
+		opts, err := manifest.InstallerRelease(l.ext, l.chart, side, l.opts.Values)
+		if err != nil {
+			l.add(diag.Diagnostic{Severity: diag.Error, Code: RuleRender, File: extension.MetadataFile, Message: err.Error()})
+			continue
+		}
+		setValue(opts.Values, l.marker, "global", "imageRegistry")
+		setValue(opts.Values, l.marker, "global", "nodeSelector", "kubernetes.io/os")
+		prefix := fmt.Sprintf("%s release %q: ", side, opts.ReleaseName)
+		rendered, err := manifest.RenderRelease(l.chart, opts)
+		if err != nil {
+			d, ok := l.loc.templateDiagnostic(diag.Error, RuleRender, "", prefix+err.Error(), "")
+			if !ok {
+				d = diag.Diagnostic{Severity: diag.Error, Code: RuleRender, Message: prefix + err.Error()}
+			}
+			l.add(d)
+			continue
+		}
+		r := &release{side: side, namespace: opts.Namespace}
+		var bad []*manifest.DocumentError
+		r.objects, bad = manifest.ParseObjects(rendered.Templates)
+		crds, badCRDs := manifest.ParseObjects(rendered.CRDs)
+		r.crds = crds
+		for _, e := range append(bad, badCRDs...) {
+			l.add(l.loc.locate(e.File).diagnostic(diag.Error, RuleRender, "",
+				fmt.Sprintf("%sdocument %d is not a valid object: %v", prefix, e.Index+1, e.Err),
+				"Helm fails the install on it; run ksbuilder template to see the output"))
+		}
+		l.releases = append(l.releases, r)
+	}
+}
+
+// setValue sets a nested value, replacing whatever is in the way.
+func setValue(vals map[string]any, v any, keys ...string) {
+	cur := vals
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := cur[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			cur[k] = next
+		}
+		cur = next
+	}
+	cur[keys[len(keys)-1]] = v
+}

@@ -1,0 +1,94 @@
+package lint
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/ksbuilder/ksbuilder/create"
+)
+
+// wrappedChart is a small chart that honours KubeSphere's global values,
+// for scaffolding with --from.
+var wrappedChart = map[string]string{
+	"Chart.yaml":  "apiVersion: v2\nname: webapp\nversion: 1.2.0\nappVersion: \"1.2.0\"\n",
+	"values.yaml": "global:\n  imageRegistry: \"\"\n  nodeSelector: {}\nimage:\n  registry: docker.io\n  repository: example/webapp\n  tag: 1.2.0\n",
+	"templates/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-webapp
+spec:
+  selector:
+    matchLabels:
+      app: webapp
+  template:
+    metadata:
+      labels:
+        app: webapp
+    spec:
+      containers:
+        - name: webapp
+          image: {{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}
+      nodeSelector:
+        {{- toYaml .Values.global.nodeSelector | nindent 8 }}
+`,
+	"templates/service.yaml": `apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-webapp
+spec:
+  selector:
+    app: webapp
+  ports:
+    - port: 8080
+`,
+}
+
+func writeWrappedChart(t *testing.T) string {
+	t.Helper()
+	var files []*loader.BufferedFile
+	for name, data := range wrappedChart {
+		files = append(files, &loader.BufferedFile{Name: name, Data: []byte(data)})
+	}
+	c, err := loader.LoadFiles(files)
+	require.NoError(t, err)
+	p, err := chartutil.Save(c, t.TempDir())
+	require.NoError(t, err)
+	return p
+}
+
+// TestScaffoldsLintClean lints the project of every create type, and of a
+// wrapped chart in both entry modes: each must have no finding at all.
+func TestScaffoldsLintClean(t *testing.T) {
+	archive := writeWrappedChart(t)
+	tests := []struct {
+		name string
+		opts create.Options
+	}{
+		{"full", create.Options{Type: create.Full}},
+		{"frontend", create.Options{Type: create.Frontend}},
+		{"backend", create.Options{Type: create.Backend}},
+		{"from-iframe", create.Options{From: archive, Entry: create.EntryIframe}},
+		{"from-link", create.Options{From: archive, Entry: create.EntryLink}},
+	}
+	require.Len(t, create.Types, 3, "a new create type needs a case here")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.opts
+			o.Name, o.Category, o.Author, o.Email = "hello-world", "dev-tools", "Jane Doe", "jane@example.com"
+			files, _, err := create.Render(o)
+			require.NoError(t, err)
+			src := make(map[string][]byte, len(files))
+			for name, data := range files {
+				src[filepath.ToSlash(name)] = data
+			}
+			res, err := Lint(sourceOf(tt.name, src), Options{})
+			require.NoError(t, err)
+			assert.Empty(t, format(res.Findings))
+		})
+	}
+}

@@ -1,0 +1,124 @@
+package manifest
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseObjects(t *testing.T) {
+	rendered := map[string]string{
+		"ext/templates/NOTES.txt": "not yaml: [",
+		"ext/templates/a.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  generateName: web-
+  labels: {app: web, n: 1}
+spec:
+  template:
+    spec:
+      initContainers:
+        - name: init
+          image: busybox:1.36
+      containers:
+        - name: web
+        - "not a container"
+---
+# comment only
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+data:
+  script: |
+    echo start
+    ---
+    echo still the same document
+`,
+		"ext/templates/b.yaml": "key: [unclosed\n---\n- a list\n",
+	}
+	objs, errs := ParseObjects(rendered)
+	require.Len(t, objs, 2)
+	require.Len(t, errs, 2)
+	assert.Equal(t, "ext/templates/b.yaml", errs[0].File)
+	assert.Equal(t, 0, errs[0].Index)
+	assert.Equal(t, 1, errs[1].Index)
+
+	dep := objs[0]
+	assert.Equal(t, "web-*", dep.DisplayName())
+	assert.Equal(t, map[string]string{"app": "web"}, dep.Labels())
+	assert.Equal(t, "spec.template.spec", dep.PodSpecField())
+	assert.Equal(t, []Container{
+		{Name: "init", Image: "busybox:1.36", Init: true, Field: "spec.template.spec.initContainers[0]"},
+		{Name: "web", Field: "spec.template.spec.containers[0]"},
+	}, dep.Containers())
+
+	cm := objs[1]
+	assert.Equal(t, 2, cm.Index, "the comment-only document keeps its place")
+	assert.Contains(t, cm.Content["data"].(map[string]any)["script"], "still the same document")
+	assert.False(t, cm.IsWorkload())
+	assert.Nil(t, cm.Containers())
+
+	_, err := Objects(rendered)
+	assert.ErrorContains(t, err, "ext/templates/b.yaml: document 1 is not valid YAML")
+}
+
+func TestWorkloadsWithoutTemplates(t *testing.T) {
+	objs, errs := ParseObjects(map[string]string{"x/templates/a.yaml": `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: c}
+spec:
+  jobTemplate:
+    spec:
+      template: 7
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: s}
+`})
+	require.Empty(t, errs)
+	for _, o := range objs {
+		assert.True(t, o.IsWorkload())
+		assert.Nil(t, o.PodSpec())
+		assert.Nil(t, o.Containers())
+	}
+}
+
+func TestIsTestHook(t *testing.T) {
+	for hook, want := range map[string]bool{"test": true, "pre-install, test-success": true, "post-install": false, "": false} {
+		o := newObject("f", 0, map[string]any{"metadata": map[string]any{"annotations": map[string]any{"helm.sh/hook": hook}}}, "")
+		assert.Equal(t, want, o.IsTestHook(), hook)
+	}
+}
+
+// FuzzParseObjects feeds random text to the object reader and its helpers;
+// none may panic.
+func FuzzParseObjects(f *testing.F) {
+	for _, s := range []string{
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: b}]}\n",
+		"---\n---\n",
+		"a: |\n  ---\n  b\n",
+		"kind: CronJob\nspec: {jobTemplate: {spec: {template: {spec: {initContainers: [7]}}}}}\n",
+		"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: {group: 1, names: []}\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		objs, _ := ParseObjects(map[string]string{"x/templates/f.yaml": text})
+		for _, o := range objs {
+			_ = o.DisplayName()
+			_ = o.Labels()
+			_ = o.Annotations()
+			_ = o.IsTestHook()
+			_ = o.Group()
+			for _, c := range o.Containers() {
+				if c.Field == "" {
+					t.Fatalf("container without field path: %+v", c)
+				}
+			}
+			_, _, _ = CRDResource(o)
+		}
+	})
+}

@@ -1,0 +1,107 @@
+package manifest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/releaseutil"
+
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
+)
+
+// Document is one manifest of a release, as "helm template" prints it.
+type Document struct {
+	// Source is the chart path of the file it came from
+	// ("ext/charts/backend/templates/deployment.yaml").
+	Source  string
+	Content string
+	// Kind is "crd", "manifest" or "hook".
+	Kind string
+}
+
+// Kinds of documents.
+const (
+	DocumentCRD      = "crd"
+	DocumentManifest = "manifest"
+	DocumentHook     = "hook"
+)
+
+// Manifests is what the installer applies for one release.
+type Manifests struct {
+	ReleaseName string
+	Namespace   string
+	// Overrides are the --set expressions the installer adds.
+	Overrides []string
+	Documents []Document
+}
+
+// String renders the documents as "helm template" does: each preceded by
+// "---" and a "# Source:" comment.
+func (m *Manifests) String() string {
+	var b strings.Builder
+	for _, d := range m.Documents {
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", d.Source, d.Content)
+	}
+	return b.String()
+}
+
+// InstallerManifests renders one side of an extension exactly as
+// KubeSphere's installer would (release name, namespace, tags, conditions
+// and cluster info of InstallerRelease, over the user's values) and orders
+// the result like Helm's install: CRDs first when includeCRDs is set, then
+// the manifests in Helm's install order, then the hooks. Tests are left out:
+// the installer never runs them.
+func InstallerManifests(ext *extension.Extension, c *chart.Chart, side Side, values map[string]any, includeCRDs bool) (*Manifests, error) {
+	opts, err := InstallerRelease(ext, c, side, values)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := RenderRelease(c, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := &Manifests{ReleaseName: opts.ReleaseName, Namespace: opts.Namespace, Overrides: InstallerOverrides(c, side)}
+	if includeCRDs {
+		names := make([]string, 0, len(rel.CRDs))
+		for n := range rel.CRDs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			out.Documents = append(out.Documents, Document{Source: n, Content: strings.TrimSpace(rel.CRDs[n]), Kind: DocumentCRD})
+		}
+	}
+	files := map[string]string{}
+	for name, text := range rel.Templates {
+		if IsManifestFile(name) {
+			files[name] = text
+		}
+	}
+	hooks, manifests, err := releaseutil.SortManifests(files, chartutil.VersionSet{}, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range manifests {
+		out.Documents = append(out.Documents, Document{Source: m.Name, Content: m.Content, Kind: DocumentManifest})
+	}
+	for _, h := range hooks {
+		if isTest(h) {
+			continue
+		}
+		out.Documents = append(out.Documents, Document{Source: h.Path, Content: h.Manifest, Kind: DocumentHook})
+	}
+	return out, nil
+}
+
+func isTest(h *release.Hook) bool {
+	for _, e := range h.Events {
+		if e == release.HookTest {
+			return true
+		}
+	}
+	return false
+}
