@@ -96,17 +96,22 @@ func (c *Client) Diagnose(ctx context.Context, plan *kubesphere.InstallPlan, clu
 	var problems []string
 	tail := int64(LogLines)
 	for _, pod := range pods.Items {
+		if pod.Spec.NodeName == "" {
+			problems = append(problems, fmt.Sprintf("pod %s is %s and has not been scheduled to a node, so it has no logs (kubectl%s describe pod -n %s %s)",
+				pod.Name, orUnknown(string(pod.Status.Phase)), c.KubectlFlags(), d.Namespace, pod.Name))
+			continue
+		}
 		for _, name := range containerNames(&pod) {
 			data, err := c.core.CoreV1().Pods(d.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: name, TailLines: &tail}).DoRaw(ctx)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s/%s: %s", pod.Name, name, logError(&pod, err)))
+				problems = append(problems, fmt.Sprintf("%s/%s: %s", pod.Name, name, logError(err)))
 				continue
 			}
 			d.Logs = append(d.Logs, PodLog{Pod: pod.Name, Container: name, Log: string(data)})
 		}
 	}
 	if len(d.Logs) == 0 {
-		d.LogsUnavailable = "cannot read the logs: " + strings.Join(problems, "; ")
+		d.LogsUnavailable = strings.Join(problems, "; ")
 	}
 	return d
 }
@@ -124,11 +129,8 @@ func containerNames(pod *corev1.Pod) []string {
 }
 
 // logError explains a failed log read.
-func logError(pod *corev1.Pod, err error) string {
-	switch {
-	case pod.Spec.NodeName == "":
-		return fmt.Sprintf("the pod is %s and was never scheduled to a node (%v)", orUnknown(string(pod.Status.Phase)), err)
-	case apierrors.IsForbidden(err):
+func logError(err error) string {
+	if apierrors.IsForbidden(err) {
 		return fmt.Sprintf("not allowed to read pod logs (%v)", err)
 	}
 	return err.Error()

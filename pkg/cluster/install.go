@@ -344,19 +344,31 @@ func (c *Client) checkRequirements(ctx context.Context, ev *kubesphere.Extension
 	return warnings
 }
 
-// unmetDependency says why a dependency is not satisfied, or "".
+// unmetDependency says why a dependency is not satisfied, or "". Its
+// InstallPlan is the truth; the Extension's status is KubeSphere's copy of
+// it, read when there is no plan.
 func (c *Client) unmetDependency(ctx context.Context, dep kubesphere.ExternalDependency) string {
-	ext := &kubesphere.Extension{}
-	switch err := c.get(ctx, kubesphere.ResourceExtensions, dep.Name, ext); {
-	case apierrors.IsNotFound(err):
-		return "is not published on this cluster"
-	case err != nil:
+	state, version := "", ""
+	plan := &kubesphere.InstallPlan{}
+	switch err := c.get(ctx, kubesphere.ResourceInstallPlans, dep.Name, plan); {
+	case err == nil:
+		state, version = plan.Status.State, plan.Status.Version
+	case !apierrors.IsNotFound(err):
 		return fmt.Sprintf("could not be checked: %v", err)
+	default:
+		ext := &kubesphere.Extension{}
+		switch err := c.get(ctx, kubesphere.ResourceExtensions, dep.Name, ext); {
+		case apierrors.IsNotFound(err):
+			return "is not published on this cluster"
+		case err != nil:
+			return fmt.Sprintf("could not be checked: %v", err)
+		}
+		state, version = ext.Status.State, ext.Status.InstalledVersion
 	}
-	if ext.Status.State != kubesphere.StateInstalled {
-		return fmt.Sprintf("is not installed (state %s)", orUnknown(ext.Status.State))
+	if state != kubesphere.StateInstalled {
+		return fmt.Sprintf("is not installed (state %s)", orPending(state))
 	}
-	if why := unsatisfied(dep.Version, ext.Status.InstalledVersion); why != "" {
+	if why := unsatisfied(dep.Version, version); why != "" {
 		return "is installed but " + why
 	}
 	return ""

@@ -477,7 +477,7 @@ func (t *tracker) releaseVerdict(ctx context.Context, c *Client, plan *kubespher
 	}
 	switch st.State {
 	case kubesphere.StateInstalled:
-		return true, nil
+		return t.settled(ctx, c, plan, st), nil
 	case kubesphere.StateInstallFailed, kubesphere.StateUpgradeFailed:
 		if st.State == kubesphere.StateInstallFailed && st.ConfigHash == "" {
 			return false, nil // failed before a job was created; KubeSphere retries at once
@@ -492,6 +492,25 @@ func (t *tracker) releaseVerdict(ctx context.Context, c *Client, plan *kubespher
 		return false, t.checkJob(ctx, c, plan, cluster, r, st)
 	}
 	return false, nil
+}
+
+// settled reports whether an Installed release is really done: at the
+// planned version, with its last job finished. KubeSphere can briefly say
+// Installed from the previous Helm revision while an upgrade job starts.
+func (t *tracker) settled(ctx context.Context, c *Client, plan *kubesphere.InstallPlan, st kubesphere.InstallationStatus) bool {
+	if st.Version != "" && st.Version != plan.Spec.Extension.Version {
+		return false
+	}
+	ns := plan.Status.TargetNamespace
+	if st.JobName == "" || ns == "" {
+		return true
+	}
+	job, err := c.core.BatchV1().Jobs(ns).Get(ctx, st.JobName, metav1.GetOptions{})
+	if err != nil {
+		return true // gone or unreadable: nothing says it still runs
+	}
+	finished, succeeded := jobFinished(job)
+	return !finished.IsZero() && succeeded
 }
 
 // deleteVerdict judges a plan while waiting for it to be deleted.
