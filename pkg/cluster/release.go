@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	yamlv3 "gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
 
@@ -61,7 +62,8 @@ func AgentValues(c *chart.Chart, config, override, clusterName, role string) (ma
 
 // AgentConfig returns the values text of an agent release: the plan's config
 // with the cluster's override merged over it key by key. When one side is
-// empty the other is used as it is.
+// empty the other is used as it is. Like KubeSphere, it reads and writes the
+// YAML with yaml.v3.
 func AgentConfig(config, override string) (string, error) {
 	if strings.TrimSpace(override) == "" {
 		return config, nil
@@ -69,15 +71,14 @@ func AgentConfig(config, override string) (string, error) {
 	if strings.TrimSpace(config) == "" {
 		return override, nil
 	}
-	base, err := parseConfig(config)
-	if err != nil {
-		return "", err
+	var base, over map[string]any
+	if err := yamlv3.Unmarshal([]byte(config), &base); err != nil {
+		return "", fmt.Errorf("the values are not a YAML map: %w", err)
 	}
-	over, err := parseConfig(override)
-	if err != nil {
-		return "", fmt.Errorf("the cluster override: %w", err)
+	if err := yamlv3.Unmarshal([]byte(override), &over); err != nil {
+		return "", fmt.Errorf("the cluster override is not a YAML map: %w", err)
 	}
-	out, err := yaml.Marshal(values.MergeMaps(base, over))
+	out, err := yamlv3.Marshal(values.MergeMaps(base, over))
 	return string(out), err
 }
 
