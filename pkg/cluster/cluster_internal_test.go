@@ -58,7 +58,7 @@ func TestReleaseValues(t *testing.T) {
 	for _, tt := range []struct{ config, override, want string }{
 		{"a: 1\n", "", "a: 1\n"},
 		{"", "b: 2\n", "b: 2\n"},
-		{"a: {x: 1}\n", "a: {y: 2}\n", "a:\n    x: 1\n    y: 2\n"},
+		{"a: {x: 1}\n", "a: {w: 2}\n", "a:\n    w: 2\n    x: 1\n"},
 	} {
 		got, err := AgentConfig(tt.config, tt.override)
 		if err != nil || got != tt.want {
