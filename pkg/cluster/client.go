@@ -20,7 +20,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/discovery"
+	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -49,7 +51,7 @@ type Client struct {
 	Context string
 
 	opts   ConnectOptions
-	core   kubernetes.Interface
+	core   coreAPI
 	ks     rest.Interface // kubesphere.io/v1alpha1
 	mc     rest.Interface // cluster.kubesphere.io/v1alpha1
 	watch  rest.Interface // kubesphere.io/v1alpha1 without a request timeout
@@ -101,7 +103,7 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 	}
 	watchCfg := rest.CopyConfig(cfg)
 	cfg.Timeout = requestTimeout
-	core, err := kubernetes.NewForConfig(cfg)
+	core, err := newCoreClients(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +124,42 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 		params: runtime.NewParameterCodec(scheme),
 	}, nil
 }
+
+// coreAPI is the part of Kubernetes' own API the client uses. client-go's
+// fake clientset implements it for tests.
+type coreAPI interface {
+	CoreV1() corev1client.CoreV1Interface
+	BatchV1() batchv1client.BatchV1Interface
+	Discovery() discovery.DiscoveryInterfaces
+}
+
+// coreClients implements coreAPI with the typed clients of these groups
+// only, not client-go's whole clientset, which would double the binary.
+type coreClients struct {
+	core      *corev1client.CoreV1Client
+	batch     *batchv1client.BatchV1Client
+	discovery *discovery.DiscoveryClient
+}
+
+func newCoreClients(cfg *rest.Config) (*coreClients, error) {
+	core, err := corev1client.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	batch, err := batchv1client.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &coreClients{core: core, batch: batch, discovery: disc}, nil
+}
+
+func (c *coreClients) CoreV1() corev1client.CoreV1Interface     { return c.core }
+func (c *coreClients) BatchV1() batchv1client.BatchV1Interface  { return c.batch }
+func (c *coreClients) Discovery() discovery.DiscoveryInterfaces { return c.discovery }
 
 func groupClient(cfg *rest.Config, gv schema.GroupVersion, scheme *runtime.Scheme) (*rest.RESTClient, error) {
 	cfg = rest.CopyConfig(cfg)

@@ -106,8 +106,8 @@ func waitOptions(t *testing.T, events *[]cluster.Event) cluster.WaitOptions {
 func install(t *testing.T, c *cluster.Client, dir string, opts cluster.InstallOptions) (*cluster.InstallResult, *kubesphere.InstallPlan, error) {
 	t.Helper()
 	ctx := testContext(t)
-	pub, pkg := publication(t, dir)
-	opts.Publication, opts.Chart = pub, pkg.Chart
+	pub, _ := publication(t, dir)
+	opts.Publication = pub
 	res, err := c.Install(ctx, opts)
 	if err != nil {
 		return nil, nil, err

@@ -33,11 +33,9 @@ type InstallOptions struct {
 	Name    string
 	Version string
 	// Publication, when set, is published after the checks pass and before
-	// the InstallPlan is written ("install PATH").
+	// the InstallPlan is written ("install PATH"). Without it, the published
+	// chart is read from its ConfigMap for the checks.
 	Publication *Publication
-	// Chart is rendered as a last check before anything is written; nil
-	// means the published chart (read from its ConfigMap).
-	Chart *chart.Chart
 	// Values replace the plan's config; nil keeps the current config (none
 	// for a new plan).
 	Values map[string]any
@@ -152,7 +150,11 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 	}
 
 	if len(check.Problems) == 0 {
-		if err := c.renderCheck(ctx, ev, opts.Chart, spec); err != nil {
+		var ch *chart.Chart
+		if opts.Publication != nil {
+			ch = opts.Publication.Chart
+		}
+		if err := c.renderCheck(ctx, ev, ch, spec); err != nil {
 			check.Problems = append(check.Problems, err.Error())
 		}
 	}

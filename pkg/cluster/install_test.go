@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -408,8 +409,8 @@ func TestStuckInPreparing(t *testing.T) {
 	c := newClient(t)
 	controller.SetBehaviour("stalled", testcontrollerStall)
 	ctx := testContext(t)
-	pub, pkg := publication(t, scaffold(t, "stalled", create.Frontend))
-	res, err := c.Install(ctx, cluster.InstallOptions{Publication: pub, Chart: pkg.Chart})
+	pub, _ := publication(t, scaffold(t, "stalled", create.Frontend))
+	res, err := c.Install(ctx, cluster.InstallOptions{Publication: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,8 +439,8 @@ func TestClockSkew(t *testing.T) {
 	c := newClient(t)
 	controller.SetBehaviour("skewed", testcontrollerSkew)
 	ctx := testContext(t)
-	pub, pkg := publication(t, scaffold(t, "skewed", create.Frontend))
-	res, err := c.Install(ctx, cluster.InstallOptions{Publication: pub, Chart: pkg.Chart})
+	pub, _ := publication(t, scaffold(t, "skewed", create.Frontend))
+	res, err := c.Install(ctx, cluster.InstallOptions{Publication: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,8 +463,8 @@ func TestTimeout(t *testing.T) {
 	c := newClient(t)
 	controller.SetBehaviour("slow", testcontrollerSlow)
 	ctx := testContext(t)
-	pub, pkg := publication(t, scaffold(t, "slow", create.Frontend))
-	res, err := c.Install(ctx, cluster.InstallOptions{Publication: pub, Chart: pkg.Chart})
+	pub, _ := publication(t, scaffold(t, "slow", create.Frontend))
+	res, err := c.Install(ctx, cluster.InstallOptions{Publication: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,8 +489,8 @@ func TestTimeout(t *testing.T) {
 func TestInterrupted(t *testing.T) {
 	c := newClient(t)
 	controller.SetBehaviour("interrupted", testcontrollerSlow)
-	pub, pkg := publication(t, scaffold(t, "interrupted", create.Frontend))
-	res, err := c.Install(testContext(t), cluster.InstallOptions{Publication: pub, Chart: pkg.Chart})
+	pub, _ := publication(t, scaffold(t, "interrupted", create.Frontend))
+	res, err := c.Install(testContext(t), cluster.InstallOptions{Publication: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +507,7 @@ func TestInterrupted(t *testing.T) {
 func TestTransientInstallFailure(t *testing.T) {
 	c := newClient(t)
 	ctx := testContext(t)
-	pub, pkg := publication(t, scaffold(t, "latecomer", create.Frontend))
+	pub, _ := publication(t, scaffold(t, "latecomer", create.Frontend))
 	if _, err := c.Publish(ctx, pub); err != nil {
 		t.Fatal(err)
 	}
@@ -516,7 +517,16 @@ func TestTransientInstallFailure(t *testing.T) {
 	if err := cs.CoreV1().ConfigMaps(kubesphere.SystemNamespace).Delete(ctx, pub.ConfigMap.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Install(ctx, cluster.InstallOptions{Name: "latecomer", Version: "0.1.0", Chart: pkg.Chart})
+	// Created by hand: Install would refuse, since it reads the chart.
+	_, dyn := kube(t)
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": kubesphere.GroupVersion.String(), "kind": "InstallPlan", "metadata": map[string]any{"name": "latecomer"},
+		"spec": map[string]any{"enabled": true, "extension": map[string]any{"name": "latecomer", "version": "0.1.0"}},
+	}}
+	if _, err := dyn.Resource(kubesphere.GroupVersion.WithResource(kubesphere.ResourceInstallPlans)).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	start, err := c.Plan(ctx, "latecomer")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +539,7 @@ func TestTransientInstallFailure(t *testing.T) {
 		}
 		waitOptions(t, &events).Notify(e)
 	}
-	plan, err := c.Wait(ctx, res.Plan, res.Expect, opts)
+	plan, err := c.Wait(ctx, start, cluster.Expectation{Host: true}, opts)
 	if err != nil || plan.Status.State != kubesphere.StateInstalled {
 		t.Fatalf("got %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"helm.sh/helm/v3/pkg/chart"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -44,6 +45,8 @@ type Publication struct {
 	ConfigMap *corev1.ConfigMap
 	Version   *kubesphere.ExtensionVersion
 	Extension *kubesphere.Extension
+	// Chart is the packaged chart, for checks before installing.
+	Chart *chart.Chart
 }
 
 // NewPublication builds the objects for a package. created is recorded as
@@ -99,6 +102,7 @@ func NewPublication(pkg *packager.Package, created time.Time) (*Publication, err
 		},
 	}
 	return &Publication{
+		Chart:     pkg.Chart,
 		ConfigMap: cm,
 		Version:   version,
 		Extension: &kubesphere.Extension{
