@@ -109,6 +109,7 @@ type progress struct {
 	since   time.Time
 	stop    chan struct{}
 	done    chan struct{}
+	closed  sync.Once
 }
 
 func newProgress(f *Factory, name string) *progress {
@@ -166,12 +167,15 @@ func (p *progress) spin() {
 	}
 }
 
-// Close removes the live line.
+// Close removes the live line. It may be called more than once.
 func (p *progress) Close() {
-	if p.stop != nil {
+	if p.stop == nil {
+		return
+	}
+	p.closed.Do(func() {
 		close(p.stop)
 		<-p.done
-	}
+	})
 }
 
 // waitOptions are the wait settings of a command.
@@ -213,7 +217,7 @@ func printDiagnosis(f *Factory, d *cluster.Diagnosis) {
 	if len(d.Conditions) > 0 {
 		fmt.Fprintln(w, "Conditions:")
 		for _, cond := range d.Conditions {
-			fmt.Fprintf(w, "  %s  %s=%s  %s: %s\n", cond.LastTransitionTime.UTC().Format(time.RFC3339), cond.Type, cond.Status, cond.Reason, cond.Message)
+			fmt.Fprintf(w, "  %s  %s=%s  %s: %s\n", cond.LastTransitionTime.UTC().Format(time.RFC3339), cond.Type, cond.Status, cond.Reason, strings.Join(strings.Fields(cond.Message), " "))
 		}
 	}
 	if d.Job != "" {

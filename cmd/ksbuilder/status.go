@@ -138,7 +138,7 @@ func writeConditions(b *strings.Builder, indent string, conds []metav1.Condition
 	}
 	fmt.Fprintf(b, "%sConditions:\n", indent)
 	for _, c := range conds {
-		fmt.Fprintf(b, "%s  %s  %s=%s  %s: %s\n", indent, c.LastTransitionTime.UTC().Format(time.RFC3339), c.Type, c.Status, c.Reason, c.Message)
+		fmt.Fprintf(b, "%s  %s  %s=%s  %s: %s\n", indent, c.LastTransitionTime.UTC().Format(time.RFC3339), c.Type, c.Status, c.Reason, strings.Join(strings.Fields(c.Message), " "))
 	}
 }
 

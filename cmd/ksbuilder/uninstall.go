@@ -106,6 +106,20 @@ func uninstallRun(c *cli.Context, opts *uninstallOptions, p *progress) error {
 	return err
 }
 
+// uninstallAndWait deletes an InstallPlan and waits until it is gone.
+func uninstallAndWait(c *cli.Context, client *cluster.Client, name string, wait cluster.WaitOptions, p *progress) error {
+	plan, err := client.Uninstall(c.Context, name, false)
+	if err != nil || plan == nil {
+		return err
+	}
+	err = client.WaitDeleted(c.Context, plan, wait)
+	p.Close()
+	if err != nil {
+		return reportWaitError(p.f, name, err)
+	}
+	return nil
+}
+
 type unpublishOptions struct {
 	f *Factory
 
@@ -172,16 +186,8 @@ func unpublishRun(c *cli.Context, opts *unpublishOptions, p *progress) error {
 	var inUse *cluster.PlanExistsError
 	if errors.As(err, &inUse) && opts.Uninstall {
 		f.Infof("Uninstalling %s %s first", opts.Name, inUse.Version)
-		plan, err := client.Uninstall(c.Context, opts.Name, false)
-		if err != nil {
+		if err := uninstallAndWait(c, client, opts.Name, opts.Wait, p); err != nil {
 			return err
-		}
-		if plan != nil {
-			err = client.WaitDeleted(c.Context, plan, opts.Wait)
-			p.Close()
-			if err != nil {
-				return reportWaitError(f, opts.Name, err)
-			}
 		}
 		results, err = client.Unpublish(c.Context, opts.Name, opts.Version)
 	}

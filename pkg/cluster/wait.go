@@ -419,7 +419,8 @@ func stateDetail(st kubesphere.InstallationStatus) string {
 	return ""
 }
 
-// latestMessage returns the message of the most recent condition.
+// latestMessage returns the message of the most recent condition, on one
+// line.
 func latestMessage(conds []metav1.Condition) string {
 	var best *metav1.Condition
 	for i := range conds {
@@ -430,7 +431,7 @@ func latestMessage(conds []metav1.Condition) string {
 	if best == nil {
 		return ""
 	}
-	return best.Message
+	return strings.Join(strings.Fields(best.Message), " ")
 }
 
 // installVerdict judges a plan while waiting for an installation.
