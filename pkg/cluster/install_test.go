@@ -51,6 +51,7 @@ func condition(st kubesphere.InstallationStatus, typ string) *metav1.Condition {
 }
 
 func TestInstall(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "basic", create.Frontend)
@@ -130,6 +131,7 @@ func TestInstall(t *testing.T) {
 }
 
 func TestConfigUpdateAndUpgrade(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "configured", create.Frontend)
@@ -207,6 +209,7 @@ func mustExtension(t *testing.T, c *cluster.Client, name string) *kubesphere.Ext
 }
 
 func TestMulticlusterOnHost(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "multi", create.Full)
@@ -248,6 +251,7 @@ func TestMulticlusterOnHost(t *testing.T) {
 }
 
 func TestHostOnlyRefusesClusters(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	dir := scaffold(t, "hostonly", create.Frontend)
 	_, _, err := install(t, c, dir, cluster.InstallOptions{Clusters: []string{"host"}})
@@ -257,6 +261,7 @@ func TestHostOnlyRefusesClusters(t *testing.T) {
 }
 
 func TestMissingExtensionVersion(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	_, err := c.Install(ctx, cluster.InstallOptions{Name: "ghost", Version: "1.0.0"})
@@ -277,6 +282,7 @@ func TestMissingExtensionVersion(t *testing.T) {
 }
 
 func TestDependencies(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	dir := scaffold(t, "dependent", create.Frontend)
 	edit(t, dir, "extension.yaml", func(s string) string {
@@ -316,6 +322,7 @@ func TestDependencies(t *testing.T) {
 }
 
 func TestVersionConstraints(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	dir := scaffold(t, "constrained", create.Frontend)
 	edit(t, dir, "extension.yaml", func(s string) string {
@@ -330,6 +337,7 @@ func TestVersionConstraints(t *testing.T) {
 }
 
 func TestChartThatFailsToRender(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	dir := scaffold(t, "unrenderable", create.Frontend)
 	edit(t, dir, "charts/frontend/templates/required.yaml", func(string) string {
@@ -354,6 +362,7 @@ func TestChartThatFailsToRender(t *testing.T) {
 }
 
 func TestJobFailure(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	dir := scaffold(t, "rejected", create.Frontend)
 	// Renders fine, but the API server rejects the object.
@@ -388,6 +397,7 @@ func TestJobFailure(t *testing.T) {
 }
 
 func TestForceUninstall(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	controller.SetBehaviour("stubborn", testcontrollerFailUninstall)
 	dir := scaffold(t, "stubborn", create.Frontend)
@@ -406,6 +416,7 @@ func TestForceUninstall(t *testing.T) {
 }
 
 func TestStuckInPreparing(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	controller.SetBehaviour("stalled", testcontrollerStall)
 	ctx := testContext(t)
@@ -436,6 +447,7 @@ func TestStuckInPreparing(t *testing.T) {
 }
 
 func TestClockSkew(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	controller.SetBehaviour("skewed", testcontrollerSkew)
 	ctx := testContext(t)
@@ -460,6 +472,7 @@ func TestClockSkew(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	controller.SetBehaviour("slow", testcontrollerSlow)
 	ctx := testContext(t)
@@ -487,6 +500,7 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestInterrupted(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	controller.SetBehaviour("interrupted", testcontrollerSlow)
 	pub, _ := publication(t, scaffold(t, "interrupted", create.Frontend))
@@ -505,6 +519,7 @@ func TestInterrupted(t *testing.T) {
 }
 
 func TestTransientInstallFailure(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	pub, _ := publication(t, scaffold(t, "latecomer", create.Frontend))
@@ -556,6 +571,7 @@ func TestTransientInstallFailure(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
+	t.Parallel()
 	cfg := testEnv.Require(t)
 	cfg.Host = "https://127.0.0.1:1" // nothing listens there
 	c, err := cluster.NewForConfig(cfg)

@@ -46,6 +46,7 @@ func actions(res *cluster.PublishResult) string {
 }
 
 func TestPublishIsIdempotent(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "idempotent", create.Frontend)
@@ -105,6 +106,7 @@ func TestPublishIsIdempotent(t *testing.T) {
 }
 
 func TestPublishOlderVersion(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "versions", create.Frontend)
@@ -139,6 +141,7 @@ func TestPublishOlderVersion(t *testing.T) {
 }
 
 func TestPublishRefusesOversizedChart(t *testing.T) {
+	t.Parallel()
 	pkg := build(t, scaffold(t, "huge", create.Frontend))
 	pkg.Data = make([]byte, cluster.MaxChartSize+1)
 	_, err := cluster.NewPublication(pkg, time.Now())

@@ -22,6 +22,7 @@ func results(rs []cluster.ObjectResult) string {
 }
 
 func TestUnpublish(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "gone", create.Frontend)
@@ -69,6 +70,7 @@ func TestUnpublish(t *testing.T) {
 }
 
 func TestUnpublishKeepsRepositoryVersions(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	pub, _ := publication(t, scaffold(t, "synced", create.Frontend))
@@ -95,6 +97,7 @@ func TestUnpublishKeepsRepositoryVersions(t *testing.T) {
 }
 
 func TestUninstallWithoutVersion(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "orphan", create.Frontend)
@@ -121,6 +124,7 @@ func TestUninstallWithoutVersion(t *testing.T) {
 }
 
 func TestListExtensions(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "listed", create.Frontend)
