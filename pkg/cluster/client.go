@@ -215,8 +215,7 @@ func (c *Client) explain(err error) error {
 	}
 	var status apierrors.APIStatus
 	if errors.As(err, &status) {
-		switch {
-		case apierrors.IsUnauthorized(err):
+		if apierrors.IsUnauthorized(err) {
 			return fmt.Errorf("%s rejected the credentials: %w", c.describe(), err)
 		}
 		return err

@@ -55,8 +55,6 @@ func clusterNames(clusters []multicluster.Cluster) string {
 	return strings.Join(names, ", ")
 }
 
-func hostLabel() string { return multicluster.LabelHost }
-
 // kubeSphereVersion returns the KubeSphere version the host Cluster object
 // reports, or "" when it cannot be found.
 func (c *Client) kubeSphereVersion(ctx context.Context) string {

@@ -62,14 +62,13 @@ func build(t *testing.T, dir string) *packager.Package {
 }
 
 // publication builds the objects that publish an extension directory.
-func publication(t *testing.T, dir string) (*cluster.Publication, *packager.Package) {
+func publication(t *testing.T, dir string) *cluster.Publication {
 	t.Helper()
-	pkg := build(t, dir)
-	pub, err := cluster.NewPublication(pkg, time.Now())
+	pub, err := cluster.NewPublication(build(t, dir), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pub, pkg
+	return pub
 }
 
 // newClient connects to the test control plane as an administrator.
@@ -106,8 +105,7 @@ func waitOptions(t *testing.T, events *[]cluster.Event) cluster.WaitOptions {
 func install(t *testing.T, c *cluster.Client, dir string, opts cluster.InstallOptions) (*cluster.InstallResult, *kubesphere.InstallPlan, error) {
 	t.Helper()
 	ctx := testContext(t)
-	pub, _ := publication(t, dir)
-	opts.Publication = pub
+	opts.Publication = publication(t, dir)
 	res, err := c.Install(ctx, opts)
 	if err != nil {
 		return nil, nil, err

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 )
 
@@ -185,6 +186,9 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 	}
 
 	res.PreviousVersion = plan.Spec.Extension.Version
+	if semverLess(version, res.PreviousVersion) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("downgrading %s from %s to %s: Helm installs the older chart over the newer release", name, res.PreviousVersion, version))
+	}
 	res.Expect = expectedChanges(&plan.Spec, &spec)
 	if reflect.DeepEqual(normalizedSpec(plan.Spec), normalizedSpec(spec)) {
 		res.Plan, res.Action = plan, Unchanged
@@ -287,7 +291,7 @@ func (c *Client) placement(ctx context.Context, ev *kubesphere.ExtensionVersion,
 	if len(requested) == 0 {
 		host := hostCluster(clusters)
 		if host == nil {
-			check.Problems = append(check.Problems, "no host Cluster object (cluster.kubesphere.io, label "+hostLabel()+") to place the agent on; name clusters with --cluster")
+			check.Problems = append(check.Problems, "no host Cluster object (cluster.kubesphere.io, label "+multicluster.LabelHost+") to place the agent on; name clusters with --cluster")
 			return nil, nil
 		}
 		requested = []string{host.Name}

@@ -268,7 +268,7 @@ func TestMissingExtensionVersion(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ExtensionVersion ghost-1.0.0 not found") || !strings.Contains(err.Error(), "ksbuilder publish PATH") {
 		t.Errorf("got %v", err)
 	}
-	pub, _ := publication(t, scaffold(t, "ghost", create.Frontend))
+	pub := publication(t, scaffold(t, "ghost", create.Frontend))
 	if _, err := c.Publish(ctx, pub); err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +375,9 @@ func TestJobFailure(t *testing.T) {
 		t.Fatalf("got %v (plan %+v), want a FailedError", err, plan)
 	}
 	d := failed.Diagnosis
-	if failed.State != kubesphere.StateInstallFailed || d == nil || d.Job == "" || !strings.HasPrefix(d.JobStatus, "failed") {
+	// The job may still be marked running: KubeSphere can see the failed Helm
+	// release first.
+	if failed.State != kubesphere.StateInstallFailed || d == nil || d.Job == "" || d.JobStatus == "" {
 		t.Fatalf("failure %+v, diagnosis %+v", failed, d)
 	}
 	if cond := d.Conditions; len(cond) == 0 || cond[0].Reason != kubesphere.ReasonInstallFailed {
@@ -420,7 +422,7 @@ func TestStuckInPreparing(t *testing.T) {
 	c := newClient(t)
 	controller.SetBehaviour("stalled", testcontrollerStall)
 	ctx := testContext(t)
-	pub, _ := publication(t, scaffold(t, "stalled", create.Frontend))
+	pub := publication(t, scaffold(t, "stalled", create.Frontend))
 	res, err := c.Install(ctx, cluster.InstallOptions{Publication: pub})
 	if err != nil {
 		t.Fatal(err)
@@ -451,7 +453,7 @@ func TestClockSkew(t *testing.T) {
 	c := newClient(t)
 	controller.SetBehaviour("skewed", testcontrollerSkew)
 	ctx := testContext(t)
-	pub, _ := publication(t, scaffold(t, "skewed", create.Frontend))
+	pub := publication(t, scaffold(t, "skewed", create.Frontend))
 	res, err := c.Install(ctx, cluster.InstallOptions{Publication: pub})
 	if err != nil {
 		t.Fatal(err)
@@ -476,7 +478,7 @@ func TestTimeout(t *testing.T) {
 	c := newClient(t)
 	controller.SetBehaviour("slow", testcontrollerSlow)
 	ctx := testContext(t)
-	pub, _ := publication(t, scaffold(t, "slow", create.Frontend))
+	pub := publication(t, scaffold(t, "slow", create.Frontend))
 	res, err := c.Install(ctx, cluster.InstallOptions{Publication: pub})
 	if err != nil {
 		t.Fatal(err)
@@ -503,7 +505,7 @@ func TestInterrupted(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	controller.SetBehaviour("interrupted", testcontrollerSlow)
-	pub, _ := publication(t, scaffold(t, "interrupted", create.Frontend))
+	pub := publication(t, scaffold(t, "interrupted", create.Frontend))
 	res, err := c.Install(testContext(t), cluster.InstallOptions{Publication: pub})
 	if err != nil {
 		t.Fatal(err)
@@ -522,7 +524,7 @@ func TestTransientInstallFailure(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
-	pub, _ := publication(t, scaffold(t, "latecomer", create.Frontend))
+	pub := publication(t, scaffold(t, "latecomer", create.Frontend))
 	if _, err := c.Publish(ctx, pub); err != nil {
 		t.Fatal(err)
 	}

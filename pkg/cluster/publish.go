@@ -226,15 +226,17 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 	}
 	res.Objects = append(res.Objects, evRes)
 
-	current := &kubesphere.Extension{}
-	err = c.get(ctx, kubesphere.ResourceExtensions, name, current)
-	switch {
-	case err == nil && newer != "":
-		res.Objects = append(res.Objects, ObjectResult{Kind: "Extension", Name: name, Action: Kept,
-			Reason: fmt.Sprintf("it describes the newer version %s", newer)})
-		return res, nil
-	case err != nil && !apierrors.IsNotFound(err):
-		return nil, err
+	if newer != "" {
+		// Keep the Extension (it describes the newest version) unless it is
+		// missing.
+		switch err := c.get(ctx, kubesphere.ResourceExtensions, name, &kubesphere.Extension{}); {
+		case err == nil:
+			res.Objects = append(res.Objects, ObjectResult{Kind: "Extension", Name: name, Action: Kept,
+				Reason: fmt.Sprintf("it describes the newer version %s", newer)})
+			return res, nil
+		case !apierrors.IsNotFound(err):
+			return nil, err
+		}
 	}
 	extRes, err := c.applyObject(ctx, kubesphere.ResourceExtensions, "Extension", p.Extension, &kubesphere.Extension{}, &kubesphere.Extension{})
 	if err != nil {

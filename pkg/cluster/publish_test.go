@@ -50,7 +50,7 @@ func TestPublishIsIdempotent(t *testing.T) {
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "idempotent", create.Frontend)
-	pub, _ := publication(t, dir)
+	pub := publication(t, dir)
 	res, err := c.Publish(ctx, pub)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func TestPublishIsIdempotent(t *testing.T) {
 	before := objectVersions(t, pub)
 
 	// A second build of the same extension, a minute later.
-	again, _ := publication(t, dir)
+	again := publication(t, dir)
 	again.Version.Spec.Created = metav1.NewTime(time.Now().Add(time.Minute))
 	res, err = c.Publish(ctx, again)
 	if err != nil {
@@ -95,7 +95,7 @@ func TestPublishIsIdempotent(t *testing.T) {
 
 	// A changed chart updates the ConfigMap only.
 	edit(t, dir, "README.md", func(s string) string { return s + "\nMore.\n" })
-	changed, _ := publication(t, dir)
+	changed := publication(t, dir)
 	res, err = c.Publish(ctx, changed)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestPublishOlderVersion(t *testing.T) {
 	ctx := testContext(t)
 	dir := scaffold(t, "versions", create.Frontend)
 	setVersion(t, dir, "2.0.0")
-	newer, _ := publication(t, dir)
+	newer := publication(t, dir)
 	if _, err := c.Publish(ctx, newer); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestPublishOlderVersion(t *testing.T) {
 	edit(t, dir, "extension.yaml", func(s string) string {
 		return strings.Replace(s, "# namespace: versions-system", "namespace: versions-system", 1)
 	})
-	older, _ := publication(t, dir)
+	older := publication(t, dir)
 	res, err := c.Publish(ctx, older)
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func TestUnpublish(t *testing.T) {
 	dir := scaffold(t, "gone", create.Frontend)
 	mustInstall(t, c, dir, cluster.InstallOptions{})
 	setVersion(t, dir, "0.2.0")
-	pub, _ := publication(t, dir)
+	pub := publication(t, dir)
 	if _, err := c.Publish(ctx, pub); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestUnpublishKeepsRepositoryVersions(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	ctx := testContext(t)
-	pub, _ := publication(t, scaffold(t, "synced", create.Frontend))
+	pub := publication(t, scaffold(t, "synced", create.Frontend))
 	if _, err := c.Publish(ctx, pub); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestUninstallWithoutVersion(t *testing.T) {
 		t.Errorf("the plan was touched: %v", err)
 	}
 	// Publishing the version again makes the uninstall possible.
-	pub, _ := publication(t, dir)
+	pub := publication(t, dir)
 	if _, err := c.Publish(ctx, pub); err != nil {
 		t.Fatal(err)
 	}

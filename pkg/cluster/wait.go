@@ -356,7 +356,11 @@ func (t *tracker) observe(cluster string, st kubesphere.InstallationStatus, from
 		r = &releaseTrack{since: now}
 		t.releases[cluster] = r
 	}
-	if !fromStart && (st.State == kubesphere.StatePreparing || newPreparing(r.baseline, st)) {
+	// Every action starts with Preparing and records a new job; a write after
+	// the wait began is based on the current spec (KubeSphere's status
+	// updates would conflict otherwise).
+	if !fromStart && (st.State == kubesphere.StatePreparing || newPreparing(r.baseline, st) ||
+		st.JobName != "" && st.JobName != r.baseline.JobName) {
 		r.active = true
 	}
 	changed := st.State != r.state || st.JobName != r.job

@@ -25,11 +25,9 @@ const (
 	AnnotationExecutorConfigHash = "executor.kubesphere.io/config-hash"
 )
 
-// Finalizers KubeSphere's controllers add.
-const (
-	FinalizerInstallPlan = "kubesphere.io/installplan-protection"
-	FinalizerExtension   = "kubesphere.io/extension-protection"
-)
+// FinalizerInstallPlan is the finalizer KubeSphere adds to an InstallPlan
+// once its ExtensionVersion exists.
+const FinalizerInstallPlan = "kubesphere.io/installplan-protection"
 
 // Installation modes of an ExtensionVersion.
 const (
@@ -112,22 +110,4 @@ func (v *ExtensionVersion) Mode() string {
 		return HostOnly
 	}
 	return v.Spec.InstallationMode
-}
-
-// IsFailed reports whether a state is one of the failure states.
-func IsFailed(state string) bool {
-	switch state {
-	case StateInstallFailed, StateUpgradeFailed, StateUninstallFailed:
-		return true
-	}
-	return false
-}
-
-// IsBusy reports whether the controller is in the middle of an action.
-func IsBusy(state string) bool {
-	switch state {
-	case StatePreparing, StateInstalling, StateUpgrading, StateUninstalling:
-		return true
-	}
-	return false
 }

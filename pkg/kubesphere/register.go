@@ -15,7 +15,6 @@ const (
 	ResourceExtensionVersions = "extensionversions"
 	ResourceInstallPlans      = "installplans"
 	ResourceCategories        = "categories"
-	ResourceRepositories      = "repositories"
 )
 
 // AddToScheme registers the kinds of this package, and the meta types their

@@ -1,26 +1,24 @@
 package kubesphere
 
 import (
+	"maps"
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Locales maps a language code ("en", "zh") to text.
 type Locales map[string]string
 
-// Default returns the "en" text, else "zh", else any non-empty one.
+// Default returns the "en" text, else "zh", else the first non-empty text
+// in the order of the language codes.
 func (l Locales) Default() string {
-	for _, lang := range []string{"en", "zh"} {
+	for _, lang := range append([]string{"en", "zh"}, slices.Sorted(maps.Keys(l))...) {
 		if l[lang] != "" {
 			return l[lang]
 		}
 	}
-	best := ""
-	for lang, text := range l {
-		if text != "" && (best == "" || lang < best) {
-			best = lang
-		}
-	}
-	return l[best]
+	return ""
 }
 
 // Provider is who publishes an extension, per language.
@@ -391,7 +389,7 @@ type BasicAuth struct {
 // UpdateStrategy is how often and how long a sync may take.
 type UpdateStrategy struct {
 	// +optional
-	RegistryPoll *RegistryPoll `json:"registryPoll,omitempty"`
+	RegistryPoll *RegistryPoll   `json:"registryPoll,omitempty"`
 	Timeout      metav1.Duration `json:"timeout"`
 }
 

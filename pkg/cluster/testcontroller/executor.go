@@ -203,7 +203,7 @@ func (c *Controller) createJob(ctx context.Context, plan *kubesphere.InstallPlan
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: jobName + "-" + utilrand.String(5), Namespace: ns,
-			Labels: map[string]string{"job-name": jobName, "batch.kubernetes.io/job-name": jobName, "controller-uid": string(job.UID)},
+			Labels:          map[string]string{"job-name": jobName, "batch.kubernetes.io/job-name": jobName, "controller-uid": string(job.UID)},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: job.UID, Controller: &isController}},
 		},
 		Spec: podSpec,

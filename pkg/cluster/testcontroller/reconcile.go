@@ -84,7 +84,7 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if plan.DeletionTimestamp != nil {
-		return c.reconcileDelete(ctx, plan, ev)
+		return c.reconcileDelete(ctx, plan)
 	}
 	if !controllerutil.ContainsFinalizer(plan, kubesphere.FinalizerInstallPlan) {
 		patch := client.MergeFrom(plan.DeepCopy())
@@ -500,7 +500,7 @@ func (c *Controller) startUninstall(ctx context.Context, plan *kubesphere.Instal
 // reconcileDelete is the finalizer's work: agents first, then the host
 // release, by job, or at once in-process when the plan is marked for force
 // deletion.
-func (c *Controller) reconcileDelete(ctx context.Context, plan *kubesphere.InstallPlan, _ *kubesphere.ExtensionVersion) (reconcile.Result, error) {
+func (c *Controller) reconcileDelete(ctx context.Context, plan *kubesphere.InstallPlan) (reconcile.Result, error) {
 	if !controllerutil.ContainsFinalizer(plan, kubesphere.FinalizerInstallPlan) {
 		return reconcile.Result{}, nil
 	}
