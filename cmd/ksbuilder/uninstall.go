@@ -75,9 +75,11 @@ func uninstallRun(c *cli.Context, opts *uninstallOptions, p *progress) error {
 		return err
 	}
 	plan, err := client.Uninstall(c.Context, opts.Name, opts.Force)
+	installed := true
 	switch {
 	case errors.Is(err, cluster.ErrNotInstalled) && opts.Unpublish:
 		f.Infof("%s is not installed", opts.Name)
+		installed = false
 	case err != nil:
 		return err
 	case plan == nil:
@@ -93,8 +95,10 @@ func uninstallRun(c *cli.Context, opts *uninstallOptions, p *progress) error {
 			return reportWaitError(f, opts.Name, err)
 		}
 	}
-	if _, err := fmt.Fprintf(f.IO.Out, "%s is uninstalled\n", opts.Name); err != nil {
-		return err
+	if installed {
+		if _, err := fmt.Fprintf(f.IO.Out, "%s is uninstalled\n", opts.Name); err != nil {
+			return err
+		}
 	}
 	if !opts.Unpublish {
 		return nil
