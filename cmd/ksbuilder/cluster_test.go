@@ -71,6 +71,9 @@ func (c clusterTests) Run() int {
 	if shared.stop != nil {
 		shared.stop()
 	}
+	if shared.controller != nil {
+		shared.controller.Wait()
+	}
 	if err := shared.env.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping the test control plane:", err)
 	}

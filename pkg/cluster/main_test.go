@@ -54,6 +54,10 @@ func run(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		defer func() {
+			cancel()
+			controller.Wait()
+		}()
 	}
 	return m.Run()
 }

@@ -76,6 +76,8 @@ type Controller struct {
 	opts   Options
 	cfg    *rest.Config
 	client client.Client
+	// ctx ends the controller, and the executor jobs in flight.
+	ctx context.Context
 
 	mu         sync.Mutex
 	behaviours map[string]Behaviour
@@ -87,7 +89,8 @@ type Controller struct {
 }
 
 // Start runs the controller until ctx ends. It returns once the controller's
-// caches are synced.
+// caches are synced. After ending ctx, call Wait before stopping the API
+// server.
 func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Controller, error) {
 	if opts.JobDuration <= 0 {
 		opts.JobDuration = 300 * time.Millisecond
@@ -116,7 +119,7 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Controller, er
 	if err != nil {
 		return nil, err
 	}
-	c := &Controller{opts: opts, cfg: cfg, client: direct, behaviours: map[string]Behaviour{}, jobStarts: map[string]time.Time{}}
+	c := &Controller{opts: opts, cfg: cfg, client: direct, ctx: ctx, behaviours: map[string]Behaviour{}, jobStarts: map[string]time.Time{}}
 	skip := true
 	err = builder.ControllerManagedBy(mgr).
 		Named("installplan").
@@ -177,7 +180,7 @@ func (c *Controller) behaviour(extension string) Behaviour {
 	return c.behaviours[extension]
 }
 
-// Wait blocks until the executor jobs started so far have finished.
+// Wait blocks until the executor jobs in flight have stopped.
 func (c *Controller) Wait() { c.jobs.Wait() }
 
 func byLabel(label string) handler.MapFunc {

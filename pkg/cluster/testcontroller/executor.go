@@ -41,9 +41,6 @@ import (
 // executorImage is the image KubeSphere's executor jobs run by default.
 const executorImage = "kubesphere/kubectl:v1.27.16"
 
-// executorJob is a created executor Job.
-type executorJob = batchv1.Job
-
 // loadChart reads a version's chart from its ConfigMap.
 func (c *Controller) loadChart(ctx context.Context, ev *kubesphere.ExtensionVersion) (*chart.Chart, []byte, error) {
 	ref := ev.Spec.ChartDataRef
@@ -153,7 +150,7 @@ func policyRules(rules []extension.PolicyRule) []rbacv1.PolicyRule {
 }
 
 // createJob creates the executor's ConfigMap, Job and Pod for an action.
-func (c *Controller) createJob(ctx context.Context, plan *kubesphere.InstallPlan, t target, action, configHash string, chartData []byte, config string) (*executorJob, error) {
+func (c *Controller) createJob(ctx context.Context, plan *kubesphere.InstallPlan, t target, action, configHash string, chartData []byte, config string) (*batchv1.Job, error) {
 	name := plan.Spec.Extension.Name
 	ns := plan.Status.TargetNamespace
 	jobName := fmt.Sprintf("helm-%s-%s-%s", action, t.release, utilrand.String(6))
@@ -216,7 +213,7 @@ func (c *Controller) createJob(ctx context.Context, plan *kubesphere.InstallPlan
 
 // runJob does the executor's work after a delay, in the background: runs
 // the Helm action, then marks the job succeeded or failed.
-func (c *Controller) runJob(plan *kubesphere.InstallPlan, t target, action string, job *executorJob, ch *chart.Chart, vals map[string]any) {
+func (c *Controller) runJob(plan *kubesphere.InstallPlan, t target, action string, job *batchv1.Job, ch *chart.Chart, vals map[string]any) {
 	name := plan.Spec.Extension.Name
 	b := c.behaviour(name)
 	c.jobs.Add(1)
@@ -226,7 +223,11 @@ func (c *Controller) runJob(plan *kubesphere.InstallPlan, t target, action strin
 		if b.JobDuration > 0 {
 			delay = b.JobDuration
 		}
-		time.Sleep(delay)
+		select {
+		case <-time.After(delay):
+		case <-c.ctx.Done():
+			return
+		}
 		var err error
 		switch {
 		case action == actionUninstall && b.FailUninstall:
@@ -246,8 +247,8 @@ func (c *Controller) runJob(plan *kubesphere.InstallPlan, t target, action strin
 }
 
 // finishJob marks a job as the Job controller would once its pod ended.
-func (c *Controller) finishJob(job *executorJob, succeeded bool, clockOffset time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+func (c *Controller) finishJob(job *batchv1.Job, succeeded bool, clockOffset time.Duration) error {
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		current := &batchv1.Job{}
@@ -338,7 +339,7 @@ func (c *Controller) helmInstall(ns, releaseName, serviceAccount, extensionName 
 		return err
 	}
 	post := labelAll{key: kubesphere.LabelExtensionRef, value: extensionName}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
 	defer cancel()
 	if _, err := ac.Releases.Last(releaseName); errors.Is(err, driver.ErrReleaseNotFound) {
 		inst := action.NewInstall(ac)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -70,7 +71,7 @@ func (t target) store(plan *kubesphere.InstallPlan, st kubesphere.InstallationSt
 }
 
 func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-	c.logf("reconcile %s at %s", req.Name, time.Now().Format("15:04:05.000"))
+	c.logf("%s reconcile %s", time.Now().Format("15:04:05.000"), req.Name)
 	plan := &kubesphere.InstallPlan{}
 	if err := c.client.Get(ctx, req.NamespacedName, plan); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
@@ -333,7 +334,7 @@ func (c *Controller) start(ctx context.Context, plan *kubesphere.InstallPlan, ev
 // prepare does the work between Preparing and the job: loads the chart,
 // creates the namespace and RBAC, and starts the executor job. It records the
 // job in st.
-func (c *Controller) prepare(ctx context.Context, plan *kubesphere.InstallPlan, ev *kubesphere.ExtensionVersion, t target, action string, st *kubesphere.InstallationStatus) (*executorJob, error) {
+func (c *Controller) prepare(ctx context.Context, plan *kubesphere.InstallPlan, ev *kubesphere.ExtensionVersion, t target, action string, st *kubesphere.InstallationStatus) (*batchv1.Job, error) {
 	name := plan.Spec.Extension.Name
 	ns := plan.Status.TargetNamespace
 	ch, data, err := c.loadChart(ctx, ev)
