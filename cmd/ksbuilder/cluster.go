@@ -232,7 +232,7 @@ func printDiagnosis(f *Factory, d *cluster.Diagnosis) {
 	if d.LogsUnavailable != "" {
 		fmt.Fprintf(w, "No logs: %s\n", d.LogsUnavailable)
 	}
-	if d.LogsCommand != "" {
+	if d.LogsCommand != "" && len(d.Logs) == 0 {
 		fmt.Fprintf(w, "Read the logs with: %s\n", d.LogsCommand)
 	}
 }
