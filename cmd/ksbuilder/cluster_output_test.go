@@ -37,7 +37,7 @@ func TestFailureReport(t *testing.T) {
 		Name: "broken", State: "InstallFailed", Hint: "fix it",
 		Diagnosis: &cluster.Diagnosis{
 			State: "InstallFailed", Namespace: "extension-broken", Job: "helm-install-broken-abc123", JobStatus: "failed at 2025-06-01T14:02:12Z: BackoffLimitExceeded",
-			Conditions: []metav1.Condition{{Type: "Installed", Status: "False", Reason: "InstallFailed", Message: "Job has reached\n the specified backoff limit", LastTransitionTime: at}},
+			Conditions:  []metav1.Condition{{Type: "Installed", Status: "False", Reason: "InstallFailed", Message: "Job has reached\n the specified backoff limit", LastTransitionTime: at}},
 			Logs:        []cluster.PodLog{{Pod: "helm-install-broken-abc123-x1", Container: "helm", Log: "history.go:56: getting history\nError: INSTALLATION FAILED\n"}},
 			LogsCommand: "kubectl logs -n extension-broken -l job-name=helm-install-broken-abc123 --all-containers --tail=100",
 		},
