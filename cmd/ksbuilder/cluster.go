@@ -61,12 +61,12 @@ func valuesFlags() []cli.Flag {
 		return f
 	}
 	return []cli.Flag{
-		flag("values", "f", "values `FILE` (YAML; - reads stdin); later files win"),
-		flag("set", "", "set `KEY=VALUE[,KEY=VALUE]`"),
-		flag("set-string", "", "set `KEY=VALUE` keeping the value a string"),
-		flag("set-file", "", "set `KEY=FILE`: the file's content as the value"),
-		flag("set-json", "", "set `KEY=JSON`"),
-		flag("set-literal", "", "set `KEY=VALUE` taken verbatim"),
+		flag("values", "f", "read values from a YAML `FILE` (- is stdin); later files win"),
+		flag("set", "", "set values: `KEY=VALUE[,KEY=VALUE]`"),
+		flag("set-string", "", "set a value kept as a string: `KEY=VALUE`"),
+		flag("set-file", "", "set a value to a file's content: `KEY=FILE`"),
+		flag("set-json", "", "set a JSON value: `KEY=JSON`"),
+		flag("set-literal", "", "set a value taken verbatim: `KEY=VALUE`"),
 		&cli.BoolFlag{Name: "reset-values", Usage: "drop the values the InstallPlan has (without other values flags)", Category: "Values (as in Helm; repeatable)"},
 	}
 }
