@@ -27,13 +27,22 @@ demo: build ## create an extension in a temporary directory and package it
 	./$(BIN) package "$$demo/hello-world" -d "$$demo"
 
 .PHONY: test
-test: ## run all tests (unit, end-to-end, short fuzzing)
-	$(GO) test ./...
+test: ## run all tests (unit, end-to-end, short fuzzing); builds the test control plane first
+	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" $(GO) test ./...
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
 .PHONY: test-update
 test-update: ## rewrite golden files and testscript expectations
-	$(GO) test ./... -update
+	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" UPDATE_GOLDEN=1 $(GO) test ./...
+
+.PHONY: test-cluster
+test-cluster: ## build kube-apiserver and etcd for the integration tests (prints their directory)
+	@hack/install-test-cluster.sh
+
+.PHONY: generate
+generate: ## regenerate the KubeSphere API deep-copy code and CRDs (testdata/crds)
+	$(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0 object paths=./pkg/kubesphere/...
+	$(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0 crd paths=./pkg/kubesphere output:crd:dir=testdata/crds
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME (default 5s; try FUZZTIME=2m)

@@ -11,17 +11,17 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/lint"
-	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 	"github.com/ksbuilder/ksbuilder/pkg/units"
+	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
 type lintOptions struct {
 	f *Factory
 
 	Paths     []string
-	Values    manifest.ValueOptions
+	Values    values.Options
 	Skip      []string
 	Strict    bool
 	Quiet     bool

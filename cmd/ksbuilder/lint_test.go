@@ -13,10 +13,10 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/lint"
-	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/testutil/fixture"
 	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
 const lintFixtures = "../../testdata/lint"
@@ -41,7 +41,7 @@ func TestNewLintCmd(t *testing.T) {
 			want: lintOptions{
 				Paths: []string{"a", "b.tgz"}, Strict: true, Quiet: true,
 				Skip: []string{"readme", "permissions-wildcard", "image-unused"},
-				Values: manifest.ValueOptions{
+				Values: values.Options{
 					ValueFiles: []string{"v1.yaml", "v2.yaml", "v3.yaml"}, Values: []string{"a=1,b=2"}, StringValues: []string{"t=1.10"},
 					FileValues: []string{"c=f.conf"}, JSONValues: []string{`x={"a":1,"b":2}`},
 				},

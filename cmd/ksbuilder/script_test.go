@@ -18,7 +18,7 @@ import (
 
 // TestMain lets testscript run this test binary as the ksbuilder command.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(stopClusterAfter(m), map[string]func(){
 		"ksbuilder": func() { os.Exit(run(context.Background(), os.Args, iostreams.System())) },
 	})
 }
@@ -30,6 +30,7 @@ func TestScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kubeconfig, haveCluster := scriptKubeconfig(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join(root, "testdata", "script"),
 		UpdateScripts:       golden.Updating(),
@@ -40,7 +41,14 @@ func TestScript(t *testing.T) {
 			env.Setenv("CORPUS", filepath.Join(root, "testdata", "corpus"))
 			env.Setenv("NO_COLOR", "1")
 			setupCloud(env)
+			env.Setenv("KUBECONFIG", kubeconfig)
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "cluster" {
+				return haveCluster, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"tgzls": cmdTgzList,

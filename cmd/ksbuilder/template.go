@@ -11,6 +11,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
+	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
 type templateOptions struct {
@@ -18,7 +19,7 @@ type templateOptions struct {
 
 	Path        string
 	Side        manifest.Side
-	Values      manifest.ValueOptions
+	Values      values.Options
 	IncludeCRDs bool
 	OutputDir   string
 }

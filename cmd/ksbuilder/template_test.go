@@ -13,6 +13,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
 func TestNewTemplateCmd(t *testing.T) {
@@ -27,7 +28,7 @@ func TestNewTemplateCmd(t *testing.T) {
 			name: "agent",
 			args: []string{"template", "ext.tgz", "--agent", "--include-crds", "--output-dir", "out", "--set", "a=1", "-f", "v.yaml"},
 			want: templateOptions{Path: "ext.tgz", Side: manifest.Agent, IncludeCRDs: true, OutputDir: "out",
-				Values: manifest.ValueOptions{Values: []string{"a=1"}, ValueFiles: []string{"v.yaml"}}},
+				Values: values.Options{Values: []string{"a=1"}, ValueFiles: []string{"v.yaml"}}},
 		},
 		{name: "two paths", args: []string{"template", "a", "b"}, wantErr: "too many arguments"},
 	}

@@ -2,59 +2,85 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ksbuilder/ksbuilder/pkg/manifest"
+	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
-// stringList is a repeatable flag whose values are kept whole: unlike
-// cli.StringSliceFlag it never splits on commas, which --set and --set-json
-// values contain.
-type stringList []string
+// stringList is a repeatable flag whose values are kept whole: Helm's value
+// syntax has its own commas ("--set a=1,b=2", "--set-json '{...}'"), which
+// cli.StringSliceFlag would split.
+type stringList struct{ values []string }
 
-// serializedPrefix marks the whole list, as urfave/cli copies it between a
-// flag's names (-f and --values) through Serialize and Set.
+// serializedPrefix marks a whole list: after parsing, urfave/cli copies a
+// flag's value to its other names (-f and --values) through Serialize and
+// Set, which must then replace the list rather than append to it.
 const serializedPrefix = "\x00stringList:"
 
 func (s *stringList) Set(v string) error {
 	if rest, ok := strings.CutPrefix(v, serializedPrefix); ok {
-		return json.Unmarshal([]byte(rest), s)
+		return json.Unmarshal([]byte(rest), &s.values)
 	}
-	*s = append(*s, v)
+	s.values = append(s.values, v)
 	return nil
 }
 
-func (s *stringList) String() string { return strings.Join(*s, " ") }
+func (s *stringList) String() string { return strings.Join(s.values, " ") }
 
 // Serialize encodes the list for urfave/cli's copy between flag names.
 func (s *stringList) Serialize() string {
-	b, _ := json.Marshal([]string(*s))
+	b, _ := json.Marshal(s.values)
 	return serializedPrefix + string(b)
 }
 
-// valuesFlags are Helm's values flags, for commands that render the chart.
+const valuesCategory = "Values (as in Helm; repeatable)"
+
+// valuesFlags are Helm's values flags, for the commands that render or
+// install the chart.
 func valuesFlags() []cli.Flag {
+	flag := func(name, alias, usage string) cli.Flag {
+		f := &cli.GenericFlag{Name: name, Usage: usage, Value: &stringList{}, Category: valuesCategory}
+		if alias != "" {
+			f.Aliases = []string{alias}
+		}
+		return f
+	}
 	return []cli.Flag{
-		&cli.GenericFlag{Name: "values", Aliases: []string{"f"}, Value: &stringList{}, Usage: "values `FILE` (YAML), as the InstallPlan's config; repeat for several, later ones win; - reads stdin"},
-		&cli.GenericFlag{Name: "set", Value: &stringList{}, Usage: "set a value, e.g. --set backend.replicaCount=2 (repeatable)"},
-		&cli.GenericFlag{Name: "set-string", Value: &stringList{}, Usage: "set a value as a string, e.g. --set-string image.tag=1.10 (repeatable)"},
-		&cli.GenericFlag{Name: "set-file", Value: &stringList{}, Usage: "set a value to the content of a file, e.g. --set-file config=app.conf (repeatable)"},
-		&cli.GenericFlag{Name: "set-json", Value: &stringList{}, Usage: `set a JSON value, e.g. --set-json 'global.nodeSelector={"disk":"ssd"}' (repeatable)`},
+		flag("values", "f", "read values from a YAML `FILE` (- is stdin); later files win"),
+		flag("set", "", "set values: `KEY=VALUE[,KEY=VALUE]`"),
+		flag("set-string", "", "set a value kept as a string: `KEY=VALUE`"),
+		flag("set-file", "", "set a value to a file's content: `KEY=FILE`"),
+		flag("set-json", "", "set a JSON value: `KEY=JSON`"),
+		flag("set-literal", "", "set a value taken verbatim: `KEY=VALUE`"),
 	}
 }
 
 // valueOptions reads the values flags.
-func valueOptions(c *cli.Context) manifest.ValueOptions {
-	get := func(name string) []string {
-		if l, ok := c.Generic(name).(*stringList); ok && len(*l) > 0 {
-			return *l
+func valueOptions(c *cli.Context) values.Options {
+	list := func(name string) []string {
+		if l, ok := c.Generic(name).(*stringList); ok {
+			return l.values
 		}
 		return nil
 	}
-	return manifest.ValueOptions{
-		ValueFiles: get("values"), Values: get("set"), StringValues: get("set-string"),
-		FileValues: get("set-file"), JSONValues: get("set-json"),
+	return values.Options{
+		ValueFiles: list("values"), Values: list("set"), StringValues: list("set-string"),
+		FileValues: list("set-file"), JSONValues: list("set-json"), LiteralValues: list("set-literal"),
 	}
+}
+
+// mergeValues merges the values flags into one map (nil when none was
+// given); a bad file or expression is a usage error.
+func mergeValues(opts values.Options, stdin io.Reader) (map[string]any, error) {
+	if opts.Empty() {
+		return nil, nil
+	}
+	v, err := opts.Merge(stdin)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return v, nil
 }

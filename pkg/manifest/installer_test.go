@@ -1,8 +1,6 @@
 package manifest
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -112,44 +110,6 @@ func TestInstallerManifests(t *testing.T) {
 	host, err = InstallerManifests(ext, c, Host, on, false)
 	require.NoError(t, err)
 	assert.NotContains(t, host.String(), "demo/charts/agent/")
-}
-
-func TestValueOptionsMerge(t *testing.T) {
-	dir := t.TempDir()
-	first := filepath.Join(dir, "a.yaml")
-	second := filepath.Join(dir, "b.yaml")
-	conf := filepath.Join(dir, "app.conf")
-	require.NoError(t, os.WriteFile(first, []byte("a: {x: 1, w: 1}\nlist: [1]\n"), 0o644))
-	require.NoError(t, os.WriteFile(second, []byte("a: {w: 2}\n"), 0o644))
-	require.NoError(t, os.WriteFile(conf, []byte("key=value\n"), 0o644))
-
-	opts := ValueOptions{
-		ValueFiles:   []string{first, second, "-"},
-		JSONValues:   []string{`global.nodeSelector={"disk":"ssd","zone":"a,b"}`},
-		Values:       []string{"a.z=3,b=true"},
-		StringValues: []string{"tag=1.10"},
-		FileValues:   []string{"conf=" + conf},
-	}
-	got, err := opts.Merge(strings.NewReader("fromStdin: hello\n"))
-	require.NoError(t, err)
-	assert.Equal(t, map[string]any{
-		"a":         map[string]any{"x": float64(1), "w": float64(2), "z": int64(3)},
-		"list":      []any{float64(1)},
-		"fromStdin": "hello",
-		"global":    map[string]any{"nodeSelector": map[string]any{"disk": "ssd", "zone": "a,b"}},
-		"b":         true,
-		"tag":       "1.10",
-		"conf":      "key=value\n",
-	}, got)
-
-	for _, bad := range []ValueOptions{
-		{ValueFiles: []string{filepath.Join(dir, "missing.yaml")}},
-		{Values: []string{"a.b"}},
-		{JSONValues: []string{"a={"}},
-	} {
-		_, err := bad.Merge(nil)
-		assert.Error(t, err, "%+v", bad)
-	}
 }
 
 func TestKinds(t *testing.T) {

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+)
+
+// Flags shared by the commands that talk to a cluster.
+const (
+	flagKubeconfig = "kubeconfig"
+	flagContext    = "context"
+	flagTimeout    = "timeout"
+	flagNoWait     = "no-wait"
+)
+
+// clusterFlags select the cluster, as kubectl's flags do.
+func clusterFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagKubeconfig, Usage: "kubeconfig `FILE` (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)", Category: "Cluster"},
+		&cli.StringFlag{Name: flagContext, Usage: "kubeconfig `CONTEXT` to use (default: the current context)", Category: "Cluster"},
+	}
+}
+
+func connectOptions(c *cli.Context) cluster.ConnectOptions {
+	return cluster.ConnectOptions{Kubeconfig: c.String(flagKubeconfig), Context: c.String(flagContext)}
+}
+
+// waitFlags control how long a command follows KubeSphere's work.
+func waitFlags(what string) []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for the " + what + "; 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
+		&cli.BoolFlag{Name: flagNoWait, Usage: "return once the InstallPlan is written, without waiting", Category: "Waiting"},
+	}
+}
+
+// progress shows wait events on stderr: timestamped lines when stderr is
+// not a terminal; on a terminal, the same lines above a live line with a
+// spinner and the time spent in the current state.
+type progress struct {
+	f    *Factory
+	name string
+
+	mu      sync.Mutex
+	current string
+	since   time.Time
+	stop    chan struct{}
+	done    chan struct{}
+	closed  sync.Once
+}
+
+func newProgress(f *Factory, name string) *progress {
+	p := &progress{f: f, name: name}
+	if f.IO.IsStderrTTY() {
+		p.stop, p.done = make(chan struct{}), make(chan struct{})
+		go p.spin()
+	}
+	return p
+}
+
+// Event prints one event.
+func (p *progress) Event(e cluster.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	who := p.name
+	if e.Cluster != "" {
+		who = fmt.Sprintf("%s (agent on %s)", p.name, e.Cluster)
+	}
+	var line string
+	if e.State == "" {
+		line = fmt.Sprintf("%s %s %s", e.Time.Format("15:04:05"), p.f.colorize("warning:", colorYellow), e.Detail)
+	} else {
+		line = fmt.Sprintf("%s %s: %s", e.Time.Format("15:04:05"), who, e.State)
+		if e.Detail != "" {
+			line += " (" + e.Detail + ")"
+		}
+		p.current, p.since = fmt.Sprintf("%s: %s", who, e.State), e.Time
+	}
+	if p.stop != nil {
+		fmt.Fprint(p.f.IO.ErrOut, "\r\x1b[K")
+	}
+	fmt.Fprintln(p.f.IO.ErrOut, line)
+}
+
+func (p *progress) spin() {
+	defer close(p.done)
+	frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-p.stop:
+			p.mu.Lock()
+			fmt.Fprint(p.f.IO.ErrOut, "\r\x1b[K")
+			p.mu.Unlock()
+			return
+		case <-tick.C:
+			p.mu.Lock()
+			if p.current != "" {
+				fmt.Fprintf(p.f.IO.ErrOut, "\r\x1b[K%s %s for %s", frames[i%len(frames)], p.current, time.Since(p.since).Round(time.Second))
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+// Close removes the live line. It may be called more than once.
+func (p *progress) Close() {
+	if p.stop == nil {
+		return
+	}
+	p.closed.Do(func() {
+		close(p.stop)
+		<-p.done
+	})
+}
+
+// waitOptions are the wait settings of a command.
+func waitOptions(c *cli.Context, p *progress) cluster.WaitOptions {
+	return cluster.WaitOptions{Timeout: c.Duration(flagTimeout), Notify: p.Event}
+}
+
+// reportWaitError prints what a failed wait needs to say beyond its error
+// line and returns the error to end the command with.
+func reportWaitError(f *Factory, name string, err error) error {
+	var (
+		failed  *cluster.FailedError
+		timeout *cluster.TimeoutError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(f.IO.ErrOut, "Stopped waiting; KubeSphere carries on in the cluster. Follow it with: ksbuilder status %s --watch\n", name)
+	case errors.As(err, &failed):
+		printError(f, "", err)
+		printDiagnosis(f, failed.Diagnosis)
+		if failed.Hint != "" {
+			fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.colorize("hint:", colorCyan), failed.Hint)
+		}
+		return &silentError{code: exitFailure}
+	case errors.As(err, &timeout):
+		printError(f, "", err)
+		fmt.Fprintf(f.IO.ErrOut, "%s KubeSphere may still finish; follow it with: ksbuilder status %s --watch\n", f.colorize("hint:", colorCyan), name)
+		return &silentError{code: exitFailure}
+	}
+	return err
+}
+
+// printDiagnosis writes a failed release's conditions, job and logs.
+func printDiagnosis(f *Factory, d *cluster.Diagnosis) {
+	if d == nil {
+		return
+	}
+	w := f.IO.ErrOut
+	if len(d.Conditions) > 0 {
+		fmt.Fprintln(w, "Conditions:")
+		for _, cond := range d.Conditions {
+			fmt.Fprintf(w, "  %s  %s=%s  %s: %s\n", cond.LastTransitionTime.UTC().Format(time.RFC3339), cond.Type, cond.Status, cond.Reason, strings.Join(strings.Fields(cond.Message), " "))
+		}
+	}
+	if d.Job != "" {
+		fmt.Fprintf(w, "Executor job %s in namespace %s: %s\n", d.Job, d.Namespace, d.JobStatus)
+	}
+	for _, l := range d.Logs {
+		fmt.Fprintf(w, "Log of %s/%s (last %d lines):\n", l.Pod, l.Container, cluster.LogLines)
+		for _, line := range strings.Split(strings.TrimRight(l.Log, "\n"), "\n") {
+			fmt.Fprintln(w, "  "+line)
+		}
+	}
+	if d.LogsUnavailable != "" {
+		fmt.Fprintf(w, "No logs: %s\n", d.LogsUnavailable)
+	}
+	if d.LogsCommand != "" && len(d.Logs) == 0 {
+		fmt.Fprintf(w, "Read the logs with: %s\n", d.LogsCommand)
+	}
+}
+
+// isPath reports whether an install argument names a package on disk
+// rather than a published extension.
+func isPath(arg string) bool {
+	if _, err := os.Stat(arg); err == nil {
+		return true
+	}
+	return strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".tgz") || arg == "."
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/output"
+)
+
+type installOptions struct {
+	f *Factory
+
+	// Path is set for a package on disk, Name for a published extension.
+	Path        string
+	Name        string
+	Version     string
+	Values      map[string]any
+	ResetValues bool
+	Clusters    []string
+	Upgrade     bool
+	NoWait      bool
+	Wait        cluster.WaitOptions
+	Output      output.Format
+	Connect     cluster.ConnectOptions
+}
+
+const installDescription = `Creates or updates the extension's InstallPlan, the way the KubeSphere
+console does, and waits until KubeSphere has installed it. Given a PATH (a
+directory or .tgz), the extension is published first ("ksbuilder publish");
+given a NAME, the published version --version is used.
+
+Before writing anything it checks that the version is published, that the
+required externalDependencies are installed at a matching version (optional
+ones only warn), that the Kubernetes and KubeSphere versions match kubeVersion
+and ksVersion, and that the chart renders with the values.
+
+The InstallPlan is named after the extension, asks for the exact version with
+enabled: true and upgradeStrategy: Manual, and carries the values flags as
+spec.config. Without values flags the current config is kept (none for a new
+plan); --reset-values drops it. Only a Multicluster extension gets
+clusterScheduling: its agent goes to the clusters named by --cluster, by
+default the host cluster.
+
+While waiting, each state change is shown with its time. A failure prints the
+conditions and the last lines of the executor job's log (or why the log
+cannot be read, and the kubectl command that reads it). Ctrl-C stops waiting,
+not the installation: resume with "ksbuilder status NAME --watch".
+Exit status: 0 installed, 1 failed or timed out, 2 usage, 130 interrupted.`
+
+func newInstallCmd(f *Factory, runF func(*installOptions) error) *cli.Command {
+	return &cli.Command{
+		Name:      "install",
+		Usage:     "Install an extension on a KubeSphere cluster and wait until it runs",
+		ArgsUsage: "PATH|NAME",
+		Description: installDescription + `
+
+Running install again with other values updates the config, and KubeSphere
+upgrades the release; to change the version use "ksbuilder upgrade".
+
+Examples:
+  ksbuilder install ./hello
+  ksbuilder install hello --version 0.1.0 --set frontend.replicaCount=2
+  ksbuilder install ./network -f values-dev.yaml --cluster host --cluster member1
+  ksbuilder install ./hello --no-wait && ksbuilder status hello --watch`,
+		Flags:  installFlags(),
+		Action: func(c *cli.Context) error { return installAction(f, c, false, runF) },
+	}
+}
+
+func newUpgradeCmd(f *Factory, runF func(*installOptions) error) *cli.Command {
+	return &cli.Command{
+		Name:      "upgrade",
+		Usage:     "Upgrade an installed extension to another version and wait",
+		ArgsUsage: "PATH|NAME",
+		Description: `Changes the version of an installed extension's InstallPlan (a JSON merge
+patch of its spec), and waits until KubeSphere has upgraded it. Given a PATH,
+the new version is published first; given a NAME, --version is required.
+The values are kept unless values flags or --reset-values are given.
+
+` + installDescription + `
+
+Examples:
+  ksbuilder upgrade ./hello
+  ksbuilder upgrade hello --version 0.2.0
+  ksbuilder upgrade hello --version 0.2.0 -f values.yaml --timeout 20m`,
+		Flags:  installFlags(),
+		Action: func(c *cli.Context) error { return installAction(f, c, true, runF) },
+	}
+}
+
+func installFlags() []cli.Flag {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "version", Usage: "`VERSION` to install; required with a NAME, checked against a PATH's version"},
+		&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: place the agent on `CLUSTER` (repeatable; default the host cluster)"},
+		outputFlag("text, json or yaml (the final status)"),
+	}
+	flags = append(flags, valuesFlags()...)
+	flags = append(flags, &cli.BoolFlag{Name: "reset-values", Usage: "drop the values the InstallPlan has (without other values flags)", Category: valuesCategory})
+	flags = append(flags, waitFlags("installation")...)
+	return append(flags, clusterFlags()...)
+}
+
+func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installOptions) error) error {
+	if err := exactArgs(c, "PATH|NAME"); err != nil {
+		return err
+	}
+	opts := &installOptions{
+		f: f, Version: c.String("version"), Clusters: c.StringSlice("cluster"), Upgrade: upgrade,
+		ResetValues: c.Bool("reset-values"), NoWait: c.Bool(flagNoWait), Connect: connectOptions(c),
+	}
+	if arg := c.Args().First(); isPath(arg) {
+		opts.Path = arg
+	} else {
+		opts.Name = arg
+		if opts.Version == "" {
+			return usageErrorf("--version is required with an extension NAME (see \"ksbuilder extension versions %s\"); or give the PATH of the extension", arg)
+		}
+	}
+	vals := valueOptions(c)
+	if opts.ResetValues && !vals.Empty() {
+		return usageErrorf("--reset-values cannot be used with other values flags: the new values replace the old ones anyway")
+	}
+	var err error
+	if opts.Values, err = mergeValues(vals, f.IO.In); err != nil {
+		return err
+	}
+	if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML); err != nil {
+		return &usageError{err: err}
+	}
+	if runF != nil {
+		return runF(opts)
+	}
+	p := newProgress(f, opts.Name)
+	defer p.Close()
+	opts.Wait = waitOptions(c, p)
+	return installRun(c, opts, p)
+}
+
+func installRun(c *cli.Context, opts *installOptions, p *progress) error {
+	f := opts.f
+	req := cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values,
+		ResetValues: opts.ResetValues, Clusters: opts.Clusters, Upgrade: opts.Upgrade}
+	if opts.Path != "" {
+		pub, err := buildPublication(f, opts.Path)
+		if err != nil {
+			return err
+		}
+		name, version := pub.Extension.Name, pub.Version.Spec.Version
+		if opts.Version != "" && opts.Version != version {
+			return usageErrorf("--version %s does not match %s, which is %s %s", opts.Version, opts.Path, name, version)
+		}
+		if len(opts.Clusters) > 0 && pub.Version.Mode() != kubesphere.Multicluster {
+			return usageErrorf("--cluster only applies to Multicluster extensions; %s %s is %s", name, version, pub.Version.Mode())
+		}
+		req.Publication = pub
+		opts.Name, p.name = name, name
+	}
+	client, err := cluster.Connect(opts.Connect)
+	if err != nil {
+		return err
+	}
+	res, err := client.Install(c.Context, req)
+	if errors.Is(err, cluster.ErrNotMulticluster) {
+		return &usageError{err: err}
+	}
+	if err != nil {
+		return err
+	}
+	if res.Publish != nil {
+		_ = writeObjectResults(f.IO.ErrOut, res.Publish.Objects)
+	}
+	for _, w := range res.Warnings {
+		f.Warnf("%s", w)
+	}
+	what := fmt.Sprintf("InstallPlan %s %s", opts.Name, res.Action)
+	if res.PreviousVersion != "" && res.PreviousVersion != res.Plan.Spec.Extension.Version {
+		what += fmt.Sprintf(" (version %s -> %s)", res.PreviousVersion, res.Plan.Spec.Extension.Version)
+	}
+	f.Infof("%s", what)
+	if opts.NoWait {
+		f.Infof("Not waiting; follow it with: ksbuilder status %s --watch", opts.Name)
+		return writeStatus(f, opts.Output, res.Plan)
+	}
+	plan, err := client.Wait(c.Context, res.Plan, res.Expect, opts.Wait)
+	p.Close()
+	if err != nil {
+		var failed *cluster.FailedError
+		if res.Action == cluster.Unchanged && errors.As(err, &failed) {
+			failed.Hint = "nothing changed since this failure, so KubeSphere will not try again: " + failed.Hint
+		}
+		return reportWaitError(f, opts.Name, err)
+	}
+	if opts.Output != output.Text {
+		return writeStatus(f, opts.Output, plan)
+	}
+	_, err = fmt.Fprintf(f.IO.Out, "%s %s is installed in namespace %s\n", opts.Name, plan.Spec.Extension.Version, plan.Status.TargetNamespace)
+	return err
+}
+
+// writeStatus prints a plan's status.
+func writeStatus(f *Factory, format output.Format, plan *kubesphere.InstallPlan) error {
+	st := cluster.StatusOf(plan)
+	return output.Write(f.IO.Out, format, st, func(w io.Writer) error { return writeStatusText(w, st) })
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksbuilder/ksbuilder/create"
+	"github.com/ksbuilder/ksbuilder/pkg/cluster/testcontroller"
+	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
+	"github.com/ksbuilder/ksbuilder/pkg/output"
+	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
+)
+
+// runCLIContext runs ksbuilder in-process with ctx and returns its exit code and output.
+func runCLIContext(ctx context.Context, args ...string) (int, string, string) {
+	ios, _, stdout, stderr := iostreams.Test()
+	code := run(ctx, append([]string{"ksbuilder"}, args...), ios)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestInstallFlags(t *testing.T) {
+	dir := t.TempDir()
+	values := filepath.Join(dir, "values.yaml")
+	if err := os.WriteFile(values, []byte("a:\n  b: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want installOptions
+		err  string
+	}{
+		{name: "path", args: []string{"install", "./ext"}, want: installOptions{Path: "./ext", Output: output.Text}},
+		{name: "name and version", args: []string{"install", "hello", "--version", "1.0.0", "--timeout", "1m", "--no-wait"},
+			want: installOptions{Name: "hello", Version: "1.0.0", NoWait: true, Output: output.Text}},
+		{name: "values", args: []string{"upgrade", "hello", "--version", "2.0.0", "-f", values, "--set", "a.c=x,d=2", "--set-json", `j={"k":[1,2]}`},
+			want: installOptions{Name: "hello", Version: "2.0.0", Upgrade: true, Output: output.Text, Values: map[string]any{
+				"a": map[string]any{"b": float64(1), "c": "x"}, "d": int64(2), "j": map[string]any{"k": []any{float64(1), float64(2)}}}}},
+		{name: "clusters", args: []string{"install", "./ext", "--cluster", "host", "--cluster", "m1,m2", "-o", "json"},
+			want: installOptions{Path: "./ext", Clusters: []string{"host", "m1", "m2"}, Output: output.JSON}},
+		{name: "reset", args: []string{"install", "./ext", "--reset-values"}, want: installOptions{Path: "./ext", ResetValues: true, Output: output.Text}},
+		{name: "name without version", args: []string{"install", "hello"}, err: "--version is required with an extension NAME"},
+		{name: "reset with values", args: []string{"install", "./ext", "--reset-values", "--set", "a=1"}, err: "--reset-values cannot be used with other values flags"},
+		{name: "bad --set", args: []string{"install", "./ext", "--set", "novalue"}, err: "--set novalue:"},
+		{name: "no argument", args: []string{"install"}, err: "missing argument PATH|NAME"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got *installOptions
+			ios, _, _, _ := iostreams.Test()
+			f := newFactory(ios, "test")
+			app := newApp(f)
+			for i, c := range app.Commands {
+				switch c.Name {
+				case "install":
+					app.Commands[i] = newInstallCmd(f, func(o *installOptions) error { got = o; return nil })
+				case "upgrade":
+					app.Commands[i] = newUpgradeCmd(f, func(o *installOptions) error { got = o; return nil })
+				}
+				prepareCommand(f, app.Commands[i])
+			}
+			err := app.RunContext(context.Background(), reorderArgs(app, append([]string{"ksbuilder"}, tt.args...)))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || exitCode(err) != exitUsage {
+					t.Fatalf("got %v (exit %d), want a usage error containing %q", err, exitCode(err), tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.f, got.Connect, got.Wait = nil, tt.want.Connect, tt.want.Wait
+			if !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("options\n got %+v\nwant %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPublishDryRun(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "0")
+	ios, _, stdout, _ := iostreams.Test()
+	f := newFactory(ios, "test")
+	f.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
+	app := newApp(f)
+	args := []string{"ksbuilder", "publish", "--dry-run", "../../testdata/corpus/extension-samples/hello-world", "--kubeconfig", "/nonexistent"}
+	if err := app.RunContext(context.Background(), reorderArgs(app, args)); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, stdout.Bytes(), "testdata/publish-dry-run.golden")
+}
+
+func TestInstallInterruptedAndResumed(t *testing.T) {
+	kubeconfig := requireCluster(t)
+	t.Setenv("KUBECONFIG", kubeconfig)
+	shared.controller.SetBehaviour("sloth", testcontroller.Behaviour{JobDuration: 2 * time.Second})
+	dir := filepath.Join(t.TempDir(), "sloth")
+	if _, err := create.Create(create.Options{Name: "sloth", Category: "dev-tools", Author: "Test", Type: create.Frontend, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(time.Second, cancel) // Ctrl-C while the job runs
+	code, _, stderr := runCLIContext(ctx, "install", dir)
+	if code != exitInterrupted {
+		t.Errorf("exit code %d, want %d\n%s", code, exitInterrupted, stderr)
+	}
+	if !strings.Contains(stderr, "Follow it with: ksbuilder status sloth --watch\nInterrupted.\n") {
+		t.Errorf("no resume hint:\n%s", stderr)
+	}
+	code, stdout, stderr := runCLIContext(context.Background(), "status", "sloth", "--watch")
+	if code != exitOK || !strings.Contains(stdout, "State:             Installed") {
+		t.Errorf("status --watch: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLIContext(context.Background(), "uninstall", "sloth", "--unpublish"); code != exitOK {
+		t.Errorf("uninstall: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestInstallExitCodes(t *testing.T) {
+	kubeconfig := requireCluster(t)
+	t.Setenv("KUBECONFIG", kubeconfig)
+	tests := []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"install", "nothing-here", "--version", "1.0.0"}, exitFailure, "ExtensionVersion nothing-here-1.0.0 not found"},
+		{[]string{"install", "nothing-here"}, exitUsage, "--version is required"},
+		{[]string{"status", "nothing-here"}, exitFailure, "nothing-here is not installed"},
+		{[]string{"install", "./does/not/exist"}, exitFailure, "does/not/exist"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runCLIContext(context.Background(), tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.err) {
+			t.Errorf("%v: exit %d, want %d with %q\n%s", tt.args, code, tt.code, tt.err, stderr)
+		}
+	}
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/output"
+)
+
+type uninstallOptions struct {
+	f *Factory
+
+	Name      string
+	Force     bool
+	Unpublish bool
+	NoWait    bool
+	Wait      cluster.WaitOptions
+	Connect   cluster.ConnectOptions
+}
+
+func newUninstallCmd(f *Factory, runF func(*uninstallOptions) error) *cli.Command {
+	return &cli.Command{
+		Name:      "uninstall",
+		Usage:     "Uninstall an extension and wait until it is gone",
+		ArgsUsage: "NAME",
+		Description: `Deletes the extension's InstallPlan, which makes KubeSphere run
+"helm uninstall" for its agents, then for the extension, and waits until the
+plan is gone. KubeSphere keeps the target namespace and the installer's RBAC.
+
+When the uninstall failed (state UninstallFailed), --force sets the
+kubesphere.io/force-delete annotation first: KubeSphere then removes the
+release in-process without running hooks, as the console's "force
+uninstall" does.
+
+With --unpublish, the published versions, their chart ConfigMaps and the
+Extension are deleted once the plan is gone (see "ksbuilder unpublish").
+
+Examples:
+  ksbuilder uninstall hello
+  ksbuilder uninstall hello --force
+  ksbuilder uninstall hello --unpublish`,
+		Flags: append(append([]cli.Flag{
+			&cli.BoolFlag{Name: "force", Usage: "remove the release without hooks (after UninstallFailed)"},
+			&cli.BoolFlag{Name: "unpublish", Usage: "then delete the published versions and the Extension"},
+		}, waitFlags("uninstallation")...), clusterFlags()...),
+		Action: func(c *cli.Context) error {
+			if err := exactArgs(c, "NAME"); err != nil {
+				return err
+			}
+			opts := &uninstallOptions{f: f, Name: c.Args().First(), Force: c.Bool("force"), Unpublish: c.Bool("unpublish"),
+				NoWait: c.Bool(flagNoWait), Connect: connectOptions(c)}
+			if opts.Unpublish && opts.NoWait {
+				return usageErrorf("--unpublish needs to wait for the InstallPlan to be gone; drop --no-wait")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			p := newProgress(f, opts.Name)
+			defer p.Close()
+			opts.Wait = waitOptions(c, p)
+			return uninstallRun(c, opts, p)
+		},
+	}
+}
+
+func uninstallRun(c *cli.Context, opts *uninstallOptions, p *progress) error {
+	f := opts.f
+	client, err := cluster.Connect(opts.Connect)
+	if err != nil {
+		return err
+	}
+	plan, err := client.Uninstall(c.Context, opts.Name, opts.Force)
+	installed := true
+	switch {
+	case errors.Is(err, cluster.ErrNotInstalled) && opts.Unpublish:
+		f.Infof("%s is not installed", opts.Name)
+		installed = false
+	case err != nil:
+		return err
+	case plan == nil:
+		f.Infof("InstallPlan %s deleted", opts.Name)
+	case opts.NoWait:
+		f.Infof("InstallPlan %s is being deleted; follow it with: ksbuilder status %s --watch", opts.Name, opts.Name)
+		return nil
+	default:
+		f.Infof("InstallPlan %s is being deleted", opts.Name)
+		err := client.WaitDeleted(c.Context, plan, opts.Wait)
+		p.Close()
+		if err != nil {
+			return reportWaitError(f, opts.Name, err)
+		}
+	}
+	if installed {
+		if _, err := fmt.Fprintf(f.IO.Out, "%s is uninstalled\n", opts.Name); err != nil {
+			return err
+		}
+	}
+	if !opts.Unpublish {
+		return nil
+	}
+	results, err := client.Unpublish(c.Context, opts.Name, "")
+	if werr := writeObjectResults(f.IO.Out, results); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// uninstallAndWait deletes an InstallPlan and waits until it is gone.
+func uninstallAndWait(c *cli.Context, client *cluster.Client, name string, wait cluster.WaitOptions, p *progress) error {
+	plan, err := client.Uninstall(c.Context, name, false)
+	if err != nil || plan == nil {
+		return err
+	}
+	err = client.WaitDeleted(c.Context, plan, wait)
+	p.Close()
+	if err != nil {
+		return reportWaitError(p.f, name, err)
+	}
+	return nil
+}
+
+type unpublishOptions struct {
+	f *Factory
+
+	Name      string
+	Version   string
+	Uninstall bool
+	Output    output.Format
+	Wait      cluster.WaitOptions
+	Connect   cluster.ConnectOptions
+}
+
+func newUnpublishCmd(f *Factory, runF func(*unpublishOptions) error) *cli.Command {
+	return &cli.Command{
+		Name:      "unpublish",
+		Usage:     "Remove a published extension (or one version) from a cluster",
+		ArgsUsage: "NAME",
+		Description: `Deletes each published version of the extension (only --version's, when
+given): its chart ConfigMap in kubesphere-system, then its ExtensionVersion;
+and the Extension once no version is left. Versions synced from a Repository
+are left alone: the repository would bring them back.
+
+It refuses while the extension's InstallPlan uses a version it would delete:
+KubeSphere needs the ExtensionVersion to process the plan's deletion, so
+deleting it first leaves the plan stuck forever. --uninstall uninstalls the
+extension first (as "ksbuilder uninstall" does) and waits until it is gone.
+
+Examples:
+  ksbuilder unpublish hello
+  ksbuilder unpublish hello --version 0.1.0
+  ksbuilder unpublish hello --uninstall`,
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "version", Usage: "unpublish only `VERSION`"},
+			&cli.BoolFlag{Name: "uninstall", Usage: "uninstall the extension first, and wait"},
+			&cli.DurationFlag{Name: flagTimeout, Usage: "with --uninstall: how long to wait; 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
+			outputFlag("text, json or yaml"),
+		}, clusterFlags()...),
+		Action: func(c *cli.Context) error {
+			if err := exactArgs(c, "NAME"); err != nil {
+				return err
+			}
+			opts := &unpublishOptions{f: f, Name: c.Args().First(), Version: c.String("version"), Uninstall: c.Bool("uninstall"), Connect: connectOptions(c)}
+			var err error
+			if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML); err != nil {
+				return &usageError{err: err}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			p := newProgress(f, opts.Name)
+			defer p.Close()
+			opts.Wait = waitOptions(c, p)
+			return unpublishRun(c, opts, p)
+		},
+	}
+}
+
+func unpublishRun(c *cli.Context, opts *unpublishOptions, p *progress) error {
+	f := opts.f
+	client, err := cluster.Connect(opts.Connect)
+	if err != nil {
+		return err
+	}
+	results, err := client.Unpublish(c.Context, opts.Name, opts.Version)
+	var inUse *cluster.PlanExistsError
+	if errors.As(err, &inUse) && opts.Uninstall {
+		f.Infof("Uninstalling %s %s first", opts.Name, inUse.Version)
+		if err := uninstallAndWait(c, client, opts.Name, opts.Wait, p); err != nil {
+			return err
+		}
+		results, err = client.Unpublish(c.Context, opts.Name, opts.Version)
+	}
+	if err != nil {
+		if len(results) > 0 {
+			_ = writeObjectResults(f.IO.ErrOut, results)
+		}
+		return err
+	}
+	res := struct {
+		Objects []cluster.ObjectResult `json:"objects"`
+	}{results}
+	return output.Write(f.IO.Out, opts.Output, res, func(w io.Writer) error { return writeObjectResults(w, results) })
+}

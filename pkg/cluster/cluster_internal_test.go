@@ -1,0 +1,245 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chart"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+)
+
+func TestReleaseValues(t *testing.T) {
+	ch := &chart.Chart{Metadata: &chart.Metadata{Dependencies: []*chart.Dependency{
+		{Name: "ui", Tags: []string{"extension"}, Condition: "ui.enabled"},
+		{Name: "agent", Tags: []string{"agent"}, Condition: "agent.enabled,global.agents"},
+		{Name: "plain"},
+	}}}
+	host, err := HostValues(ch, "ui:\n  replicas: 2\nagent:\n  enabled: true\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"ui":     map[string]any{"replicas": float64(2)},
+		"agent":  map[string]any{"enabled": false},
+		"global": map[string]any{"agents": false},
+		"tags":   map[string]any{"extension": true, "agent": false},
+	}
+	if !reflect.DeepEqual(host, want) {
+		t.Errorf("host values %#v\nwant %#v", host, want)
+	}
+
+	agent, err := AgentValues(ch, "ui:\n  replicas: 2\nglobal:\n  a: 1\n", "global:\n  b: 2\n", "member1", RoleMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]any{
+		"ui":     map[string]any{"replicas": float64(2), "enabled": false},
+		"global": map[string]any{"a": float64(1), "b": float64(2), "clusterInfo": map[string]any{"name": "member1", "role": "member"}},
+		"tags":   map[string]any{"extension": false, "agent": true},
+	}
+	if !reflect.DeepEqual(agent, want) {
+		t.Errorf("agent values %#v\nwant %#v", agent, want)
+	}
+
+	if _, err := HostValues(ch, "- not\n- a map\n"); err == nil || !strings.Contains(err.Error(), "not a YAML map") {
+		t.Errorf("list config: %v", err)
+	}
+	for _, tt := range []struct{ config, override, want string }{
+		{"a: 1\n", "", "a: 1\n"},
+		{"", "b: 2\n", "b: 2\n"},
+		{"a: {x: 1}\n", "a: {w: 2}\n", "a:\n    w: 2\n    x: 1\n"},
+	} {
+		got, err := AgentConfig(tt.config, tt.override)
+		if err != nil || got != tt.want {
+			t.Errorf("AgentConfig(%q, %q) = %q, %v; want %q", tt.config, tt.override, got, err, tt.want)
+		}
+	}
+}
+
+func placed(clusters ...string) *kubesphere.ClusterScheduling {
+	return &kubesphere.ClusterScheduling{Placement: &kubesphere.Placement{Clusters: clusters}}
+}
+
+func TestSpecPatchAndExpectations(t *testing.T) {
+	base := kubesphere.InstallPlanSpec{
+		Extension: kubesphere.ExtensionRef{Name: "x", Version: "1.0.0"}, Enabled: true, UpgradeStrategy: "Manual",
+		Config: "a: 1\n", ClusterScheduling: placed("host"),
+	}
+	tests := []struct {
+		name   string
+		change func(*kubesphere.InstallPlanSpec)
+		patch  string
+		expect Expectation
+	}{
+		{"new version", func(s *kubesphere.InstallPlanSpec) { s.Extension.Version = "2.0.0" },
+			`{"spec":{"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"2.0.0"},"upgradeStrategy":"Manual"}}`,
+			Expectation{Host: true, Clusters: []string{"host"}}},
+		{"config removed", func(s *kubesphere.InstallPlanSpec) { s.Config = "" },
+			`{"spec":{"config":null,"enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
+			Expectation{Host: true, Clusters: []string{"host"}}},
+		{"cluster added", func(s *kubesphere.InstallPlanSpec) { s.ClusterScheduling = placed("host", "member") },
+			`{"spec":{"clusterScheduling":{"placement":{"clusters":["host","member"]}},"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
+			Expectation{Clusters: []string{"member"}}},
+		{"nothing", func(*kubesphere.InstallPlanSpec) {},
+			`{"spec":{"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
+			Expectation{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			updated := *base.DeepCopy()
+			tt.change(&updated)
+			patch, err := specPatch(&base, &updated)
+			if err != nil || string(patch) != tt.patch {
+				t.Errorf("patch %s, %v\nwant  %s", patch, err, tt.patch)
+			}
+			if got := expectedChanges(&base, &updated); !reflect.DeepEqual(got, tt.expect) {
+				t.Errorf("expectation %+v, want %+v", got, tt.expect)
+			}
+		})
+	}
+}
+
+func TestUnsatisfied(t *testing.T) {
+	tests := []struct{ constraint, version, want string }{
+		{">=1.19.0-0", "v1.36.3", ""},
+		{">=4.1.0-0", "v4.1.3-20240101", ""},
+		{">=4.1.0", "v4.1.3-dev", `version v4.1.3-dev does not satisfy ">=4.1.0" (a pre-release version only matches constraints ending in -0`},
+		{"~~1", "1.0.0", `the constraint "~~1" is invalid`},
+		{">=1.0.0", "latest", `its version "latest" is not a semantic version`},
+	}
+	for _, tt := range tests {
+		got := unsatisfied(tt.constraint, tt.version)
+		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+			t.Errorf("unsatisfied(%q, %q) = %q, want %q", tt.constraint, tt.version, got, tt.want)
+		}
+	}
+}
+
+// fakeClient is a Client whose core API is client-go's fake clientset.
+func fakeClient(objects ...runtime.Object) (*Client, *fake.Clientset) {
+	cs := fake.NewSimpleClientset(objects...)
+	return &Client{Server: "https://k8s.example:6443", core: cs, opts: ConnectOptions{Context: "dev"}}, cs
+}
+
+func failedPlan() *kubesphere.InstallPlan {
+	return &kubesphere.InstallPlan{
+		ObjectMeta: metav1.ObjectMeta{Name: "x", ResourceVersion: "2"},
+		Spec:       kubesphere.InstallPlanSpec{Extension: kubesphere.ExtensionRef{Name: "x", Version: "1.0.0"}},
+		Status: kubesphere.InstallPlanStatus{InstallationStatus: kubesphere.InstallationStatus{
+			State: kubesphere.StateInstallFailed, ConfigHash: "abc", TargetNamespace: "extension-x", JobName: "helm-install-x-abcdef",
+			Conditions: []metav1.Condition{{Type: "Installed", Status: "False", Reason: "InstallFailed", Message: "Job has reached the specified backoff limit"}},
+		}},
+	}
+}
+
+func TestDiagnoseReadsLogs(t *testing.T) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "helm-install-x-abcdef-p1", Namespace: "extension-x", Labels: map[string]string{"job-name": "helm-install-x-abcdef"}},
+		Spec: corev1.PodSpec{NodeName: "node1", InitContainers: []corev1.Container{{Name: "init"}},
+			Containers: []corev1.Container{{Name: "helm"}}},
+	}
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "helm-install-x-abcdef", Namespace: "extension-x"},
+		Status: batchv1.JobStatus{Conditions: []batchv1.JobCondition{{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded",
+			LastTransitionTime: metav1.NewTime(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))}}}}
+	c, _ := fakeClient(pod, job)
+	d := c.Diagnose(context.Background(), failedPlan(), "")
+	if d.JobStatus != "failed at 2025-01-02T03:04:05Z: BackoffLimitExceeded" {
+		t.Errorf("job status %q", d.JobStatus)
+	}
+	// The fake clientset answers every log request with "fake logs".
+	if len(d.Logs) != 2 || d.Logs[0].Container != "init" || d.Logs[1].Container != "helm" || d.Logs[1].Log != "fake logs" || d.LogsUnavailable != "" {
+		t.Errorf("logs %+v, unavailable %q", d.Logs, d.LogsUnavailable)
+	}
+	if d.LogsCommand != "kubectl --context dev logs -n extension-x -l job-name=helm-install-x-abcdef --all-containers --tail=100" {
+		t.Errorf("command %q", d.LogsCommand)
+	}
+}
+
+func TestDiagnoseWithoutLogs(t *testing.T) {
+	c, cs := fakeClient()
+	d := c.Diagnose(context.Background(), failedPlan(), "")
+	if !strings.HasPrefix(d.JobStatus, "not found") || !strings.Contains(d.LogsUnavailable, "no pods with label job-name=helm-install-x-abcdef") {
+		t.Errorf("diagnosis %+v", d)
+	}
+	cs.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New(`pods is forbidden: User "dev" cannot list resource "pods"`)
+	})
+	d = c.Diagnose(context.Background(), failedPlan(), "")
+	if !strings.Contains(d.LogsUnavailable, "cannot list the job's pods: pods is forbidden") {
+		t.Errorf("forbidden: %q", d.LogsUnavailable)
+	}
+}
+
+// tracked runs a tracker over successive versions of a plan.
+func tracked(t *testing.T, c *Client, exp Expectation, start *kubesphere.InstallPlan, steps ...*kubesphere.InstallPlan) (bool, error, []Event) {
+	t.Helper()
+	var events []Event
+	opts := WaitOptions{Notify: func(e Event) { events = append(events, e) }}
+	opts.defaults()
+	tr := newTracker(start, exp, opts)
+	done, err := tr.installVerdict(context.Background(), c, start)
+	for _, p := range steps {
+		if done || err != nil {
+			break
+		}
+		done, err = tr.installVerdict(context.Background(), c, p)
+	}
+	return done, err, events
+}
+
+func planIn(rv, state, hash string) *kubesphere.InstallPlan {
+	p := failedPlan()
+	p.ResourceVersion, p.Status.State, p.Status.ConfigHash, p.Status.Version = rv, state, hash, "1.0.0"
+	p.Status.JobName = ""
+	return p
+}
+
+func TestTrackerSemantics(t *testing.T) {
+	c, _ := fakeClient()
+	installed := planIn("1", kubesphere.StateInstalled, "h")
+
+	// A change is expected: the old Installed does not count until
+	// KubeSphere starts on it.
+	done, err, _ := tracked(t, c, Expectation{Host: true}, installed, planIn("2", kubesphere.StateInstalled, "h"))
+	if done || err != nil {
+		t.Errorf("stale Installed: done=%v err=%v", done, err)
+	}
+	done, err, events := tracked(t, c, Expectation{Host: true}, installed,
+		planIn("2", kubesphere.StatePreparing, "h"), planIn("3", kubesphere.StateUpgrading, "h2"), planIn("4", kubesphere.StateInstalled, "h2"))
+	if !done || err != nil || len(events) != 4 {
+		t.Errorf("upgrade: done=%v err=%v events=%+v", done, err, events)
+	}
+
+	// InstallFailed without a config hash: no job was created, KubeSphere
+	// retries.
+	done, err, events = tracked(t, c, Expectation{Host: true}, planIn("1", "", ""),
+		planIn("2", kubesphere.StatePreparing, ""), planIn("3", kubesphere.StateInstallFailed, ""))
+	if done || err != nil || !strings.Contains(events[len(events)-1].Detail, "KubeSphere retries") {
+		t.Errorf("transient failure: done=%v err=%v events=%+v", done, err, events)
+	}
+	// With a hash it is final.
+	_, err, _ = tracked(t, c, Expectation{Host: true}, planIn("1", "", ""),
+		planIn("2", kubesphere.StatePreparing, ""), planIn("3", kubesphere.StateInstallFailed, "h"))
+	var failed *FailedError
+	if !errors.As(err, &failed) || failed.State != kubesphere.StateInstallFailed {
+		t.Errorf("final failure: %v", err)
+	}
+
+	// Installed at another version than planned is not done.
+	stale := planIn("2", kubesphere.StateInstalled, "h")
+	stale.Status.Version = "0.9.0"
+	if done, _, _ := tracked(t, c, Expectation{}, stale); done {
+		t.Error("Installed at the old version counted as done")
+	}
+}

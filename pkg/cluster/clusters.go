@@ -1,0 +1,69 @@
+package cluster
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
+)
+
+// clusters lists KubeSphere's Cluster objects; none when the kind is not
+// served (a cluster without multi-cluster support).
+func (c *Client) clusters(ctx context.Context) ([]multicluster.Cluster, error) {
+	list := &multicluster.ClusterList{}
+	err := c.mc.Get().Resource(multicluster.ResourceClusters).VersionedParams(&metav1.ListOptions{}, c.params).Do(ctx).Into(list)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, c.explain(err)
+	}
+	return list.Items, nil
+}
+
+func hostCluster(clusters []multicluster.Cluster) *multicluster.Cluster {
+	for i := range clusters {
+		if clusters[i].IsHost() {
+			return &clusters[i]
+		}
+	}
+	return nil
+}
+
+func findCluster(clusters []multicluster.Cluster, name string) *multicluster.Cluster {
+	for i := range clusters {
+		if clusters[i].Name == name {
+			return &clusters[i]
+		}
+	}
+	return nil
+}
+
+func clusterNames(clusters []multicluster.Cluster) string {
+	if len(clusters) == 0 {
+		return "none"
+	}
+	names := make([]string, len(clusters))
+	for i, cl := range clusters {
+		names[i] = cl.Name
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// kubeSphereVersion returns the KubeSphere version the host Cluster object
+// reports, or "" when it cannot be found.
+func (c *Client) kubeSphereVersion(ctx context.Context) string {
+	clusters, err := c.clusters(ctx)
+	if err != nil {
+		return ""
+	}
+	if host := hostCluster(clusters); host != nil {
+		return host.Status.KubeSphereVersion
+	}
+	return ""
+}

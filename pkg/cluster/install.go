@@ -1,0 +1,539 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
+)
+
+// ErrNotMulticluster is returned when clusters are given for an extension
+// that is not installed in Multicluster mode.
+var ErrNotMulticluster = errors.New("--cluster only applies to Multicluster extensions")
+
+// InstallOptions say what to install, with which values, and where.
+type InstallOptions struct {
+	// Name and Version select the published ExtensionVersion. With
+	// Publication set they are taken from it.
+	Name    string
+	Version string
+	// Publication, when set, is published after the checks pass and before
+	// the InstallPlan is written ("install PATH"). Without it, the published
+	// chart is read from its ConfigMap for the checks.
+	Publication *Publication
+	// Values replace the plan's config; nil keeps the current config (none
+	// for a new plan).
+	Values map[string]any
+	// ResetValues removes the plan's config when Values is nil.
+	ResetValues bool
+	// Clusters place a Multicluster extension's agent; empty means the
+	// current placement, or the host cluster for a new plan.
+	Clusters []string
+	// Upgrade changes the version of an existing plan; without it, a plan
+	// for another version is an error.
+	Upgrade bool
+}
+
+// InstallResult says what Install wrote.
+type InstallResult struct {
+	// Publish is what publishing wrote, when a Publication was given.
+	Publish *PublishResult
+	// Plan is the InstallPlan as written: the starting point for Wait.
+	Plan *kubesphere.InstallPlan
+	// Action is Created, Configured or Unchanged.
+	Action Action
+	// PreviousVersion is the plan's version before an upgrade.
+	PreviousVersion string
+	// Expect is what Wait must see happen.
+	Expect   Expectation
+	Warnings []string
+}
+
+// Expectation lists the releases that must show new activity before their
+// state is taken as the outcome of this change. A release not listed is
+// judged by its current state.
+type Expectation struct {
+	Host     bool     `json:"host"`
+	Clusters []string `json:"clusters,omitempty"`
+}
+
+// CheckError lists the reasons an installation was refused before anything
+// was written.
+type CheckError struct {
+	Name, Version string
+	Problems      []string
+}
+
+func (e *CheckError) Error() string {
+	if len(e.Problems) == 1 {
+		return fmt.Sprintf("cannot install %s %s: %s", e.Name, e.Version, e.Problems[0])
+	}
+	return fmt.Sprintf("cannot install %s %s:\n  - %s", e.Name, e.Version, strings.Join(e.Problems, "\n  - "))
+}
+
+// Install checks that an extension version can be installed (it is
+// published, its required dependencies are installed, the Kubernetes and
+// KubeSphere versions fit, the chart renders with the values), publishes it
+// when asked, and creates or updates its InstallPlan. It does not wait.
+func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResult, error) {
+	if err := c.requireKubeSphere(ctx); err != nil {
+		return nil, err
+	}
+	res := &InstallResult{Warnings: []string{}}
+	ev, err := c.targetVersion(ctx, &opts)
+	if err != nil {
+		return nil, err
+	}
+	name, version := opts.Name, opts.Version
+
+	plan := &kubesphere.InstallPlan{}
+	exists := true
+	switch err := c.get(ctx, kubesphere.ResourceInstallPlans, name, plan); {
+	case apierrors.IsNotFound(err):
+		exists = false
+	case err != nil:
+		return nil, err
+	}
+	if err := checkPlanTransition(plan, exists, ev, opts); err != nil {
+		return nil, err
+	}
+
+	check := &CheckError{Name: name, Version: version}
+	clusters, err := c.placement(ctx, ev, plan, exists, opts.Clusters, check)
+	if err != nil {
+		return nil, err
+	}
+	res.Warnings = append(res.Warnings, c.checkRequirements(ctx, ev, check)...)
+
+	spec := kubesphere.InstallPlanSpec{
+		Extension:       kubesphere.ExtensionRef{Name: name, Version: version},
+		Enabled:         true,
+		UpgradeStrategy: kubesphere.UpgradeStrategyManual,
+	}
+	if exists {
+		spec.Config = plan.Spec.Config
+		spec.ClusterScheduling = plan.Spec.ClusterScheduling.DeepCopy()
+	}
+	switch {
+	case opts.Values != nil:
+		config, err := yaml.Marshal(opts.Values)
+		if err != nil {
+			return nil, err
+		}
+		spec.Config = string(config)
+		if len(opts.Values) == 0 {
+			spec.Config = ""
+		}
+	case opts.ResetValues:
+		spec.Config = ""
+	}
+	if clusters != nil {
+		if spec.ClusterScheduling == nil {
+			spec.ClusterScheduling = &kubesphere.ClusterScheduling{}
+		}
+		spec.ClusterScheduling.Placement = &kubesphere.Placement{Clusters: clusters}
+	}
+
+	if len(check.Problems) == 0 {
+		var ch *chart.Chart
+		if opts.Publication != nil {
+			ch = opts.Publication.Chart
+		}
+		if err := c.renderCheck(ctx, ev, ch, spec); err != nil {
+			check.Problems = append(check.Problems, err.Error())
+		}
+	}
+	if len(check.Problems) > 0 {
+		return nil, check
+	}
+
+	if opts.Publication != nil {
+		if res.Publish, err = c.Publish(ctx, opts.Publication); err != nil {
+			return nil, err
+		}
+		res.Warnings = append(res.Warnings, res.Publish.Warnings...)
+	}
+
+	if !exists {
+		newPlan := &kubesphere.InstallPlan{
+			TypeMeta:   metav1.TypeMeta{APIVersion: kubesphere.GroupVersion.String(), Kind: "InstallPlan"},
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec:       spec,
+		}
+		created := &kubesphere.InstallPlan{}
+		if err := c.create(ctx, kubesphere.ResourceInstallPlans, newPlan, created); err != nil {
+			return nil, fmt.Errorf("creating InstallPlan %s: %w", name, err)
+		}
+		res.Plan, res.Action = created, Created
+		res.Expect = Expectation{Host: true, Clusters: placedClusters(&spec)}
+		return res, nil
+	}
+
+	res.PreviousVersion = plan.Spec.Extension.Version
+	if semverLess(version, res.PreviousVersion) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("downgrading %s from %s to %s: Helm installs the older chart over the newer release", name, res.PreviousVersion, version))
+	}
+	res.Expect = expectedChanges(&plan.Spec, &spec)
+	if reflect.DeepEqual(normalizedSpec(plan.Spec), normalizedSpec(spec)) {
+		res.Plan, res.Action = plan, Unchanged
+		if res.Publish != nil && res.Publish.ChartChanged {
+			res.Warnings = append(res.Warnings, fmt.Sprintf(
+				"the chart of %s %s changed, but KubeSphere only reinstalls when the version or the values change: bump the version, or run \"ksbuilder uninstall %s\" first",
+				name, version, name))
+		}
+		return res, nil
+	}
+	patch, err := specPatch(&plan.Spec, &spec)
+	if err != nil {
+		return nil, err
+	}
+	patched := &kubesphere.InstallPlan{}
+	if err := c.mergePatch(ctx, kubesphere.ResourceInstallPlans, name, patch, patched); err != nil {
+		return nil, fmt.Errorf("updating InstallPlan %s: %w", name, err)
+	}
+	res.Plan, res.Action = patched, Configured
+	if patched.ResourceVersion == plan.ResourceVersion {
+		res.Action, res.Expect = Unchanged, Expectation{}
+	}
+	return res, nil
+}
+
+// targetVersion returns the ExtensionVersion to install: the publication's
+// (not yet on the cluster) or the published one.
+func (c *Client) targetVersion(ctx context.Context, opts *InstallOptions) (*kubesphere.ExtensionVersion, error) {
+	if opts.Publication != nil {
+		opts.Name, opts.Version = opts.Publication.Extension.Name, opts.Publication.Version.Spec.Version
+		return opts.Publication.Version, nil
+	}
+	ev := &kubesphere.ExtensionVersion{}
+	err := c.get(ctx, kubesphere.ResourceExtensionVersions, kubesphere.ExtensionVersionName(opts.Name, opts.Version), ev)
+	if apierrors.IsNotFound(err) {
+		return nil, c.versionNotFound(ctx, opts.Name, opts.Version)
+	}
+	return ev, err
+}
+
+// versionNotFound explains a missing ExtensionVersion and lists the
+// published ones: KubeSphere silently ignores a plan without it.
+func (c *Client) versionNotFound(ctx context.Context, name, version string) error {
+	msg := fmt.Sprintf("ExtensionVersion %s not found: %s %s is not published on %s",
+		kubesphere.ExtensionVersionName(name, version), name, version, c.describe())
+	list, err := c.versions(ctx, name)
+	if err != nil {
+		return errors.New(msg)
+	}
+	var have []string
+	for _, v := range list {
+		have = append(have, v.Spec.Version)
+	}
+	sortVersions(have)
+	if len(have) == 0 {
+		return fmt.Errorf("%s (no version of %s is published; run \"ksbuilder publish PATH\" first)", msg, name)
+	}
+	return fmt.Errorf("%s (published versions: %s)", msg, strings.Join(have, ", "))
+}
+
+// checkPlanTransition refuses changes the plan's current state does not
+// allow.
+func checkPlanTransition(plan *kubesphere.InstallPlan, exists bool, ev *kubesphere.ExtensionVersion, opts InstallOptions) error {
+	name, version := opts.Name, opts.Version
+	switch {
+	case !exists && opts.Upgrade:
+		return fmt.Errorf("%s is not installed (no InstallPlan %s); use \"ksbuilder install\"", name, name)
+	case !exists:
+		return nil
+	case plan.DeletionTimestamp != nil:
+		return fmt.Errorf("InstallPlan %s is being deleted (state %s); wait for it with \"ksbuilder uninstall %s\" before installing again", name, orUnknown(plan.Status.State), name)
+	case plan.Spec.Extension.Name != name:
+		return fmt.Errorf("InstallPlan %s installs extension %q, not %q; KubeSphere expects the plan to be named after its extension", name, plan.Spec.Extension.Name, name)
+	case !opts.Upgrade && plan.Spec.Extension.Version != version:
+		return fmt.Errorf("%s %s is installed; to change the version run \"ksbuilder upgrade %s --version %s\"", name, plan.Spec.Extension.Version, name, version)
+	}
+	if ns := ev.TargetNamespace(name); plan.Status.TargetNamespace != "" && plan.Status.TargetNamespace != ns {
+		return fmt.Errorf("%s %s installs into namespace %s, but the installed version uses %s; KubeSphere cannot move an installed extension to another namespace: uninstall it first",
+			name, version, ns, plan.Status.TargetNamespace)
+	}
+	return nil
+}
+
+// placement returns the clusters to place the agent on, or nil to leave the
+// plan's placement alone. Problems are added to check.
+func (c *Client) placement(ctx context.Context, ev *kubesphere.ExtensionVersion, plan *kubesphere.InstallPlan, exists bool, requested []string, check *CheckError) ([]string, error) {
+	if ev.Mode() != kubesphere.Multicluster {
+		if len(requested) > 0 {
+			return nil, fmt.Errorf("%w; %s %s is %s", ErrNotMulticluster, ev.Name, ev.Spec.Version, ev.Mode())
+		}
+		return nil, nil
+	}
+	if len(requested) == 0 && exists && plan.Spec.ClusterScheduling != nil && plan.Spec.ClusterScheduling.Placement != nil {
+		return nil, nil
+	}
+	clusters, err := c.clusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(requested) == 0 {
+		host := hostCluster(clusters)
+		if host == nil {
+			check.Problems = append(check.Problems, "no host Cluster object (cluster.kubesphere.io, label "+multicluster.LabelHost+") to place the agent on; name clusters with --cluster")
+			return nil, nil
+		}
+		requested = []string{host.Name}
+	}
+	var out []string
+	for _, name := range requested {
+		if slices.Contains(out, name) {
+			continue
+		}
+		out = append(out, name)
+		cl := findCluster(clusters, name)
+		switch {
+		case cl == nil:
+			check.Problems = append(check.Problems, fmt.Sprintf("cluster %q not found (clusters: %s)", name, clusterNames(clusters)))
+		case !cl.Schedulable():
+			check.Problems = append(check.Problems, fmt.Sprintf("cluster %q is not ready for agents (Ready=%s, Schedulable=%s); KubeSphere skips it",
+				name, orUnknown(string(cl.Condition("Ready"))), orUnknown(string(cl.Condition("Schedulable")))))
+		}
+	}
+	return out, nil
+}
+
+// checkRequirements checks the external dependencies and the Kubernetes and
+// KubeSphere version constraints. Problems go to check; it returns warnings.
+func (c *Client) checkRequirements(ctx context.Context, ev *kubesphere.ExtensionVersion, check *CheckError) []string {
+	var warnings []string
+	for _, dep := range ev.Spec.ExternalDependencies {
+		why := c.unmetDependency(ctx, dep)
+		switch {
+		case why == "":
+		case dep.Required:
+			check.Problems = append(check.Problems, fmt.Sprintf("it requires extension %s %s, which %s", dep.Name, dep.Version, why))
+		default:
+			warnings = append(warnings, fmt.Sprintf("optional extension %s %s %s; the features that use it will not work", dep.Name, dep.Version, why))
+		}
+	}
+	if constraint := ev.Spec.KubeVersion; constraint != "" {
+		info, err := c.core.Discovery().ServerVersion()
+		switch {
+		case err != nil:
+			check.Problems = append(check.Problems, fmt.Sprintf("cannot read the Kubernetes version: %v", c.explain(err)))
+		default:
+			if why := unsatisfied(constraint, info.GitVersion); why != "" {
+				check.Problems = append(check.Problems, fmt.Sprintf("it needs Kubernetes %s; %s", constraint, why))
+			}
+		}
+	}
+	if constraint := ev.Spec.KSVersion; constraint != "" {
+		ks := c.kubeSphereVersion(ctx)
+		if ks == "" {
+			warnings = append(warnings, fmt.Sprintf("cannot find the KubeSphere version (the host Cluster object reports none); not checking ksVersion %q", constraint))
+		} else if why := unsatisfied(constraint, ks); why != "" {
+			check.Problems = append(check.Problems, fmt.Sprintf("it needs KubeSphere %s; %s", constraint, why))
+		}
+	}
+	return warnings
+}
+
+// unmetDependency says why a dependency is not satisfied, or "". Its
+// InstallPlan is the truth; the Extension's status is KubeSphere's copy of
+// it, read when there is no plan.
+func (c *Client) unmetDependency(ctx context.Context, dep kubesphere.ExternalDependency) string {
+	state, version := "", ""
+	plan := &kubesphere.InstallPlan{}
+	switch err := c.get(ctx, kubesphere.ResourceInstallPlans, dep.Name, plan); {
+	case err == nil:
+		state, version = plan.Status.State, plan.Status.Version
+	case !apierrors.IsNotFound(err):
+		return fmt.Sprintf("could not be checked: %v", err)
+	default:
+		ext := &kubesphere.Extension{}
+		switch err := c.get(ctx, kubesphere.ResourceExtensions, dep.Name, ext); {
+		case apierrors.IsNotFound(err):
+			return "is not published on this cluster"
+		case err != nil:
+			return fmt.Sprintf("could not be checked: %v", err)
+		}
+		state, version = ext.Status.State, ext.Status.InstalledVersion
+	}
+	if state != kubesphere.StateInstalled {
+		return fmt.Sprintf("is not installed (state %s)", orPending(state))
+	}
+	if why := unsatisfied(dep.Version, version); why != "" {
+		return "is installed but " + why
+	}
+	return ""
+}
+
+// unsatisfied checks a version against a semver constraint and says why it
+// does not match, or "".
+func unsatisfied(constraint, version string) string {
+	cons, err := semver.NewConstraint(constraint)
+	if err != nil {
+		return fmt.Sprintf("the constraint %q is invalid: %v", constraint, err)
+	}
+	v, err := semver.NewVersion(version)
+	if err != nil {
+		return fmt.Sprintf("its version %q is not a semantic version", version)
+	}
+	if !cons.Check(v) {
+		hint := ""
+		if v.Prerelease() != "" && !strings.Contains(constraint, "-") {
+			hint = " (a pre-release version only matches constraints ending in -0, such as \">=1.0.0-0\")"
+		}
+		return fmt.Sprintf("version %s does not satisfy %q%s", version, constraint, hint)
+	}
+	return ""
+}
+
+// renderCheck renders the chart the way KubeSphere's installer will, for
+// the host release and each placed cluster, so a template error is reported
+// before anything is written.
+func (c *Client) renderCheck(ctx context.Context, ev *kubesphere.ExtensionVersion, ch *chart.Chart, spec kubesphere.InstallPlanSpec) error {
+	if ch == nil {
+		var err error
+		if ch, err = c.publishedChart(ctx, ev); err != nil || ch == nil {
+			return err
+		}
+	}
+	name := spec.Extension.Name
+	ns := ev.TargetNamespace(name)
+	vals, err := HostValues(ch, spec.Config)
+	if err != nil {
+		return fmt.Errorf("the values: %w", err)
+	}
+	if _, err := manifest.Render(ch, manifest.RenderOptions{ReleaseName: name, Namespace: ns, Values: vals}); err != nil {
+		return fmt.Errorf("the chart does not render with these values: %s", oneLine(err))
+	}
+	for _, cluster := range placedClusters(&spec) {
+		override := spec.ClusterScheduling.Overrides[cluster]
+		vals, err := AgentValues(ch, spec.Config, override, cluster, RoleHost)
+		if err != nil {
+			return fmt.Errorf("the values for cluster %s: %w", cluster, err)
+		}
+		if _, err := manifest.Render(ch, manifest.RenderOptions{ReleaseName: kubesphere.AgentReleaseName(name), Namespace: ns, Values: vals}); err != nil {
+			return fmt.Errorf("the agent chart does not render for cluster %s with these values: %s", cluster, oneLine(err))
+		}
+	}
+	return nil
+}
+
+// publishedChart loads a published version's chart from its ConfigMap; nil
+// when the version is published by URL only.
+func (c *Client) publishedChart(ctx context.Context, ev *kubesphere.ExtensionVersion) (*chart.Chart, error) {
+	ref := ev.Spec.ChartDataRef
+	if ref == nil || ev.Spec.ChartURL != "" {
+		return nil, nil
+	}
+	cm, err := c.core.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("the chart ConfigMap %s/%s of %s is missing: publish the version again", ref.Namespace, ref.Name, ev.Name)
+		}
+		return nil, c.explain(err)
+	}
+	data, ok := cm.BinaryData[ref.Key]
+	if !ok {
+		return nil, fmt.Errorf("the chart ConfigMap %s/%s has no binaryData key %q: publish the version again", ref.Namespace, ref.Name, ref.Key)
+	}
+	ch, err := loader.LoadArchive(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("the chart in ConfigMap %s/%s cannot be loaded: %w", ref.Namespace, ref.Name, err)
+	}
+	return ch, nil
+}
+
+// expectedChanges says which releases a spec change makes KubeSphere act on:
+// a new version or new values reinstall everything; newly placed clusters
+// get an agent.
+func expectedChanges(old, updated *kubesphere.InstallPlanSpec) Expectation {
+	placed := placedClusters(updated)
+	if old.Extension.Version != updated.Extension.Version || old.Config != updated.Config {
+		return Expectation{Host: true, Clusters: placed}
+	}
+	var exp Expectation
+	before := placedClusters(old)
+	for _, cl := range placed {
+		if !slices.Contains(before, cl) || overrideOf(old, cl) != overrideOf(updated, cl) {
+			exp.Clusters = append(exp.Clusters, cl)
+		}
+	}
+	return exp
+}
+
+func overrideOf(spec *kubesphere.InstallPlanSpec, cluster string) string {
+	if spec.ClusterScheduling == nil {
+		return ""
+	}
+	return spec.ClusterScheduling.Overrides[cluster]
+}
+
+// placedClusters returns the clusters a spec names for the agent.
+func placedClusters(spec *kubesphere.InstallPlanSpec) []string {
+	if spec.ClusterScheduling == nil || spec.ClusterScheduling.Placement == nil {
+		return nil
+	}
+	return spec.ClusterScheduling.Placement.Clusters
+}
+
+// normalizedSpec fills the defaults the API server adds, for comparing.
+func normalizedSpec(spec kubesphere.InstallPlanSpec) kubesphere.InstallPlanSpec {
+	out := *spec.DeepCopy()
+	if out.UpgradeStrategy == "" {
+		out.UpgradeStrategy = kubesphere.UpgradeStrategyManual
+	}
+	return out
+}
+
+// specPatch builds the JSON merge patch that turns old into updated.
+// Placement lists are replaced whole; a removed config is set to null.
+func specPatch(old, updated *kubesphere.InstallPlanSpec) ([]byte, error) {
+	spec := map[string]any{
+		"extension":       updated.Extension,
+		"enabled":         updated.Enabled,
+		"upgradeStrategy": updated.UpgradeStrategy,
+	}
+	switch {
+	case updated.Config != "":
+		spec["config"] = updated.Config
+	case old.Config != "":
+		spec["config"] = nil
+	}
+	if clusters := placedClusters(updated); !reflect.DeepEqual(clusters, placedClusters(old)) {
+		spec["clusterScheduling"] = map[string]any{"placement": map[string]any{"clusters": clusters}}
+	}
+	return json.Marshal(map[string]any{"spec": spec})
+}
+
+// sortVersions sorts semantic versions in ascending order; invalid ones
+// first.
+func sortVersions(vs []string) {
+	sort.SliceStable(vs, func(i, j int) bool { return semverLess(vs[i], vs[j]) })
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// oneLine joins the lines of an error message.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+}

@@ -1,0 +1,77 @@
+package cluster
+
+import (
+	"sort"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+)
+
+// PlanStatus is what "status" shows of an InstallPlan.
+type PlanStatus struct {
+	Name      string `json:"name"`
+	Extension string `json:"extension"`
+	// PlannedVersion is the version the plan asks for.
+	PlannedVersion string `json:"plannedVersion"`
+	// ReleaseStatus is the host release.
+	ReleaseStatus `json:",inline"`
+	Enabled       bool     `json:"enabled"`
+	Clusters      []string `json:"placement,omitempty"`
+	// Agents are the agent releases per cluster, by cluster name.
+	Agents []ReleaseStatus `json:"agents,omitempty"`
+	// Deleting is set once the plan's deletion was requested.
+	Deleting bool `json:"deleting,omitempty"`
+}
+
+// ReleaseStatus is the state of one release of the extension.
+type ReleaseStatus struct {
+	// Cluster is empty for the host release.
+	Cluster string `json:"cluster,omitempty"`
+	State   string `json:"state"`
+	// Version is what KubeSphere recorded: the deployed chart's version when
+	// Installed, the target version while an action runs or after it
+	// failed.
+	Version    string             `json:"version,omitempty"`
+	Namespace  string             `json:"namespace,omitempty"`
+	Release    string             `json:"release,omitempty"`
+	Job        string             `json:"job,omitempty"`
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	History    []StateChange      `json:"history,omitempty"`
+}
+
+// StateChange is one entry of a release's state history.
+type StateChange struct {
+	Time  time.Time `json:"time"`
+	State string    `json:"state"`
+}
+
+// StatusOf summarises an InstallPlan.
+func StatusOf(plan *kubesphere.InstallPlan) *PlanStatus {
+	s := &PlanStatus{
+		Name: plan.Name, Extension: plan.Spec.Extension.Name, PlannedVersion: plan.Spec.Extension.Version,
+		ReleaseStatus: releaseStatus("", plan.Status.InstallationStatus), Enabled: plan.Status.Enabled,
+		Clusters: placedClusters(&plan.Spec), Deleting: plan.DeletionTimestamp != nil,
+	}
+	clusters := make([]string, 0, len(plan.Status.ClusterSchedulingStatuses))
+	for cl := range plan.Status.ClusterSchedulingStatuses {
+		clusters = append(clusters, cl)
+	}
+	sort.Strings(clusters)
+	for _, cl := range clusters {
+		s.Agents = append(s.Agents, releaseStatus(cl, plan.Status.ClusterSchedulingStatuses[cl]))
+	}
+	return s
+}
+
+func releaseStatus(cluster string, st kubesphere.InstallationStatus) ReleaseStatus {
+	r := ReleaseStatus{
+		Cluster: cluster, State: orPending(st.State), Version: st.Version, Namespace: st.TargetNamespace,
+		Release: st.ReleaseName, Job: st.JobName, Conditions: st.Conditions,
+	}
+	for _, h := range st.StateHistory {
+		r.History = append(r.History, StateChange{Time: h.LastTransitionTime.Time, State: h.State})
+	}
+	return r
+}

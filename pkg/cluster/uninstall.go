@@ -1,0 +1,187 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+)
+
+// ErrNotInstalled is returned for an extension without an InstallPlan.
+var ErrNotInstalled = errors.New("not installed")
+
+// notInstalled wraps ErrNotInstalled with the extension's name.
+func notInstalled(name string) error {
+	return fmt.Errorf("%s is %w (no InstallPlan %s)", name, ErrNotInstalled, name)
+}
+
+// Plan returns an extension's InstallPlan; ErrNotInstalled when there is
+// none.
+func (c *Client) Plan(ctx context.Context, name string) (*kubesphere.InstallPlan, error) {
+	if err := c.requireKubeSphere(ctx); err != nil {
+		return nil, err
+	}
+	plan := &kubesphere.InstallPlan{}
+	err := c.get(ctx, kubesphere.ResourceInstallPlans, name, plan)
+	if apierrors.IsNotFound(err) {
+		return nil, notInstalled(name)
+	}
+	return plan, err
+}
+
+// Uninstall deletes an extension's InstallPlan, which makes KubeSphere
+// uninstall its releases. With force, the plan is first annotated
+// kubesphere.io/force-delete, so KubeSphere removes the releases without
+// running hooks: the way out of UninstallFailed. It returns the plan after
+// the deletion request (nil when it is already gone); follow it with
+// WaitDeleted.
+func (c *Client) Uninstall(ctx context.Context, name string, force bool) (*kubesphere.InstallPlan, error) {
+	plan, err := c.Plan(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(plan.Finalizers, kubesphere.FinalizerInstallPlan) {
+		// KubeSphere looks up the version before it handles a deletion;
+		// without it the finalizer is never removed.
+		evName := kubesphere.ExtensionVersionName(plan.Spec.Extension.Name, plan.Spec.Extension.Version)
+		switch err := c.get(ctx, kubesphere.ResourceExtensionVersions, evName, &kubesphere.ExtensionVersion{}); {
+		case apierrors.IsNotFound(err):
+			return nil, fmt.Errorf("ExtensionVersion %s is missing, so KubeSphere cannot uninstall %s and the InstallPlan would never go away: publish %s %s again, then uninstall; or drop the plan without uninstalling: kubectl%s patch installplan %s --type=merge -p '{\"metadata\":{\"finalizers\":null}}'",
+				evName, name, plan.Spec.Extension.Name, plan.Spec.Extension.Version, c.KubectlFlags(), name)
+		case err != nil:
+			return nil, err
+		}
+	}
+	if force {
+		if _, ok := plan.Annotations[kubesphere.AnnotationForceDelete]; !ok {
+			patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{kubesphere.AnnotationForceDelete: ""}}})
+			if err := c.mergePatch(ctx, kubesphere.ResourceInstallPlans, name, patch, plan); err != nil {
+				return nil, fmt.Errorf("marking InstallPlan %s for forced deletion: %w", name, err)
+			}
+		}
+	}
+	if plan.DeletionTimestamp == nil {
+		if err := c.delete(ctx, kubesphere.ResourceInstallPlans, name); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("deleting InstallPlan %s: %w", name, err)
+		}
+	}
+	after := &kubesphere.InstallPlan{}
+	err = c.get(ctx, kubesphere.ResourceInstallPlans, name, after)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	return after, err
+}
+
+// PlanExistsError refuses to unpublish a version an InstallPlan uses:
+// KubeSphere needs the ExtensionVersion to process the plan's deletion, so
+// the plan would be stuck on its finalizer forever.
+type PlanExistsError struct {
+	Name, Version, State string
+}
+
+func (e *PlanExistsError) Error() string {
+	return fmt.Sprintf("%s %s is installed (InstallPlan %s, state %s); uninstall it first (\"ksbuilder uninstall %s\"), or pass --uninstall: without its ExtensionVersion KubeSphere could never remove the plan",
+		e.Name, e.Version, e.Name, orUnknown(e.State), e.Name)
+}
+
+// Unpublish deletes published versions of an extension (one version, or all
+// when version is ""): each chart ConfigMap, then its ExtensionVersion; and
+// the Extension once no version is left. It refuses while an InstallPlan
+// uses a version it would delete. Versions synced from a Repository are
+// left alone: the repository would bring them back.
+func (c *Client) Unpublish(ctx context.Context, name, version string) ([]ObjectResult, error) {
+	if err := c.requireKubeSphere(ctx); err != nil {
+		return nil, err
+	}
+	plan := &kubesphere.InstallPlan{}
+	switch err := c.get(ctx, kubesphere.ResourceInstallPlans, name, plan); {
+	case err == nil:
+		if version == "" || plan.Spec.Extension.Version == version {
+			return nil, &PlanExistsError{Name: name, Version: plan.Spec.Extension.Version, State: plan.Status.State}
+		}
+	case !apierrors.IsNotFound(err):
+		return nil, err
+	}
+	all, err := c.versions(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var results []ObjectResult
+	remaining, found := 0, false
+	for _, ev := range all {
+		if version != "" && ev.Spec.Version != version {
+			remaining++
+			continue
+		}
+		found = true
+		if repo := fromRepository(&ev); repo != "" {
+			remaining++
+			results = append(results, ObjectResult{Kind: "ExtensionVersion", Name: ev.Name, Action: Kept,
+				Reason: fmt.Sprintf("synced from Repository %s, which would create it again", repo)})
+			continue
+		}
+		if ref := ev.Spec.ChartDataRef; ref != nil {
+			r, err := c.deleteChartConfigMap(ctx, &ev, ref)
+			if err != nil {
+				return results, err
+			}
+			results = append(results, r)
+		}
+		if err := c.delete(ctx, kubesphere.ResourceExtensionVersions, ev.Name); err != nil && !apierrors.IsNotFound(err) {
+			return results, fmt.Errorf("deleting ExtensionVersion %s: %w", ev.Name, err)
+		}
+		results = append(results, ObjectResult{Kind: "ExtensionVersion", Name: ev.Name, Action: Deleted})
+	}
+	if version != "" && !found {
+		return nil, c.versionNotFound(ctx, name, version)
+	}
+	if remaining > 0 {
+		return results, nil
+	}
+	switch err := c.delete(ctx, kubesphere.ResourceExtensions, name); {
+	case err == nil:
+		results = append(results, ObjectResult{Kind: "Extension", Name: name, Action: Deleted})
+	case apierrors.IsNotFound(err):
+		if len(results) == 0 {
+			return nil, fmt.Errorf("%s is not published on %s (no Extension or ExtensionVersion)", name, c.describe())
+		}
+	default:
+		return results, fmt.Errorf("deleting Extension %s: %w", name, err)
+	}
+	return results, nil
+}
+
+// fromRepository names the Repository a version was synced from, or "".
+func fromRepository(ev *kubesphere.ExtensionVersion) string {
+	if ev.Spec.Repository != "" {
+		return ev.Spec.Repository
+	}
+	return ev.Labels[kubesphere.LabelRepositoryRef]
+}
+
+// deleteChartConfigMap deletes the ConfigMap holding a version's chart when
+// it is the one publish creates; another ConfigMap is left alone.
+func (c *Client) deleteChartConfigMap(ctx context.Context, ev *kubesphere.ExtensionVersion, ref *kubesphere.ChartDataRef) (ObjectResult, error) {
+	res := ObjectResult{Kind: "ConfigMap", Namespace: ref.Namespace, Name: ref.Name}
+	want := kubesphere.ChartConfigMapName(ev.Labels[kubesphere.LabelExtensionRef], ev.Spec.Version)
+	if ref.Namespace != kubesphere.SystemNamespace || ref.Name != want {
+		res.Action, res.Reason = Kept, "not a chart ConfigMap created by publish"
+		return res, nil
+	}
+	err := c.core.CoreV1().ConfigMaps(ref.Namespace).Delete(ctx, ref.Name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return res, fmt.Errorf("deleting ConfigMap %s/%s: %w", ref.Namespace, ref.Name, c.explain(err))
+	}
+	res.Action = Deleted
+	return res, nil
+}

@@ -1,0 +1,80 @@
+package values
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestMerge(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base := write("base.yaml", "a:\n  b: 1\n  c: 2\nlist: [1, 2]\n")
+	over := write("over.yaml", "a:\n  c: 3\nlist: [9]\n")
+	note := write("note.txt", "hello\n")
+
+	tests := []struct {
+		name  string
+		opts  Options
+		stdin string
+		want  map[string]any
+	}{
+		{"nothing", Options{}, "", map[string]any{}},
+		{"later files win, maps merge", Options{ValueFiles: []string{base, over}}, "",
+			map[string]any{"a": map[string]any{"b": float64(1), "c": float64(3)}, "list": []any{float64(9)}}},
+		{"stdin", Options{ValueFiles: []string{"-"}}, "x: hello\n", map[string]any{"x": "hello"}},
+		{"--set over files", Options{ValueFiles: []string{base}, Values: []string{"a.b=5,d=true"}}, "",
+			map[string]any{"a": map[string]any{"b": int64(5), "c": float64(2)}, "d": true, "list": []any{float64(1), float64(2)}}},
+		{"--set-string keeps strings", Options{StringValues: []string{"v=true"}}, "", map[string]any{"v": "true"}},
+		{"--set-json", Options{JSONValues: []string{`j={"k":[1]}`}}, "", map[string]any{"j": map[string]any{"k": []any{float64(1)}}}},
+		{"--set-file", Options{FileValues: []string{"n=" + note}}, "", map[string]any{"n": "hello\n"}},
+		{"--set-literal", Options{LiteralValues: []string{"l=a,b=c"}}, "", map[string]any{"l": "a,b=c"}},
+		{"--set beats --set-json", Options{JSONValues: []string{"k=1"}, Values: []string{"k=2"}}, "", map[string]any{"k": int64(2)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.opts.Merge(strings.NewReader(tt.stdin))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+			if tt.opts.Empty() != (tt.name == "nothing") {
+				t.Errorf("Empty() = %v", tt.opts.Empty())
+			}
+		})
+	}
+}
+
+func TestMergeErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("- a list\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		opts Options
+		want string
+	}{
+		{Options{ValueFiles: []string{filepath.Join(dir, "missing.yaml")}}, "missing.yaml: no such file"},
+		{Options{ValueFiles: []string{bad}}, "bad.yaml is not a YAML map of values"},
+		{Options{ValueFiles: []string{"https://example.com/v.yaml"}}, "only local files are supported"},
+		{Options{Values: []string{"novalue"}}, "--set novalue:"},
+		{Options{JSONValues: []string{"k={"}}, "--set-json k={:"},
+	}
+	for _, tt := range tests {
+		_, err := tt.opts.Merge(strings.NewReader(""))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: got %v, want an error containing %q", tt.opts, err, tt.want)
+		}
+	}
+}
