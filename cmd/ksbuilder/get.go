@@ -53,8 +53,8 @@ Examples:
 			}
 			opts := &getOptions{f: f, Name: c.Args().First()}
 			var err error
-			if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML); err != nil {
-				return &usageError{err: err}
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
+				return err
 			}
 			if opts.Target, err = f.cloudTarget(c); err != nil {
 				return err

@@ -129,8 +129,8 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 	if opts.Values, err = mergeValues(vals, f.IO.In); err != nil {
 		return err
 	}
-	if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML); err != nil {
-		return &usageError{err: err}
+	if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
+		return err
 	}
 	if runF != nil {
 		return runF(opts)

@@ -13,7 +13,6 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/lint"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
-	"github.com/ksbuilder/ksbuilder/pkg/units"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
@@ -94,7 +93,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "leave out info findings, and the summary when nothing is wrong"},
 			&cli.StringSliceFlag{Name: "skip", Usage: "skip the rule `RULE` (repeatable or comma-separated); see --list-rules"},
 			&cli.BoolFlag{Name: "list-rules", Usage: "list the rules and exit"},
-			&cli.StringFlag{Name: "max-size", Usage: "size limit of the package, e.g. 1MiB or 900KiB", Value: "1MiB"},
+			maxSizeFlag(),
 			outputFlag("text or json"),
 		}, valuesFlags()...),
 		Action: func(c *cli.Context) error {
@@ -113,11 +112,11 @@ Examples:
 				opts.Skip = append(opts.Skip, id)
 			}
 			var err error
-			if opts.MaxSize, err = units.ParseBytes(c.String("max-size")); err != nil {
-				return usageErrorf("--max-size: %v", err)
+			if opts.MaxSize, err = maxSize(c); err != nil {
+				return err
 			}
-			if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON); err != nil {
-				return &usageError{err: err}
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON); err != nil {
+				return err
 			}
 			if opts.ListRules && c.NArg() > 0 {
 				return usageErrorf("--list-rules takes no PATH")

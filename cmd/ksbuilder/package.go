@@ -57,23 +57,20 @@ Examples:
   ksbuilder package hello-0.1.0.tgz -o json`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "destination", Aliases: []string{"d"}, Usage: "directory to write the package to", Value: "."},
-			&cli.StringFlag{Name: "max-size", Usage: "size limit of the package, e.g. 1MiB or 900KiB", Value: "1MiB"},
+			maxSizeFlag(),
 			outputFlag("text or json"),
 		},
 		Action: func(c *cli.Context) error {
-			opts := &packageOptions{f: f, Path: ".", Destination: c.String("destination")}
-			if c.NArg() > 1 {
-				return exactArgs(c, "[PATH]")
-			}
-			if c.NArg() == 1 {
-				opts.Path = c.Args().First()
-			}
+			opts := &packageOptions{f: f, Destination: c.String("destination")}
 			var err error
-			if opts.MaxSize, err = units.ParseBytes(c.String("max-size")); err != nil {
-				return usageErrorf("--max-size: %v", err)
+			if opts.Path, err = pathArg(c); err != nil {
+				return err
 			}
-			if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON); err != nil {
-				return &usageError{err: err}
+			if opts.MaxSize, err = maxSize(c); err != nil {
+				return err
+			}
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON); err != nil {
+				return err
 			}
 			if opts.ModTime, err = sourceDateEpoch(); err != nil {
 				return err

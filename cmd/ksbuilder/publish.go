@@ -52,16 +52,13 @@ Examples:
 			outputFlag("text, json or yaml"),
 		}, clusterFlags()...),
 		Action: func(c *cli.Context) error {
-			opts := &publishOptions{f: f, Path: ".", DryRun: c.Bool("dry-run"), Connect: connectOptions(c)}
-			if c.NArg() > 1 {
-				return exactArgs(c, "[PATH]")
-			}
-			if c.NArg() == 1 {
-				opts.Path = c.Args().First()
-			}
+			opts := &publishOptions{f: f, DryRun: c.Bool("dry-run"), Connect: connectOptions(c)}
 			var err error
-			if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML); err != nil {
-				return &usageError{err: err}
+			if opts.Path, err = pathArg(c); err != nil {
+				return err
+			}
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)

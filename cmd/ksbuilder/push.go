@@ -63,23 +63,20 @@ Examples:
 			serverFlag(),
 			&cli.BoolFlag{Name: "dry-run", Usage: "do everything locally and show what would be sent"},
 			&cli.BoolFlag{Name: "no-submit", Usage: "upload without submitting for review"},
-			&cli.StringFlag{Name: "max-size", Usage: "size limit of the package, e.g. 1MiB or 900KiB", Value: "1MiB"},
+			maxSizeFlag(),
 			outputFlag("text or json"),
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 1 {
-				return exactArgs(c, "[PATH]")
-			}
-			opts := &pushOptions{f: f, Path: ".", DryRun: c.Bool("dry-run"), NoSubmit: c.Bool("no-submit")}
-			if c.NArg() == 1 {
-				opts.Path = c.Args().First()
-			}
+			opts := &pushOptions{f: f, DryRun: c.Bool("dry-run"), NoSubmit: c.Bool("no-submit")}
 			var err error
-			if opts.MaxSize, err = units.ParseBytes(c.String("max-size")); err != nil {
-				return usageErrorf("--max-size: %v", err)
+			if opts.Path, err = pathArg(c); err != nil {
+				return err
 			}
-			if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON); err != nil {
-				return &usageError{err: err}
+			if opts.MaxSize, err = maxSize(c); err != nil {
+				return err
+			}
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON); err != nil {
+				return err
 			}
 			if opts.ModTime, err = sourceDateEpoch(); err != nil {
 				return err

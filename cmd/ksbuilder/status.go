@@ -52,8 +52,8 @@ Examples:
 			}
 			opts := &statusOptions{f: f, Name: c.Args().First(), Watch: c.Bool("watch"), Connect: connectOptions(c)}
 			var err error
-			if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML); err != nil {
-				return &usageError{err: err}
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)

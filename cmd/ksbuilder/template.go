@@ -55,13 +55,11 @@ Examples:
 			&cli.StringFlag{Name: "output-dir", Usage: "write the files under `DIR` instead of printing them"},
 		}, valuesFlags()...),
 		Action: func(c *cli.Context) error {
-			opts := &templateOptions{f: f, Path: ".", Side: manifest.Host, Values: valueOptions(c),
+			opts := &templateOptions{f: f, Side: manifest.Host, Values: valueOptions(c),
 				IncludeCRDs: c.Bool("include-crds"), OutputDir: c.String("output-dir")}
-			if c.NArg() > 1 {
-				return exactArgs(c, "[PATH]")
-			}
-			if c.NArg() == 1 {
-				opts.Path = c.Args().First()
+			var err error
+			if opts.Path, err = pathArg(c); err != nil {
+				return err
 			}
 			if c.Bool("agent") {
 				opts.Side = manifest.Agent

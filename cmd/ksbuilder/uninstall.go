@@ -166,8 +166,8 @@ Examples:
 			}
 			opts := &unpublishOptions{f: f, Name: c.Args().First(), Version: c.String("version"), Uninstall: c.Bool("uninstall"), Connect: connectOptions(c)}
 			var err error
-			if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML); err != nil {
-				return &usageError{err: err}
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)

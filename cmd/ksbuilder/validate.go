@@ -48,23 +48,20 @@ Examples:
   ksbuilder validate ./hello
   ksbuilder validate hello-0.1.0.tgz -o json`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "max-size", Usage: "size limit of the package, e.g. 1MiB or 900KiB", Value: "1MiB"},
+			maxSizeFlag(),
 			outputFlag("text or json"),
 		},
 		Action: func(c *cli.Context) error {
 			opts := &validateOptions{f: f, Path: "."}
-			if c.NArg() > 1 {
-				return exactArgs(c, "[PATH]")
-			}
-			if c.NArg() == 1 {
-				opts.Path = c.Args().First()
-			}
 			var err error
-			if opts.MaxSize, err = units.ParseBytes(c.String("max-size")); err != nil {
-				return usageErrorf("--max-size: %v", err)
+			if opts.Path, err = pathArg(c); err != nil {
+				return err
 			}
-			if opts.Output, err = output.ParseFormat(c.String("output"), output.Text, output.JSON); err != nil {
-				return &usageError{err: err}
+			if opts.MaxSize, err = maxSize(c); err != nil {
+				return err
+			}
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)

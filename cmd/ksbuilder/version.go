@@ -41,8 +41,3 @@ func newVersionCmd(f *Factory) *cli.Command {
 		},
 	}
 }
-
-// outputFlag is the -o/--output flag.
-func outputFlag(formats string) cli.Flag {
-	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: " + formats, Value: "text"}
-}
