@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -68,29 +69,37 @@ func newApp(f *Factory) *cli.App {
 			}
 			return cli.ShowAppHelp(c)
 		},
-		Commands: []*cli.Command{
-			newCreateCmd(f, nil),
-			newPackageCmd(f, nil),
-			newValidateCmd(f, nil),
-			newLintCmd(f, nil),
-			newTemplateCmd(f, nil),
-			newPublishCmd(f, nil),
-			newUnpublishCmd(f, nil),
-			newInstallCmd(f, nil),
-			newUpgradeCmd(f, nil),
-			newUninstallCmd(f, nil),
-			newStatusCmd(f, nil),
-			newExtensionCmd(f),
-			newCategoryCmd(f),
-			newCompletionCmd(f),
-			newVersionCmd(f),
-			newLoginCmd(f, nil),
-			newLogoutCmd(f, nil),
-			newPushCmd(f, nil),
-			newListCmd(f, nil),
-			newGetCmd(f, nil),
-			newUnpushCmd(f, nil),
-		},
+		Commands: slices.Concat(
+			inCategory("Build and check",
+				newCreateCmd(f, nil),
+				newLintCmd(f, nil),
+				newTemplateCmd(f, nil),
+				newValidateCmd(f, nil),
+				newPackageCmd(f, nil),
+			),
+			inCategory("Cluster testing",
+				newPublishCmd(f, nil),
+				newInstallCmd(f, nil),
+				newUpgradeCmd(f, nil),
+				newStatusCmd(f, nil),
+				newUninstallCmd(f, nil),
+				newUnpublishCmd(f, nil),
+				newExtensionCmd(f),
+			),
+			inCategory("Marketplace (KubeSphere Cloud)",
+				newLoginCmd(f, nil),
+				newLogoutCmd(f, nil),
+				newPushCmd(f, nil),
+				newListCmd(f, nil),
+				newGetCmd(f, nil),
+				newUnpushCmd(f, nil),
+			),
+			inCategory("Other",
+				newCategoryCmd(f),
+				newCompletionCmd(f),
+				newVersionCmd(f),
+			),
+		),
 	}
 	cli.VersionPrinter = func(c *cli.Context) {
 		fmt.Fprintf(c.App.Writer, "ksbuilder version %s\n", c.App.Version)
@@ -99,6 +108,14 @@ func newApp(f *Factory) *cli.App {
 		prepareCommand(f, c)
 	}
 	return app
+}
+
+// inCategory groups commands under a heading of the help text.
+func inCategory(name string, cmds ...*cli.Command) []*cli.Command {
+	for _, c := range cmds {
+		c.Category = name
+	}
+	return cmds
 }
 
 // prepareCommand gives a command (and its subcommands) the global flags, the
