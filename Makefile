@@ -5,6 +5,8 @@ BIN := bin/ksbuilder
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 5s
+# urfave_cli_no_docs leaves out urfave/cli's man-page generator (start-up time).
+BUILD_TAGS := urfave_cli_no_docs
 TOOLS_BIN ?= $(HOME)/.cache/ksbuilder-tools/bin
 GORELEASER_VERSION ?= v2.16.0
 GORELEASER := $(TOOLS_BIN)/goreleaser-$(GORELEASER_VERSION)
@@ -17,7 +19,7 @@ help: ## list the targets
 
 .PHONY: build
 build: ## build bin/ksbuilder
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ksbuilder
+	CGO_ENABLED=0 $(GO) build -trimpath -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ksbuilder
 
 .PHONY: demo
 demo: build ## create an extension in a temporary directory and package it

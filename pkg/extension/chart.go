@@ -1,6 +1,7 @@
 package extension
 
 import (
+	"bytes"
 	"encoding/base64"
 	"net/http"
 	"path"
@@ -51,8 +52,56 @@ func (e *Extension) ChartMetadata(icon string) *chart.Metadata {
 
 // MarshalChartYAML renders chart metadata the way Helm writes Chart.yaml
 // into a package: through its JSON field names, keys sorted.
+//
+// A data-URI icon (often over 100 KB) is written into the result after
+// marshalling a short placeholder in its place: the YAML encoder is slow on
+// long scalars and writes this one unchanged anyway, as a plain scalar on
+// one line, since base64 holds no space, quote or colon.
 func MarshalChartYAML(md *chart.Metadata) ([]byte, error) {
-	return yaml.Marshal(md)
+	if !isPlainDataURI(md.Icon) {
+		return yaml.Marshal(md)
+	}
+	light := *md
+	light.Icon = iconPlaceholder
+	out, err := yaml.Marshal(&light)
+	if err != nil {
+		return nil, err
+	}
+	line := []byte("\nicon: " + iconPlaceholder + "\n")
+	if bytes.Count(out, line) != 1 {
+		return yaml.Marshal(md)
+	}
+	return bytes.Replace(out, line, []byte("\nicon: "+md.Icon+"\n"), 1), nil
+}
+
+const iconPlaceholder = "ksbuilder-icon-placeholder"
+
+// isPlainDataURI reports whether s is "data:<type>;base64,<data>" with only
+// characters a YAML plain scalar takes as they are.
+func isPlainDataURI(s string) bool {
+	rest, ok := strings.CutPrefix(s, "data:")
+	if !ok {
+		return false
+	}
+	mime, data, ok := strings.Cut(rest, ";base64,")
+	if !ok || mime == "" {
+		return false
+	}
+	for _, r := range mime {
+		if !isAlnum(r) && !strings.ContainsRune("+-./", r) {
+			return false
+		}
+	}
+	for _, r := range data {
+		if !isAlnum(r) && !strings.ContainsRune("+/=", r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
 
 // imageTypes fixes the MIME type of common icon formats, so the data URI

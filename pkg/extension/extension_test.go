@@ -1,11 +1,14 @@
 package extension
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
@@ -281,4 +284,33 @@ func FuzzParse(f *testing.F) {
 		}
 		ParsePermissions(data)
 	})
+}
+
+// TestMarshalChartYAMLLongIcon checks the fast path for data-URI icons
+// against plain marshalling.
+func TestMarshalChartYAMLLongIcon(t *testing.T) {
+	data := make([]byte, 200*1024)
+	for i := range data {
+		data[i] = byte(i * 31)
+	}
+	for _, icon := range []string{
+		DataURI("icon.png", data),
+		DataURI("icon.svg", []byte("<svg/>")),
+		"data:image/png;base64,a b", // not base64: marshalled normally
+		"https://example.com/i.png", // a URL: marshalled normally
+		"data:text/plain; charset=utf-8;base64,QQ==",
+	} {
+		md := (&Extension{Name: "x", Version: "1.0.0", Home: "https://example.com", Keywords: []string{"k"}}).ChartMetadata(icon)
+		fast, err := MarshalChartYAML(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := yaml.Marshal(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(fast, slow) {
+			t.Errorf("icon %.40q: fast path differs from yaml.Marshal", icon)
+		}
+	}
 }

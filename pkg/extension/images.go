@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/distribution/reference"
-
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 )
 
@@ -25,24 +23,13 @@ const HookImageAnnotation = "executor-hook-image.kubesphere.io"
 // HookActions are the suffixes of the per-action hook-image annotations.
 var HookActions = []string{"install", "upgrade", "uninstall"}
 
-// ParseImage parses an image reference such as "nginx:1.27",
-// "docker.io/library/nginx:1.27" or "ghcr.io/org/app@sha256:...", and
-// returns it in canonical form, with Docker Hub's implicit registry and
-// "library/" made explicit.
-func ParseImage(ref string) (string, error) {
-	named, err := reference.ParseNormalizedNamed(strings.TrimSpace(ref))
-	if err != nil {
-		return "", err
-	}
-	return named.String(), nil
-}
-
 // images checks the images list: each entry a valid reference, listed once.
 func (v *validator) images() {
 	seen := map[string]int{}
 	for i, img := range v.ext.Images {
 		field := fmt.Sprintf("images[%d]", i)
-		canonical, err := ParseImage(img)
+		ref, err := ParseImageRef(img)
+		canonical := ref.String()
 		if err != nil {
 			v.add(diag.Error, CodeImageReference, field, "write registry/repository:tag, e.g. docker.io/library/nginx:1.27",
 				"%q is not a valid image reference: %v", img, err)
@@ -77,7 +64,7 @@ func (v *validator) hookImages() {
 				"the hook image must not be empty")
 			continue
 		}
-		if _, err := ParseImage(value); err != nil {
+		if _, err := ParseImageRef(value); err != nil {
 			v.add(diag.Error, CodeHookImage, field, "write registry/repository:tag",
 				"%q is not a valid image reference: %v", value, err)
 		}

@@ -15,19 +15,19 @@ func TestParseImage(t *testing.T) {
 		{in: "nginx:1.27", want: "docker.io/library/nginx:1.27"},
 		{in: " ghcr.io/org/app:v1 ", want: "ghcr.io/org/app:v1"},
 		{in: "registry.local:5000/app@sha256:" + sha, want: "registry.local:5000/app@sha256:" + sha},
-		{in: "Example/App:1", wantErr: "must be lowercase"},
+		{in: "Example/App:1", wantErr: "must be lower case"},
 		{in: "app:bad tag", wantErr: "invalid reference format"},
-		{in: "", wantErr: "invalid reference format"},
+		{in: "", wantErr: "empty image reference"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseImage(tt.in)
+			got, err := ParseImageRef(tt.in)
 			if tt.wantErr != "" {
 				assert.ErrorContains(t, err, tt.wantErr)
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.want, got.String())
 		})
 	}
 }

@@ -5,54 +5,42 @@ import (
 	"path"
 	"strings"
 
-	"github.com/distribution/reference"
-
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 )
 
 // image is a parsed image reference.
 type image struct {
-	named reference.Named
+	ref extension.ImageRef
+	// valid is false for a listed image that does not parse (reported by
+	// the image-reference rule).
+	valid bool
 	// anyRegistry is set for images rendered under the marker registry:
 	// their real registry is whatever KubeSphere configures.
 	anyRegistry bool
 }
 
-func (i image) tag() string {
-	if t, ok := i.named.(reference.Tagged); ok {
-		return t.Tag()
-	}
-	return ""
-}
-
-func (i image) digest() string {
-	if d, ok := i.named.(reference.Digested); ok {
-		return d.Digest().String()
-	}
-	return ""
-}
-
 // sameImage compares two images by repository path, tag and digest, and by
 // registry unless one of them takes it from global.imageRegistry.
 func sameImage(a, b image) bool {
-	if reference.Path(a.named) != reference.Path(b.named) || a.tag() != b.tag() {
+	if a.ref.Path != b.ref.Path || a.ref.Tag != b.ref.Tag {
 		return false
 	}
-	if a.digest() != "" && b.digest() != "" && a.digest() != b.digest() {
+	if a.ref.Digest != "" && b.ref.Digest != "" && a.ref.Digest != b.ref.Digest {
 		return false
 	}
-	return a.anyRegistry || b.anyRegistry || reference.Domain(a.named) == reference.Domain(b.named)
+	return a.anyRegistry || b.anyRegistry || a.ref.Domain == b.ref.Domain
 }
 
 // parseRendered parses a container image from the marker render.
 func (l *linter) parseRendered(ref string) (image, bool) {
 	rest, under := strings.CutPrefix(ref, l.marker+"/")
-	named, err := reference.ParseNormalizedNamed(rest)
+	r, err := extension.ParseImageRef(rest)
 	if err != nil {
 		return image{}, false
 	}
-	return image{named: named, anyRegistry: under}, true
+	return image{ref: r, valid: true, anyRegistry: under}, true
 }
 
 // imageRules compares extension.yaml's images with the rendered manifests:
@@ -88,16 +76,12 @@ func (l *linter) imageRules() {
 		}
 	}
 	for _, ref := range l.ext.Images {
-		named, err := reference.ParseNormalizedNamed(strings.TrimSpace(ref))
-		if err != nil {
-			listed = append(listed, image{}) // reported by image-reference
-			continue
-		}
-		listed = append(listed, image{named: named})
+		r, err := extension.ParseImageRef(ref)
+		listed = append(listed, image{ref: r, valid: err == nil})
 	}
 
 	for i, img := range listed {
-		if !l.rendered() || img.named == nil || l.imageRendered(img, rendered, texts) {
+		if !l.rendered() || !img.valid || l.imageRendered(img, rendered, texts) {
 			continue
 		}
 		l.add(l.metadataDiagnostic(diag.Warning, RuleImageUnused, fmt.Sprintf("images[%d]", i),
@@ -109,7 +93,7 @@ func (l *linter) imageRules() {
 	for _, u := range uses {
 		declared := false
 		for _, img := range listed {
-			if img.named != nil && sameImage(img, u.img) {
+			if img.valid && sameImage(img, u.img) {
 				declared = true
 				break
 			}
@@ -138,8 +122,8 @@ func (l *linter) imageRendered(img image, rendered []image, texts []string) bool
 			return true
 		}
 	}
-	p, tag := reference.Path(img.named), img.tag()
-	full := []string{img.named.String(), reference.FamiliarString(img.named)}
+	p, tag := img.ref.Path, img.ref.Tag
+	full := []string{img.ref.String(), img.ref.Familiar()}
 	if tag != "" {
 		full = append(full, p+":"+tag)
 	}

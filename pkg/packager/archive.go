@@ -3,8 +3,6 @@ package packager
 import (
 	"archive/tar"
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
 
@@ -27,16 +27,34 @@ import (
 // first, then the other files sorted by path, then the subcharts sorted by
 // name. Every entry has mode 0644, owner 0:0 and the given mtime; the gzip
 // header carries no name and the same mtime. So equal input gives equal bytes.
-func writeArchive(c *chart.Chart, mtime time.Time) ([]byte, []Entry, error) {
+//
+// chartYAML is the top chart's Chart.yaml, already rendered from its
+// metadata (subcharts' are re-rendered, as Helm does).
+//
+// Compression is fast by default; a package that comes out above WarnSize is
+// compressed again at the best level, to keep as far from the size limit as
+// gzip allows. Either way the result depends only on the input.
+func writeArchive(c *chart.Chart, chartYAML []byte, mtime time.Time) ([]byte, []Entry, error) {
+	data, entries, err := writeArchiveLevel(c, chartYAML, mtime, gzip.DefaultCompression)
+	if err == nil && int64(len(data)) > WarnSize {
+		data, entries, err = writeArchiveLevel(c, chartYAML, mtime, gzip.BestCompression)
+	}
+	return data, entries, err
+}
+
+func writeArchiveLevel(c *chart.Chart, chartYAML []byte, mtime time.Time, level int) ([]byte, []Entry, error) {
 	if mtime.IsZero() {
 		mtime = time.Unix(0, 0)
 	}
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
+	zw, err := gzip.NewWriterLevel(&buf, level)
+	if err != nil {
+		return nil, nil, err
+	}
 	zw.ModTime = mtime
 	tw := tar.NewWriter(zw)
 	w := &archiveWriter{tw: tw, mtime: mtime.UTC()}
-	if err := w.chart(c, ""); err != nil {
+	if err := w.chart(c, chartYAML, ""); err != nil {
 		return nil, nil, err
 	}
 	if err := tw.Close(); err != nil {
@@ -80,20 +98,22 @@ func (w *archiveWriter) file(name string, data []byte) error {
 	return nil
 }
 
-func (w *archiveWriter) chart(c *chart.Chart, prefix string) error {
+func (w *archiveWriter) chart(c *chart.Chart, chartYAML []byte, prefix string) error {
 	name := c.Name()
 	if name == "" || name != path.Base(name) || name == "." || name == ".." {
 		return fmt.Errorf("chart name %q cannot be used as a directory name", name)
 	}
 	base := path.Join(prefix, name)
 
-	md := *c.Metadata
-	if md.APIVersion == chart.APIVersionV1 {
-		md.Dependencies = nil // v1 charts keep them in requirements.yaml
-	}
-	chartYAML, err := yaml.Marshal(&md)
-	if err != nil {
-		return err
+	if chartYAML == nil {
+		md := *c.Metadata
+		if md.APIVersion == chart.APIVersionV1 {
+			md.Dependencies = nil // v1 charts keep them in requirements.yaml
+		}
+		var err error
+		if chartYAML, err = yaml.Marshal(&md); err != nil {
+			return err
+		}
 	}
 	if err := w.file(base+"/Chart.yaml", chartYAML); err != nil {
 		return err
@@ -135,7 +155,7 @@ func (w *archiveWriter) chart(c *chart.Chart, prefix string) error {
 	deps := append([]*chart.Chart(nil), c.Dependencies()...)
 	sort.Slice(deps, func(i, j int) bool { return deps[i].Name() < deps[j].Name() })
 	for _, d := range deps {
-		if err := w.chart(d, base+"/charts"); err != nil {
+		if err := w.chart(d, nil, base+"/charts"); err != nil {
 			return err
 		}
 	}

@@ -111,8 +111,12 @@ func Build(src *source.Source, opts Options) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	chartYAML, err := extension.MarshalChartYAML(c.Metadata)
+	if err != nil {
+		return nil, fmt.Errorf("generating Chart.yaml: %w", err)
+	}
 
-	data, entries, err := writeArchive(c, opts.ModTime)
+	data, entries, err := writeArchive(c, chartYAML, opts.ModTime)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +149,15 @@ func LoadChart(src *source.Source, ext *extension.Extension) (*chart.Chart, erro
 		data, _ := src.Read(p)
 		icon = extension.DataURI(p, data)
 	}
-	chartYAML, err := extension.MarshalChartYAML(ext.ChartMetadata(icon))
+	md := ext.ChartMetadata(icon)
+	// Helm's loader parses and checks Chart.yaml. A data-URI icon can be
+	// hundreds of KB that it would only parse, so it loads the metadata
+	// without it and the icon is set afterwards.
+	light := *md
+	if strings.HasPrefix(light.Icon, "data:") {
+		light.Icon = ""
+	}
+	chartYAML, err := extension.MarshalChartYAML(&light)
 	if err != nil {
 		return nil, fmt.Errorf("generating Chart.yaml: %w", err)
 	}
@@ -161,6 +173,7 @@ func LoadChart(src *source.Source, ext *extension.Extension) (*chart.Chart, erro
 	if err != nil {
 		return nil, diag.List{{Severity: diag.Error, Code: CodeChart, Message: chartError(err)}}.Err()
 	}
+	c.Metadata.Icon = md.Icon
 	if err := checkDependencies(ext, c).Err(); err != nil {
 		return nil, err
 	}

@@ -315,7 +315,7 @@ func TestWriteFile(t *testing.T) {
 }
 
 func BenchmarkBuild(b *testing.B) {
-	for _, dir := range []string{"deepseek", "nvidia-gpu-operator", "grafana"} {
+	for _, dir := range []string{"deepseek", "grafana", "higress", "metrics-server", "nvidia-gpu-operator", "oceanbase-dashboard"} {
 		b.Run(dir, func(b *testing.B) {
 			path := filepath.Join(corpus, "ks-extensions", dir)
 			for i := 0; i < b.N; i++ {
@@ -363,4 +363,27 @@ func copyTree(t testing.TB, src string) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// TestNearLimitUsesBestCompression: a package above WarnSize is compressed
+// again at the best level.
+func TestNearLimitUsesBestCompression(t *testing.T) {
+	dir := copyTree(t, filepath.Join(corpus, "ks-extensions", "metrics-server"))
+	r := rand.New(rand.NewSource(2))
+	text := make([]byte, 1800*1024)
+	for i := range text {
+		text[i] = "abcdefghijklmnop"[r.Intn(16)]
+	}
+	writeFile(t, dir, "static/notes.txt", string(text))
+	pkg := build(t, dir, Options{MaxSize: 2 * MaxSize})
+	fast, _, err := writeArchiveLevel(pkg.Chart, nil, time.Time{}, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(fast)) <= WarnSize {
+		t.Fatalf("test input too small: %d bytes at the default level", len(fast))
+	}
+	if pkg.Size() >= int64(len(fast)) {
+		t.Errorf("near the limit: %d bytes, no smaller than the default level's %d", pkg.Size(), len(fast))
+	}
 }
