@@ -24,9 +24,9 @@ Examples:
 			if err := exactArgs(c); err != nil {
 				return err
 			}
-			format, err := output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML)
+			format, err := outputFormat(c, output.Text, output.JSON, output.YAML)
 			if err != nil {
-				return &usageError{err: err}
+				return err
 			}
 			return output.Write(f.IO.Out, format, extension.Categories, func(w io.Writer) error {
 				t := output.NewTable(w, "name", "display name")

@@ -54,9 +54,9 @@ Examples:
 			if err := exactArgs(c); err != nil {
 				return err
 			}
-			format, err := output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML)
+			format, err := outputFormat(c, output.Text, output.JSON, output.YAML)
 			if err != nil {
-				return &usageError{err: err}
+				return err
 			}
 			client, err := cluster.Connect(connectOptions(c))
 			if err != nil {
@@ -98,9 +98,9 @@ Examples:
 			if err := exactArgs(c, "NAME"); err != nil {
 				return err
 			}
-			format, err := output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML)
+			format, err := outputFormat(c, output.Text, output.JSON, output.YAML)
 			if err != nil {
-				return &usageError{err: err}
+				return err
 			}
 			client, err := cluster.Connect(connectOptions(c))
 			if err != nil {
@@ -139,9 +139,9 @@ Examples:
 			if err := exactArgs(c, "NAME"); err != nil {
 				return err
 			}
-			format, err := output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML)
+			format, err := outputFormat(c, output.Text, output.JSON, output.YAML)
 			if err != nil {
-				return &usageError{err: err}
+				return err
 			}
 			client, err := cluster.Connect(connectOptions(c))
 			if err != nil {

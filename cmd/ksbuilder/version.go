@@ -29,9 +29,9 @@ func newVersionCmd(f *Factory) *cli.Command {
 			if err := exactArgs(c); err != nil {
 				return err
 			}
-			format, err := output.ParseFormat(c.String("output"), output.Text, output.JSON, output.YAML)
+			format, err := outputFormat(c, output.Text, output.JSON, output.YAML)
 			if err != nil {
-				return &usageError{err: err}
+				return err
 			}
 			info := versionInfo{Version: f.Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 			return output.Write(f.IO.Out, format, info, func(w io.Writer) error {
