@@ -27,8 +27,11 @@ func objectVersions(t *testing.T, pub *cluster.Publication) []string {
 		t.Fatal(err)
 	}
 	out := []string{cm.ResourceVersion}
-	for resource, name := range map[string]string{kubesphere.ResourceExtensionVersions: pub.Version.Name, kubesphere.ResourceExtensions: pub.Extension.Name} {
-		u, err := dyn.Resource(kubesphere.GroupVersion.WithResource(resource)).Get(ctx, name, metav1.GetOptions{})
+	for _, obj := range []struct{ resource, name string }{
+		{kubesphere.ResourceExtensionVersions, pub.Version.Name},
+		{kubesphere.ResourceExtensions, pub.Extension.Name},
+	} {
+		u, err := dyn.Resource(kubesphere.GroupVersion.WithResource(obj.resource)).Get(ctx, obj.name, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
