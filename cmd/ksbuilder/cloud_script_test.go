@@ -10,7 +10,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/ksbuilder/ksbuilder/pkg/cloud/cloudtest"
+	"github.com/ksbuilder/ksbuilder/internal/cloudtest"
 )
 
 type cloudKey struct{}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
-	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 )
 
 func TestProgressLines(t *testing.T) {

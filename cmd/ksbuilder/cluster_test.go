@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ksbuilder/ksbuilder/pkg/cluster/testcontroller"
-	"github.com/ksbuilder/ksbuilder/pkg/testutil/testcluster"
+	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/testcluster"
 )
 
 // The control plane and test controller shared by this package's tests,

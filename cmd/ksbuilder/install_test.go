@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/ksbuilder/ksbuilder/create"
-	"github.com/ksbuilder/ksbuilder/pkg/cluster/testcontroller"
+	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
-	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 )
 
 // runCLIContext runs ksbuilder in-process with ctx and returns its exit code and output.

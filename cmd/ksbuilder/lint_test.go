@@ -14,8 +14,8 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/lint"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
-	"github.com/ksbuilder/ksbuilder/pkg/testutil/fixture"
-	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 

@@ -9,14 +9,12 @@ import (
 	"syscall"
 
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
-	"github.com/ksbuilder/ksbuilder/pkg/startup"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.0.0-dev"
 
 func main() {
-	startup.Done()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, iostreams.System())
 	stop()

@@ -13,7 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
-	"github.com/ksbuilder/ksbuilder/pkg/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 )
 
 // TestMain lets testscript run this test binary as the ksbuilder command.

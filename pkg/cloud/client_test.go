@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cloud"
-	"github.com/ksbuilder/ksbuilder/pkg/cloud/cloudtest"
+	"github.com/ksbuilder/ksbuilder/internal/cloudtest"
 )
 
 // newFake starts a fake server that fails the test on protocol violations.

@@ -19,7 +19,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/create"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
-	"github.com/ksbuilder/ksbuilder/pkg/testutil/testcluster"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/testcluster"
 )
 
 var jsBundles = schema.GroupVersionResource{Group: "extensions.kubesphere.io", Version: "v1alpha1", Resource: "jsbundles"}

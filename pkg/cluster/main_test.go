@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ksbuilder/ksbuilder/pkg/cluster/testcontroller"
-	"github.com/ksbuilder/ksbuilder/pkg/testutil/testcluster"
+	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/testcluster"
 )
 
 var (

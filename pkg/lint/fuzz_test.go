@@ -6,7 +6,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
-	"github.com/ksbuilder/ksbuilder/pkg/testutil/fixture"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 )
 
 // manifestSeeds are rendered documents that broke upstream's checks or

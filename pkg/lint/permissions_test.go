@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
-	"github.com/ksbuilder/ksbuilder/pkg/testutil/fixture"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 )
 
 func TestAllows(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cloud"
-	"github.com/ksbuilder/ksbuilder/pkg/cloud/cloudtest"
+	"github.com/ksbuilder/ksbuilder/internal/cloudtest"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/push"
