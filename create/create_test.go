@@ -12,11 +12,11 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/templates"
 )
 

@@ -15,8 +15,8 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"github.com/ksbuilder/ksbuilder/pkg/cloud"
 	"github.com/ksbuilder/ksbuilder/internal/cloudtest"
+	"github.com/ksbuilder/ksbuilder/pkg/cloud"
 	"github.com/ksbuilder/ksbuilder/pkg/credentials"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/prompt"

@@ -8,9 +8,9 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 )
 
 func TestProgressLines(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/prompt"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 )
 
 // cliResult is the outcome of one CLI run.

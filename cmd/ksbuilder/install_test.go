@@ -11,9 +11,9 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/create"
 	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 )
 
 // runCLIContext runs ksbuilder in-process with ctx and returns its exit code and output.

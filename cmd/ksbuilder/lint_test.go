@@ -11,11 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/lint"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 

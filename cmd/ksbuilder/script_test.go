@@ -12,8 +12,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 )
 
 // TestMain lets testscript run this test binary as the ksbuilder command.

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ksbuilder/ksbuilder/pkg/cloud"
 	"github.com/ksbuilder/ksbuilder/internal/cloudtest"
+	"github.com/ksbuilder/ksbuilder/pkg/cloud"
 )
 
 // newFake starts a fake server that fails the test on protocol violations.

@@ -17,9 +17,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/ksbuilder/ksbuilder/create"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/testcluster"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/testcluster"
 )
 
 var jsBundles = schema.GroupVersionResource{Group: "extensions.kubesphere.io", Version: "v1alpha1", Resource: "jsbundles"}

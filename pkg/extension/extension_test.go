@@ -10,8 +10,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
 )
 
 // files is a FileSet for tests.

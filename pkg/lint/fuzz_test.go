@@ -4,9 +4,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 )
 
 // manifestSeeds are rendered documents that broke upstream's checks or

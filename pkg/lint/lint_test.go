@@ -10,12 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
 

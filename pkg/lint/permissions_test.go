@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
 )
 
 func TestAllows(t *testing.T) {

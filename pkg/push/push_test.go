@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ksbuilder/ksbuilder/pkg/cloud"
 	"github.com/ksbuilder/ksbuilder/internal/cloudtest"
+	"github.com/ksbuilder/ksbuilder/pkg/cloud"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/push"
