@@ -2,6 +2,7 @@
 # Enforces the layering rules of docs/development.md:
 #   - library code (pkg/, create/, templates/) never imports urfave/cli or cmd/
 #   - survey is only imported by pkg/prompt
+#   - the test support under internal/ is only imported by tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
@@ -14,6 +15,9 @@ while read -r pkg imports; do
   fi
   if [[ " $imports " == *"/ksbuilder/cmd/"* ]]; then
     echo "$pkg imports cmd/" >&2; fail=1
+  fi
+  if [[ "$pkg" != */internal/* && " $imports " == *"/ksbuilder/internal/"* ]]; then
+    echo "$pkg imports test support from internal/; only tests may" >&2; fail=1
   fi
   if [[ "$pkg" != */pkg/prompt && " $imports " == *"github.com/AlecAivazis/survey"* ]]; then
     echo "$pkg imports survey; only pkg/prompt may" >&2; fail=1
