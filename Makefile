@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := bin/ksbuilder
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+# The version without a leading "v", as goreleaser's {{ .Version }}: v1.2.0 -> 1.2.0.
+VERSION ?= $(patsubst v%,%,$(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || echo 0.0.0-dev+$$(git rev-parse --short=12 HEAD 2>/dev/null)))
 LDFLAGS := -s -w -X main.version=$(VERSION)
 # Fuzzing budgets are counts of inputs, not durations: a time budget on a
 # loaded 2-core machine ends in "context deadline exceeded".

@@ -28,7 +28,7 @@ func globalFlags() []cli.Flag {
 
 // run executes the CLI with args and returns the exit code.
 func run(ctx context.Context, args []string, ios *iostreams.IOStreams) int {
-	return runWith(ctx, newFactory(ios, version), args)
+	return runWith(ctx, newFactory(ios, resolveVersion(version, buildInfo())), args)
 }
 
 // runWith executes the CLI with a given factory (tests inject fakes).

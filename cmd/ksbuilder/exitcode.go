@@ -16,6 +16,7 @@ const (
 	exitUsage       = 2
 	exitAuth        = 4
 	exitInterrupted = 130
+	exitTerminated  = 143
 )
 
 // usageError is a mistake in how the command was called: a bad flag, a

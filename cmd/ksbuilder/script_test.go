@@ -3,7 +3,6 @@ package main
 import (
 	"archive/tar"
 	"compress/gzip"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +18,7 @@ import (
 // TestMain lets testscript run this test binary as the ksbuilder command.
 func TestMain(m *testing.M) {
 	testscript.Main(stopClusterAfter(m), map[string]func(){
-		"ksbuilder": func() { os.Exit(run(context.Background(), os.Args, iostreams.System())) },
+		"ksbuilder": func() { os.Exit(runMain(os.Args, iostreams.System())) },
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -40,4 +42,51 @@ func newVersionCmd(f *Factory) *cli.Command {
 			})
 		},
 	}
+}
+
+// resolveVersion returns the version to report: the one set at link time
+// (make build, goreleaser), else the module version recorded by go install,
+// else a development version naming the VCS revision. Like goreleaser's
+// {{ .Version }}, it has no leading "v".
+func resolveVersion(linked string, info *debug.BuildInfo) string {
+	if linked != "" {
+		return strings.TrimPrefix(linked, "v")
+	}
+	if info == nil {
+		return devVersion
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return strings.TrimPrefix(v, "v")
+	}
+	var revision, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if revision == "" {
+		return devVersion
+	}
+	if len(revision) > 12 {
+		revision = revision[:12]
+	}
+	if modified == "true" {
+		revision += ".dirty"
+	}
+	return devVersion + "+" + revision
+}
+
+// devVersion is the version of a build from an untagged checkout.
+const devVersion = "0.0.0-dev"
+
+// buildInfo returns the running binary's build information, or nil.
+func buildInfo() *debug.BuildInfo {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return nil
+	}
+	return info
 }

@@ -102,30 +102,35 @@ type Result struct {
 	KeyringErr error
 }
 
-// Get returns the token for a host: the environment's, else the keyring's,
-// else the file's. It returns ErrNotFound when there is none.
+// Get returns the token for a host: the environment's, else the file's,
+// else the keyring's. It returns ErrNotFound when there is none.
+//
+// The file comes before the keyring because it only holds a token when the
+// last Set could not use the keyring (a successful Set removes it): a
+// keyring that timed out may still hold an older token, or receive the new
+// one late, and that copy must not win.
 func (s *Store) Get(host string) (string, Result, error) {
 	if s.opts.EnvToken != "" {
 		return s.opts.EnvToken, Result{Source: SourceEnv}, nil
-	}
-	var keyringErr error
-	if s.opts.Keyring != nil {
-		token, err := s.keyringGet(host)
-		switch {
-		case err == nil && token != "":
-			return token, Result{Source: SourceKeyring}, nil
-		case err != nil && !errors.Is(err, keyring.ErrNotFound):
-			keyringErr = err
-		}
 	}
 	token, err := s.file.get(host)
 	if err != nil {
 		return "", Result{}, err
 	}
-	if token == "" {
+	if token != "" {
+		return token, Result{Source: SourceFile}, nil
+	}
+	if s.opts.Keyring == nil {
 		return "", Result{}, ErrNotFound
 	}
-	return token, Result{Source: SourceFile, KeyringErr: keyringErr}, nil
+	token, err = s.keyringGet(host)
+	switch {
+	case err == nil && token != "":
+		return token, Result{Source: SourceKeyring}, nil
+	case err != nil && !errors.Is(err, keyring.ErrNotFound):
+		return "", Result{KeyringErr: err}, fmt.Errorf("%w (the keyring failed: %v)", ErrNotFound, err)
+	}
+	return "", Result{}, ErrNotFound
 }
 
 // Set stores the token for a host in the keyring, or in the file when the

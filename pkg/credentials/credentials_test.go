@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,7 +118,7 @@ func TestFallbackToFileWhenKeyringFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, res, err := s.Get(host)
-	if err != nil || got != token || res.Source != credentials.SourceFile || res.KeyringErr == nil {
+	if err != nil || got != token || res.Source != credentials.SourceFile {
 		t.Fatalf("Get = %q, %+v, %v", got, res, err)
 	}
 	removed, res, err := s.Delete(host)
@@ -175,7 +176,83 @@ func TestKeyringTimeout(t *testing.T) {
 	}
 	checkModes(t, dir)
 	got, res, err := s.Get(host)
-	if err != nil || got != token || !errors.As(res.KeyringErr, &timeout) {
+	if err != nil || got != token || res.Source != credentials.SourceFile {
+		t.Fatalf("Get = %q, %+v, %v", got, res, err)
+	}
+}
+
+// slowKeyring holds tokens in memory; while slow, Set answers only after
+// release is closed (too late for the store's timeout) and then stores.
+type slowKeyring struct {
+	mu      sync.Mutex
+	tokens  map[string]string
+	slow    bool
+	release chan struct{}
+	stored  chan struct{}
+}
+
+func (k *slowKeyring) Get(_, account string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if t, ok := k.tokens[account]; ok {
+		return t, nil
+	}
+	return "", keyring.ErrNotFound
+}
+
+func (k *slowKeyring) Set(_, account, secret string) error {
+	k.mu.Lock()
+	slow := k.slow
+	k.mu.Unlock()
+	if slow {
+		<-k.release
+		defer close(k.stored)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.tokens[account] = secret
+	return nil
+}
+
+func (k *slowKeyring) Delete(_, account string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.tokens, account)
+	return nil
+}
+
+// A keyring that times out on login keeps the previous token, and may get
+// the new one late: the token of the last login must win either way.
+func TestKeyringTimeoutLeavesNoStaleToken(t *testing.T) {
+	kr := &slowKeyring{tokens: map[string]string{}, release: make(chan struct{}), stored: make(chan struct{})}
+	s, _ := newStore(t, kr)
+	if res, err := s.Set(host, "kck-old"); err != nil || res.Source != credentials.SourceKeyring {
+		t.Fatalf("first Set = %+v, %v", res, err)
+	}
+	kr.mu.Lock()
+	kr.slow = true
+	kr.mu.Unlock()
+	res, err := s.Set(host, token)
+	var timeout *credentials.TimeoutError
+	if err != nil || res.Source != credentials.SourceFile || !errors.As(res.KeyringErr, &timeout) {
+		t.Fatalf("second Set = %+v, %v", res, err)
+	}
+	if got, res, err := s.Get(host); err != nil || got != token || res.Source != credentials.SourceFile {
+		t.Fatalf("Get with the old token in the keyring = %q, %+v, %v", got, res, err)
+	}
+	close(kr.release) // the keyring answers late
+	<-kr.stored
+	if got, _, err := s.Get(host); err != nil || got != token {
+		t.Fatalf("Get after the late keyring write = %q, %v", got, err)
+	}
+	// Logging in again with a working keyring moves the token there.
+	kr.mu.Lock()
+	kr.slow = false
+	kr.mu.Unlock()
+	if res, err := s.Set(host, "kck-new"); err != nil || res.Source != credentials.SourceKeyring {
+		t.Fatalf("third Set = %+v, %v", res, err)
+	}
+	if got, res, err := s.Get(host); err != nil || got != "kck-new" || res.Source != credentials.SourceKeyring {
 		t.Fatalf("Get = %q, %+v, %v", got, res, err)
 	}
 }
