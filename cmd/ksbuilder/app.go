@@ -101,6 +101,8 @@ func newApp(f *Factory) *cli.App {
 			),
 		),
 	}
+	f.run = &runInfo{}
+	app.Metadata = map[string]any{runInfoKey: f.run}
 	cli.VersionPrinter = func(c *cli.Context) {
 		fmt.Fprintf(c.App.Writer, "ksbuilder version %s\n", c.App.Version)
 	}

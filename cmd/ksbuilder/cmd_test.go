@@ -270,7 +270,7 @@ func TestPackageAndValidateJSON(t *testing.T) {
 		t.Errorf("result %+v", vr)
 	}
 	r = runCLI(t, false, nil, "package", "demo")
-	if r.code != 1 || !strings.Contains(r.stderr, `error: extension.yaml:2:10 version: "1.0" is not a semantic version`) {
+	if r.code != 1 || !strings.Contains(r.stderr, `demo/extension.yaml:2:10: error: version: "1.0" is not a semantic version`) {
 		t.Errorf("package of broken extension: exit %d, %q", r.code, r.stderr)
 	}
 	if _, err := os.Stat("demo-1.0.tgz"); err == nil {

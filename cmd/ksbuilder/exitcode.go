@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/prompt"
 )
 
@@ -71,11 +74,17 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// printError reports an error on stderr. Diagnostics are printed one per
-// line; a usage error adds a pointer to --help.
+// printError reports an error. With -o json it is a JSON object on stdout
+// ({"error", "exitCode", "path", "diagnostics"}), so scripts that
+// parse stdout always get JSON; otherwise it goes to stderr, diagnostics one
+// per line, and a usage error adds a pointer to --help.
 func printError(f *Factory, cmdPath string, err error) {
 	var silent *silentError
 	if errors.As(err, &silent) {
+		return
+	}
+	if f.run.Output == output.JSON {
+		printJSONError(f, err)
 		return
 	}
 	if errors.Is(err, prompt.ErrCancelled) || errors.Is(err, context.Canceled) {
@@ -93,17 +102,84 @@ func printError(f *Factory, cmdPath string, err error) {
 	}
 }
 
-// printDiagnostics writes diagnostics to stderr, one per line, prefixed with
-// their severity.
+// jsonError is the shape of a failure printed with -o json.
+// Diagnostics name their files relative to Path, as in lint's and
+// validate's JSON output.
+type jsonError struct {
+	Error       string    `json:"error"`
+	ExitCode    int       `json:"exitCode"`
+	Path        string    `json:"path,omitempty"`
+	Diagnostics diag.List `json:"diagnostics,omitempty"`
+}
+
+func printJSONError(f *Factory, err error) {
+	e := jsonError{Error: err.Error(), ExitCode: exitCode(err)}
+	if list, ok := diag.AsErrors(err); ok {
+		e.Error = fmt.Sprintf("%d problems found", len(list))
+		if len(list) == 1 {
+			e.Error = "1 problem found"
+		}
+		e.Path, e.Diagnostics = f.run.Path, list
+	}
+	if errors.Is(err, prompt.ErrCancelled) || errors.Is(err, context.Canceled) {
+		e.Error = "interrupted"
+	}
+	if werr := output.WriteJSON(f.IO.Out, e); werr != nil {
+		fmt.Fprintf(f.IO.ErrOut, "error: %s\n", err)
+	}
+}
+
+// printDiagnostics writes diagnostics to stderr, one per line, in the format
+// every command shares (see formatDiagnostic).
 func printDiagnostics(f *Factory, list diag.List) {
 	for _, d := range list {
-		label, color := "error:", colorRed
-		switch d.Severity {
-		case diag.Warning:
-			label, color = "warning:", colorYellow
-		case diag.Info:
-			label, color = "info:", colorCyan
-		}
-		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.colorize(label, color), d.Error())
+		fmt.Fprintln(f.IO.ErrOut, formatDiagnostic(d, f.run.Path, f.colorize))
 	}
+}
+
+// formatDiagnostic renders a diagnostic as
+// "path/file:line:col: severity: field: message (hint) [rule]", the file
+// shown under root (the PATH the command was given). paint colours the
+// severity and the rule for the stream it goes to.
+func formatDiagnostic(d diag.Diagnostic, root string, paint func(string, color) string) string {
+	var b strings.Builder
+	if file := displayPath(root, d.File); file != "" {
+		b.WriteString(file)
+		if d.Line > 0 {
+			fmt.Fprintf(&b, ":%d", d.Line)
+			if d.Column > 0 {
+				fmt.Fprintf(&b, ":%d", d.Column)
+			}
+		}
+		b.WriteString(": ")
+	}
+	label, c := "error:", colorRed
+	switch d.Severity {
+	case diag.Warning:
+		label, c = "warning:", colorYellow
+	case diag.Info:
+		label, c = "info:", colorCyan
+	}
+	b.WriteString(paint(label, c))
+	b.WriteString(" ")
+	d.File, d.Line, d.Column = "", 0, 0
+	b.WriteString(d.Error())
+	if d.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(paint("["+d.Code+"]", colorCyan))
+	}
+	return b.String()
+}
+
+// displayPath shows a diagnostic's file relative to the current directory:
+// under root, the PATH argument, which is left out when it is "." or
+// unknown. A diagnostic about the whole package shows root.
+func displayPath(root, file string) string {
+	if root == "" || filepath.Clean(root) == "." {
+		return file
+	}
+	if file == "" {
+		return root
+	}
+	return filepath.ToSlash(filepath.Join(root, file))
 }

@@ -22,13 +22,16 @@ type Factory struct {
 	Now func() time.Time
 
 	debug bool
+	// run is what the command being run parsed that its error report
+	// needs; newApp sets it.
+	run *runInfo
 	// cloudOptions are added to every Cloud client; tests shorten timeouts.
 	cloudOptions []cloud.Option
 }
 
 // newFactory returns the production factory.
 func newFactory(ios *iostreams.IOStreams, version string) *Factory {
-	f := &Factory{IO: ios, Version: version, Now: time.Now}
+	f := &Factory{IO: ios, Version: version, Now: time.Now, run: &runInfo{}}
 	f.Prompter = func() prompt.Prompter { return prompt.NewSurvey(f.IO.In, f.IO.Out, f.IO.ErrOut) }
 	return f
 }

@@ -18,6 +18,9 @@ func outputFormat(c *cli.Context, allowed ...output.Format) (output.Format, erro
 	if err != nil {
 		return "", &usageError{err: err}
 	}
+	if run := runOf(c); run != nil {
+		run.Output = f
+	}
 	return f, nil
 }
 
@@ -42,7 +45,30 @@ func pathArg(c *cli.Context) (string, error) {
 	case 0:
 		return ".", nil
 	case 1:
-		return c.Args().First(), nil
+		p := c.Args().First()
+		if run := runOf(c); run != nil {
+			run.Path = p
+		}
+		return p, nil
 	}
 	return "", exactArgs(c, "[PATH]")
+}
+
+// runInfo is what the command being run has parsed that the error report
+// needs: the PATH its diagnostics are relative to and the -o format.
+type runInfo struct {
+	Path   string
+	Output output.Format
+}
+
+// runInfoKey is the runInfo's key in cli.App.Metadata.
+const runInfoKey = "ksbuilder.run"
+
+// runOf returns the run's runInfo, nil outside an app built by newApp.
+func runOf(c *cli.Context) *runInfo {
+	if c.App == nil {
+		return nil
+	}
+	run, _ := c.App.Metadata[runInfoKey].(*runInfo)
+	return run
 }

@@ -203,18 +203,7 @@ func printLintReport(f *Factory, report lintReport, opts *lintOptions) {
 				fmt.Fprintln(w)
 			}
 			last = file
-			pos := file
-			if d.Line > 0 {
-				pos += fmt.Sprintf(":%d", d.Line)
-				if d.Column > 0 {
-					pos += fmt.Sprintf(":%d", d.Column)
-				}
-			}
-			if pos != "" {
-				pos += ": "
-			}
-			d.File, d.Line, d.Column = "", 0, 0
-			fmt.Fprintf(w, "%s%s %s %s\n", pos, severityLabel(f, d.Severity), d.Error(), colorOut(f, "["+d.Code+"]", colorCyan))
+			fmt.Fprintln(w, formatDiagnostic(d, r.Path, func(s string, c color) string { return colorOut(f, s, c) }))
 		}
 		if len(r.Findings) > 0 {
 			fmt.Fprintln(w)
@@ -236,29 +225,6 @@ func printLintReport(f *Factory, report lintReport, opts *lintOptions) {
 		fmt.Fprintf(w, "%s %s: %s, %s, %s\n", name, status,
 			plural(r.Summary.Errors, "error"), plural(r.Summary.Warnings, "warning"), plural(r.Summary.Infos, "info"))
 	}
-}
-
-// displayPath shows a finding's file relative to the current directory:
-// under PATH, which is left out when it is ".". A finding about the whole
-// package shows PATH.
-func displayPath(root, file string) string {
-	if filepath.Clean(root) == "." {
-		return file
-	}
-	if file == "" {
-		return root
-	}
-	return filepath.ToSlash(filepath.Join(root, file))
-}
-
-func severityLabel(f *Factory, s diag.Severity) string {
-	switch s {
-	case diag.Warning:
-		return colorOut(f, "warning:", colorYellow)
-	case diag.Info:
-		return colorOut(f, "info:", colorCyan)
-	}
-	return colorOut(f, "error:", colorRed)
 }
 
 // colorOut wraps s in an ANSI colour when stdout is a colour terminal.
