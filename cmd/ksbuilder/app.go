@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -35,6 +36,8 @@ func run(ctx context.Context, args []string, ios *iostreams.IOStreams) int {
 func runWith(ctx context.Context, f *Factory, args []string) int {
 	app := newApp(f)
 	cmdPath := app.Name
+	args = helpToFlag(app, args)
+	f.run.Args = args
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err != nil {
 		if c := findCommand(app, args); c != "" {
@@ -61,7 +64,7 @@ func newApp(f *Factory) *cli.App {
 		// Errors are printed and mapped to exit codes by run, never here.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &usageError{err: err}
+			return flagError(f, err)
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
@@ -125,7 +128,18 @@ func inCategory(name string, cmds ...*cli.Command) []*cli.Command {
 func prepareCommand(f *Factory, c *cli.Command) {
 	c.Flags = append(c.Flags, globalFlags()...)
 	c.HideHelpCommand = true
-	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return &usageError{err: err} }
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(f, err) }
+	if len(c.Subcommands) > 0 && c.Action == nil {
+		// A group: an unknown subcommand is a usage error, not urfave's
+		// "No help topic" (exit 1).
+		parent := c
+		c.Action = func(ctx *cli.Context) error {
+			if ctx.Args().Present() {
+				return unknownSubcommand(parent, ctx.Args().First())
+			}
+			return cli.ShowSubcommandHelp(ctx)
+		}
+	}
 	if action := c.Action; action != nil {
 		c.Action = func(ctx *cli.Context) error {
 			applyGlobalFlags(f, ctx)
@@ -154,16 +168,94 @@ func lineageBool(c *cli.Context, name string) bool {
 }
 
 func unknownCommand(app *cli.App, name string) error {
+	return unknownIn(app.Commands, name, "")
+}
+
+// unknownSubcommand is the error for "ksbuilder GROUP NAME" when GROUP has
+// no subcommand NAME.
+func unknownSubcommand(group *cli.Command, name string) error {
+	return unknownIn(group.Subcommands, name, " for \"ksbuilder "+group.Name+"\"")
+}
+
+func unknownIn(cmds []*cli.Command, name, where string) error {
 	var names []string
-	for _, c := range app.Commands {
+	for _, c := range cmds {
 		if !c.Hidden {
 			names = append(names, c.Names()...)
 		}
 	}
 	if s := suggest.Closest(name, names, 2); s != "" {
-		return usageErrorf("unknown command %q; did you mean %q?", name, s)
+		return usageErrorf("unknown command %q%s; did you mean %q?", name, where, s)
 	}
-	return usageErrorf("unknown command %q", name)
+	return usageErrorf("unknown command %q%s", name, where)
+}
+
+// helpToFlag turns "ksbuilder help CMD [SUB]" into "ksbuilder CMD [SUB]
+// --help", so help works as in helm, gh and kubectl. A name that is not a
+// command is left without --help, so it is reported as unknown (exit 2).
+func helpToFlag(app *cli.App, args []string) []string {
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, "-") {
+			continue // a global flag before the command
+		}
+		if a != "help" {
+			return args
+		}
+		rest := args[i+1:]
+		cmds := app.Commands
+		for _, name := range rest {
+			if strings.HasPrefix(name, "-") {
+				continue
+			}
+			c := findIn(cmds, name)
+			if c == nil {
+				return slices.Concat(args[:i], rest)
+			}
+			cmds = c.Subcommands
+		}
+		return slices.Concat(args[:i], rest, []string{"--help"})
+	}
+	return args
+}
+
+// findIn returns the command of cmds named name, or nil.
+func findIn(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// undefinedFlag matches urfave/cli's error for an unknown flag, which shows
+// the flag with one dash whatever the user typed.
+var undefinedFlag = regexp.MustCompile(`^flag provided but not defined: -(\S+)$`)
+
+// flagError turns urfave/cli's flag parsing error into a usage error that
+// names the flag as the user typed it ("--bogus", not "-bogus").
+func flagError(f *Factory, err error) error {
+	m := undefinedFlag.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &usageError{err: err}
+	}
+	name := m[1]
+	typed := "--" + name
+	if len(name) == 1 {
+		typed = "-" + name
+	}
+	for _, a := range f.run.Args {
+		a, _, _ = strings.Cut(a, "=")
+		if a == "-"+name || a == "--"+name {
+			typed = a
+			break
+		}
+	}
+	return usageErrorf("unknown flag %s", typed)
 }
 
 // exactArgs checks the number of positional arguments.
@@ -186,12 +278,7 @@ func findCommand(app *cli.App, args []string) string {
 		if strings.HasPrefix(a, "-") {
 			continue
 		}
-		var found *cli.Command
-		for _, c := range cmds {
-			if c.HasName(a) {
-				found = c
-			}
-		}
+		found := findIn(cmds, a)
 		if found == nil {
 			break
 		}

@@ -45,7 +45,13 @@ func TestExitCodes(t *testing.T) {
 		{"version", []string{"version"}, 0, ""},
 		{"unknown command", []string{"pakage"}, 2, `error: unknown command "pakage"; did you mean "package"?`},
 		{"unknown command far from any", []string{"frobnicate"}, 2, `error: unknown command "frobnicate"` + "\n"},
-		{"unknown flag", []string{"package", "--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
+		{"unknown flag", []string{"package", "--frobnicate"}, 2, "error: unknown flag --frobnicate\n"},
+		{"unknown flag with one dash", []string{"package", "-frobnicate=1"}, 2, "error: unknown flag -frobnicate\n"},
+		{"unknown short flag", []string{"lint", "-Z"}, 2, "error: unknown flag -Z\n"},
+		{"unknown subcommand", []string{"extension", "lst"}, 2, `error: unknown command "lst" for "ksbuilder extension"; did you mean "list"?`},
+		{"unknown subcommand far from any", []string{"extension", "frobnicate"}, 2, `error: unknown command "frobnicate" for "ksbuilder extension"` + "\n"},
+		{"help of an unknown command", []string{"help", "pakage"}, 2, `error: unknown command "pakage"; did you mean "package"?`},
+		{"help of an unknown subcommand", []string{"help", "extension", "lst"}, 2, `error: unknown command "lst" for "ksbuilder extension"`},
 		{"too many args", []string{"validate", "a", "b"}, 2, `too many arguments: validate takes 1 ([PATH]), got ["a" "b"]`},
 		{"args to version", []string{"version", "x"}, 2, "too many arguments"},
 		{"bad output", []string{"category", "-o", "xml"}, 2, `unsupported output format "xml" (want one of: text, json, yaml)`},
@@ -55,6 +61,7 @@ func TestExitCodes(t *testing.T) {
 		{"completion unknown shell", []string{"completion", "tcsh"}, 2, `unsupported shell "tcsh"`},
 		{"global flag after command", []string{"version", "--no-prompt", "--debug"}, 0, ""},
 		{"global flag before command", []string{"--no-prompt", "version"}, 0, ""},
+		{"help command", []string{"help", "package"}, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +131,17 @@ func TestVersionAndCategory(t *testing.T) {
 	}
 	golden.AssertString(t, runCLI(t, false, nil, "category").stdout, "testdata/category.txt")
 	golden.AssertString(t, runCLI(t, false, nil, "category", "-o", "json").stdout, "testdata/category.json")
+}
+
+// "ksbuilder help CMD [SUB]" prints the same text as "CMD [SUB] --help".
+func TestHelpCommand(t *testing.T) {
+	for _, args := range [][]string{{"package"}, {"extension", "list"}, {}} {
+		want := runCLI(t, false, nil, append(args, "--help")...)
+		got := runCLI(t, false, nil, append([]string{"--debug", "help"}, args...)...)
+		if got.code != 0 || got.stdout != want.stdout || got.stdout == "" {
+			t.Errorf("help %v: exit %d, stdout %q; want %q", args, got.code, got.stdout, want.stdout)
+		}
+	}
 }
 
 // TestHelp pins the --help text of every command.

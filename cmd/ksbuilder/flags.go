@@ -57,6 +57,9 @@ func pathArg(c *cli.Context) (string, error) {
 // runInfo is what the command being run has parsed that the error report
 // needs: the PATH its diagnostics are relative to and the -o format.
 type runInfo struct {
+	// Args are the command line as typed (after "help CMD" became
+	// "CMD --help").
+	Args   []string
 	Path   string
 	Output output.Format
 }

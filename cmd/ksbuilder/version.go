@@ -23,7 +23,13 @@ func newVersionCmd(f *Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "Print the version of ksbuilder",
-		Description: `Examples:
+		Description: `Prints the version of this ksbuilder binary on stdout, without a leading "v"
+(e.g. 0.5.0). A release build reports its release; "go install ...@v0.5.0"
+reports 0.5.0; a build from a checkout reports 0.0.0-dev+REVISION. With -o json
+or -o yaml the Go version and the platform (os/arch) are included too.
+"ksbuilder --version" prints "ksbuilder version VERSION".
+
+Examples:
   ksbuilder version
   ksbuilder version -o json`,
 		Flags: []cli.Flag{outputFlag("text, json or yaml")},
