@@ -36,6 +36,9 @@ func run(ctx context.Context, args []string, ios *iostreams.IOStreams) int {
 func runWith(ctx context.Context, f *Factory, args []string) int {
 	app := newApp(f)
 	cmdPath := app.Name
+	if completeFlagValue(app, args, f.IO.Out) {
+		return exitOK
+	}
 	args = helpToFlag(app, args)
 	f.run.Args = args
 	err := app.RunContext(ctx, reorderArgs(app, args))

@@ -55,6 +55,16 @@ Register-ArgumentCompleter -Native -CommandName ksbuilder -ScriptBlock {
 }
 `
 
+// fishValueCompletion adds the flag values urfave/cli's fish script lacks:
+// fish asks ksbuilder with the words typed so far.
+const fishValueCompletion = `
+# flag values: ask ksbuilder
+for flag in category type output context
+  complete -c ksbuilder -l $flag -x -a '(eval (string escape -- (commandline -opc)) --generate-bash-completion 2>/dev/null)'
+end
+complete -c ksbuilder -s o -x -a '(eval (string escape -- (commandline -opc)) --generate-bash-completion 2>/dev/null)'
+`
+
 func newCompletionCmd(f *Factory) *cli.Command {
 	shells := []string{"bash", "zsh", "fish", "powershell"}
 	var subs []*cli.Command
@@ -79,7 +89,7 @@ func newCompletionCmd(f *Factory) *cli.Command {
 					if err != nil {
 						return err
 					}
-					script = s
+					script = s + fishValueCompletion
 				}
 				_, err := fmt.Fprint(f.IO.Out, script)
 				return err
