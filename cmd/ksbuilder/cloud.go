@@ -32,6 +32,15 @@ func serverFlag() cli.Flag {
 	}
 }
 
+// cloudTimeoutFlag is --timeout of the Cloud commands that make requests.
+func cloudTimeoutFlag() cli.Flag {
+	return &cli.DurationFlag{
+		Name: "timeout",
+		Usage: fmt.Sprintf("how long each request to KubeSphere Cloud may take, retries included (default: %s, uploads %s)",
+			cloud.DefaultTimeout, cloud.DefaultUploadTimeout),
+	}
+}
+
 // cloudTarget is the server a Cloud command talks to.
 type cloudTarget struct {
 	// URL is the base URL, without a trailing slash.
@@ -40,6 +49,9 @@ type cloudTarget struct {
 	Host string
 	// configDir holds config.json and, without a keyring, the token file.
 	configDir string
+	// Timeout bounds each request, uploads included; 0 means the client's
+	// defaults.
+	Timeout time.Duration
 }
 
 // cloudTarget resolves the server: --server or KSBUILDER_SERVER, else the
@@ -64,7 +76,11 @@ func (f *Factory) cloudTarget(c *cli.Context) (*cloudTarget, error) {
 	if err != nil {
 		return nil, usageErrorf("--server: %v", err)
 	}
-	return &cloudTarget{URL: base, Host: u.Host, configDir: dir}, nil
+	timeout := c.Duration("timeout")
+	if timeout < 0 || (c.IsSet("timeout") && timeout == 0) {
+		return nil, usageErrorf("--timeout: %s is not a positive duration (e.g. 30s, 2m)", timeout)
+	}
+	return &cloudTarget{URL: base, Host: u.Host, configDir: dir, Timeout: timeout}, nil
 }
 
 // credentialStore returns the token store. KSBUILDER_KEYRING=file skips the
@@ -94,6 +110,9 @@ func (f *Factory) newCloudClient(t *cloudTarget, token string, progress bool) (*
 	}
 	if progress && f.IO.IsStderrTTY() {
 		opts = append(opts, cloud.WithProgress(&progressBar{w: f.IO.ErrOut}))
+	}
+	if t.Timeout > 0 {
+		opts = append(opts, cloud.WithTimeout(t.Timeout), cloud.WithUploadTimeout(t.Timeout))
 	}
 	opts = append(opts, f.cloudOptions...)
 	return cloud.New(t.URL, token, opts...)

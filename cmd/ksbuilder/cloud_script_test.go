@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -41,7 +42,7 @@ func setupCloud(env *testscript.Env) {
 func cmdCloud(ts *testscript.TestScript, neg bool, args []string) {
 	srv, _ := ts.Value(cloudKey{}).(*cloudtest.Server)
 	if srv == nil || len(args) == 0 {
-		ts.Fatalf("usage: cloud fault|requests|count|approve|package|files|verify ...")
+		ts.Fatalf("usage: cloud fault|delay|requests|count|approve|package|files|verify ...")
 	}
 	if neg {
 		ts.Fatalf("cloud does not support !")
@@ -59,6 +60,13 @@ func cmdCloud(ts *testscript.TestScript, neg bool, args []string) {
 			f.Times = atoi(ts, args[4])
 		}
 		srv.Fail(f)
+	case "delay":
+		if len(args) != 4 {
+			ts.Fatalf("usage: cloud delay ROUTE DURATION TIMES")
+		}
+		d, err := time.ParseDuration(args[2])
+		ts.Check(err)
+		srv.Fail(cloudtest.Fault{Route: args[1], Delay: d, Times: atoi(ts, args[3])})
 	case "requests":
 		w := ts.Stdout() // replaces the previous command's stdout, even when empty
 		for _, r := range srv.Requests() {

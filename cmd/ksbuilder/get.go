@@ -46,7 +46,7 @@ local time.
 Examples:
   ksbuilder get hello
   ksbuilder get hello -o yaml`,
-		Flags: []cli.Flag{serverFlag(), outputFlag("text, json or yaml")},
+		Flags: []cli.Flag{serverFlag(), cloudTimeoutFlag(), outputFlag("text, json or yaml")},
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, "NAME"); err != nil {
 				return err

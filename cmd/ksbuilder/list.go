@@ -34,7 +34,7 @@ snapshots.
 Examples:
   ksbuilder list
   ksbuilder list -o json`,
-		Flags: []cli.Flag{serverFlag(), outputFlag("text, json or yaml")},
+		Flags: []cli.Flag{serverFlag(), cloudTimeoutFlag(), outputFlag("text, json or yaml")},
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c); err != nil {
 				return err

@@ -53,6 +53,7 @@ Examples:
   ksbuilder login --server https://apis.kubesphere.cloud --with-token < token.txt`,
 		Flags: []cli.Flag{
 			serverFlag(),
+			cloudTimeoutFlag(),
 			&cli.StringFlag{Name: "token", Aliases: []string{"t"}, Usage: "the API `TOKEN` (prefer --with-token)"},
 			&cli.BoolFlag{Name: "with-token", Usage: "read the token from standard input"},
 		},

@@ -61,6 +61,7 @@ Examples:
   ksbuilder push ./hello -o json`,
 		Flags: []cli.Flag{
 			serverFlag(),
+			cloudTimeoutFlag(),
 			&cli.BoolFlag{Name: "dry-run", Usage: "do everything locally and show what would be sent"},
 			&cli.BoolFlag{Name: "no-submit", Usage: "upload without submitting for review"},
 			maxSizeFlag(),

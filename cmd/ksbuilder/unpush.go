@@ -46,7 +46,7 @@ Examples:
   ksbuilder unpush 516955082311396155
   ksbuilder unpush ./hello
   ksbuilder unpush hello-0.1.0.tgz -o json`,
-		Flags: []cli.Flag{serverFlag(), outputFlag("text, json or yaml")},
+		Flags: []cli.Flag{serverFlag(), cloudTimeoutFlag(), outputFlag("text, json or yaml")},
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, "SNAPSHOT_ID|PATH"); err != nil {
 				return err

@@ -8,6 +8,8 @@ package cloud
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -254,16 +257,37 @@ func (c *Client) transportError(ctx context.Context, op string, timeout time.Dur
 }
 
 // shouldRetry allows a retry after a connection error or a status that
-// says "try again later".
+// says "try again later". Errors that another attempt cannot change fail at
+// once: nothing listening (connection refused), an unknown host, a TLS
+// certificate the client refuses.
 func shouldRetry(resp *resty.Response, err error) bool {
 	if err != nil {
-		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !permanent(err)
 	}
 	if resp == nil {
 		return false
 	}
 	switch resp.StatusCode() {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// permanent reports whether a transport error will be the same on retry.
+func permanent(err error) bool {
+	var (
+		dnsErr     *net.DNSError
+		certErr    *tls.CertificateVerificationError
+		unknownCA  x509.UnknownAuthorityError
+		hostnameEr x509.HostnameError
+	)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return true
+	case errors.As(err, &dnsErr):
+		return dnsErr.IsNotFound
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostnameEr):
 		return true
 	}
 	return false
