@@ -16,6 +16,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 )
@@ -71,7 +72,12 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 	if l.loadChart(diags.HasErrors()) {
 		l.loc = newLocator(src, l.chart)
 		l.subchartTags()
-		// Helm's linter and the renders are independent: run them side by side.
+		// Helm's linter and the renders are independent: run them side by
+		// side. Helm's linter coalesces chart defaults into the values it
+		// is given, so it gets its own deep copy; the renders copy theirs
+		// (manifest.InstallerRelease) and clone the chart before Helm's
+		// dependency processing mutates it.
+		helmVals := manifest.CopyValues(l.opts.Values)
 		var (
 			helmFindings diag.List
 			helmErr      error
@@ -87,7 +93,7 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 						Message: fmt.Sprintf("Helm's linter failed: %v", r), Hint: "run helm lint on the packaged chart to see more"}}
 				}
 			}()
-			helmFindings, helmErr = l.helmLint()
+			helmFindings, helmErr = l.helmLint(helmVals)
 		}()
 		l.render()
 		l.workloadRules()

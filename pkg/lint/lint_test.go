@@ -257,3 +257,25 @@ data:
 		`warning [subchart-tags] extension.yaml:30:5 dependencies[0].tags: subchart "app" has neither the extension nor the agent tag, so it is installed on the host and again with every agent (tag it extension (host only, e.g. the console UI) or agent (every placed cluster))`,
 	}, strings.Split(strings.TrimSpace(got), "\n"))
 }
+
+// TestLintValuesNotShared lints with many nested values, as --set would
+// give them, under the subchart's key and global, where Helm's linter
+// coalesces values.yaml into them. The user's map must come back as given,
+// and under -race Helm's linter and the renders must not share it.
+func TestLintValuesNotShared(t *testing.T) {
+	build := func() map[string]any {
+		app := map[string]any{}
+		global := map[string]any{}
+		for i := range 200 {
+			app[fmt.Sprintf("key%d", i)] = map[string]any{"nested": map[string]any{"value": i}, "list": []any{i, map[string]any{"x": i}}}
+			global[fmt.Sprintf("key%d", i)] = map[string]any{"value": fmt.Sprint(i)}
+		}
+		return map[string]any{"app": app, "global": global}
+	}
+	vals := build()
+	files, _ := fixture.Load(t, filepath.Join(fixtures, "base"), filepath.Join(fixtures, "base"))
+	res, err := Lint(sourceOf("base", files), Options{Values: vals})
+	require.NoError(t, err)
+	assert.Empty(t, format(res.Findings))
+	assert.Equal(t, build(), vals, "Lint changed the caller's values")
+}
