@@ -24,9 +24,6 @@ import (
 // the releases render; the findings are returned. vals must not be shared
 // with the renders.
 func (l *linter) helmLint(vals map[string]any) (diag.List, error) {
-	if !l.enabled(RuleHelmLint) {
-		return nil, nil
-	}
 	dir, err := os.MkdirTemp(l.opts.TempDir, "ksbuilder-lint-")
 	if err != nil {
 		return nil, fmt.Errorf("creating a directory for Helm's linter: %w", err)
