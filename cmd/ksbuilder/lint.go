@@ -51,12 +51,14 @@ func (s *lintSummary) add(o lintSummary) {
 
 type lintResult struct {
 	// Path is the PATH argument as given.
-	Path     string      `json:"path"`
-	Name     string      `json:"name,omitempty"`
-	Version  string      `json:"version,omitempty"`
-	Passed   bool        `json:"passed"`
-	Summary  lintSummary `json:"summary"`
-	Findings diag.List   `json:"findings"`
+	Path    string      `json:"path"`
+	Name    string      `json:"name,omitempty"`
+	Version string      `json:"version,omitempty"`
+	Passed  bool        `json:"passed"`
+	Summary lintSummary `json:"summary"`
+	// Skipped counts the findings of the rules given to --skip.
+	Skipped  int       `json:"skipped"`
+	Findings diag.List `json:"findings"`
 }
 
 func newLintCmd(f *Factory, runF func(*lintOptions) error) *cli.Command {
@@ -157,7 +159,7 @@ func lintRun(opts *lintOptions) error {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		f.Debugf("linted %s in %s", p, f.Now().Sub(start))
-		r := lintResult{Path: p, Name: res.Name, Version: res.Version, Passed: !res.Failed(opts.Strict), Findings: diag.List{}}
+		r := lintResult{Path: p, Name: res.Name, Version: res.Version, Passed: !res.Failed(opts.Strict), Skipped: res.Skipped, Findings: diag.List{}}
 		for _, d := range res.Findings {
 			if opts.Quiet && d.Severity == diag.Info {
 				continue
@@ -192,7 +194,8 @@ func summarize(list diag.List) lintSummary {
 
 // printLintReport writes the findings grouped by file, one per line as
 // "file:line:col: severity: field: message (hint) [rule]", a blank line
-// between files, then a summary per PATH.
+// between files, then a summary per PATH; with --skip it says how many
+// findings the skipped rules had.
 func printLintReport(f *Factory, report lintReport, opts *lintOptions) {
 	w := f.IO.Out
 	for _, r := range report.Results {
@@ -222,8 +225,12 @@ func printLintReport(f *Factory, report lintReport, opts *lintOptions) {
 		if !r.Passed {
 			status = colorOut(f, "failed", colorRed)
 		}
-		fmt.Fprintf(w, "%s %s: %s, %s, %s\n", name, status,
-			plural(r.Summary.Errors, "error"), plural(r.Summary.Warnings, "warning"), plural(r.Summary.Infos, "info"))
+		skipped := ""
+		if len(opts.Skip) > 0 {
+			skipped = fmt.Sprintf(" (%d skipped)", r.Skipped)
+		}
+		fmt.Fprintf(w, "%s %s: %s, %s, %s%s\n", name, status,
+			plural(r.Summary.Errors, "error"), plural(r.Summary.Warnings, "warning"), plural(r.Summary.Infos, "info"), skipped)
 	}
 }
 

@@ -1,10 +1,10 @@
 package extension
 
 import (
-	"fmt"
-	"regexp"
+	"errors"
 	"strings"
-	"sync"
+
+	"github.com/distribution/reference"
 )
 
 // ImageRef is a parsed container image reference, normalised the way
@@ -33,78 +33,41 @@ func (r ImageRef) String() string {
 	return s
 }
 
-// Familiar returns the short form Docker shows: without docker.io/ and
-// library/ ("nginx:1.27").
+// Familiar returns the short form Docker shows: without docker.io/, and
+// without library/ for official images ("nginx:1.27").
 func (r ImageRef) Familiar() string {
 	s := r.String()
-	if r.Domain == dockerHub {
-		s = strings.TrimPrefix(strings.TrimPrefix(s, dockerHub+"/"), "library/")
+	if r.Domain != dockerHub {
+		return s
+	}
+	s = strings.TrimPrefix(s, dockerHub+"/")
+	if rest, ok := strings.CutPrefix(r.Path, "library/"); ok && !strings.Contains(rest, "/") {
+		s = strings.TrimPrefix(s, "library/")
 	}
 	return s
 }
 
 const dockerHub = "docker.io"
 
-// The grammar of image references (Docker's distribution/reference):
-//
-//	reference := name [ ":" tag ] [ "@" digest ]
-//	name      := [domain "/"] path
-//	domain    := host [":" port]      host: DNS name, IPv4 or [IPv6]
-//	path      := component ("/" component)*, component: [a-z0-9]+ separated by "." "_" "__" or "-"+
-//	tag       := [\w][\w.-]{0,127}
-//	digest    := algorithm ":" hex{32,}
-//
-// The patterns are compiled on first use, not at start-up.
-var imagePatterns = sync.OnceValue(func() *regexp.Regexp {
-	const (
-		component = `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`
-		label     = `(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])`
-		host      = `(?:` + label + `(?:\.` + label + `)*|\[[a-fA-F0-9:]+\])`
-		domain    = host + `(?::[0-9]+)?`
-		path      = component + `(?:/` + component + `)*`
-		tag       = `[\w][\w.-]{0,127}`
-		digest    = `[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}`
-	)
-	return regexp.MustCompile(`^(?:(` + domain + `)/)?(` + path + `)(?::(` + tag + `))?(?:@(` + digest + `))?$`)
-})
-
-// maxImageNameLength is the longest repository name (domain/path) allowed.
-const maxImageNameLength = 255
-
 // ParseImageRef parses and normalises an image reference such as
-// "nginx:1.27", "docker.io/library/nginx:1.27" or "ghcr.io/org/app@sha256:...".
+// "nginx:1.27", "docker.io/library/nginx:1.27" or "ghcr.io/org/app@sha256:...",
+// exactly as container runtimes do (distribution/reference's
+// ParseNormalizedNamed): the string is taken as is, so surrounding spaces
+// are an error, and a digest must be valid for its algorithm.
 func ParseImageRef(s string) (ImageRef, error) {
-	s = strings.TrimSpace(s)
 	if s == "" {
-		return ImageRef{}, fmt.Errorf("empty image reference")
+		return ImageRef{}, errors.New("empty image reference")
 	}
-	m := imagePatterns().FindStringSubmatch(s)
-	if m == nil {
-		if strings.ToLower(s) != s && imagePatterns().MatchString(strings.ToLower(s)) {
-			return ImageRef{}, fmt.Errorf("repository names must be lower case")
-		}
-		return ImageRef{}, fmt.Errorf("invalid reference format")
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return ImageRef{}, err
 	}
-	r := ImageRef{Domain: m[1], Path: m[2], Tag: m[3], Digest: m[4]}
-	// The first component is a registry only if it looks like a host:
-	// it has a dot or a port, or is localhost; otherwise it is a Docker
-	// Hub organisation.
-	if r.Domain != "" && !strings.ContainsAny(r.Domain, ".:[") && r.Domain != "localhost" {
-		if strings.ToLower(r.Domain) != r.Domain {
-			return ImageRef{}, fmt.Errorf("repository names must be lower case")
-		}
-		r.Path = r.Domain + "/" + r.Path
-		r.Domain = ""
+	r := ImageRef{Domain: reference.Domain(named), Path: reference.Path(named)}
+	if t, ok := named.(reference.Tagged); ok {
+		r.Tag = t.Tag()
 	}
-	switch r.Domain {
-	case "", "index.docker.io":
-		r.Domain = dockerHub
-	}
-	if r.Domain == dockerHub && !strings.Contains(r.Path, "/") {
-		r.Path = "library/" + r.Path
-	}
-	if len(r.Domain)+1+len(r.Path) > maxImageNameLength {
-		return ImageRef{}, fmt.Errorf("repository name is longer than %d characters", maxImageNameLength)
+	if d, ok := named.(reference.Digested); ok {
+		r.Digest = d.Digest().String()
 	}
 	return r, nil
 }

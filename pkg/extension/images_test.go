@@ -13,9 +13,10 @@ func TestParseImage(t *testing.T) {
 	}{
 		{in: "nginx", want: "docker.io/library/nginx"},
 		{in: "nginx:1.27", want: "docker.io/library/nginx:1.27"},
-		{in: " ghcr.io/org/app:v1 ", want: "ghcr.io/org/app:v1"},
+		{in: "ghcr.io/org/app:v1", want: "ghcr.io/org/app:v1"},
+		{in: " ghcr.io/org/app:v1 ", wantErr: "invalid reference format"},
 		{in: "registry.local:5000/app@sha256:" + sha, want: "registry.local:5000/app@sha256:" + sha},
-		{in: "Example/App:1", wantErr: "must be lower case"},
+		{in: "Example/App:1", wantErr: "must be lowercase"},
 		{in: "app:bad tag", wantErr: "invalid reference format"},
 		{in: "", wantErr: "empty image reference"},
 	}

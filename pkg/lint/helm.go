@@ -14,17 +14,16 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 )
 
 // helmLint runs Helm's linter on the generated chart, with the user's
 // values, and on every subchart, with the values its parent passes it. Helm
 // lints a directory, so the chart is written to a temporary directory that
 // is always removed. It only reads the linter's state, so it can run while
-// the releases render; the findings are returned.
-func (l *linter) helmLint() (diag.List, error) {
-	if !l.enabled(RuleHelmLint) {
-		return nil, nil
-	}
+// the releases render; the findings are returned. vals must not be shared
+// with the renders.
+func (l *linter) helmLint(vals map[string]any) (diag.List, error) {
 	dir, err := os.MkdirTemp(l.opts.TempDir, "ksbuilder-lint-")
 	if err != nil {
 		return nil, fmt.Errorf("creating a directory for Helm's linter: %w", err)
@@ -32,10 +31,6 @@ func (l *linter) helmLint() (diag.List, error) {
 	defer os.RemoveAll(dir)
 	if err := writeChartDir(l.chart, dir); err != nil {
 		return nil, fmt.Errorf("writing the chart for Helm's linter: %w", err)
-	}
-	vals := l.opts.Values
-	if vals == nil {
-		vals = map[string]any{}
 	}
 	var out diag.List
 	l.helmLintChart(&out, dir, l.chart, l.chart.Name(), vals)
@@ -47,7 +42,10 @@ func (l *linter) helmLint() (diag.List, error) {
 func (l *linter) helmLintChart(out *diag.List, root string, c *chart.Chart, chartPath string, vals map[string]any) {
 	chartDir := filepath.Join(root, filepath.FromSlash(chartPath))
 	ns := l.ext.TargetNamespace()
-	result := helmlint.AllWithKubeVersionAndSchemaValidation(chartDir, vals, ns, nil, false)
+	// Helm's values rule coalesces values.yaml into the maps nested in
+	// the values it is given: give it a copy, so vals stays as given for
+	// the subcharts.
+	result := helmlint.AllWithKubeVersionAndSchemaValidation(chartDir, manifest.CopyValues(vals), ns, nil, false)
 	top := chartPath == l.chart.Name()
 	for _, m := range result.Messages {
 		if m.Path == chartutil.ChartfileName {

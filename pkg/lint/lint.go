@@ -16,6 +16,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 )
@@ -25,8 +26,8 @@ type Options struct {
 	// Values are the user's values, as an InstallPlan's spec.config would
 	// give them; the installer's overrides are set over them.
 	Values map[string]any
-	// Skip lists rule IDs whose findings are dropped (and whose work is
-	// skipped when it can be).
+	// Skip lists rule IDs whose findings are left out of the result; they
+	// are counted in Result.Skipped.
 	Skip []string
 	// MaxSize is the package size limit in bytes; 0 means packager.MaxSize.
 	MaxSize int64
@@ -42,6 +43,9 @@ type Result struct {
 	Version string `json:"version,omitempty"`
 	// Findings are sorted by file, line, column, severity and rule.
 	Findings diag.List `json:"findings"`
+	// Skipped is the number of findings left out because their rule was
+	// skipped.
+	Skipped int `json:"skipped"`
 }
 
 // Count returns the number of findings of a severity.
@@ -66,12 +70,20 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 		return l.result(), nil
 	}
 	l.ext = ext
+	// An installation mode KubeSphere does not know leaves open which
+	// releases are installed: rules that depend on it stop.
+	l.modeKnown = !hasError(diags, extension.CodeInstallationMode)
 	l.marker = markerFor(ext)
 	l.packageRules()
 	if l.loadChart(diags.HasErrors()) {
 		l.loc = newLocator(src, l.chart)
 		l.subchartTags()
-		// Helm's linter and the renders are independent: run them side by side.
+		// Helm's linter and the renders are independent: run them side by
+		// side. Helm's linter coalesces chart defaults into the values it
+		// is given, so it gets its own deep copy; the renders copy theirs
+		// (manifest.InstallerRelease) and clone the chart before Helm's
+		// dependency processing mutates it.
+		helmVals := manifest.CopyValues(l.opts.Values)
 		var (
 			helmFindings diag.List
 			helmErr      error
@@ -87,14 +99,14 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 						Message: fmt.Sprintf("Helm's linter failed: %v", r), Hint: "run helm lint on the packaged chart to see more"}}
 				}
 			}()
-			helmFindings, helmErr = l.helmLint()
+			helmFindings, helmErr = l.helmLint(helmVals)
 		}()
 		l.render()
 		l.workloadRules()
 		l.imageRules()
 		l.crdUpgrade()
 		<-done
-		if helmErr != nil {
+		if helmErr != nil && l.enabled(RuleHelmLint) {
 			return nil, helmErr
 		}
 		l.add(helmFindings...)
@@ -111,6 +123,9 @@ type linter struct {
 	// chart is the generated chart, nil when it could not be built.
 	chart *chart.Chart
 	loc   *locator
+	// modeKnown is false when installationMode is not a mode KubeSphere
+	// knows.
+	modeKnown bool
 	// marker is the value set as global.imageRegistry and as the
 	// kubernetes.io/os node selector, to see where they reach.
 	marker   string
@@ -118,12 +133,10 @@ type linter struct {
 	findings diag.List
 }
 
+// add records findings, those of skipped rules too: result leaves them
+// out and counts them once duplicates are gone.
 func (l *linter) add(ds ...diag.Diagnostic) {
-	for _, d := range ds {
-		if l.enabled(d.Code) {
-			l.findings = append(l.findings, d)
-		}
-	}
+	l.findings = append(l.findings, ds...)
 }
 
 // enabled reports whether a rule was not skipped.
@@ -131,30 +144,66 @@ func (l *linter) enabled(rule string) bool {
 	return !slices.Contains(l.opts.Skip, rule)
 }
 
+// result keeps one finding per problem among the rules that run, and
+// counts the problems only skipped rules found.
 func (l *linter) result() *Result {
-	r := &Result{Findings: dedupe(l.findings)}
-	if l.ext != nil {
-		r.Name, r.Version = l.ext.Name, l.ext.Version
+	var shown, skipped diag.List
+	for _, d := range l.findings {
+		if l.enabled(d.Code) {
+			shown = append(shown, d)
+		} else {
+			skipped = append(skipped, d)
+		}
 	}
+	r := &Result{Findings: dedupe(shown)}
+	r.Skipped = len(dedupe(append(slices.Clone(r.Findings), skipped...))) - len(r.Findings)
 	if r.Findings == nil {
 		r.Findings = diag.List{}
+	}
+	if l.ext != nil {
+		r.Name, r.Version = l.ext.Name, l.ext.Version
 	}
 	return r
 }
 
-// dedupe drops exact repeats (the host and agent releases often render the
-// same objects) and sorts the findings.
+// dedupe keeps one finding per problem and sorts them. It drops exact
+// repeats (the host and agent releases often render the same objects), and
+// reports a template error once: the render, Helm's linter on the
+// extension's chart and again on the subchart all stop at the same
+// template position. The first finding at a position is kept; the renders
+// are recorded before Helm's linter, whose findings name the chart as its
+// parent sees it first, so the most precise one stays.
 func dedupe(list diag.List) diag.List {
+	type position struct {
+		file         string
+		line, column int
+	}
 	seen := make(map[diag.Diagnostic]bool, len(list))
-	out := list[:0]
+	templateErrors := map[position]bool{}
+	var out diag.List
 	for _, d := range list {
-		if !seen[d] {
-			seen[d] = true
-			out = append(out, d)
+		if seen[d] {
+			continue
 		}
+		seen[d] = true
+		if (d.Code == RuleRender || d.Code == RuleHelmLint) && d.Line > 0 {
+			p := position{d.File, d.Line, d.Column}
+			if templateErrors[p] {
+				continue
+			}
+			templateErrors[p] = true
+		}
+		out = append(out, d)
 	}
 	out.Sort()
 	return out
+}
+
+// hasError reports whether a list holds an error of a rule.
+func hasError(list diag.List, rule string) bool {
+	return slices.ContainsFunc(list, func(d diag.Diagnostic) bool {
+		return d.Code == rule && d.Severity == diag.Error
+	})
 }
 
 // loadChart builds the chart: with the package when extension.yaml is
@@ -163,8 +212,17 @@ func (l *linter) loadChart(metadataErrors bool) bool {
 	if metadataErrors {
 		c, err := packager.LoadChart(l.src, l.ext)
 		if err != nil {
-			l.add(diag.Diagnostic{Severity: diag.Info, Code: packager.CodeChart, File: extension.MetadataFile,
-				Message: "the chart was not checked: " + err.Error(), Hint: "fix the errors in extension.yaml first"})
+			if l.ext.ChartMetadata("").Validate() != nil {
+				// Chart.yaml is generated from extension.yaml, whose
+				// errors are reported: Helm's complaints about it
+				// ("chart.metadata.name is required") would repeat them.
+				return false
+			}
+			list, ok := diag.AsErrors(err)
+			if !ok {
+				list = diag.List{{Severity: diag.Error, Code: packager.CodeChart, Message: err.Error()}}
+			}
+			l.add(list...)
 			return false
 		}
 		l.chart = c
@@ -201,6 +259,9 @@ func (l *linter) loadChart(metadataErrors bool) bool {
 // rendered reports whether every release of the extension rendered, so
 // rules about what the chart does not create can trust the objects.
 func (l *linter) rendered() bool {
+	if !l.modeKnown {
+		return false // the releases rendered may not be the ones installed
+	}
 	sides := 1
 	if l.ext.Mode() == extension.Multicluster {
 		sides = 2

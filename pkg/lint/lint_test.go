@@ -257,3 +257,145 @@ data:
 		`warning [subchart-tags] extension.yaml:30:5 dependencies[0].tags: subchart "app" has neither the extension nor the agent tag, so it is installed on the host and again with every agent (tag it extension (host only, e.g. the console UI) or agent (every placed cluster))`,
 	}, strings.Split(strings.TrimSpace(got), "\n"))
 }
+
+// TestLintValuesNotShared lints with many nested values, as --set would
+// give them, under the subchart's key and global, where Helm's linter
+// coalesces values.yaml into them. The user's map must come back as given,
+// and under -race Helm's linter and the renders must not share it.
+func TestLintValuesNotShared(t *testing.T) {
+	build := func() map[string]any {
+		app := map[string]any{}
+		global := map[string]any{}
+		for i := range 200 {
+			app[fmt.Sprintf("key%d", i)] = map[string]any{"nested": map[string]any{"value": i}, "list": []any{i, map[string]any{"x": i}}}
+			global[fmt.Sprintf("key%d", i)] = map[string]any{"value": fmt.Sprint(i)}
+		}
+		return map[string]any{"app": app, "global": global}
+	}
+	vals := build()
+	files, _ := fixture.Load(t, filepath.Join(fixtures, "base"), filepath.Join(fixtures, "base"))
+	res, err := Lint(sourceOf("base", files), Options{Values: vals})
+	require.NoError(t, err)
+	assert.Empty(t, format(res.Findings))
+	assert.Equal(t, build(), vals, "Lint changed the caller's values")
+}
+
+// lintBase lints the base fixture with some files replaced (nil deletes).
+func lintBase(t *testing.T, changes map[string]string, skip ...string) *Result {
+	t.Helper()
+	files, _ := fixture.Load(t, filepath.Join(fixtures, "base"), filepath.Join(fixtures, "base"))
+	for name, data := range changes {
+		if data == "" {
+			delete(files, name)
+			continue
+		}
+		files[name] = []byte(data)
+	}
+	res, err := Lint(sourceOf("base", files), Options{Skip: skip})
+	require.NoError(t, err)
+	return res
+}
+
+// TestTemplateErrorReportedOnce: a template that does not parse stops the
+// render, Helm's linter on the extension's chart and Helm's linter on the
+// subchart at the same line; it is one problem, reported by the render.
+func TestTemplateErrorReportedOnce(t *testing.T) {
+	bad := map[string]string{"charts/app/templates/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata:\n  a: {{ .Values.foo | nosuchfunc }}\n"}
+	res := lintBase(t, bad)
+	assert.Equal(t, []string{
+		`error [render] charts/app/templates/bad.yaml:6 host release "demo": parse error at (demo/charts/app/templates/bad.yaml:6): function "nosuchfunc" not defined`,
+	}, strings.Split(strings.TrimSpace(format(res.Findings)), "\n"))
+	assert.Zero(t, res.Skipped)
+
+	// Without the render, Helm's linter reports it, once.
+	res = lintBase(t, bad, RuleRender)
+	assert.Equal(t, []string{
+		`error [helm-lint] charts/app/templates/bad.yaml:6 parse error at (demo/charts/app/templates/bad.yaml:6): function "nosuchfunc" not defined`,
+	}, strings.Split(strings.TrimSpace(format(res.Findings)), "\n"))
+	assert.Zero(t, res.Skipped, "the skipped render found nothing Helm's linter did not")
+
+	res = lintBase(t, bad, RuleRender, RuleHelmLint)
+	assert.Empty(t, format(res.Findings))
+	assert.Equal(t, 1, res.Skipped)
+}
+
+// TestNoFollowOnFindings: a problem that stops other rules from judging is
+// the only finding; the rules that depend on it wait until it is fixed.
+func TestNoFollowOnFindings(t *testing.T) {
+	files, _ := fixture.Load(t, filepath.Join(fixtures, "base"), filepath.Join(fixtures, "base"))
+	ext := string(files["extension.yaml"])
+	perms := string(files["permissions.yaml"])
+	tests := []struct {
+		name    string
+		changes map[string]string
+		want    string
+	}{
+		{
+			// HostOnly rules would flag the agent tag; as HostOnly the
+			// subchart renders nothing, so images and permissions
+			// would look unused.
+			name: "unknown installation mode",
+			changes: map[string]string{"extension.yaml": strings.NewReplacer(
+				"installationMode: HostOnly", "installationMode: multicluster",
+				"      - extension\n", "      - agent\n").Replace(ext)},
+			want: "installation-mode",
+		},
+		{
+			// Helm would complain that the generated Chart.yaml has no name.
+			name:    "extension.yaml syntax",
+			changes: map[string]string{"extension.yaml": ext + "name: [demo\n"},
+			want:    extension.CodeYAMLSyntax,
+		},
+		{
+			name:    "extension.yaml field",
+			changes: map[string]string{"extension.yaml": strings.Replace(ext, "version: 0.1.0\n", "", 1)},
+			want:    extension.CodeRequired,
+		},
+		{
+			// KubeSphere ignores the rest of the file, but the rules
+			// checked against the chart wait for the syntax to be fixed.
+			name:    "permissions.yaml syntax",
+			changes: map[string]string{"permissions.yaml": perms + "foo: [\n"},
+			want:    extension.CodeYAMLSyntax,
+		},
+		{
+			name:    "values.yaml syntax",
+			changes: map[string]string{"values.yaml": "app: [\n"},
+			want:    packager.CodeChart,
+		},
+		{
+			name:    "subchart without Chart.yaml",
+			changes: map[string]string{"charts/app/Chart.yaml": ""},
+			want:    packager.CodeChart,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := lintBase(t, tt.changes)
+			require.Len(t, res.Findings, 1, "got:\n%s", format(res.Findings))
+			assert.Equal(t, tt.want, res.Findings[0].Code)
+			assert.Equal(t, diag.Error, res.Findings[0].Severity)
+		})
+	}
+}
+
+// TestSkipCounts: the findings of skipped rules are counted, once per
+// problem, and rules whose work could be saved still run to count them.
+func TestSkipCounts(t *testing.T) {
+	for _, rule := range []string{RuleImageRegistry, RuleNodeSelector, RuleHelmLint, RulePermissionsWildcard} {
+		t.Run(rule, func(t *testing.T) {
+			full := lintFixture(t, rule, "fail")
+			own := 0
+			for _, d := range full.Findings {
+				if d.Code == rule {
+					own++
+				}
+			}
+			require.NotZero(t, own)
+			assert.Zero(t, full.Skipped)
+			skipped := lintFixture(t, rule, "fail", rule)
+			assert.Equal(t, own, skipped.Skipped)
+			assert.Len(t, skipped.Findings, len(full.Findings)-own)
+		})
+	}
+}

@@ -89,6 +89,9 @@ func (l *linter) readmes() {
 // else it renders in the host release and in every agent release. HostOnly:
 // a subchart tagged only agent is never installed.
 func (l *linter) subchartTags() {
+	if !l.modeKnown {
+		return // which tags are right depends on the mode
+	}
 	multi := l.ext.Mode() == extension.Multicluster
 	declared := map[string]bool{}
 	for i, d := range l.ext.Dependencies {

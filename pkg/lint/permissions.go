@@ -44,10 +44,15 @@ var (
 // when every release rendered, against the objects the chart creates.
 func (l *linter) permissionRules() {
 	perms := &extension.Permissions{}
+	// With a syntax error KubeSphere ignores the documents from there
+	// on; the rules checked against the chart wait until it is fixed.
+	broken := false
 	if data, ok := l.src.Read(extension.PermissionsFile); ok {
-		perms, _ = extension.ParsePermissions(data) // its diagnostics came with packager.Validate
+		var diags diag.List
+		perms, diags = extension.ParsePermissions(data) // its diagnostics came with packager.Validate
+		broken = hasError(diags, extension.CodeYAMLSyntax)
 	}
-	complete := l.rendered()
+	complete := l.rendered() && !broken
 	var objs []resolvedObject
 	if complete {
 		objs = l.resolveObjects()

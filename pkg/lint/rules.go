@@ -92,7 +92,7 @@ var registry = []Rule{
 	{extension.CodeIconFile, diag.Error, GroupMetadata, "a local icon exists inside the package", srcKsb},
 	{extension.CodeScreenshotFile, diag.Error, GroupMetadata, "local screenshots exist inside the package", srcKsb},
 	{extension.CodeStaticDir, diag.Error, GroupMetadata, "staticFileDirectory exists; a warning for icons and screenshots outside it", srcDoc},
-	{extension.CodeImageReference, diag.Error, GroupMetadata, "images entries are valid image references, listed once", srcKsb},
+	{extension.CodeImageReference, diag.Error, GroupMetadata, "images entries are valid image references (as container runtimes parse them: no surrounding spaces, a digest of the right length), listed once", srcKsb},
 	{extension.CodeHookImage, diag.Error, GroupMetadata, "executor-hook-image annotations name an executor action and hold an image reference", srcExecutor},
 	{RuleChartYAMLIgnored, diag.Warning, GroupMetadata, "no Chart.yaml at the root of a directory (it is generated from extension.yaml); in a package, Chart.yaml agrees with extension.yaml", srcKsb},
 	{RuleReadme, diag.Info, GroupMetadata, "README.md exists, and README_<lang>.md for every other language of displayName", srcUI},

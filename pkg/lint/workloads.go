@@ -44,9 +44,6 @@ func describeContainer(c manifest.Container) string {
 }
 
 func (l *linter) imageRegistry(o manifest.Object, loc location) {
-	if !l.enabled(RuleImageRegistry) {
-		return
-	}
 	for _, c := range o.Containers() {
 		if c.Image == "" || strings.Contains(c.Image, l.marker) {
 			continue
@@ -58,9 +55,6 @@ func (l *linter) imageRegistry(o manifest.Object, loc location) {
 }
 
 func (l *linter) nodeSelector(o manifest.Object, spec map[string]any, loc location) {
-	if !l.enabled(RuleNodeSelector) {
-		return
-	}
 	sel, _ := spec["nodeSelector"].(map[string]any)
 	if v, _ := sel["kubernetes.io/os"].(string); v == l.marker {
 		return
