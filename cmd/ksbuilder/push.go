@@ -94,14 +94,8 @@ Examples:
 
 func pushRun(c *cli.Context, opts *pushOptions) error {
 	f, t := opts.f, opts.Target
-	var client *cloud.Client
-	if !opts.DryRun {
-		// Fail on a missing login before any work.
-		var err error
-		if client, err = f.loggedIn(t, true); err != nil {
-			return err
-		}
-	}
+	// Everything local comes first: a wrong path or a broken extension fails
+	// before the token is read and before any request.
 	src, err := source.Load(opts.Path)
 	if err != nil {
 		return err
@@ -109,6 +103,12 @@ func pushRun(c *cli.Context, opts *pushOptions) error {
 	plan, err := push.NewPlan(src)
 	if err != nil {
 		return err
+	}
+	var client *cloud.Client
+	if !opts.DryRun {
+		if client, err = f.loggedIn(t, true); err != nil {
+			return err
+		}
 	}
 	printDiagnostics(f, plan.Warnings)
 	pkgOpts := packager.Options{MaxSize: opts.MaxSize, ModTime: opts.ModTime}
