@@ -38,7 +38,9 @@ func newPushCmd(f *Factory, runF func(*pushOptions) error) *cli.Command {
 		Description: `Publishes the extension at PATH (a directory or a .tgz; default ".") to the
 KubeSphere marketplace:
 
-  1. validates it as "ksbuilder validate" does;
+  1. validates it as "ksbuilder validate" does and renders it as the
+     installer and "ksbuilder lint" do, all before the login is checked
+     and before any request;
   2. uploads the icon and screenshots that extension.yaml names as local
      files, in order, each under a unique name;
   3. rewrites extension.yaml to the returned URLs, keeping its comments and
