@@ -450,3 +450,34 @@ func makeArchive(t *testing.T, files []source.File) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TestCheckRender checks that both releases of a Multicluster extension are
+// rendered: a template of the agent-tagged subchart that fails is an error
+// at its file and line, in the agent release.
+func TestCheckRender(t *testing.T) {
+	dir := copyTree(t, filepath.Join(corpus, "ks-extensions", "metrics-server"))
+	src, err := source.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, diags := Validate(src)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckRender(src, ext); err != nil {
+		t.Fatalf("the corpus extension does not render: %v", err)
+	}
+	writeFile(t, dir, "charts/metrics-server/templates/x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ required \"set x\" .Values.x }}\n")
+	if src, err = source.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	list, ok := diag.AsErrors(CheckRender(src, ext))
+	if !ok || len(list) != 1 {
+		t.Fatalf("diagnostics = %v", list)
+	}
+	d := list[0]
+	if d.File != "charts/metrics-server/templates/x.yaml" || d.Line != 4 || d.Code != CodeRender ||
+		!strings.HasPrefix(d.Message, `agent release "metrics-server-agent": execution error at`) || !strings.HasSuffix(d.Message, "set x") {
+		t.Errorf("got %+v", d)
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/cloud"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
-	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 )
@@ -92,7 +91,7 @@ func NewPlan(src *source.Source) (*Plan, error) {
 	if err := diags.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkRender(src, ext); err != nil {
+	if err := packager.CheckRender(src, ext); err != nil {
 		return nil, err
 	}
 	metadata, _ := src.Read(extension.MetadataFile)
@@ -294,57 +293,4 @@ func Run(ctx context.Context, p *Plan, c Cloud, opts Options, r Reporter) (*Resu
 	}
 	res.Status = cloud.StatusSubmitted
 	return res, nil
-}
-
-// renderMarker is set as global.imageRegistry and the kubernetes.io/os node
-// selector for the check render, as "ksbuilder lint" sets its own marker.
-const renderMarker = "push.ksbuilder.invalid"
-
-// checkRender renders the host release and, for Multicluster extensions, the
-// agent release with the chart's default values, as the installer and
-// "ksbuilder lint" do, so nothing is submitted for review that cannot be
-// installed: a template that does not parse or fails, or a document that is
-// not a Kubernetes object, is an error at its file and line.
-func checkRender(src *source.Source, ext *extension.Extension) error {
-	c, err := packager.LoadChart(src, ext)
-	if err != nil {
-		return err
-	}
-	if err := packager.CheckTemplates(src, c).Err(); err != nil {
-		return err
-	}
-	loc := manifest.NewLocator(src, c)
-	sides := []manifest.Side{manifest.Host}
-	if ext.Mode() == extension.Multicluster {
-		sides = append(sides, manifest.Agent)
-	}
-	const hint = "run ksbuilder lint to see every problem, and ksbuilder template to see the output"
-	var out diag.List
-	for _, side := range sides {
-		opts, err := manifest.InstallerRelease(ext, c, side, map[string]any{
-			"global": map[string]any{"imageRegistry": renderMarker, "nodeSelector": map[string]any{"kubernetes.io/os": renderMarker}},
-		})
-		if err != nil {
-			out.Add(diag.Diagnostic{Severity: diag.Error, Code: packager.CodeRender, File: extension.MetadataFile, Message: err.Error()})
-			continue
-		}
-		prefix := fmt.Sprintf("%s release %q: ", side, opts.ReleaseName)
-		rendered, err := manifest.RenderRelease(c, opts)
-		if err != nil {
-			d, ok := loc.TemplateDiagnostic(diag.Error, packager.CodeRender, "", prefix+err.Error(), hint)
-			if !ok {
-				d = diag.Diagnostic{Severity: diag.Error, Code: packager.CodeRender, Message: prefix + err.Error(), Hint: hint}
-			}
-			out.Add(d)
-			continue
-		}
-		_, bad := manifest.ParseObjects(rendered.Templates)
-		_, badCRDs := manifest.ParseObjects(rendered.CRDs)
-		for _, e := range append(bad, badCRDs...) {
-			out.Add(loc.Locate(e.File).Diagnostic(diag.Error, packager.CodeRender, "",
-				fmt.Sprintf("%sdocument %d is not a valid object: %v", prefix, e.Index+1, e.Err), hint))
-		}
-	}
-	out.Sort()
-	return out.Err()
 }
