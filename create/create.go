@@ -299,7 +299,13 @@ func Create(o Options) (*Result, error) {
 	}
 	if !o.Force {
 		if !empty {
-			return nil, &ExistsError{Dir: dir}
+			shown := dir
+			if filepath.Clean(dir) == "." {
+				if abs, err := filepath.Abs(dir); err == nil {
+					shown = abs
+				}
+			}
+			return nil, &ExistsError{Dir: shown}
 		}
 		// A dot-file of the project (.helmignore) may already be there.
 		for _, name := range res.Files {
@@ -319,6 +325,7 @@ func Create(o Options) (*Result, error) {
 
 // ExistsError is returned when the target directory is not empty.
 type ExistsError struct {
+	// Dir is the directory as given, or its absolute path for ".".
 	Dir string
 }
 
