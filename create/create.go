@@ -274,9 +274,13 @@ func displayName(name string) string {
 	return strings.Join(words, " ")
 }
 
-// Create renders the project and writes it to o.TargetDir(). A new or empty
-// directory is filled through a temporary sibling directory renamed into
-// place; a non-empty one is refused unless o.Force is set.
+// Create renders the project and writes it to o.TargetDir(). The directory
+// may be missing, or empty but for dot-files (.git, .gitignore, .idea...),
+// which are left alone; a directory with other entries is refused unless
+// o.Force is set. The directory itself is never removed or renamed.
+// Everything is rendered in memory and every target is checked before the
+// first write; if a write fails, the files and directories Create made are
+// removed again.
 func Create(o Options) (*Result, error) {
 	files, notes, err := Render(o)
 	if err != nil {
@@ -293,17 +297,35 @@ func Create(o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !empty {
-		if !o.Force {
-			return nil, &ExistsError{Dir: dir}
+	if !o.Force {
+		if !empty {
+			shown := dir
+			if filepath.Clean(dir) == "." {
+				if abs, err := filepath.Abs(dir); err == nil {
+					shown = abs
+				}
+			}
+			return nil, &ExistsError{Dir: shown}
 		}
-		return res, writeFiles(dir, files)
+		// A dot-file of the project (.helmignore) may already be there.
+		for _, name := range res.Files {
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%s already exists (move it away, or use --force to replace it)", p)
+			}
+		}
 	}
-	return res, writeFresh(dir, files)
+	w := &writer{root: dir}
+	if err := w.writeAll(files); err != nil {
+		w.rollback()
+		return nil, err
+	}
+	return res, nil
 }
 
 // ExistsError is returned when the target directory is not empty.
 type ExistsError struct {
+	// Dir is the directory as given, or its absolute path for ".".
 	Dir string
 }
 
@@ -311,7 +333,8 @@ func (e *ExistsError) Error() string {
 	return fmt.Sprintf("%s already exists and is not empty (use --force to write into it, or --dir to choose another directory)", e.Dir)
 }
 
-// isEmptyDir reports whether dir is missing or an empty directory.
+// isEmptyDir reports whether dir is missing or a directory that holds only
+// dot-files.
 func isEmptyDir(dir string) (bool, error) {
 	fi, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -327,43 +350,67 @@ func isEmptyDir(dir string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return len(entries) == 0, nil
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
-// writeFresh writes files into a temporary directory next to dir and renames
-// it into place.
-func writeFresh(dir string, files map[string][]byte) error {
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+// writer writes the project and remembers what it created, so a failure
+// can remove exactly that.
+type writer struct {
+	root string
+	// created lists the files and directories made, in order.
+	created []string
+}
+
+// writeAll creates the root (and missing parents) and writes every file.
+func (w *writer) writeAll(files map[string][]byte) error {
+	if err := w.mkdirAll(w.root); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-*")
-	if err != nil {
+	return w.writeFiles(files)
+}
+
+// mkdirAll creates dir and its missing parents, remembering each.
+func (w *writer) mkdirAll(dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s exists and is not a directory", dir)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		os.RemoveAll(tmp)
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := w.mkdirAll(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
-	if err := writeFiles(tmp, files); err != nil {
-		os.RemoveAll(tmp)
-		return err
-	}
-	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		os.RemoveAll(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		os.RemoveAll(tmp)
-		return err
-	}
+	w.created = append(w.created, dir)
 	return nil
 }
 
-// writeFiles writes files under root, each through a temporary file renamed
-// over its target, so a symbolic link in the way is replaced rather than
-// followed.
-func writeFiles(root string, files map[string][]byte) error {
+// rollback removes what the writer created, newest first. Directories are
+// only removed when empty, so nothing of the user's goes.
+func (w *writer) rollback() {
+	for i := len(w.created) - 1; i >= 0; i-- {
+		os.Remove(w.created[i])
+	}
+}
+
+// writeFiles writes files under the root. A new file is created
+// exclusively; an existing one (with --force) is replaced through a
+// temporary file renamed over it, so a symbolic link in the way is replaced
+// rather than followed.
+func (w *writer) writeFiles(files map[string][]byte) error {
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -371,13 +418,19 @@ func writeFiles(root string, files map[string][]byte) error {
 	sort.Strings(names)
 	for _, name := range names {
 		if !safeRelPath(name) {
-			return fmt.Errorf("refusing to write %q outside %s", name, root)
+			return fmt.Errorf("refusing to write %q outside %s", name, w.root)
 		}
-		target := filepath.Join(root, filepath.FromSlash(name))
-		if err := mkdirInside(root, path.Dir(name)); err != nil {
+		target := filepath.Join(w.root, filepath.FromSlash(name))
+		if err := w.mkdirInside(path.Dir(name)); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(target, files[name]); err != nil {
+		if _, err := os.Lstat(target); err == nil {
+			if err := replaceFile(target, files[name]); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := w.createFile(target, files[name]); err != nil {
 			return err
 		}
 	}
@@ -389,13 +442,13 @@ func safeRelPath(name string) bool {
 	return name != "" && !path.IsAbs(name) && path.Clean(name) == name && name != ".." && !strings.HasPrefix(name, "../")
 }
 
-// mkdirInside creates dir (slash path) under root, refusing to descend
-// through a symbolic link, which could lead outside root.
-func mkdirInside(root, dir string) error {
+// mkdirInside creates dir (slash path) under the root, refusing to descend
+// through a symbolic link, which could lead outside the root.
+func (w *writer) mkdirInside(dir string) error {
 	if dir == "." {
 		return nil
 	}
-	cur := root
+	cur := w.root
 	for _, part := range strings.Split(dir, "/") {
 		cur = filepath.Join(cur, part)
 		fi, err := os.Lstat(cur)
@@ -404,6 +457,7 @@ func mkdirInside(root, dir string) error {
 			if err := os.Mkdir(cur, 0o755); err != nil {
 				return err
 			}
+			w.created = append(w.created, cur)
 		case err != nil:
 			return err
 		case fi.Mode()&fs.ModeSymlink != 0:
@@ -415,20 +469,47 @@ func mkdirInside(root, dir string) error {
 	return nil
 }
 
-func writeFileAtomic(target string, content []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
+// createFile writes a new file, failing if one appeared in the meantime.
+func (w *writer) createFile(target string, content []byte) error {
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
+	}
+	w.created = append(w.created, target)
+	_, werr := f.Write(content)
+	if err := errors.Join(werr, f.Close(), os.Chmod(target, 0o644)); err != nil {
+		return fmt.Errorf("writing %s: %w", target, err)
+	}
+	return nil
+}
+
+// replaceFile replaces an existing file through a temporary file in the same
+// directory. Errors name the target, never the temporary file.
+func replaceFile(target string, content []byte) error {
+	fail := func(err error) error {
+		var pe *fs.PathError
+		var le *os.LinkError
+		switch {
+		case errors.As(err, &pe):
+			err = pe.Err
+		case errors.As(err, &le):
+			err = le.Err
+		}
+		return fmt.Errorf("writing %s: %w", target, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
+	if err != nil {
+		return fail(err)
 	}
 	_, werr := tmp.Write(content)
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o644)); err != nil {
 		os.Remove(tmp.Name())
-		return err
+		return fail(err)
 	}
 	if err := os.Rename(tmp.Name(), target); err != nil {
 		os.Remove(tmp.Name())
-		return err
+		return fail(err)
 	}
 	return nil
 }

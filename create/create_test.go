@@ -375,3 +375,119 @@ func TestDisplayName(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateInPlace checks that an existing directory holding only
+// dot-files is filled in place: never removed, renamed or emptied.
+func TestCreateInPlace(t *testing.T) {
+	for _, dirArg := range []string{".", "abs"} {
+		t.Run(dirArg, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			writeTestFiles(t, dir, map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".gitignore": "*.tgz\n", ".idea/x.xml": "<x/>"})
+			before, err := os.Stat(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := baseOptions(Frontend)
+			o.Dir = dirArg
+			if dirArg == "abs" {
+				o.Dir = dir
+			}
+			res, err := Create(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Dir != o.Dir {
+				t.Errorf("Dir = %q", res.Dir)
+			}
+			after, err := os.Stat(dir)
+			if err != nil || !os.SameFile(before, after) {
+				t.Fatalf("the directory was replaced: %v", err)
+			}
+			for name, want := range map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".gitignore": "*.tgz\n", ".idea/x.xml": "<x/>"} {
+				if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != want {
+					t.Errorf("%s changed: %q, %v", name, b, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "extension.yaml")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestCreateRefusesNonEmpty checks that a directory with other entries, or
+// with a dot-file the project would overwrite, is refused and untouched.
+func TestCreateRefusesNonEmpty(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFiles(t, dir, map[string]string{".git/HEAD": "x", "main.go": "package main"})
+	o := baseOptions(Frontend)
+	o.Dir = dir
+	var exists *ExistsError
+	if _, err := Create(o); !errors.As(err, &exists) || !strings.Contains(err.Error(), dir+" already exists and is not empty") {
+		t.Fatalf("error = %v", err)
+	}
+	assertEntries(t, dir, ".git", "main.go")
+
+	dir = t.TempDir()
+	writeTestFiles(t, dir, map[string]string{".helmignore": "mine\n"})
+	o.Dir = dir
+	_, err := Create(o)
+	if err == nil || err.Error() != filepath.Join(dir, ".helmignore")+" already exists (move it away, or use --force to replace it)" {
+		t.Fatalf("error = %v", err)
+	}
+	assertEntries(t, dir, ".helmignore")
+	if b, _ := os.ReadFile(filepath.Join(dir, ".helmignore")); string(b) != "mine\n" {
+		t.Error(".helmignore changed")
+	}
+}
+
+// TestCreateRollsBack checks that a write failing half-way removes exactly
+// what Create made, and that errors name the user's paths.
+func TestCreateRollsBack(t *testing.T) {
+	o := baseOptions(Full)
+	// With --force, a file in the way of static/ fails the write after
+	// other files were written; the user's files stay.
+	dir := t.TempDir()
+	writeTestFiles(t, dir, map[string]string{"mine.txt": "keep", "static": "a file", "values.yaml": "old"})
+	o.Dir, o.Force = dir, true
+	_, err := Create(o)
+	if err == nil || err.Error() != filepath.Join(dir, "static")+" exists and is not a directory" {
+		t.Fatalf("error = %v", err)
+	}
+	assertEntries(t, dir, "mine.txt", "static", "values.yaml")
+	if b, _ := os.ReadFile(filepath.Join(dir, "mine.txt")); string(b) != "keep" {
+		t.Error("mine.txt changed")
+	}
+	if strings.Contains(err.Error(), ".tmp-") {
+		t.Errorf("temporary path in %v", err)
+	}
+}
+
+func writeTestFiles(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func assertEntries(t *testing.T, dir string, want ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("%s holds %q, want %q", dir, got, want)
+	}
+}

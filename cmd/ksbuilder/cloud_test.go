@@ -344,8 +344,13 @@ func TestPushDryRunMakesNoRequest(t *testing.T) {
 	if n := len(e.srv.Requests()); n != 0 {
 		t.Fatalf("a dry run sent %d requests", n)
 	}
-	// A real push without a login exits 4 before reading the extension.
-	e.expect(exitAuth, "not logged in", "", "push", filepath.Join(e.work, "missing"))
+	// A real push checks the path before the login, and the login before
+	// any request.
+	e.expect(exitFailure, "missing: no such file or directory", "", "push", filepath.Join(e.work, "missing"))
+	e.expect(exitAuth, "not logged in", "", "push", dir)
+	if n := len(e.srv.Requests()); n != 0 {
+		t.Fatalf("a push without a login sent %d requests", n)
+	}
 }
 
 func TestPushProgressBar(t *testing.T) {

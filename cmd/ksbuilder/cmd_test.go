@@ -182,19 +182,33 @@ func TestCompletion(t *testing.T) {
 func TestCreateNonInteractive(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
+	// Every missing answer is named at once.
 	r := runCLI(t, false, nil, "create")
-	if r.code != 2 || !strings.Contains(r.stderr, "--name is required when not running interactively") {
+	if r.code != 2 || !strings.Contains(r.stderr, "error: missing NAME, --category, --author (required without a terminal; or run on a terminal to be asked)") {
 		t.Fatalf("create without flags: exit %d, %q", r.code, r.stderr)
+	}
+	r = runCLI(t, false, nil, "create", "x")
+	if r.code != 2 || !strings.Contains(r.stderr, "error: missing --category, --author (required without a terminal") {
+		t.Fatalf("create NAME: exit %d, %q", r.code, r.stderr)
 	}
 	// On a terminal, --no-prompt also forbids questions.
 	r = runCLI(t, true, prompt.NewFake(), "create", "--no-prompt", "--name", "x")
-	if r.code != 2 || !strings.Contains(r.stderr, "--category is required") {
+	if r.code != 2 || !strings.Contains(r.stderr, "missing --category, --author (required with --no-prompt or KSBUILDER_NO_PROMPT") {
 		t.Fatalf("create --no-prompt: exit %d, %q", r.code, r.stderr)
 	}
 	t.Setenv("KSBUILDER_NO_PROMPT", "1")
 	r = runCLI(t, true, prompt.NewFake(), "create", "--name", "x", "--category", "storage")
-	if r.code != 2 || !strings.Contains(r.stderr, "--author is required") {
+	if r.code != 2 || !strings.Contains(r.stderr, "missing --author (") {
 		t.Fatalf("KSBUILDER_NO_PROMPT: exit %d, %q", r.code, r.stderr)
+	}
+	// NAME and --name must agree; one NAME only.
+	r = runCLI(t, false, nil, "create", "x", "--name", "y", "--category", "storage", "--author", "me")
+	if r.code != 2 || !strings.Contains(r.stderr, `NAME "x" and --name "y" differ; give the name once`) {
+		t.Fatalf("conflicting names: exit %d, %q", r.code, r.stderr)
+	}
+	r = runCLI(t, false, nil, "create", "x", "y", "--category", "storage", "--author", "me")
+	if r.code != 2 || !strings.Contains(r.stderr, "too many arguments") {
+		t.Fatalf("two names: exit %d, %q", r.code, r.stderr)
 	}
 	r = runCLI(t, false, nil, "create", "--name", "Bad_Name", "--category", "storage", "--author", "me")
 	if r.code != 2 || !strings.Contains(r.stderr, `--name: "Bad_Name" is not a valid name`) {
@@ -202,6 +216,25 @@ func TestCreateNonInteractive(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("failed create left files: %v", entries)
+	}
+}
+
+func TestCreatePositionalName(t *testing.T) {
+	t.Chdir(t.TempDir())
+	r := runCLI(t, false, nil, "create", "hello", "--category", "storage", "--author", "me")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	// The same name twice is fine; flags may come first.
+	r = runCLI(t, false, nil, "create", "--name", "two", "--category", "storage", "--author", "me", "two")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, name := range []string{"hello", "two"} {
+		ext, err := os.ReadFile(filepath.Join(name, "extension.yaml"))
+		if err != nil || !strings.Contains(string(ext), "name: "+name+"\n") {
+			t.Errorf("%s/extension.yaml: %v\n%s", name, err, ext)
+		}
 	}
 }
 

@@ -19,12 +19,15 @@ type createOptions struct {
 
 func newCreateCmd(f *Factory, runF func(*createOptions) error) *cli.Command {
 	return &cli.Command{
-		Name:  "create",
-		Usage: "Create a new extension project",
+		Name:      "create",
+		Usage:     "Create a new extension project",
+		ArgsUsage: "[NAME]",
 		Description: `Scaffolds an extension: extension.yaml, permissions.yaml, values.yaml, README,
-an icon and a screenshot, and Helm subcharts. On a terminal it asks for what
-the flags do not give; otherwise (or with --no-prompt) --name, --category and
---author are required. The project passes "ksbuilder lint" as generated.
+an icon and a screenshot, and Helm subcharts. NAME (or --name) is the
+extension's name. On a terminal it asks for what the arguments do not give;
+otherwise (or with --no-prompt) NAME, --category and --author are required,
+and every missing one is named at once. Ctrl-C or Ctrl-D at a question
+cancels. The project passes "ksbuilder lint" as generated.
 
 Types:
   full       console UI and API: a frontend subchart (JSBundle, tag extension)
@@ -34,15 +37,18 @@ Types:
 With --from CHART.tgz, the chart is wrapped as a subchart instead, with a
 console entry that embeds it (--entry iframe) or links to it (--entry link).
 
-The target directory (--dir, default ./NAME) must be empty or missing unless
---force is given.
+The target directory (--dir, default ./NAME) may be missing, or empty but for
+dot-files such as .git, .gitignore or .idea, which are left alone; it is
+filled in place, never removed. A directory with other files is refused
+unless --force is given.
 
 Examples:
   ksbuilder create
-  ksbuilder create --name hello --category dev-tools --author "Jane Doe" --type frontend
-  ksbuilder create --name grafana --from grafana-8.5.0.tgz --entry link --category observability --author Me`,
+  ksbuilder create hello --category dev-tools --author "Jane Doe" --type frontend
+  mkdir hello && cd hello && git init && ksbuilder create hello --dir . --category dev-tools --author Me
+  ksbuilder create grafana --from grafana-8.5.0.tgz --entry link --category observability --author Me`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "name", Usage: "extension name: lower-case letters, digits and '-', at most 32 characters"},
+			&cli.StringFlag{Name: "name", Usage: "extension name, as NAME: lower-case letters, digits and '-', at most 32 characters"},
 			&cli.StringFlag{Name: "category", Usage: "category name (see ksbuilder category)"},
 			&cli.StringFlag{Name: "author", Usage: "author or organisation"},
 			&cli.StringFlag{Name: "email", Usage: "author's e-mail address (optional)"},
@@ -50,15 +56,16 @@ Examples:
 			&cli.StringFlag{Name: "type", Usage: "project type: full, frontend or backend (default full)"},
 			&cli.StringFlag{Name: "from", Usage: "wrap an existing Helm chart `ARCHIVE` (.tgz) instead of the frontend/backend templates"},
 			&cli.StringFlag{Name: "entry", Usage: "with --from: how the console shows the chart's application: iframe or link", Value: create.EntryIframe},
-			&cli.StringFlag{Name: "dir", Usage: "directory to create (default ./NAME)"},
+			&cli.StringFlag{Name: "dir", Usage: "directory to write to: missing, or empty but for dot-files (default ./NAME)"},
 			&cli.BoolFlag{Name: "force", Usage: "write into a non-empty directory, replacing files with the same names"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c); err != nil {
+			name, err := createName(c)
+			if err != nil {
 				return err
 			}
 			opts := &createOptions{f: f, Options: create.Options{
-				Name: c.String("name"), Category: c.String("category"), Author: c.String("author"),
+				Name: name, Category: c.String("category"), Author: c.String("author"),
 				Email: c.String("email"), URL: c.String("url"), Type: create.Type(c.String("type")),
 				From: c.String("from"), Entry: c.String("entry"), Dir: c.String("dir"), Force: c.Bool("force"),
 			}}
@@ -73,13 +80,30 @@ Examples:
 	}
 }
 
+// createName returns the name given as NAME or --name; both may be given
+// only when they agree.
+func createName(c *cli.Context) (string, error) {
+	flag := c.String("name")
+	switch c.NArg() {
+	case 0:
+		return flag, nil
+	case 1:
+		arg := c.Args().First()
+		if c.IsSet("name") && flag != arg {
+			return "", usageErrorf("NAME %q and --name %q differ; give the name once", arg, flag)
+		}
+		return arg, nil
+	}
+	return "", exactArgs(c, "[NAME]")
+}
+
 func createRun(opts *createOptions) error {
 	f := opts.f
 	if f.IO.CanPrompt() {
 		if err := askCreateQuestions(f, &opts.Options); err != nil {
 			return err
 		}
-	} else if err := requireCreateFlags(&opts.Options); err != nil {
+	} else if err := requireCreateFlags(&opts.Options, f.IO.IsStdinTTY() && f.IO.IsStdoutTTY()); err != nil {
 		return err
 	}
 	if opts.Type == "" && opts.From == "" {
@@ -109,9 +133,10 @@ func createRun(opts *createOptions) error {
 	return nil
 }
 
-// requireCreateFlags fails with a usage error naming the first required flag
-// that is missing.
-func requireCreateFlags(o *create.Options) error {
+// requireCreateFlags fails with a usage error naming every required
+// answer that is missing. onTerminal says that prompts were turned off
+// (--no-prompt) rather than impossible.
+func requireCreateFlags(o *create.Options, onTerminal bool) error {
 	if o.From != "" && o.Name == "" {
 		name, err := create.ChartName(o.From)
 		if err != nil {
@@ -121,14 +146,22 @@ func requireCreateFlags(o *create.Options) error {
 			o.Name = name
 		}
 	}
+	var missing []string
 	for _, req := range []struct{ flag, value string }{
-		{"--name", o.Name}, {"--category", o.Category}, {"--author", o.Author},
+		{"NAME", o.Name}, {"--category", o.Category}, {"--author", o.Author},
 	} {
 		if strings.TrimSpace(req.value) == "" {
-			return usageErrorf("%s is required when not running interactively (no terminal, or --no-prompt)", req.flag)
+			missing = append(missing, req.flag)
 		}
 	}
-	return nil
+	if len(missing) == 0 {
+		return nil
+	}
+	why := "required without a terminal; or run on a terminal to be asked"
+	if onTerminal {
+		why = "required with --no-prompt or KSBUILDER_NO_PROMPT; drop them to be asked"
+	}
+	return usageErrorf("missing %s (%s)", strings.Join(missing, ", "), why)
 }
 
 // askCreateQuestions prompts for every answer the flags did not give.

@@ -38,7 +38,9 @@ func newPushCmd(f *Factory, runF func(*pushOptions) error) *cli.Command {
 		Description: `Publishes the extension at PATH (a directory or a .tgz; default ".") to the
 KubeSphere marketplace:
 
-  1. validates it as "ksbuilder validate" does;
+  1. validates it as "ksbuilder validate" does and renders it as the
+     installer and "ksbuilder lint" do, all before the login is checked
+     and before any request;
   2. uploads the icon and screenshots that extension.yaml names as local
      files, in order, each under a unique name;
   3. rewrites extension.yaml to the returned URLs, keeping its comments and
@@ -95,14 +97,8 @@ Examples:
 
 func pushRun(c *cli.Context, opts *pushOptions) error {
 	f, t := opts.f, opts.Target
-	var client *cloud.Client
-	if !opts.DryRun {
-		// Fail on a missing login before any work.
-		var err error
-		if client, err = f.loggedIn(t, true); err != nil {
-			return err
-		}
-	}
+	// Everything local comes first: a wrong path or a broken extension fails
+	// before the token is read and before any request.
 	src, err := source.Load(opts.Path)
 	if err != nil {
 		return err
@@ -110,6 +106,12 @@ func pushRun(c *cli.Context, opts *pushOptions) error {
 	plan, err := push.NewPlan(src)
 	if err != nil {
 		return err
+	}
+	var client *cloud.Client
+	if !opts.DryRun {
+		if client, err = f.loggedIn(t, true); err != nil {
+			return err
+		}
 	}
 	printDiagnostics(f, plan.Warnings)
 	pkgOpts := packager.Options{MaxSize: opts.MaxSize, ModTime: opts.ModTime}

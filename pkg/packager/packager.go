@@ -34,6 +34,10 @@ const (
 	CodeChart              = "chart"
 	CodeDependencyMissing  = "dependency-missing"
 	CodePackageSize        = "package-size"
+	// CodeRender is a chart that Helm cannot render: a template that does
+	// not parse. "ksbuilder lint" reports render failures under the same
+	// rule.
+	CodeRender = "render"
 )
 
 // Options tune Build.
@@ -100,8 +104,9 @@ func Validate(src *source.Source) (*extension.Extension, diag.List) {
 	return ext, diags
 }
 
-// Build validates an extension and packages it in memory. A package over the
-// size limit is returned together with a *TooLargeError.
+// Build validates an extension, checks that its templates parse and
+// packages it in memory. A package over the size limit is returned together
+// with a *TooLargeError.
 func Build(src *source.Source, opts Options) (*Package, error) {
 	ext, diags := Validate(src)
 	if err := diags.Err(); err != nil {
@@ -109,6 +114,9 @@ func Build(src *source.Source, opts Options) (*Package, error) {
 	}
 	c, err := LoadChart(src, ext)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckTemplates(src, c).Err(); err != nil {
 		return nil, err
 	}
 	chartYAML, err := extension.MarshalChartYAML(c.Metadata)

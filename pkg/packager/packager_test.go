@@ -255,6 +255,12 @@ func TestBuildErrors(t *testing.T) {
 		}, `extension.yaml:3:10 version: "0.7" is not a semantic version`},
 		{"broken permissions.yaml", func(t *testing.T, dir string) { writeFile(t, dir, "permissions.yaml", "kind: Binding\n") },
 			`permissions.yaml:1:7 kind: "Binding" is not supported`},
+		{"template that does not parse", func(t *testing.T, dir string) {
+			writeFile(t, dir, "charts/metrics-server/templates/extra.yaml", "kind: ConfigMap\ndata:\n  x: {{ .Values.x \n")
+		}, "charts/metrics-server/templates/extra.yaml:3 the template does not parse: unclosed action"},
+		{"top-level template with an unknown function", func(t *testing.T, dir string) {
+			writeFile(t, dir, "templates/x.yaml", "{{ nosuch . }}\n")
+		}, `templates/x.yaml:1 the template does not parse: function "nosuch" not defined`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,5 +391,93 @@ func TestNearLimitUsesBestCompression(t *testing.T) {
 	}
 	if pkg.Size() >= int64(len(fast)) {
 		t.Errorf("near the limit: %d bytes, no smaller than the default level's %d", pkg.Size(), len(fast))
+	}
+}
+
+// TestBuildChecksTemplatesInArchives checks that a subchart kept as an
+// archive is parsed too, and reported at the archive and its inner path.
+func TestBuildChecksTemplatesInArchives(t *testing.T) {
+	dir := copyTree(t, filepath.Join(corpus, "ks-extensions", "metrics-server"))
+	writeFile(t, dir, "charts/metrics-server/templates/bad.tpl", "{{ define \"x\" }}\n{{ if }}{{ end }}{{ end }}\n")
+	sub, err := source.Load(filepath.Join(dir, "charts", "metrics-server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []source.File
+	for _, f := range sub.Files() {
+		files = append(files, source.File{Name: "metrics-server/" + f.Name, Data: f.Data})
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "charts", "metrics-server")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "charts/metrics-server-3.12.1.tgz", string(makeArchive(t, files)))
+	src, err := source.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Build(src, Options{})
+	list, ok := diag.AsErrors(err)
+	if !ok || len(list) != 1 {
+		t.Fatalf("error = %v", err)
+	}
+	want := diag.Diagnostic{Severity: diag.Error, Code: CodeRender, File: "charts/metrics-server-3.12.1.tgz",
+		Message: "metrics-server/templates/bad.tpl:2: the template does not parse: missing value for if",
+		Hint:    "Helm refuses to install the chart until it parses"}
+	if list[0] != want {
+		t.Errorf("got  %+v\nwant %+v", list[0], want)
+	}
+}
+
+// makeArchive writes files into a gzip-compressed tar.
+func makeArchive(t *testing.T, files []source.File) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, f := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: f.Name, Mode: 0o644, Size: int64(len(f.Data)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(f.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestCheckRender checks that both releases of a Multicluster extension are
+// rendered: a template of the agent-tagged subchart that fails is an error
+// at its file and line, in the agent release.
+func TestCheckRender(t *testing.T) {
+	dir := copyTree(t, filepath.Join(corpus, "ks-extensions", "metrics-server"))
+	src, err := source.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, diags := Validate(src)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckRender(src, ext); err != nil {
+		t.Fatalf("the corpus extension does not render: %v", err)
+	}
+	writeFile(t, dir, "charts/metrics-server/templates/x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ required \"set x\" .Values.x }}\n")
+	if src, err = source.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	list, ok := diag.AsErrors(CheckRender(src, ext))
+	if !ok || len(list) != 1 {
+		t.Fatalf("diagnostics = %v", list)
+	}
+	d := list[0]
+	if d.File != "charts/metrics-server/templates/x.yaml" || d.Line != 4 || d.Code != CodeRender ||
+		!strings.HasPrefix(d.Message, `agent release "metrics-server-agent": execution error at`) || !strings.HasSuffix(d.Message, "set x") {
+		t.Errorf("got %+v", d)
 	}
 }

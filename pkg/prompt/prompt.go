@@ -4,6 +4,7 @@
 package prompt
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -41,14 +42,34 @@ type Survey struct {
 // not files (tests, pipes) fall back to the process's own terminal streams;
 // callers must only prompt when stdin and stdout are terminals.
 func NewSurvey(in io.Reader, out, errOut io.Writer) *Survey {
-	s := &Survey{in: os.Stdin, out: os.Stdout, err: errOut}
+	var stdin terminal.FileReader = os.Stdin
 	if f, ok := in.(terminal.FileReader); ok {
-		s.in = f
+		stdin = f
 	}
+	s := &Survey{in: ctrlDReader{stdin}, out: os.Stdout, err: errOut}
 	if f, ok := out.(terminal.FileWriter); ok {
 		s.out = f
 	}
 	return s
+}
+
+// ctrlD is what a terminal in raw mode sends for Ctrl-D (end of
+// transmission).
+const ctrlD = 0x04
+
+// ctrlDReader ends the input at Ctrl-D. survey takes Ctrl-D as Enter, which
+// would accept the default answer; a shell user expects it to end the
+// input, so it reads as io.EOF, which ask turns into ErrCancelled.
+type ctrlDReader struct {
+	terminal.FileReader
+}
+
+func (r ctrlDReader) Read(p []byte) (int, error) {
+	n, err := r.FileReader.Read(p)
+	if i := bytes.IndexByte(p[:n], ctrlD); i >= 0 {
+		return i, io.EOF
+	}
+	return n, err
 }
 
 func (s *Survey) ask(p survey.Prompt, answer any, opts ...survey.AskOpt) error {

@@ -68,8 +68,9 @@ type Plan struct {
 	shots    map[int]*Asset
 }
 
-// NewPlan validates an extension and finds the files to upload. A problem
-// in the extension is returned as diagnostics (diag.AsErrors).
+// NewPlan validates an extension, renders it as the installer would and
+// finds the files to upload. A problem in the extension is returned as
+// diagnostics (diag.AsErrors).
 func NewPlan(src *source.Source) (*Plan, error) {
 	ext, diags := packager.Validate(src)
 	var static string
@@ -88,6 +89,9 @@ func NewPlan(src *source.Source) (*Plan, error) {
 		}
 	}
 	if err := diags.Err(); err != nil {
+		return nil, err
+	}
+	if err := packager.CheckRender(src, ext); err != nil {
 		return nil, err
 	}
 	metadata, _ := src.Read(extension.MetadataFile)

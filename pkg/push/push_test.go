@@ -324,3 +324,42 @@ func TestStaticDirRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderFailureRefusedLocally checks that what lint would fail with a
+// render error is refused before any request, at its file and line.
+func TestRenderFailureRefusedLocally(t *testing.T) {
+	tests := []struct {
+		name, file, text string
+		want             diag.Diagnostic
+	}{
+		{"parse", "templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.x \n",
+			diag.Diagnostic{File: "templates/cm.yaml", Line: 4, Message: "the template does not parse: unclosed action"}},
+		{"execution", "templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ required \"name is required\" .Values.name }}\n",
+			diag.Diagnostic{File: "templates/cm.yaml", Line: 4, Column: 11, Message: `host release "hello": execution error at (hello/templates/cm.yaml:4:11): name is required`}},
+		{"not an object", "templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n",
+			diag.Diagnostic{File: "templates/cm.yaml", Message: `host release "hello": document 1 is not a valid object`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t)
+			files := extensionFiles(metadata)
+			files[tt.file] = []byte(tt.text)
+			plan, err := push.NewPlan(newSource(files))
+			if err == nil {
+				_, err = push.Run(context.Background(), plan, c, push.Options{Submit: true}, new(lines))
+			}
+			list, ok := diag.AsErrors(err)
+			if !ok || len(list) != 1 {
+				t.Fatalf("err = %v", err)
+			}
+			got := list[0]
+			if got.Code != packager.CodeRender || got.File != tt.want.File || got.Line != tt.want.Line || got.Column != tt.want.Column ||
+				!strings.HasPrefix(got.Message, tt.want.Message) {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+			if reqs := srv.Requests(); len(reqs) != 0 {
+				t.Fatalf("requests sent: %v", reqs)
+			}
+		})
+	}
+}

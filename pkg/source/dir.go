@@ -71,10 +71,17 @@ func (e entryInfo) IsDir() bool        { return e.dir }
 func (e entryInfo) Sys() any           { return nil }
 
 // LoadDir reads an extension directory. Ignored directories are skipped
-// without being read; symbolic links are followed, as Helm does; other
-// irregular files are refused.
+// without being read; symbolic links are followed, as Helm does, when they
+// resolve inside the extension directory, and refused when they lead out of
+// it; other irregular files are refused.
 func LoadDir(dir string) (*Source, error) {
 	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	// The root itself may be reached through links (/tmp on macOS): links
+	// are judged against where it really is.
+	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +95,10 @@ func LoadDir(dir string) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ignore.HelmIgnore), err)
 	}
-	w := &dirWalker{src: &Source{Path: dir, Kind: Directory, files: map[string][]byte{}}, rules: rules, limit: DefaultLimits.MaxTotalSize}
+	w := &dirWalker{
+		src:   &Source{Path: dir, Kind: Directory, files: map[string][]byte{}},
+		rules: rules, realRoot: realRoot, limit: DefaultLimits.MaxTotalSize,
+	}
 	if err := w.walk(root, "", map[string]bool{}); err != nil {
 		return nil, err
 	}
@@ -98,8 +108,10 @@ func LoadDir(dir string) (*Source, error) {
 type dirWalker struct {
 	src   *Source
 	rules *IgnoreRules
-	total int64
-	limit int64
+	// realRoot is the extension directory with every link resolved.
+	realRoot string
+	total    int64
+	limit    int64
 }
 
 // walk reads the directory osDir, whose package path is prefix. visited holds
@@ -130,9 +142,18 @@ func (w *dirWalker) walk(osDir, prefix string, visited map[string]bool) error {
 		if mode&fs.ModeSymlink != 0 {
 			fi, err := os.Stat(full)
 			if err != nil {
+				if w.rules.Ignore(rel, false) {
+					w.src.Ignored++
+					continue
+				}
 				return fmt.Errorf("%s: broken symbolic link: %w", full, err)
 			}
 			mode = fi.Mode().Type()
+			if !w.rules.Ignore(rel, mode.IsDir()) {
+				if err := w.checkLink(full, rel); err != nil {
+					return err
+				}
+			}
 		}
 		switch {
 		case mode.IsDir():
@@ -160,4 +181,32 @@ func (w *dirWalker) walk(osDir, prefix string, visited map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// checkLink refuses a symbolic link that resolves outside the extension
+// directory: packaging it would copy a file of the machine (/etc/passwd,
+// a key) into the package.
+func (w *dirWalker) checkLink(full, rel string) error {
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		return fmt.Errorf("%s: broken symbolic link: %w", full, err)
+	}
+	if within(w.realRoot, real) {
+		return nil
+	}
+	target, err := os.Readlink(full)
+	if err != nil {
+		return err
+	}
+	if target != real {
+		target = fmt.Sprintf("%s (%s)", target, real)
+	}
+	return fmt.Errorf("%s: symbolic link to %s leaves the extension directory (replace it with the file, or remove it)",
+		filepath.Join(w.src.Path, filepath.FromSlash(rel)), target)
+}
+
+// within reports whether the resolved path p is root or lies under it.
+func within(root, p string) bool {
+	r, err := filepath.Rel(root, p)
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) && !filepath.IsAbs(r)
 }

@@ -200,39 +200,121 @@ func TestLoadDir(t *testing.T) {
 	}
 }
 
+func symlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLoadDirSymlinks(t *testing.T) {
 	root := t.TempDir()
-	outside := t.TempDir()
-	writeTree(t, root, map[string]string{"extension.yaml": "x", "real/a.txt": "a"})
-	writeTree(t, outside, map[string]string{"shared.txt": "shared"})
-	if err := os.Symlink(filepath.Join(outside, "shared.txt"), filepath.Join(root, "linked.txt")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Join(root, "real"), filepath.Join(root, "alias")); err != nil {
-		t.Fatal(err)
-	}
+	writeTree(t, root, map[string]string{"extension.yaml": "x", "real/a.txt": "a", "sub/b.txt": "b"})
+	// Links that stay inside the extension, however they are written.
+	symlink(t, filepath.Join(root, "real"), filepath.Join(root, "alias"))
+	symlink(t, "../real/a.txt", filepath.Join(root, "sub", "up.txt"))
+	symlink(t, filepath.Join("..", filepath.Base(root), "real", "a.txt"), filepath.Join(root, "round.txt"))
+	symlink(t, "sub/up.txt", filepath.Join(root, "chain.txt"))
 	src, err := LoadDir(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"alias/a.txt", "extension.yaml", "linked.txt", "real/a.txt"}
+	want := []string{"alias/a.txt", "chain.txt", "extension.yaml", "real/a.txt", "round.txt", "sub/b.txt", "sub/up.txt"}
 	if got := src.Names(); !reflect.DeepEqual(got, want) {
 		t.Errorf("names = %q, want %q", got, want)
 	}
-
-	if err := os.Symlink(root, filepath.Join(root, "real", "loop")); err != nil {
-		t.Fatal(err)
+	if data, _ := src.Read("chain.txt"); string(data) != "a" {
+		t.Errorf("chain.txt = %q", data)
 	}
+
+	symlink(t, root, filepath.Join(root, "real", "loop"))
 	if _, err := LoadDir(root); err == nil || !strings.Contains(err.Error(), "symbolic link cycle") {
 		t.Errorf("loop: error = %v", err)
 	}
 	os.Remove(filepath.Join(root, "real", "loop"))
 
-	if err := os.Symlink(filepath.Join(root, "missing"), filepath.Join(root, "broken")); err != nil {
-		t.Fatal(err)
-	}
+	symlink(t, filepath.Join(root, "missing"), filepath.Join(root, "broken"))
 	if _, err := LoadDir(root); err == nil || !strings.Contains(err.Error(), "broken symbolic link") {
 		t.Errorf("broken link: error = %v", err)
+	}
+	writeTree(t, root, map[string]string{".helmignore": "broken\n"})
+	if _, err := LoadDir(root); err != nil {
+		t.Errorf("ignored broken link: %v", err)
+	}
+}
+
+// TestLoadDirSymlinksOutside checks that no link can bring a file from
+// outside the extension into it, while .helmignore'd links do not matter.
+func TestLoadDirSymlinksOutside(t *testing.T) {
+	outside := t.TempDir()
+	writeTree(t, outside, map[string]string{"passwd": "root:x:0:0", "keys/id_rsa": "secret"})
+	realOutside, err := filepath.EvalSymlinks(outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, link, target string
+		want               string
+	}{
+		{"file", "static/passwd", filepath.Join(outside, "passwd"),
+			"static/passwd: symbolic link to " + filepath.Join(outside, "passwd") + " leaves the extension directory (replace it with the file, or remove it)"},
+		{"directory", "static/keys", filepath.Join(outside, "keys"), "static/keys: symbolic link to " + filepath.Join(outside, "keys") + " leaves"},
+		{"relative", "static/up", "../../" + filepath.Base(outside) + "/passwd",
+			"static/up: symbolic link to ../../" + filepath.Base(outside) + "/passwd (" + filepath.Join(realOutside, "passwd") + ") leaves"},
+		{"through an inside link", "static/hop", "../out", "static/hop: symbolic link to ../out (" + filepath.Join(realOutside, "passwd") + ") leaves"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parent := filepath.Dir(outside)
+			root, err := os.MkdirTemp(parent, "ext-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(root) })
+			writeTree(t, root, map[string]string{"extension.yaml": "x", "static/icon.svg": "<svg/>"})
+			symlink(t, tt.target, filepath.Join(root, filepath.FromSlash(tt.link)))
+			if tt.name == "through an inside link" {
+				// out is itself listed in .helmignore, but hop leads through it.
+				symlink(t, filepath.Join(outside, "passwd"), filepath.Join(root, "out"))
+				writeTree(t, root, map[string]string{".helmignore": "out\n"})
+			}
+			src, err := LoadDir(root)
+			if err == nil {
+				t.Fatalf("loaded %q", src.Names())
+			}
+			if want := root + string(filepath.Separator) + tt.want; !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error = %v\nwant prefix %s", err, want)
+			}
+
+			// Listed in .helmignore, the link is never followed.
+			writeTree(t, root, map[string]string{".helmignore": "out\n" + tt.link + "\n"})
+			src, err = LoadDir(root)
+			if err != nil {
+				t.Fatalf("ignored link: %v", err)
+			}
+			if src.HasFile(tt.link) || src.HasDir(tt.link) {
+				t.Errorf("ignored link read: %q", src.Names())
+			}
+		})
+	}
+}
+
+// TestLoadDirThroughLinkedRoot checks that a root reached through a link
+// (as /tmp is on macOS) still accepts links inside it, written either way.
+func TestLoadDirThroughLinkedRoot(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"extension.yaml": "x", "real/a.txt": "a"})
+	linked := filepath.Join(t.TempDir(), "linked")
+	symlink(t, root, linked)
+	symlink(t, filepath.Join(linked, "real", "a.txt"), filepath.Join(root, "via-link.txt"))
+	symlink(t, filepath.Join(root, "real", "a.txt"), filepath.Join(root, "direct.txt"))
+	src, err := LoadDir(linked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"direct.txt", "extension.yaml", "real/a.txt", "via-link.txt"}
+	if got := src.Names(); !reflect.DeepEqual(got, want) {
+		t.Errorf("names = %q, want %q", got, want)
 	}
 }
 
