@@ -34,6 +34,20 @@ func connectOptions(c *cli.Context) cluster.ConnectOptions {
 	return cluster.ConnectOptions{Kubeconfig: c.String(flagKubeconfig), Context: c.String(flagContext)}
 }
 
+// connect returns a client for the cluster the flags select, with the
+// library's configuration errors put in terms of the flags.
+func connect(opts cluster.ConnectOptions) (*cluster.Client, error) {
+	client, err := cluster.Connect(opts)
+	var missing *cluster.KubeconfigNotFoundError
+	switch {
+	case errors.Is(err, cluster.ErrNoConfig):
+		return nil, fmt.Errorf("%w: set KUBECONFIG, pass --%s, or create ~/.kube/config", err, flagKubeconfig)
+	case errors.As(err, &missing) && !missing.FromEnv:
+		return nil, fmt.Errorf("--%s %s: the file does not exist", flagKubeconfig, strings.Join(missing.Paths, ", "))
+	}
+	return client, err
+}
+
 // waitFlags control how long a command follows KubeSphere's work.
 func waitFlags(what string) []cli.Flag {
 	return []cli.Flag{

@@ -160,7 +160,7 @@ func installRun(c *cli.Context, opts *installOptions, p *progress) error {
 		req.Publication = pub
 		opts.Name, p.name = name, name
 	}
-	client, err := cluster.Connect(opts.Connect)
+	client, err := connect(opts.Connect)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func publishRun(c *cli.Context, opts *publishOptions) error {
 	if opts.DryRun {
 		return writeObjects(f.IO.Out, opts.Output, pub.Objects())
 	}
-	client, err := cluster.Connect(opts.Connect)
+	client, err := connect(opts.Connect)
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ Examples:
 
 func uninstallRun(c *cli.Context, opts *uninstallOptions, p *progress) error {
 	f := opts.f
-	client, err := cluster.Connect(opts.Connect)
+	client, err := connect(opts.Connect)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ Examples:
 
 func unpublishRun(c *cli.Context, opts *unpublishOptions, p *progress) error {
 	f := opts.f
-	client, err := cluster.Connect(opts.Connect)
+	client, err := connect(opts.Connect)
 	if err != nil {
 		return err
 	}
