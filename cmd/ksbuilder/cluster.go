@@ -161,7 +161,9 @@ func reportWaitError(f *Factory, name string, err error) error {
 		return &silentError{code: exitFailure}
 	case errors.As(err, &timeout):
 		printError(f, "", err)
-		fmt.Fprintf(f.IO.ErrOut, "%s KubeSphere may still finish; follow it with: ksbuilder status %s --watch\n", f.colorize("hint:", colorCyan), name)
+		if timeout.ClockSkew == nil {
+			fmt.Fprintf(f.IO.ErrOut, "%s KubeSphere may still finish; follow it with: ksbuilder status %s --watch\n", f.colorize("hint:", colorCyan), name)
+		}
 		return &silentError{code: exitFailure}
 	}
 	return err
