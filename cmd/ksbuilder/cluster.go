@@ -20,6 +20,7 @@ const (
 	flagContext    = "context"
 	flagTimeout    = "timeout"
 	flagNoWait     = "no-wait"
+	flagDryRun     = "dry-run"
 )
 
 // clusterFlags select the cluster, as kubectl's flags do.

@@ -24,6 +24,7 @@ type installOptions struct {
 	Clusters    []string
 	Upgrade     bool
 	NoWait      bool
+	DryRun      bool
 	Wait        cluster.WaitOptions
 	Output      output.Format
 	Connect     cluster.ConnectOptions
@@ -50,6 +51,10 @@ While waiting, each state change is shown with its time. A failure prints the
 conditions and the last lines of the executor job's log (or why the log
 cannot be read, and the kubectl command that reads it). Ctrl-C stops waiting,
 not the installation: resume with "ksbuilder status NAME --watch".
+
+--dry-run runs the same checks (they read the cluster) and prints the
+objects that would be written (a PATH's publication, then the InstallPlan)
+as YAML, or JSON with -o json, without writing anything.
 Exit status: 0 installed, 1 failed or timed out, 2 usage, 130 interrupted.`
 
 func newInstallCmd(f *Factory, runF func(*installOptions) error) *cli.Command {
@@ -97,7 +102,8 @@ func installFlags() []cli.Flag {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "version", Usage: "`VERSION` to install; required with a NAME, checked against a PATH's version"},
 		&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: place the agent on `CLUSTER` (repeatable; default the host cluster)"},
-		outputFlag("text, json or yaml (the final status)"),
+		outputFlag("text, json or yaml (the final status; with --dry-run the objects, as YAML or JSON)"),
+		&cli.BoolFlag{Name: flagDryRun, Usage: "run the checks and print the objects that would be written, without writing them"},
 	}
 	flags = append(flags, valuesFlags()...)
 	flags = append(flags, &cli.BoolFlag{Name: "reset-values", Usage: "drop the values the InstallPlan has (without other values flags)", Category: valuesCategory})
@@ -111,7 +117,7 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 	}
 	opts := &installOptions{
 		f: f, Version: c.String("version"), Clusters: c.StringSlice("cluster"), Upgrade: upgrade,
-		ResetValues: c.Bool("reset-values"), NoWait: c.Bool(flagNoWait), Connect: connectOptions(c),
+		ResetValues: c.Bool("reset-values"), NoWait: c.Bool(flagNoWait), DryRun: c.Bool(flagDryRun), Connect: connectOptions(c),
 	}
 	if arg := c.Args().First(); isPath(arg) {
 		opts.Path = arg
@@ -144,7 +150,7 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 func installRun(c *cli.Context, opts *installOptions, p *progress) error {
 	f := opts.f
 	req := cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values,
-		ResetValues: opts.ResetValues, Clusters: opts.Clusters, Upgrade: opts.Upgrade}
+		ResetValues: opts.ResetValues, Clusters: opts.Clusters, Upgrade: opts.Upgrade, DryRun: opts.DryRun}
 	if opts.Path != "" {
 		pub, err := buildPublication(f, opts.Path)
 		if err != nil {
@@ -176,6 +182,10 @@ func installRun(c *cli.Context, opts *installOptions, p *progress) error {
 	}
 	for _, w := range res.Warnings {
 		f.Warnf("%s", w)
+	}
+	if opts.DryRun {
+		f.Infof("InstallPlan %s would be %s (dry run: nothing was written)", opts.Name, res.Action)
+		return writeObjects(f.IO.Out, opts.Output, res.Objects)
 	}
 	what := fmt.Sprintf("InstallPlan %s %s", opts.Name, res.Action)
 	if res.PreviousVersion != "" && res.PreviousVersion != res.Plan.Spec.Extension.Version {

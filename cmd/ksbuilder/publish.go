@@ -48,11 +48,11 @@ Examples:
   ksbuilder publish hello-0.1.0.tgz --context staging
   ksbuilder publish ./hello --dry-run | kubectl apply --server-side -f -`,
 		Flags: append([]cli.Flag{
-			&cli.BoolFlag{Name: "dry-run", Usage: "print the objects instead of writing them"},
+			&cli.BoolFlag{Name: flagDryRun, Usage: "print the objects instead of writing them"},
 			outputFlag("text, json or yaml"),
 		}, clusterFlags()...),
 		Action: func(c *cli.Context) error {
-			opts := &publishOptions{f: f, DryRun: c.Bool("dry-run"), Connect: connectOptions(c)}
+			opts := &publishOptions{f: f, DryRun: c.Bool(flagDryRun), Connect: connectOptions(c)}
 			var err error
 			if opts.Path, err = pathArg(c); err != nil {
 				return err
@@ -125,6 +125,9 @@ func writeObjectResults(w io.Writer, results []cluster.ObjectResult) error {
 		line := fmt.Sprintf("%s %s %s", r.Kind, name, r.Action)
 		if r.Reason != "" {
 			line += " (" + r.Reason + ")"
+		}
+		if r.DryRun {
+			line += " (dry run)"
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return err

@@ -19,6 +19,7 @@ type uninstallOptions struct {
 	Force     bool
 	Unpublish bool
 	NoWait    bool
+	DryRun    bool
 	Wait      cluster.WaitOptions
 	Connect   cluster.ConnectOptions
 }
@@ -40,6 +41,9 @@ uninstall" does.
 With --unpublish, the published versions, their chart ConfigMaps and the
 Extension are deleted once the plan is gone (see "ksbuilder unpublish").
 
+--dry-run runs the checks and lists the objects that would be deleted,
+without deleting anything.
+
 Examples:
   ksbuilder uninstall hello
   ksbuilder uninstall hello --force
@@ -47,13 +51,14 @@ Examples:
 		Flags: append(append([]cli.Flag{
 			&cli.BoolFlag{Name: "force", Usage: "remove the release without hooks (after UninstallFailed)"},
 			&cli.BoolFlag{Name: "unpublish", Usage: "then delete the published versions and the Extension"},
+			&cli.BoolFlag{Name: flagDryRun, Usage: "list what would be deleted, without deleting it"},
 		}, waitFlags("uninstallation")...), clusterFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, "NAME"); err != nil {
 				return err
 			}
 			opts := &uninstallOptions{f: f, Name: c.Args().First(), Force: c.Bool("force"), Unpublish: c.Bool("unpublish"),
-				NoWait: c.Bool(flagNoWait), Connect: connectOptions(c)}
+				NoWait: c.Bool(flagNoWait), DryRun: c.Bool(flagDryRun), Connect: connectOptions(c)}
 			if opts.Unpublish && opts.NoWait {
 				return usageErrorf("--unpublish needs to wait for the InstallPlan to be gone; drop --no-wait")
 			}
@@ -74,7 +79,7 @@ func uninstallRun(c *cli.Context, opts *uninstallOptions, p *progress) error {
 	if err != nil {
 		return err
 	}
-	plan, err := client.Uninstall(c.Context, opts.Name, opts.Force)
+	plan, err := client.Uninstall(c.Context, cluster.UninstallOptions{Name: opts.Name, Force: opts.Force, DryRun: opts.DryRun})
 	installed := true
 	switch {
 	case errors.Is(err, cluster.ErrNotInstalled) && opts.Unpublish:
@@ -82,6 +87,11 @@ func uninstallRun(c *cli.Context, opts *uninstallOptions, p *progress) error {
 		installed = false
 	case err != nil:
 		return err
+	case opts.DryRun:
+		if err := writeObjectResults(f.IO.Out, []cluster.ObjectResult{planDeleted(opts.Name)}); err != nil {
+			return err
+		}
+		installed = false
 	case plan == nil:
 		f.Infof("InstallPlan %s deleted", opts.Name)
 	case opts.NoWait:
@@ -103,16 +113,21 @@ func uninstallRun(c *cli.Context, opts *uninstallOptions, p *progress) error {
 	if !opts.Unpublish {
 		return nil
 	}
-	results, err := client.Unpublish(c.Context, opts.Name, "")
+	results, err := client.Unpublish(c.Context, cluster.UnpublishOptions{Name: opts.Name, DryRun: opts.DryRun, PlanRemoved: opts.DryRun})
 	if werr := writeObjectResults(f.IO.Out, results); werr != nil {
 		return werr
 	}
 	return err
 }
 
+// planDeleted is the dry-run result of deleting an InstallPlan.
+func planDeleted(name string) cluster.ObjectResult {
+	return cluster.ObjectResult{Kind: "InstallPlan", Name: name, Action: cluster.Deleted, DryRun: true}
+}
+
 // uninstallAndWait deletes an InstallPlan and waits until it is gone.
 func uninstallAndWait(c *cli.Context, client *cluster.Client, name string, wait cluster.WaitOptions, p *progress) error {
-	plan, err := client.Uninstall(c.Context, name, false)
+	plan, err := client.Uninstall(c.Context, cluster.UninstallOptions{Name: name})
 	if err != nil || plan == nil {
 		return err
 	}
@@ -130,6 +145,7 @@ type unpublishOptions struct {
 	Name      string
 	Version   string
 	Uninstall bool
+	DryRun    bool
 	Output    output.Format
 	Wait      cluster.WaitOptions
 	Connect   cluster.ConnectOptions
@@ -150,6 +166,9 @@ KubeSphere needs the ExtensionVersion to process the plan's deletion, so
 deleting it first leaves the plan stuck forever. --uninstall uninstalls the
 extension first (as "ksbuilder uninstall" does) and waits until it is gone.
 
+--dry-run runs the checks and lists the objects that would be deleted
+(with --uninstall, the InstallPlan first), without deleting anything.
+
 Examples:
   ksbuilder unpublish hello
   ksbuilder unpublish hello --version 0.1.0
@@ -157,6 +176,7 @@ Examples:
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "version", Usage: "unpublish only `VERSION`"},
 			&cli.BoolFlag{Name: "uninstall", Usage: "uninstall the extension first, and wait"},
+			&cli.BoolFlag{Name: flagDryRun, Usage: "list what would be deleted, without deleting it"},
 			&cli.DurationFlag{Name: flagTimeout, Usage: "with --uninstall: how long to wait; 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
 			outputFlag("text, json or yaml"),
 		}, clusterFlags()...),
@@ -164,7 +184,8 @@ Examples:
 			if err := exactArgs(c, "NAME"); err != nil {
 				return err
 			}
-			opts := &unpublishOptions{f: f, Name: c.Args().First(), Version: c.String("version"), Uninstall: c.Bool("uninstall"), Connect: connectOptions(c)}
+			opts := &unpublishOptions{f: f, Name: c.Args().First(), Version: c.String("version"), Uninstall: c.Bool("uninstall"),
+				DryRun: c.Bool(flagDryRun), Connect: connectOptions(c)}
 			var err error
 			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 				return err
@@ -186,14 +207,23 @@ func unpublishRun(c *cli.Context, opts *unpublishOptions, p *progress) error {
 	if err != nil {
 		return err
 	}
-	results, err := client.Unpublish(c.Context, opts.Name, opts.Version)
+	req := cluster.UnpublishOptions{Name: opts.Name, Version: opts.Version, DryRun: opts.DryRun}
+	results, err := client.Unpublish(c.Context, req)
 	var inUse *cluster.PlanExistsError
-	if errors.As(err, &inUse) && opts.Uninstall {
+	switch {
+	case errors.As(err, &inUse) && opts.Uninstall && opts.DryRun:
+		if _, err := client.Uninstall(c.Context, cluster.UninstallOptions{Name: opts.Name, DryRun: true}); err != nil {
+			return err
+		}
+		req.PlanRemoved = true
+		results, err = client.Unpublish(c.Context, req)
+		results = append([]cluster.ObjectResult{planDeleted(opts.Name)}, results...)
+	case errors.As(err, &inUse) && opts.Uninstall:
 		f.Infof("Uninstalling %s %s first", opts.Name, inUse.Version)
 		if err := uninstallAndWait(c, client, opts.Name, opts.Wait, p); err != nil {
 			return err
 		}
-		results, err = client.Unpublish(c.Context, opts.Name, opts.Version)
+		results, err = client.Unpublish(c.Context, req)
 	}
 	if err != nil {
 		if len(results) > 0 {

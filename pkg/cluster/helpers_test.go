@@ -130,7 +130,7 @@ func mustInstall(t *testing.T, c *cluster.Client, dir string, opts cluster.Insta
 func uninstall(t *testing.T, c *cluster.Client, name string, force bool) error {
 	t.Helper()
 	ctx := testContext(t)
-	plan, err := c.Uninstall(ctx, name, force)
+	plan, err := c.Uninstall(ctx, cluster.UninstallOptions{Name: name, Force: force})
 	if err != nil || plan == nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
@@ -48,6 +49,9 @@ type InstallOptions struct {
 	// Upgrade changes the version of an existing plan; without it, a plan
 	// for another version is an error.
 	Upgrade bool
+	// DryRun runs every check (they read the cluster) but writes nothing:
+	// the result lists the objects that would be written.
+	DryRun bool
 }
 
 // InstallResult says what Install wrote.
@@ -63,6 +67,10 @@ type InstallResult struct {
 	// Expect is what Wait must see happen.
 	Expect   Expectation
 	Warnings []string
+	// Objects are, after a dry run, the objects that would be written, in
+	// order: the publication's, then the InstallPlan (its spec as it would
+	// be after the write).
+	Objects []runtime.Object
 }
 
 // Expectation lists the releases that must show new activity before their
@@ -162,6 +170,9 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 	if len(check.Problems) > 0 {
 		return nil, check
 	}
+	if opts.DryRun {
+		return dryRunInstall(res, plan, exists, spec, opts), nil
+	}
 
 	if opts.Publication != nil {
 		if res.Publish, err = c.Publish(ctx, opts.Publication); err != nil {
@@ -212,6 +223,29 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		res.Action, res.Expect = Unchanged, Expectation{}
 	}
 	return res, nil
+}
+
+// dryRunInstall fills the result of a dry run: what would be written and
+// how.
+func dryRunInstall(res *InstallResult, plan *kubesphere.InstallPlan, exists bool, spec kubesphere.InstallPlanSpec, opts InstallOptions) *InstallResult {
+	res.Plan = &kubesphere.InstallPlan{
+		TypeMeta:   metav1.TypeMeta{APIVersion: kubesphere.GroupVersion.String(), Kind: "InstallPlan"},
+		ObjectMeta: metav1.ObjectMeta{Name: opts.Name},
+		Spec:       spec,
+	}
+	if opts.Publication != nil {
+		res.Objects = append(res.Objects, opts.Publication.Objects()...)
+	}
+	res.Objects = append(res.Objects, res.Plan)
+	switch {
+	case !exists:
+		res.Action = Created
+	case reflect.DeepEqual(normalizedSpec(plan.Spec), normalizedSpec(spec)):
+		res.Action, res.PreviousVersion = Unchanged, plan.Spec.Extension.Version
+	default:
+		res.Action, res.PreviousVersion = Configured, plan.Spec.Extension.Version
+	}
+	return res
 }
 
 // targetVersion returns the ExtensionVersion to install: the publication's
