@@ -39,14 +39,35 @@ func connectOptions(c *cli.Context) cluster.ConnectOptions {
 // library's configuration errors put in terms of the flags.
 func connect(opts cluster.ConnectOptions) (*cluster.Client, error) {
 	client, err := cluster.Connect(opts)
-	var missing *cluster.KubeconfigNotFoundError
+	return client, clusterError(err)
+}
+
+// clusterError puts the library's errors that are about flags in terms of
+// the flags; other errors are returned as they are.
+func clusterError(err error) error {
+	var (
+		missing  *cluster.KubeconfigNotFoundError
+		mismatch *cluster.VersionMismatchError
+		notMC    *cluster.NotMulticlusterError
+	)
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, cluster.ErrNoConfig):
-		return nil, fmt.Errorf("%w: set KUBECONFIG, pass --%s, or create ~/.kube/config", err, flagKubeconfig)
+		return fmt.Errorf("%w: set KUBECONFIG, pass --%s, or create ~/.kube/config", err, flagKubeconfig)
 	case errors.As(err, &missing) && !missing.FromEnv:
-		return nil, fmt.Errorf("--%s %s: the file does not exist", flagKubeconfig, strings.Join(missing.Paths, ", "))
+		return fmt.Errorf("--%s %s: the file does not exist", flagKubeconfig, strings.Join(missing.Paths, ", "))
+	case errors.As(err, &mismatch):
+		return usageErrorf("--version %s does not match the package, which is %s %s", mismatch.Requested, mismatch.Name, mismatch.Version)
+	case errors.As(err, &notMC):
+		return usageErrorf("--cluster only applies to Multicluster extensions; %s %s is %s", notMC.Name, notMC.Version, notMC.Mode)
 	}
-	return client, err
+	return err
+}
+
+// target is the cluster the flags select.
+func target(opts cluster.ConnectOptions) cluster.Target {
+	return cluster.Target{Connect: opts}
 }
 
 // waitFlags control how long a command follows KubeSphere's work.
@@ -81,13 +102,34 @@ func newProgress(f *Factory, name string) *progress {
 	return p
 }
 
+// Step prints a step of a workflow.
+func (p *progress) Step(msg string) { p.line(msg) }
+
+// Warn prints a warning.
+func (p *progress) Warn(msg string) {
+	p.line(fmt.Sprintf("%s %s", p.f.colorize("warning:", colorYellow), msg))
+}
+
+// line prints a line above the live line.
+func (p *progress) line(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stop != nil {
+		fmt.Fprint(p.f.IO.ErrOut, "\r\x1b[K")
+	}
+	fmt.Fprintln(p.f.IO.ErrOut, s)
+}
+
 // Event prints one event.
 func (p *progress) Event(e cluster.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	who := p.name
+	if e.Name != "" {
+		who = e.Name
+	}
 	if e.Cluster != "" {
-		who = fmt.Sprintf("%s (agent on %s)", p.name, e.Cluster)
+		who = fmt.Sprintf("%s (agent on %s)", who, e.Cluster)
 	}
 	var line string
 	if e.State == "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -149,66 +148,41 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 
 func installRun(c *cli.Context, opts *installOptions, p *progress) error {
 	f := opts.f
-	req := cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values,
-		ResetValues: opts.ResetValues, Clusters: opts.Clusters, Upgrade: opts.Upgrade, DryRun: opts.DryRun}
+	req := cluster.InstallRequest{
+		Target: target(opts.Connect),
+		InstallOptions: cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values,
+			ResetValues: opts.ResetValues, Clusters: opts.Clusters, Upgrade: opts.Upgrade, DryRun: opts.DryRun},
+		Created:  f.Now(),
+		NoWait:   opts.NoWait,
+		Wait:     opts.Wait,
+		Progress: p,
+	}
 	if opts.Path != "" {
-		pub, err := buildPublication(f, opts.Path)
+		pkg, err := buildPackage(f, opts.Path)
 		if err != nil {
 			return err
 		}
-		name, version := pub.Extension.Name, pub.Version.Spec.Version
-		if opts.Version != "" && opts.Version != version {
-			return usageErrorf("--version %s does not match %s, which is %s %s", opts.Version, opts.Path, name, version)
-		}
-		if len(opts.Clusters) > 0 && pub.Version.Mode() != kubesphere.Multicluster {
-			return usageErrorf("--cluster only applies to Multicluster extensions; %s %s is %s", name, version, pub.Version.Mode())
-		}
-		req.Publication = pub
-		opts.Name, p.name = name, name
+		req.Package, p.name = pkg, pkg.Extension.Name
 	}
-	client, err := connect(opts.Connect)
-	if err != nil {
-		return err
-	}
-	res, err := client.Install(c.Context, req)
-	if errors.Is(err, cluster.ErrNotMulticluster) {
-		return &usageError{err: err}
-	}
-	if err != nil {
-		return err
-	}
-	if res.Publish != nil {
-		_ = writeObjectResults(f.IO.ErrOut, res.Publish.Objects)
-	}
-	for _, w := range res.Warnings {
-		f.Warnf("%s", w)
-	}
-	if opts.DryRun {
-		f.Infof("InstallPlan %s would be %s (dry run: nothing was written)", opts.Name, res.Action)
-		return writeObjects(f.IO.Out, opts.Output, res.Objects)
-	}
-	what := fmt.Sprintf("InstallPlan %s %s", opts.Name, res.Action)
-	if res.PreviousVersion != "" && res.PreviousVersion != res.Plan.Spec.Extension.Version {
-		what += fmt.Sprintf(" (version %s -> %s)", res.PreviousVersion, res.Plan.Spec.Extension.Version)
-	}
-	f.Infof("%s", what)
-	if opts.NoWait {
-		f.Infof("Not waiting; follow it with: ksbuilder status %s --watch", opts.Name)
-		return writeStatus(f, opts.Output, res.Plan)
-	}
-	plan, err := client.Wait(c.Context, res.Plan, res.Expect, opts.Wait)
+	res, err := cluster.Install(c.Context, req)
 	p.Close()
+	if res == nil {
+		return clusterError(err)
+	}
 	if err != nil {
-		var failed *cluster.FailedError
-		if res.Action == cluster.Unchanged && errors.As(err, &failed) {
-			failed.Hint = "nothing changed since this failure, so KubeSphere will not try again: " + failed.Hint
-		}
-		return reportWaitError(f, opts.Name, err)
+		return reportWaitError(f, res.Name, err)
 	}
-	if opts.Output != output.Text {
-		return writeStatus(f, opts.Output, plan)
+	switch {
+	case opts.DryRun:
+		f.Infof("InstallPlan %s would be %s (dry run: nothing was written)", res.Name, res.Action)
+		return writeObjects(f.IO.Out, opts.Output, res.Objects)
+	case opts.NoWait:
+		f.Infof("Not waiting; follow it with: ksbuilder status %s --watch", res.Name)
+		return writeStatus(f, opts.Output, res.Plan)
+	case opts.Output != output.Text:
+		return writeStatus(f, opts.Output, res.Final)
 	}
-	_, err = fmt.Fprintf(f.IO.Out, "%s %s is installed in namespace %s\n", opts.Name, plan.Spec.Extension.Version, plan.Status.TargetNamespace)
+	_, err = fmt.Fprintf(f.IO.Out, "%s %s is installed in namespace %s\n", res.Name, res.Final.Spec.Extension.Version, res.Final.Status.TargetNamespace)
 	return err
 }
 

@@ -75,66 +75,28 @@ Examples:
 
 func uninstallRun(c *cli.Context, opts *uninstallOptions, p *progress) error {
 	f := opts.f
-	client, err := connect(opts.Connect)
-	if err != nil {
-		return err
+	res, err := cluster.Uninstall(c.Context, cluster.UninstallRequest{
+		Target:           target(opts.Connect),
+		UninstallOptions: cluster.UninstallOptions{Name: opts.Name, Force: opts.Force, DryRun: opts.DryRun},
+		Unpublish:        opts.Unpublish, NoWait: opts.NoWait, Wait: opts.Wait, Progress: p,
+	})
+	p.Close()
+	if res == nil {
+		return clusterError(err)
 	}
-	plan, err := client.Uninstall(c.Context, cluster.UninstallOptions{Name: opts.Name, Force: opts.Force, DryRun: opts.DryRun})
-	installed := true
-	switch {
-	case errors.Is(err, cluster.ErrNotInstalled) && opts.Unpublish:
-		f.Infof("%s is not installed", opts.Name)
-		installed = false
-	case err != nil:
-		return err
-	case opts.DryRun:
-		if err := writeObjectResults(f.IO.Out, []cluster.ObjectResult{planDeleted(opts.Name)}); err != nil {
-			return err
-		}
-		installed = false
-	case plan == nil:
-		f.Infof("InstallPlan %s deleted", opts.Name)
-	case opts.NoWait:
-		f.Infof("InstallPlan %s is being deleted; follow it with: ksbuilder status %s --watch", opts.Name, opts.Name)
-		return nil
-	default:
-		f.Infof("InstallPlan %s is being deleted", opts.Name)
-		err := client.WaitDeleted(c.Context, plan, opts.Wait)
-		p.Close()
-		if err != nil {
-			return reportWaitError(f, opts.Name, err)
+	if res.Uninstalled {
+		if _, werr := fmt.Fprintf(f.IO.Out, "%s is uninstalled\n", opts.Name); werr != nil {
+			return werr
 		}
 	}
-	if installed {
-		if _, err := fmt.Fprintf(f.IO.Out, "%s is uninstalled\n", opts.Name); err != nil {
-			return err
-		}
-	}
-	if !opts.Unpublish {
-		return nil
-	}
-	results, err := client.Unpublish(c.Context, cluster.UnpublishOptions{Name: opts.Name, DryRun: opts.DryRun, PlanRemoved: opts.DryRun})
-	if werr := writeObjectResults(f.IO.Out, results); werr != nil {
+	if werr := writeObjectResults(f.IO.Out, res.Objects); werr != nil {
 		return werr
 	}
-	return err
-}
-
-// planDeleted is the dry-run result of deleting an InstallPlan.
-func planDeleted(name string) cluster.ObjectResult {
-	return cluster.ObjectResult{Kind: "InstallPlan", Name: name, Action: cluster.Deleted, DryRun: true}
-}
-
-// uninstallAndWait deletes an InstallPlan and waits until it is gone.
-func uninstallAndWait(c *cli.Context, client *cluster.Client, name string, wait cluster.WaitOptions, p *progress) error {
-	plan, err := client.Uninstall(c.Context, cluster.UninstallOptions{Name: name})
-	if err != nil || plan == nil {
-		return err
-	}
-	err = client.WaitDeleted(c.Context, plan, wait)
-	p.Close()
-	if err != nil {
-		return reportWaitError(p.f, name, err)
+	switch {
+	case err != nil:
+		return reportWaitError(f, opts.Name, err)
+	case res.Deleting:
+		f.Infof("InstallPlan %s is being deleted; follow it with: ksbuilder status %s --watch", opts.Name, opts.Name)
 	}
 	return nil
 }
@@ -203,33 +165,21 @@ Examples:
 
 func unpublishRun(c *cli.Context, opts *unpublishOptions, p *progress) error {
 	f := opts.f
-	client, err := connect(opts.Connect)
-	if err != nil {
-		return err
-	}
-	req := cluster.UnpublishOptions{Name: opts.Name, Version: opts.Version, DryRun: opts.DryRun}
-	results, err := client.Unpublish(c.Context, req)
+	results, err := cluster.Unpublish(c.Context, cluster.UnpublishRequest{
+		Target:           target(opts.Connect),
+		UnpublishOptions: cluster.UnpublishOptions{Name: opts.Name, Version: opts.Version, DryRun: opts.DryRun},
+		Uninstall:        opts.Uninstall, Wait: opts.Wait, Progress: p,
+	})
+	p.Close()
 	var inUse *cluster.PlanExistsError
-	switch {
-	case errors.As(err, &inUse) && opts.Uninstall && opts.DryRun:
-		if _, err := client.Uninstall(c.Context, cluster.UninstallOptions{Name: opts.Name, DryRun: true}); err != nil {
-			return err
-		}
-		req.PlanRemoved = true
-		results, err = client.Unpublish(c.Context, req)
-		results = append([]cluster.ObjectResult{planDeleted(opts.Name)}, results...)
-	case errors.As(err, &inUse) && opts.Uninstall:
-		f.Infof("Uninstalling %s %s first", opts.Name, inUse.Version)
-		if err := uninstallAndWait(c, client, opts.Name, opts.Wait, p); err != nil {
-			return err
-		}
-		results, err = client.Unpublish(c.Context, req)
-	}
 	if err != nil {
 		if len(results) > 0 {
 			_ = writeObjectResults(f.IO.ErrOut, results)
 		}
-		return err
+		if errors.As(err, &inUse) {
+			return fmt.Errorf("%w; or pass --uninstall", err)
+		}
+		return reportWaitError(f, opts.Name, clusterError(err))
 	}
 	res := struct {
 		Objects []cluster.ObjectResult `json:"objects"`

@@ -3,6 +3,10 @@
 // does, with the checks and diagnostics the console leaves out. It talks to
 // the API server with client-go only (no controller-runtime), which keeps
 // the CLI's start-up cheap.
+//
+// Publish, Install, Uninstall and Unpublish are the whole workflows of the
+// commands of those names (one call each, reporting through a Progress);
+// the Client methods are their steps.
 package cluster
 
 import (

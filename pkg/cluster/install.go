@@ -24,9 +24,23 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 )
 
-// ErrNotMulticluster is returned when clusters are given for an extension
-// that is not installed in Multicluster mode.
-var ErrNotMulticluster = errors.New("--cluster only applies to Multicluster extensions")
+// ErrNotMulticluster is returned (as a *NotMulticlusterError) when
+// clusters are given for an extension that is not installed in
+// Multicluster mode.
+var ErrNotMulticluster = errors.New("only Multicluster extensions have agents to place on clusters")
+
+// NotMulticlusterError is a placement asked for an extension that is not
+// Multicluster.
+type NotMulticlusterError struct {
+	Name, Version, Mode string
+}
+
+func (e *NotMulticlusterError) Error() string {
+	return fmt.Sprintf("%v; %s %s is %s", ErrNotMulticluster, e.Name, e.Version, e.Mode)
+}
+
+// Is makes errors.Is(err, ErrNotMulticluster) true.
+func (e *NotMulticlusterError) Is(target error) bool { return target == ErrNotMulticluster }
 
 // InstallOptions say what to install, with which values, and where.
 type InstallOptions struct {
@@ -311,7 +325,7 @@ func checkPlanTransition(plan *kubesphere.InstallPlan, exists bool, ev *kubesphe
 func (c *Client) placement(ctx context.Context, ev *kubesphere.ExtensionVersion, plan *kubesphere.InstallPlan, exists bool, requested []string, check *CheckError) ([]string, error) {
 	if ev.Mode() != kubesphere.Multicluster {
 		if len(requested) > 0 {
-			return nil, fmt.Errorf("%w; %s %s is %s", ErrNotMulticluster, ev.Name, ev.Spec.Version, ev.Mode())
+			return nil, &NotMulticlusterError{Name: extensionOf(ev), Version: ev.Spec.Version, Mode: string(ev.Mode())}
 		}
 		return nil, nil
 	}
@@ -325,7 +339,7 @@ func (c *Client) placement(ctx context.Context, ev *kubesphere.ExtensionVersion,
 	if len(requested) == 0 {
 		host := hostCluster(clusters)
 		if host == nil {
-			check.Problems = append(check.Problems, "no host Cluster object (cluster.kubesphere.io, label "+multicluster.LabelHost+") to place the agent on; name clusters with --cluster")
+			check.Problems = append(check.Problems, "no host Cluster object (cluster.kubesphere.io, label "+multicluster.LabelHost+") to place the agent on; name the clusters to place it on")
 			return nil, nil
 		}
 		requested = []string{host.Name}
@@ -570,4 +584,12 @@ func orUnknown(s string) string {
 // oneLine joins the lines of an error message.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+}
+
+// extensionOf names the extension of a version.
+func extensionOf(ev *kubesphere.ExtensionVersion) string {
+	if name := ev.Labels[kubesphere.LabelExtensionRef]; name != "" {
+		return name
+	}
+	return ev.Name
 }

@@ -103,7 +103,7 @@ type PlanExistsError struct {
 }
 
 func (e *PlanExistsError) Error() string {
-	return fmt.Sprintf("%s %s is installed (InstallPlan %s, state %s); uninstall it first (\"ksbuilder uninstall %s\"), or pass --uninstall: without its ExtensionVersion KubeSphere could never remove the plan",
+	return fmt.Sprintf("%s %s is installed (InstallPlan %s, state %s); uninstall it first (\"ksbuilder uninstall %s\"): without its ExtensionVersion KubeSphere could never remove the plan",
 		e.Name, e.Version, e.Name, orUnknown(e.State), e.Name)
 }
 

@@ -68,6 +68,8 @@ func (o *WaitOptions) now() time.Time { return o.Clock.Now() }
 // Event is a change worth showing while waiting.
 type Event struct {
 	Time time.Time
+	// Name is the extension's.
+	Name string
 	// Cluster is "" for the host release, else the cluster of an agent
 	// release.
 	Cluster string
@@ -248,7 +250,7 @@ func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts
 					return plan, ctx.Err()
 				}
 				if !unreachable {
-					opts.Notify(Event{Time: opts.now(), Detail: fmt.Sprintf("cannot read InstallPlan %s, retrying: %v", start.Name, err)})
+					opts.Notify(Event{Time: opts.now(), Name: start.Name, Detail: fmt.Sprintf("cannot read InstallPlan %s, retrying: %v", start.Name, err)})
 				}
 				unreachable = true
 			default:
@@ -385,7 +387,7 @@ func (t *tracker) observe(cluster string, st kubesphere.InstallationStatus, from
 	}
 	changed := st.State != r.state || st.JobName != r.job
 	if changed || (!r.reported && st.State != "") {
-		t.opts.Notify(Event{Time: now, Cluster: cluster, State: orPending(st.State), Detail: stateDetail(st)})
+		t.opts.Notify(Event{Time: now, Name: t.name, Cluster: cluster, State: orPending(st.State), Detail: stateDetail(st)})
 	}
 	r.reported = true
 	if st.State != r.state {
@@ -580,7 +582,7 @@ func (t *tracker) warnStuckPreparing(cluster string, r *releaseTrack) {
 		return
 	}
 	r.warnedStuck = true
-	t.opts.Notify(Event{Time: t.opts.now(), Cluster: cluster, Detail: stuckPreparing(t.name, cluster, t.opts.now().Sub(r.since))})
+	t.opts.Notify(Event{Time: t.opts.now(), Name: t.name, Cluster: cluster, Detail: stuckPreparing(t.name, cluster, t.opts.now().Sub(r.since))})
 }
 
 func stuckPreparing(name, cluster string, d time.Duration) string {
@@ -597,7 +599,7 @@ func (t *tracker) warnIdle(plan *kubesphere.InstallPlan) {
 	for _, r := range t.releases {
 		if r.expect && !r.active || r.state == "" {
 			t.warnedIdle = true
-			t.opts.Notify(Event{Time: t.opts.now(), Detail: idleMessage(plan, t.opts.now().Sub(t.lastActivity))})
+			t.opts.Notify(Event{Time: t.opts.now(), Name: t.name, Detail: idleMessage(plan, t.opts.now().Sub(t.lastActivity))})
 			return
 		}
 	}
