@@ -49,6 +49,7 @@ func clusterError(err error) error {
 		missing  *cluster.KubeconfigNotFoundError
 		mismatch *cluster.VersionMismatchError
 		notMC    *cluster.NotMulticlusterError
+		other    *cluster.InstalledVersionError
 	)
 	switch {
 	case err == nil:
@@ -59,6 +60,8 @@ func clusterError(err error) error {
 		return fmt.Errorf("--%s %s: the file does not exist", flagKubeconfig, strings.Join(missing.Paths, ", "))
 	case errors.As(err, &mismatch):
 		return usageErrorf("--version %s does not match the package, which is %s %s", mismatch.Requested, mismatch.Name, mismatch.Version)
+	case errors.As(err, &other):
+		return fmt.Errorf("%s %s is installed; to change the version run \"ksbuilder upgrade %s --version %s\"", other.Name, other.Installed, other.Name, other.Requested)
 	case errors.As(err, &notMC):
 		return usageErrorf("--cluster only applies to Multicluster extensions; %s %s is %s", notMC.Name, notMC.Version, notMC.Mode)
 	}
@@ -191,15 +194,22 @@ func reportWaitError(f *Factory, name string, err error) error {
 	var (
 		failed  *cluster.FailedError
 		timeout *cluster.TimeoutError
+		busy    *cluster.PlanBusyError
 	)
 	switch {
+	case errors.As(err, &busy):
+		return fmt.Errorf("%w; follow it with \"ksbuilder status %s --watch\"", err, name)
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(f.IO.ErrOut, "Stopped waiting; KubeSphere carries on in the cluster. Follow it with: ksbuilder status %s --watch\n", name)
 	case errors.As(err, &failed):
 		printError(f, "", err)
 		printDiagnosis(f, failed.Diagnosis)
-		if failed.Hint != "" {
-			fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.colorize("hint:", colorCyan), failed.Hint)
+		hint := failed.Hint
+		if hint == cluster.ForceHint {
+			hint = fmt.Sprintf("force the removal with \"ksbuilder uninstall %s --force\" (helm uninstall without hooks)", name)
+		}
+		if hint != "" {
+			fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.colorize("hint:", colorCyan), hint)
 		}
 		return &silentError{code: exitFailure}
 	case errors.As(err, &timeout):

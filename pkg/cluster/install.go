@@ -297,6 +297,16 @@ func (c *Client) versionNotFound(ctx context.Context, name, version string) erro
 	return fmt.Errorf("%s (published versions: %s)", msg, strings.Join(have, ", "))
 }
 
+// InstalledVersionError refuses an installation of another version than
+// the installed one without an upgrade.
+type InstalledVersionError struct {
+	Name, Installed, Requested string
+}
+
+func (e *InstalledVersionError) Error() string {
+	return fmt.Sprintf("%s %s is installed; changing the version to %s is an upgrade", e.Name, e.Installed, e.Requested)
+}
+
 // checkPlanTransition refuses changes the plan's current state does not
 // allow.
 func checkPlanTransition(plan *kubesphere.InstallPlan, exists bool, ev *kubesphere.ExtensionVersion, opts InstallOptions) error {
@@ -311,7 +321,7 @@ func checkPlanTransition(plan *kubesphere.InstallPlan, exists bool, ev *kubesphe
 	case plan.Spec.Extension.Name != name:
 		return fmt.Errorf("InstallPlan %s installs extension %q, not %q; KubeSphere expects the plan to be named after its extension", name, plan.Spec.Extension.Name, name)
 	case !opts.Upgrade && plan.Spec.Extension.Version != version:
-		return fmt.Errorf("%s %s is installed; to change the version run \"ksbuilder upgrade %s --version %s\"", name, plan.Spec.Extension.Version, name, version)
+		return &InstalledVersionError{Name: name, Installed: plan.Spec.Extension.Version, Requested: version}
 	}
 	if ns := ev.TargetNamespace(name); plan.Status.TargetNamespace != "" && plan.Status.TargetNamespace != ns {
 		return fmt.Errorf("%s %s installs into namespace %s, but the installed version uses %s; KubeSphere cannot move an installed extension to another namespace: uninstall it first",

@@ -107,7 +107,8 @@ func TestInstall(t *testing.T) {
 	// Installing another version is refused with a pointer to upgrade.
 	setVersion(t, dir, "0.2.0")
 	_, _, err = install(t, c, dir, cluster.InstallOptions{})
-	if err == nil || !strings.Contains(err.Error(), `basic 0.1.0 is installed; to change the version run "ksbuilder upgrade basic --version 0.2.0"`) {
+	var other *cluster.InstalledVersionError
+	if !errors.As(err, &other) || other.Installed != "0.1.0" || other.Requested != "0.2.0" || err.Error() != "basic 0.1.0 is installed; changing the version to 0.2.0 is an upgrade" {
 		t.Errorf("install of another version: %v", err)
 	}
 	if _, err := c.ShowVersion(ctx, "basic", "0.2.0"); err == nil {
@@ -407,7 +408,7 @@ func TestForceUninstall(t *testing.T) {
 	mustInstall(t, c, dir, cluster.InstallOptions{})
 	err := uninstall(t, c, "stubborn", false)
 	var failed *cluster.FailedError
-	if !errors.As(err, &failed) || failed.State != kubesphere.StateUninstallFailed || !strings.Contains(failed.Hint, "--force") {
+	if !errors.As(err, &failed) || failed.State != kubesphere.StateUninstallFailed || failed.Hint != cluster.ForceHint {
 		t.Fatalf("got %v, want UninstallFailed with a hint to force", err)
 	}
 	if err := uninstall(t, c, "stubborn", true); err != nil {

@@ -98,6 +98,26 @@ func (e *FailedError) Error() string {
 	return msg
 }
 
+// ForceHint is the hint of a failed uninstall.
+const ForceHint = "force the removal: KubeSphere then runs helm uninstall without hooks"
+
+// PlanBusyError ends an installation wait when KubeSphere is doing
+// something else with the plan: deleting it, or uninstalling a release.
+type PlanBusyError struct {
+	Name    string
+	Cluster string
+	State   string
+	// Deleting is true when the plan is being deleted.
+	Deleting bool
+}
+
+func (e *PlanBusyError) Error() string {
+	if e.Deleting {
+		return fmt.Sprintf("InstallPlan %s is being deleted (state %s)", e.Name, orUnknown(e.State))
+	}
+	return fmt.Sprintf("%s is %s", releaseLabel(e.Name, e.Cluster), e.State)
+}
+
 // TimeoutError is a wait that ran out of time.
 type TimeoutError struct {
 	Name    string
@@ -464,7 +484,7 @@ func latestMessage(conds []metav1.Condition) string {
 func (t *tracker) installVerdict(ctx context.Context, c *Client, plan *kubesphere.InstallPlan) (bool, error) {
 	fromStart := plan.ResourceVersion == t.startRV
 	if plan.DeletionTimestamp != nil {
-		return true, fmt.Errorf("InstallPlan %s is being deleted (state %s); follow it with \"ksbuilder status %s --watch\"", t.name, orUnknown(plan.Status.State), t.name)
+		return true, &PlanBusyError{Name: t.name, State: plan.Status.State, Deleting: true}
 	}
 	host := t.observe("", plan.Status.InstallationStatus, fromStart)
 	done, err := t.releaseVerdict(ctx, c, plan, "", host, plan.Status.InstallationStatus)
@@ -512,7 +532,7 @@ func (t *tracker) releaseVerdict(ctx context.Context, c *Client, plan *kubespher
 		return false, &FailedError{Name: t.name, Cluster: cluster, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cluster),
 			Hint: "KubeSphere retries only when the version or the values change; fix the cause, then upgrade or install with other values, or uninstall and install again"}
 	case kubesphere.StateUninstalling, kubesphere.StateUninstallFailed, kubesphere.StateUninstalled:
-		return false, fmt.Errorf("%s is %s; follow it with \"ksbuilder status %s --watch\"", releaseLabel(t.name, cluster), st.State, t.name)
+		return false, &PlanBusyError{Name: t.name, Cluster: cluster, State: st.State}
 	case kubesphere.StatePreparing:
 		t.warnStuckPreparing(cluster, r)
 	case kubesphere.StateInstalling, kubesphere.StateUpgrading:
@@ -555,7 +575,7 @@ func (t *tracker) deleteVerdict(ctx context.Context, c *Client, plan *kubesphere
 		case kubesphere.StateUninstallFailed:
 			if !forced {
 				return false, &FailedError{Name: t.name, Cluster: cl, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cl),
-					Hint: fmt.Sprintf("force the removal with \"ksbuilder uninstall %s --force\" (helm uninstall without hooks)", t.name)}
+					Hint: ForceHint}
 			}
 		case kubesphere.StateUninstalling:
 			if err := t.checkJob(ctx, c, plan, cl, r, st); err != nil {

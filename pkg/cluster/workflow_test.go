@@ -102,7 +102,9 @@ func TestWorkflowErrorsNameNoFlags(t *testing.T) {
 		t.Errorf("unpublish without waiting: %v", err)
 	}
 	errs = append(errs, err, &cluster.PlanExistsError{Name: "neutral", Version: "0.1.0"}, cluster.ErrNoConfig,
-		&cluster.KubeconfigNotFoundError{Paths: []string{"/missing"}})
+		&cluster.KubeconfigNotFoundError{Paths: []string{"/missing"}},
+		&cluster.InstalledVersionError{Name: "neutral", Installed: "0.1.0", Requested: "0.2.0"},
+		&cluster.PlanBusyError{Name: "neutral", State: kubesphere.StateUninstalling}, errors.New(cluster.ForceHint))
 	for _, err := range errs {
 		if err != nil && strings.Contains(err.Error(), "--") {
 			t.Errorf("names a flag: %v", err)
