@@ -20,6 +20,7 @@ const (
 	flagContext    = "context"
 	flagTimeout    = "timeout"
 	flagNoWait     = "no-wait"
+	flagDryRun     = "dry-run"
 )
 
 // clusterFlags select the cluster, as kubectl's flags do.
@@ -32,6 +33,44 @@ func clusterFlags() []cli.Flag {
 
 func connectOptions(c *cli.Context) cluster.ConnectOptions {
 	return cluster.ConnectOptions{Kubeconfig: c.String(flagKubeconfig), Context: c.String(flagContext)}
+}
+
+// connect returns a client for the cluster the flags select, with the
+// library's configuration errors put in terms of the flags.
+func connect(opts cluster.ConnectOptions) (*cluster.Client, error) {
+	client, err := cluster.Connect(opts)
+	return client, clusterError(err)
+}
+
+// clusterError puts the library's errors that are about flags in terms of
+// the flags; other errors are returned as they are.
+func clusterError(err error) error {
+	var (
+		missing  *cluster.KubeconfigNotFoundError
+		mismatch *cluster.VersionMismatchError
+		notMC    *cluster.NotMulticlusterError
+		other    *cluster.InstalledVersionError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, cluster.ErrNoConfig):
+		return fmt.Errorf("%w: set KUBECONFIG, pass --%s, or create ~/.kube/config", err, flagKubeconfig)
+	case errors.As(err, &missing) && !missing.FromEnv:
+		return fmt.Errorf("--%s %s: the file does not exist", flagKubeconfig, strings.Join(missing.Paths, ", "))
+	case errors.As(err, &mismatch):
+		return usageErrorf("--version %s does not match the package, which is %s %s", mismatch.Requested, mismatch.Name, mismatch.Version)
+	case errors.As(err, &other):
+		return fmt.Errorf("%s %s is installed; to change the version run \"ksbuilder upgrade %s --version %s\"", other.Name, other.Installed, other.Name, other.Requested)
+	case errors.As(err, &notMC):
+		return usageErrorf("--cluster only applies to Multicluster extensions; %s %s is %s", notMC.Name, notMC.Version, notMC.Mode)
+	}
+	return err
+}
+
+// target is the cluster the flags select.
+func target(opts cluster.ConnectOptions) cluster.Target {
+	return cluster.Target{Connect: opts}
 }
 
 // waitFlags control how long a command follows KubeSphere's work.
@@ -66,13 +105,34 @@ func newProgress(f *Factory, name string) *progress {
 	return p
 }
 
+// Step prints a step of a workflow.
+func (p *progress) Step(msg string) { p.line(msg) }
+
+// Warn prints a warning.
+func (p *progress) Warn(msg string) {
+	p.line(fmt.Sprintf("%s %s", p.f.colorize("warning:", colorYellow), msg))
+}
+
+// line prints a line above the live line.
+func (p *progress) line(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stop != nil {
+		fmt.Fprint(p.f.IO.ErrOut, "\r\x1b[K")
+	}
+	fmt.Fprintln(p.f.IO.ErrOut, s)
+}
+
 // Event prints one event.
 func (p *progress) Event(e cluster.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	who := p.name
+	if e.Name != "" {
+		who = e.Name
+	}
 	if e.Cluster != "" {
-		who = fmt.Sprintf("%s (agent on %s)", p.name, e.Cluster)
+		who = fmt.Sprintf("%s (agent on %s)", who, e.Cluster)
 	}
 	var line string
 	if e.State == "" {
@@ -134,20 +194,29 @@ func reportWaitError(f *Factory, name string, err error) error {
 	var (
 		failed  *cluster.FailedError
 		timeout *cluster.TimeoutError
+		busy    *cluster.PlanBusyError
 	)
 	switch {
+	case errors.As(err, &busy):
+		return fmt.Errorf("%w; follow it with \"ksbuilder status %s --watch\"", err, name)
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(f.IO.ErrOut, "Stopped waiting; KubeSphere carries on in the cluster. Follow it with: ksbuilder status %s --watch\n", name)
 	case errors.As(err, &failed):
 		printError(f, "", err)
 		printDiagnosis(f, failed.Diagnosis)
-		if failed.Hint != "" {
-			fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.colorize("hint:", colorCyan), failed.Hint)
+		hint := failed.Hint
+		if hint == cluster.ForceHint {
+			hint = fmt.Sprintf("force the removal with \"ksbuilder uninstall %s --force\" (helm uninstall without hooks)", name)
+		}
+		if hint != "" {
+			fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.colorize("hint:", colorCyan), hint)
 		}
 		return &silentError{code: exitFailure}
 	case errors.As(err, &timeout):
 		printError(f, "", err)
-		fmt.Fprintf(f.IO.ErrOut, "%s KubeSphere may still finish; follow it with: ksbuilder status %s --watch\n", f.colorize("hint:", colorCyan), name)
+		if timeout.ClockSkew == nil {
+			fmt.Fprintf(f.IO.ErrOut, "%s KubeSphere may still finish; follow it with: ksbuilder status %s --watch\n", f.colorize("hint:", colorCyan), name)
+		}
 		return &silentError{code: exitFailure}
 	}
 	return err

@@ -58,7 +58,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			client, err := cluster.Connect(connectOptions(c))
+			client, err := connect(connectOptions(c))
 			if err != nil {
 				return err
 			}
@@ -102,7 +102,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			client, err := cluster.Connect(connectOptions(c))
+			client, err := connect(connectOptions(c))
 			if err != nil {
 				return err
 			}
@@ -143,7 +143,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			client, err := cluster.Connect(connectOptions(c))
+			client, err := connect(connectOptions(c))
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -24,6 +23,7 @@ type installOptions struct {
 	Clusters    []string
 	Upgrade     bool
 	NoWait      bool
+	DryRun      bool
 	Wait        cluster.WaitOptions
 	Output      output.Format
 	Connect     cluster.ConnectOptions
@@ -50,6 +50,10 @@ While waiting, each state change is shown with its time. A failure prints the
 conditions and the last lines of the executor job's log (or why the log
 cannot be read, and the kubectl command that reads it). Ctrl-C stops waiting,
 not the installation: resume with "ksbuilder status NAME --watch".
+
+--dry-run runs the same checks (they read the cluster) and prints the
+objects that would be written (a PATH's publication, then the InstallPlan)
+as YAML, or JSON with -o json, without writing anything.
 Exit status: 0 installed, 1 failed or timed out, 2 usage, 130 interrupted.`
 
 func newInstallCmd(f *Factory, runF func(*installOptions) error) *cli.Command {
@@ -97,7 +101,8 @@ func installFlags() []cli.Flag {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "version", Usage: "`VERSION` to install; required with a NAME, checked against a PATH's version"},
 		&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: place the agent on `CLUSTER` (repeatable; default the host cluster)"},
-		outputFlag("text, json or yaml (the final status)"),
+		outputFlag("text, json or yaml (the final status; with --dry-run the objects, as YAML or JSON)"),
+		&cli.BoolFlag{Name: flagDryRun, Usage: "run the checks and print the objects that would be written, without writing them"},
 	}
 	flags = append(flags, valuesFlags()...)
 	flags = append(flags, &cli.BoolFlag{Name: "reset-values", Usage: "drop the values the InstallPlan has (without other values flags)", Category: valuesCategory})
@@ -111,7 +116,7 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 	}
 	opts := &installOptions{
 		f: f, Version: c.String("version"), Clusters: c.StringSlice("cluster"), Upgrade: upgrade,
-		ResetValues: c.Bool("reset-values"), NoWait: c.Bool(flagNoWait), Connect: connectOptions(c),
+		ResetValues: c.Bool("reset-values"), NoWait: c.Bool(flagNoWait), DryRun: c.Bool(flagDryRun), Connect: connectOptions(c),
 	}
 	if arg := c.Args().First(); isPath(arg) {
 		opts.Path = arg
@@ -143,62 +148,41 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 
 func installRun(c *cli.Context, opts *installOptions, p *progress) error {
 	f := opts.f
-	req := cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values,
-		ResetValues: opts.ResetValues, Clusters: opts.Clusters, Upgrade: opts.Upgrade}
+	req := cluster.InstallRequest{
+		Target: target(opts.Connect),
+		InstallOptions: cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values,
+			ResetValues: opts.ResetValues, Clusters: opts.Clusters, Upgrade: opts.Upgrade, DryRun: opts.DryRun},
+		Created:  f.Now(),
+		NoWait:   opts.NoWait,
+		Wait:     opts.Wait,
+		Progress: p,
+	}
 	if opts.Path != "" {
-		pub, err := buildPublication(f, opts.Path)
+		pkg, err := buildPackage(f, opts.Path)
 		if err != nil {
 			return err
 		}
-		name, version := pub.Extension.Name, pub.Version.Spec.Version
-		if opts.Version != "" && opts.Version != version {
-			return usageErrorf("--version %s does not match %s, which is %s %s", opts.Version, opts.Path, name, version)
-		}
-		if len(opts.Clusters) > 0 && pub.Version.Mode() != kubesphere.Multicluster {
-			return usageErrorf("--cluster only applies to Multicluster extensions; %s %s is %s", name, version, pub.Version.Mode())
-		}
-		req.Publication = pub
-		opts.Name, p.name = name, name
+		req.Package, p.name = pkg, pkg.Extension.Name
 	}
-	client, err := cluster.Connect(opts.Connect)
-	if err != nil {
-		return err
-	}
-	res, err := client.Install(c.Context, req)
-	if errors.Is(err, cluster.ErrNotMulticluster) {
-		return &usageError{err: err}
-	}
-	if err != nil {
-		return err
-	}
-	if res.Publish != nil {
-		_ = writeObjectResults(f.IO.ErrOut, res.Publish.Objects)
-	}
-	for _, w := range res.Warnings {
-		f.Warnf("%s", w)
-	}
-	what := fmt.Sprintf("InstallPlan %s %s", opts.Name, res.Action)
-	if res.PreviousVersion != "" && res.PreviousVersion != res.Plan.Spec.Extension.Version {
-		what += fmt.Sprintf(" (version %s -> %s)", res.PreviousVersion, res.Plan.Spec.Extension.Version)
-	}
-	f.Infof("%s", what)
-	if opts.NoWait {
-		f.Infof("Not waiting; follow it with: ksbuilder status %s --watch", opts.Name)
-		return writeStatus(f, opts.Output, res.Plan)
-	}
-	plan, err := client.Wait(c.Context, res.Plan, res.Expect, opts.Wait)
+	res, err := cluster.Install(c.Context, req)
 	p.Close()
+	if res == nil {
+		return clusterError(err)
+	}
 	if err != nil {
-		var failed *cluster.FailedError
-		if res.Action == cluster.Unchanged && errors.As(err, &failed) {
-			failed.Hint = "nothing changed since this failure, so KubeSphere will not try again: " + failed.Hint
-		}
-		return reportWaitError(f, opts.Name, err)
+		return reportWaitError(f, res.Name, err)
 	}
-	if opts.Output != output.Text {
-		return writeStatus(f, opts.Output, plan)
+	switch {
+	case opts.DryRun:
+		f.Infof("InstallPlan %s would be %s (dry run: nothing was written)", res.Name, res.Action)
+		return writeObjects(f.IO.Out, opts.Output, res.Objects)
+	case opts.NoWait:
+		f.Infof("Not waiting; follow it with: ksbuilder status %s --watch", res.Name)
+		return writeStatus(f, opts.Output, res.Plan)
+	case opts.Output != output.Text:
+		return writeStatus(f, opts.Output, res.Final)
 	}
-	_, err = fmt.Fprintf(f.IO.Out, "%s %s is installed in namespace %s\n", opts.Name, plan.Spec.Extension.Version, plan.Status.TargetNamespace)
+	_, err = fmt.Fprintf(f.IO.Out, "%s %s is installed in namespace %s\n", res.Name, res.Final.Spec.Extension.Version, res.Final.Status.TargetNamespace)
 	return err
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
-	"github.com/ksbuilder/ksbuilder/pkg/source"
 	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
 
@@ -86,20 +84,10 @@ Examples:
 func packageRun(opts *packageOptions) error {
 	f := opts.f
 	start := f.Now()
-	src, err := source.Load(opts.Path)
+	pkg, err := loadAndBuild(f, opts.Path, packager.Options{MaxSize: opts.MaxSize, ModTime: opts.ModTime})
 	if err != nil {
 		return err
 	}
-	f.Debugf("read %d files from %s in %s (%d ignored)", src.Len(), opts.Path, f.Now().Sub(start), src.Ignored)
-	pkg, err := packager.Build(src, packager.Options{MaxSize: opts.MaxSize, ModTime: opts.ModTime})
-	if err != nil {
-		var tooLarge *packager.TooLargeError
-		if errors.As(err, &tooLarge) {
-			printLargest(f, tooLarge)
-		}
-		return err
-	}
-	printDiagnostics(f, pkg.Warnings)
 	dest, err := packager.WriteFile(pkg, opts.Destination)
 	if err != nil {
 		return err

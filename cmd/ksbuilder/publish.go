@@ -48,11 +48,11 @@ Examples:
   ksbuilder publish hello-0.1.0.tgz --context staging
   ksbuilder publish ./hello --dry-run | kubectl apply --server-side -f -`,
 		Flags: append([]cli.Flag{
-			&cli.BoolFlag{Name: "dry-run", Usage: "print the objects instead of writing them"},
+			&cli.BoolFlag{Name: flagDryRun, Usage: "print the objects instead of writing them"},
 			outputFlag("text, json or yaml"),
 		}, clusterFlags()...),
 		Action: func(c *cli.Context) error {
-			opts := &publishOptions{f: f, DryRun: c.Bool("dry-run"), Connect: connectOptions(c)}
+			opts := &publishOptions{f: f, DryRun: c.Bool(flagDryRun), Connect: connectOptions(c)}
 			var err error
 			if opts.Path, err = pathArg(c); err != nil {
 				return err
@@ -70,40 +70,47 @@ Examples:
 
 func publishRun(c *cli.Context, opts *publishOptions) error {
 	f := opts.f
-	pub, err := buildPublication(f, opts.Path)
+	pkg, err := buildPackage(f, opts.Path)
 	if err != nil {
 		return err
+	}
+	res, err := cluster.Publish(c.Context, cluster.PublishRequest{Target: target(opts.Connect), Package: pkg, Created: f.Now(), DryRun: opts.DryRun})
+	if err != nil {
+		return clusterError(err)
 	}
 	if opts.DryRun {
-		return writeObjects(f.IO.Out, opts.Output, pub.Objects())
+		return writeObjects(f.IO.Out, opts.Output, res.Objects)
 	}
-	client, err := cluster.Connect(opts.Connect)
-	if err != nil {
-		return err
-	}
-	res, err := client.Publish(c.Context, pub)
-	if err != nil {
-		return err
-	}
-	for _, w := range res.Warnings {
+	for _, w := range res.Result.Warnings {
 		f.Warnf("%s", w)
 	}
-	return output.Write(f.IO.Out, opts.Output, res, func(w io.Writer) error {
-		return writeObjectResults(w, res.Objects)
+	return output.Write(f.IO.Out, opts.Output, res.Result, func(w io.Writer) error {
+		return writeObjectResults(w, res.Result.Objects)
 	})
 }
 
-// buildPublication packages an extension and builds its publish objects.
-func buildPublication(f *Factory, path string) (*cluster.Publication, error) {
-	src, err := source.Load(path)
-	if err != nil {
-		return nil, err
-	}
+// buildPackage builds the package of the extension at path for a cluster
+// command, exactly as "ksbuilder package" builds it (the same
+// SOURCE_DATE_EPOCH and the default size limit).
+func buildPackage(f *Factory, path string) (*packager.Package, error) {
 	modTime, err := sourceDateEpoch()
 	if err != nil {
 		return nil, err
 	}
-	pkg, err := packager.Build(src, packager.Options{ModTime: modTime})
+	return loadAndBuild(f, path, packager.Options{ModTime: modTime})
+}
+
+// loadAndBuild reads an extension and builds its package, printing the
+// warnings, or the largest files of a package that is too large. It is the
+// one build path of "package", "publish" and "install".
+func loadAndBuild(f *Factory, path string, opts packager.Options) (*packager.Package, error) {
+	start := f.Now()
+	src, err := source.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	f.Debugf("read %d files from %s in %s (%d ignored)", src.Len(), path, f.Now().Sub(start), src.Ignored)
+	pkg, err := packager.Build(src, opts)
 	if err != nil {
 		var tooLarge *packager.TooLargeError
 		if errors.As(err, &tooLarge) {
@@ -112,21 +119,13 @@ func buildPublication(f *Factory, path string) (*cluster.Publication, error) {
 		return nil, err
 	}
 	printDiagnostics(f, pkg.Warnings)
-	return cluster.NewPublication(pkg, f.Now())
+	return pkg, nil
 }
 
 // writeObjectResults prints one line per object, as kubectl does.
 func writeObjectResults(w io.Writer, results []cluster.ObjectResult) error {
 	for _, r := range results {
-		name := r.Name
-		if r.Namespace != "" {
-			name = r.Namespace + "/" + r.Name
-		}
-		line := fmt.Sprintf("%s %s %s", r.Kind, name, r.Action)
-		if r.Reason != "" {
-			line += " (" + r.Reason + ")"
-		}
-		if _, err := fmt.Fprintln(w, line); err != nil {
+		if _, err := fmt.Fprintln(w, r.String()); err != nil {
 			return err
 		}
 	}

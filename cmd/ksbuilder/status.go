@@ -65,7 +65,7 @@ Examples:
 
 func statusRun(c *cli.Context, opts *statusOptions) error {
 	f := opts.f
-	client, err := cluster.Connect(opts.Connect)
+	client, err := connect(opts.Connect)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ type uninstallOptions struct {
 	Force     bool
 	Unpublish bool
 	NoWait    bool
+	DryRun    bool
 	Wait      cluster.WaitOptions
 	Connect   cluster.ConnectOptions
 }
@@ -40,6 +41,9 @@ uninstall" does.
 With --unpublish, the published versions, their chart ConfigMaps and the
 Extension are deleted once the plan is gone (see "ksbuilder unpublish").
 
+--dry-run runs the checks and lists the objects that would be deleted,
+without deleting anything.
+
 Examples:
   ksbuilder uninstall hello
   ksbuilder uninstall hello --force
@@ -47,13 +51,14 @@ Examples:
 		Flags: append(append([]cli.Flag{
 			&cli.BoolFlag{Name: "force", Usage: "remove the release without hooks (after UninstallFailed)"},
 			&cli.BoolFlag{Name: "unpublish", Usage: "then delete the published versions and the Extension"},
+			&cli.BoolFlag{Name: flagDryRun, Usage: "list what would be deleted, without deleting it"},
 		}, waitFlags("uninstallation")...), clusterFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, "NAME"); err != nil {
 				return err
 			}
 			opts := &uninstallOptions{f: f, Name: c.Args().First(), Force: c.Bool("force"), Unpublish: c.Bool("unpublish"),
-				NoWait: c.Bool(flagNoWait), Connect: connectOptions(c)}
+				NoWait: c.Bool(flagNoWait), DryRun: c.Bool(flagDryRun), Connect: connectOptions(c)}
 			if opts.Unpublish && opts.NoWait {
 				return usageErrorf("--unpublish needs to wait for the InstallPlan to be gone; drop --no-wait")
 			}
@@ -70,56 +75,28 @@ Examples:
 
 func uninstallRun(c *cli.Context, opts *uninstallOptions, p *progress) error {
 	f := opts.f
-	client, err := cluster.Connect(opts.Connect)
-	if err != nil {
-		return err
+	res, err := cluster.Uninstall(c.Context, cluster.UninstallRequest{
+		Target:           target(opts.Connect),
+		UninstallOptions: cluster.UninstallOptions{Name: opts.Name, Force: opts.Force, DryRun: opts.DryRun},
+		Unpublish:        opts.Unpublish, NoWait: opts.NoWait, Wait: opts.Wait, Progress: p,
+	})
+	p.Close()
+	if res == nil {
+		return clusterError(err)
 	}
-	plan, err := client.Uninstall(c.Context, opts.Name, opts.Force)
-	installed := true
-	switch {
-	case errors.Is(err, cluster.ErrNotInstalled) && opts.Unpublish:
-		f.Infof("%s is not installed", opts.Name)
-		installed = false
-	case err != nil:
-		return err
-	case plan == nil:
-		f.Infof("InstallPlan %s deleted", opts.Name)
-	case opts.NoWait:
-		f.Infof("InstallPlan %s is being deleted; follow it with: ksbuilder status %s --watch", opts.Name, opts.Name)
-		return nil
-	default:
-		f.Infof("InstallPlan %s is being deleted", opts.Name)
-		err := client.WaitDeleted(c.Context, plan, opts.Wait)
-		p.Close()
-		if err != nil {
-			return reportWaitError(f, opts.Name, err)
+	if res.Uninstalled {
+		if _, werr := fmt.Fprintf(f.IO.Out, "%s is uninstalled\n", opts.Name); werr != nil {
+			return werr
 		}
 	}
-	if installed {
-		if _, err := fmt.Fprintf(f.IO.Out, "%s is uninstalled\n", opts.Name); err != nil {
-			return err
-		}
-	}
-	if !opts.Unpublish {
-		return nil
-	}
-	results, err := client.Unpublish(c.Context, opts.Name, "")
-	if werr := writeObjectResults(f.IO.Out, results); werr != nil {
+	if werr := writeObjectResults(f.IO.Out, res.Objects); werr != nil {
 		return werr
 	}
-	return err
-}
-
-// uninstallAndWait deletes an InstallPlan and waits until it is gone.
-func uninstallAndWait(c *cli.Context, client *cluster.Client, name string, wait cluster.WaitOptions, p *progress) error {
-	plan, err := client.Uninstall(c.Context, name, false)
-	if err != nil || plan == nil {
-		return err
-	}
-	err = client.WaitDeleted(c.Context, plan, wait)
-	p.Close()
-	if err != nil {
-		return reportWaitError(p.f, name, err)
+	switch {
+	case err != nil:
+		return reportWaitError(f, opts.Name, err)
+	case res.Deleting:
+		f.Infof("InstallPlan %s is being deleted; follow it with: ksbuilder status %s --watch", opts.Name, opts.Name)
 	}
 	return nil
 }
@@ -130,6 +107,7 @@ type unpublishOptions struct {
 	Name      string
 	Version   string
 	Uninstall bool
+	DryRun    bool
 	Output    output.Format
 	Wait      cluster.WaitOptions
 	Connect   cluster.ConnectOptions
@@ -150,6 +128,9 @@ KubeSphere needs the ExtensionVersion to process the plan's deletion, so
 deleting it first leaves the plan stuck forever. --uninstall uninstalls the
 extension first (as "ksbuilder uninstall" does) and waits until it is gone.
 
+--dry-run runs the checks and lists the objects that would be deleted
+(with --uninstall, the InstallPlan first), without deleting anything.
+
 Examples:
   ksbuilder unpublish hello
   ksbuilder unpublish hello --version 0.1.0
@@ -157,6 +138,7 @@ Examples:
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "version", Usage: "unpublish only `VERSION`"},
 			&cli.BoolFlag{Name: "uninstall", Usage: "uninstall the extension first, and wait"},
+			&cli.BoolFlag{Name: flagDryRun, Usage: "list what would be deleted, without deleting it"},
 			&cli.DurationFlag{Name: flagTimeout, Usage: "with --uninstall: how long to wait; 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
 			outputFlag("text, json or yaml"),
 		}, clusterFlags()...),
@@ -164,7 +146,8 @@ Examples:
 			if err := exactArgs(c, "NAME"); err != nil {
 				return err
 			}
-			opts := &unpublishOptions{f: f, Name: c.Args().First(), Version: c.String("version"), Uninstall: c.Bool("uninstall"), Connect: connectOptions(c)}
+			opts := &unpublishOptions{f: f, Name: c.Args().First(), Version: c.String("version"), Uninstall: c.Bool("uninstall"),
+				DryRun: c.Bool(flagDryRun), Connect: connectOptions(c)}
 			var err error
 			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 				return err
@@ -182,24 +165,21 @@ Examples:
 
 func unpublishRun(c *cli.Context, opts *unpublishOptions, p *progress) error {
 	f := opts.f
-	client, err := cluster.Connect(opts.Connect)
-	if err != nil {
-		return err
-	}
-	results, err := client.Unpublish(c.Context, opts.Name, opts.Version)
+	results, err := cluster.Unpublish(c.Context, cluster.UnpublishRequest{
+		Target:           target(opts.Connect),
+		UnpublishOptions: cluster.UnpublishOptions{Name: opts.Name, Version: opts.Version, DryRun: opts.DryRun},
+		Uninstall:        opts.Uninstall, Wait: opts.Wait, Progress: p,
+	})
+	p.Close()
 	var inUse *cluster.PlanExistsError
-	if errors.As(err, &inUse) && opts.Uninstall {
-		f.Infof("Uninstalling %s %s first", opts.Name, inUse.Version)
-		if err := uninstallAndWait(c, client, opts.Name, opts.Wait, p); err != nil {
-			return err
-		}
-		results, err = client.Unpublish(c.Context, opts.Name, opts.Version)
-	}
 	if err != nil {
 		if len(results) > 0 {
 			_ = writeObjectResults(f.IO.ErrOut, results)
 		}
-		return err
+		if errors.As(err, &inUse) {
+			return fmt.Errorf("%w; or pass --uninstall", err)
+		}
+		return reportWaitError(f, opts.Name, clusterError(err))
 	}
 	res := struct {
 		Objects []cluster.ObjectResult `json:"objects"`

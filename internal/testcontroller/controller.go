@@ -60,6 +60,9 @@ type Behaviour struct {
 	FailUninstall bool
 	// JobDuration, when set, replaces Options.JobDuration.
 	JobDuration time.Duration
+	// Hold, when set, keeps every executor job running until it is closed,
+	// instead of JobDuration: tests decide when a job ends.
+	Hold <-chan struct{}
 }
 
 // Options configure the controller.

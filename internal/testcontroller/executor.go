@@ -223,8 +223,15 @@ func (c *Controller) runJob(plan *kubesphere.InstallPlan, t target, action strin
 		if b.JobDuration > 0 {
 			delay = b.JobDuration
 		}
+		var elapsed <-chan time.Time // a nil channel never delivers
+		if b.Hold == nil {
+			timer := time.NewTimer(delay)
+			defer timer.Stop()
+			elapsed = timer.C
+		}
 		select {
-		case <-time.After(delay):
+		case <-b.Hold:
+		case <-elapsed:
 		case <-c.ctx.Done():
 			return
 		}

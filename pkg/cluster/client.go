@@ -3,14 +3,21 @@
 // does, with the checks and diagnostics the console leaves out. It talks to
 // the API server with client-go only (no controller-runtime), which keeps
 // the CLI's start-up cheap.
+//
+// Publish, Install, Uninstall and Unpublish are the whole workflows of the
+// commands of those names (one call each, reporting through a Progress);
+// the Client methods are their steps.
 package cluster
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -61,16 +68,69 @@ type Client struct {
 	checkErr  error
 }
 
+// ErrNoConfig is returned by Connect when no kubeconfig file exists and the
+// process does not run in a cluster.
+var ErrNoConfig = errors.New("no cluster is configured")
+
+// KubeconfigNotFoundError is a kubeconfig file that was asked for but does
+// not exist.
+type KubeconfigNotFoundError struct {
+	// Paths are the missing files.
+	Paths []string
+	// FromEnv is true when the paths come from $KUBECONFIG, false when
+	// ConnectOptions.Kubeconfig named the file.
+	FromEnv bool
+}
+
+func (e *KubeconfigNotFoundError) Error() string {
+	if e.FromEnv {
+		return fmt.Sprintf("KUBECONFIG=%s: no such file", strings.Join(e.Paths, string(filepath.ListSeparator)))
+	}
+	return fmt.Sprintf("kubeconfig file %s does not exist", strings.Join(e.Paths, ", "))
+}
+
+// missingKubeconfig checks the files a kubeconfig is read from: the
+// explicit file must exist, and so must one of $KUBECONFIG's (kubectl
+// skips the missing ones, but when none exists it falls back to another
+// cluster than the one asked for).
+func missingKubeconfig(explicit string) error {
+	if explicit != "" {
+		if _, err := os.Stat(explicit); errors.Is(err, fs.ErrNotExist) {
+			return &KubeconfigNotFoundError{Paths: []string{explicit}}
+		}
+		return nil
+	}
+	var paths []string
+	for _, p := range filepath.SplitList(os.Getenv(clientcmd.RecommendedConfigPathEnvVar)) {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		paths = append(paths, p)
+	}
+	if len(paths) > 0 {
+		return &KubeconfigNotFoundError{Paths: paths, FromEnv: true}
+	}
+	return nil
+}
+
 // Connect loads the connection settings and returns a client. It does not
-// contact the server.
+// contact the server. A kubeconfig file that is named (in opts or in
+// $KUBECONFIG) but missing is a *KubeconfigNotFoundError; no configuration
+// at all is ErrNoConfig.
 func Connect(opts ConnectOptions) (*Client, error) {
+	if err := missingKubeconfig(opts.Kubeconfig); err != nil {
+		return nil, err
+	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = opts.Kubeconfig
 	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: opts.Context})
 	cfg, err := loader.ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, errors.New("no cluster is configured: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config")
+			return nil, ErrNoConfig
 		}
 		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
 	}

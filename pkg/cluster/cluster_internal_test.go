@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
 )
@@ -241,5 +242,39 @@ func TestTrackerSemantics(t *testing.T) {
 	stale.Status.Version = "0.9.0"
 	if done, _, _ := tracked(t, c, Expectation{}, stale); done {
 		t.Error("Installed at the old version counted as done")
+	}
+}
+
+// A release that stays Installing after its job finished is clock skew once
+// SkewGrace has passed on the wait's clock; before, and at a timeout, the
+// finished job is what the error says.
+func TestSkewGraceUsesTheClock(t *testing.T) {
+	finished := metav1.NewTime(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "helm-install-x-abcdef", Namespace: "extension-x"},
+		Status: batchv1.JobStatus{CompletionTime: &finished, Conditions: []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}}}
+	c, _ := fakeClient(job)
+	plan := planIn("2", kubesphere.StateInstalling, "h")
+	plan.Status.JobName = job.Name
+	clk := clocktesting.NewFakeClock(time.Date(2025, 1, 2, 3, 0, 0, 0, time.UTC))
+	opts := WaitOptions{Clock: clk, Timeout: 15 * time.Second}
+	opts.defaults()
+	tr := newTracker(plan, Expectation{}, opts)
+	ctx := context.Background()
+	if _, err := tr.installVerdict(ctx, c, plan); err != nil {
+		t.Fatalf("at once: %v", err)
+	}
+	clk.Step(opts.SkewGrace - time.Second)
+	if _, err := tr.installVerdict(ctx, c, plan); err != nil {
+		t.Fatalf("within the grace: %v", err)
+	}
+	timeout := tr.timeoutError(c)(ctx, plan)
+	if timeout.ClockSkew == nil || !strings.Contains(timeout.Error(), "timed out after 15s waiting for x: x: the executor job helm-install-x-abcdef succeeded at 2025-01-02T03:04:05Z (cluster clock), but the InstallPlan still says Installing") {
+		t.Errorf("timeout: %v", timeout)
+	}
+	clk.Step(time.Second)
+	_, err := tr.installVerdict(ctx, c, plan)
+	var skew *ClockSkewError
+	if !errors.As(err, &skew) || !skew.JobSucceeded || !strings.Contains(err.Error(), "NTP") {
+		t.Errorf("after the grace: %v", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/ksbuilder/ksbuilder/create"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
@@ -128,9 +130,66 @@ func mustInstall(t *testing.T, c *cluster.Client, dir string, opts cluster.Insta
 func uninstall(t *testing.T, c *cluster.Client, name string, force bool) error {
 	t.Helper()
 	ctx := testContext(t)
-	plan, err := c.Uninstall(ctx, name, force)
+	plan, err := c.Uninstall(ctx, cluster.UninstallOptions{Name: name, Force: force})
 	if err != nil || plan == nil {
 		return err
 	}
 	return c.WaitDeleted(ctx, plan, waitOptions(t, nil))
+}
+
+// waitResult is the outcome of a wait run in the background.
+type waitResult struct {
+	plan *kubesphere.InstallPlan
+	err  error
+}
+
+// startWait runs Wait in the background with a fake clock, which only moves
+// when the test steps it. It returns the clock, the wait's events and its
+// outcome.
+func startWait(ctx context.Context, t *testing.T, c *cluster.Client, start *kubesphere.InstallPlan, exp cluster.Expectation, opts cluster.WaitOptions) (*clocktesting.FakeClock, <-chan cluster.Event, <-chan waitResult) {
+	t.Helper()
+	clk := clocktesting.NewFakeClock(time.Now())
+	opts.Clock = clk
+	events := make(chan cluster.Event, 256)
+	log := opts.Notify
+	opts.Notify = func(e cluster.Event) {
+		log(e)
+		select {
+		case events <- e:
+		case <-ctx.Done():
+		}
+	}
+	result := make(chan waitResult, 1)
+	go func() {
+		plan, err := c.Wait(ctx, start, exp, opts)
+		result <- waitResult{plan, err}
+	}()
+	return clk, events, result
+}
+
+// awaitEvent reads events until one matches.
+func awaitEvent(ctx context.Context, t *testing.T, events <-chan cluster.Event, match func(cluster.Event) bool) {
+	t.Helper()
+	for {
+		select {
+		case e := <-events:
+			if match(e) {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("the awaited event never came")
+		}
+	}
+}
+
+// awaitResult returns the outcome of a background wait.
+func awaitResult(ctx context.Context, t *testing.T, result <-chan waitResult) waitResult {
+	t.Helper()
+	select {
+	case r := <-result:
+		return r
+	case <-ctx.Done():
+		t.Fatal("the wait never ended")
+	}
+	return waitResult{}
 }

@@ -16,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
@@ -23,9 +24,23 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 )
 
-// ErrNotMulticluster is returned when clusters are given for an extension
-// that is not installed in Multicluster mode.
-var ErrNotMulticluster = errors.New("--cluster only applies to Multicluster extensions")
+// ErrNotMulticluster is returned (as a *NotMulticlusterError) when
+// clusters are given for an extension that is not installed in
+// Multicluster mode.
+var ErrNotMulticluster = errors.New("only Multicluster extensions have agents to place on clusters")
+
+// NotMulticlusterError is a placement asked for an extension that is not
+// Multicluster.
+type NotMulticlusterError struct {
+	Name, Version, Mode string
+}
+
+func (e *NotMulticlusterError) Error() string {
+	return fmt.Sprintf("%v; %s %s is %s", ErrNotMulticluster, e.Name, e.Version, e.Mode)
+}
+
+// Is makes errors.Is(err, ErrNotMulticluster) true.
+func (e *NotMulticlusterError) Is(target error) bool { return target == ErrNotMulticluster }
 
 // InstallOptions say what to install, with which values, and where.
 type InstallOptions struct {
@@ -48,6 +63,9 @@ type InstallOptions struct {
 	// Upgrade changes the version of an existing plan; without it, a plan
 	// for another version is an error.
 	Upgrade bool
+	// DryRun runs every check (they read the cluster) but writes nothing:
+	// the result lists the objects that would be written.
+	DryRun bool
 }
 
 // InstallResult says what Install wrote.
@@ -63,6 +81,10 @@ type InstallResult struct {
 	// Expect is what Wait must see happen.
 	Expect   Expectation
 	Warnings []string
+	// Objects are, after a dry run, the objects that would be written, in
+	// order: the publication's, then the InstallPlan (its spec as it would
+	// be after the write).
+	Objects []runtime.Object
 }
 
 // Expectation lists the releases that must show new activity before their
@@ -162,6 +184,9 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 	if len(check.Problems) > 0 {
 		return nil, check
 	}
+	if opts.DryRun {
+		return dryRunInstall(res, plan, exists, spec, opts), nil
+	}
 
 	if opts.Publication != nil {
 		if res.Publish, err = c.Publish(ctx, opts.Publication); err != nil {
@@ -214,6 +239,29 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 	return res, nil
 }
 
+// dryRunInstall fills the result of a dry run: what would be written and
+// how.
+func dryRunInstall(res *InstallResult, plan *kubesphere.InstallPlan, exists bool, spec kubesphere.InstallPlanSpec, opts InstallOptions) *InstallResult {
+	res.Plan = &kubesphere.InstallPlan{
+		TypeMeta:   metav1.TypeMeta{APIVersion: kubesphere.GroupVersion.String(), Kind: "InstallPlan"},
+		ObjectMeta: metav1.ObjectMeta{Name: opts.Name},
+		Spec:       spec,
+	}
+	if opts.Publication != nil {
+		res.Objects = append(res.Objects, opts.Publication.Objects()...)
+	}
+	res.Objects = append(res.Objects, res.Plan)
+	switch {
+	case !exists:
+		res.Action = Created
+	case reflect.DeepEqual(normalizedSpec(plan.Spec), normalizedSpec(spec)):
+		res.Action, res.PreviousVersion = Unchanged, plan.Spec.Extension.Version
+	default:
+		res.Action, res.PreviousVersion = Configured, plan.Spec.Extension.Version
+	}
+	return res
+}
+
 // targetVersion returns the ExtensionVersion to install: the publication's
 // (not yet on the cluster) or the published one.
 func (c *Client) targetVersion(ctx context.Context, opts *InstallOptions) (*kubesphere.ExtensionVersion, error) {
@@ -249,6 +297,16 @@ func (c *Client) versionNotFound(ctx context.Context, name, version string) erro
 	return fmt.Errorf("%s (published versions: %s)", msg, strings.Join(have, ", "))
 }
 
+// InstalledVersionError refuses an installation of another version than
+// the installed one without an upgrade.
+type InstalledVersionError struct {
+	Name, Installed, Requested string
+}
+
+func (e *InstalledVersionError) Error() string {
+	return fmt.Sprintf("%s %s is installed; changing the version to %s is an upgrade", e.Name, e.Installed, e.Requested)
+}
+
 // checkPlanTransition refuses changes the plan's current state does not
 // allow.
 func checkPlanTransition(plan *kubesphere.InstallPlan, exists bool, ev *kubesphere.ExtensionVersion, opts InstallOptions) error {
@@ -263,7 +321,7 @@ func checkPlanTransition(plan *kubesphere.InstallPlan, exists bool, ev *kubesphe
 	case plan.Spec.Extension.Name != name:
 		return fmt.Errorf("InstallPlan %s installs extension %q, not %q; KubeSphere expects the plan to be named after its extension", name, plan.Spec.Extension.Name, name)
 	case !opts.Upgrade && plan.Spec.Extension.Version != version:
-		return fmt.Errorf("%s %s is installed; to change the version run \"ksbuilder upgrade %s --version %s\"", name, plan.Spec.Extension.Version, name, version)
+		return &InstalledVersionError{Name: name, Installed: plan.Spec.Extension.Version, Requested: version}
 	}
 	if ns := ev.TargetNamespace(name); plan.Status.TargetNamespace != "" && plan.Status.TargetNamespace != ns {
 		return fmt.Errorf("%s %s installs into namespace %s, but the installed version uses %s; KubeSphere cannot move an installed extension to another namespace: uninstall it first",
@@ -277,7 +335,7 @@ func checkPlanTransition(plan *kubesphere.InstallPlan, exists bool, ev *kubesphe
 func (c *Client) placement(ctx context.Context, ev *kubesphere.ExtensionVersion, plan *kubesphere.InstallPlan, exists bool, requested []string, check *CheckError) ([]string, error) {
 	if ev.Mode() != kubesphere.Multicluster {
 		if len(requested) > 0 {
-			return nil, fmt.Errorf("%w; %s %s is %s", ErrNotMulticluster, ev.Name, ev.Spec.Version, ev.Mode())
+			return nil, &NotMulticlusterError{Name: extensionOf(ev), Version: ev.Spec.Version, Mode: string(ev.Mode())}
 		}
 		return nil, nil
 	}
@@ -291,7 +349,7 @@ func (c *Client) placement(ctx context.Context, ev *kubesphere.ExtensionVersion,
 	if len(requested) == 0 {
 		host := hostCluster(clusters)
 		if host == nil {
-			check.Problems = append(check.Problems, "no host Cluster object (cluster.kubesphere.io, label "+multicluster.LabelHost+") to place the agent on; name clusters with --cluster")
+			check.Problems = append(check.Problems, "no host Cluster object (cluster.kubesphere.io, label "+multicluster.LabelHost+") to place the agent on; name the clusters to place it on")
 			return nil, nil
 		}
 		requested = []string{host.Name}
@@ -536,4 +594,12 @@ func orUnknown(s string) string {
 // oneLine joins the lines of an error message.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+}
+
+// extensionOf names the extension of a version.
+func extensionOf(ev *kubesphere.ExtensionVersion) string {
+	if name := ev.Labels[kubesphere.LabelExtensionRef]; name != "" {
+		return name
+	}
+	return ev.Name
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/ksbuilder/ksbuilder/create"
+	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/testcluster"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
@@ -106,7 +107,8 @@ func TestInstall(t *testing.T) {
 	// Installing another version is refused with a pointer to upgrade.
 	setVersion(t, dir, "0.2.0")
 	_, _, err = install(t, c, dir, cluster.InstallOptions{})
-	if err == nil || !strings.Contains(err.Error(), `basic 0.1.0 is installed; to change the version run "ksbuilder upgrade basic --version 0.2.0"`) {
+	var other *cluster.InstalledVersionError
+	if !errors.As(err, &other) || other.Installed != "0.1.0" || other.Requested != "0.2.0" || err.Error() != "basic 0.1.0 is installed; changing the version to 0.2.0 is an upgrade" {
 		t.Errorf("install of another version: %v", err)
 	}
 	if _, err := c.ShowVersion(ctx, "basic", "0.2.0"); err == nil {
@@ -406,7 +408,7 @@ func TestForceUninstall(t *testing.T) {
 	mustInstall(t, c, dir, cluster.InstallOptions{})
 	err := uninstall(t, c, "stubborn", false)
 	var failed *cluster.FailedError
-	if !errors.As(err, &failed) || failed.State != kubesphere.StateUninstallFailed || !strings.Contains(failed.Hint, "--force") {
+	if !errors.As(err, &failed) || failed.State != kubesphere.StateUninstallFailed || failed.Hint != cluster.ForceHint {
 		t.Fatalf("got %v, want UninstallFailed with a hint to force", err)
 	}
 	if err := uninstall(t, c, "stubborn", true); err != nil {
@@ -427,20 +429,20 @@ func TestStuckInPreparing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var events []cluster.Event
-	opts := waitOptions(t, &events)
-	opts.Timeout, opts.StuckAfter = 2*time.Second, time.Second
-	_, err = c.Wait(ctx, res.Plan, res.Expect, opts)
+	opts := waitOptions(t, nil)
+	opts.Timeout, opts.StuckAfter = 10*time.Minute, 2*time.Minute
+	clk, events, result := startWait(ctx, t, c, res.Plan, res.Expect, opts)
+	awaitEvent(ctx, t, events, func(e cluster.Event) bool { return e.State == kubesphere.StatePreparing })
+	// Past StuckAfter, the next read warns.
+	clk.Step(opts.StuckAfter)
+	awaitEvent(ctx, t, events, func(e cluster.Event) bool {
+		return e.State == "" && strings.Contains(e.Detail, "has been Preparing for 2m0s and no executor job was created")
+	})
+	clk.Step(opts.Timeout - opts.StuckAfter)
+	err = awaitResult(ctx, t, result).err
 	var timeout *cluster.TimeoutError
-	if !errors.As(err, &timeout) || !strings.Contains(err.Error(), "has been Preparing for") || !strings.Contains(err.Error(), "no executor job was created") {
+	if !errors.As(err, &timeout) || !strings.Contains(err.Error(), "timed out after 10m0s waiting for stalled: stalled has been Preparing for 10m0s and no executor job was created") {
 		t.Fatalf("got %v", err)
-	}
-	warned := false
-	for _, e := range events {
-		warned = warned || e.State == "" && strings.Contains(e.Detail, "no executor job was created")
-	}
-	if !warned {
-		t.Errorf("no warning while waiting: %+v", events)
 	}
 	// A plan that never got a release goes away at once.
 	if err := uninstall(t, c, "stalled", false); err != nil {
@@ -448,7 +450,9 @@ func TestStuckInPreparing(t *testing.T) {
 	}
 }
 
-func TestClockSkew(t *testing.T) {
+// A job that finished while the plan still says Installing is reported as
+// clock skew when the time is up, even before SkewGrace has passed.
+func TestClockSkewAtTimeout(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	controller.SetBehaviour("skewed", testcontrollerSkew)
@@ -459,13 +463,24 @@ func TestClockSkew(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := waitOptions(t, nil)
-	opts.SkewGrace = time.Second
-	_, err = c.Wait(ctx, res.Plan, res.Expect, opts)
+	opts.Timeout = 15 * time.Second // shorter than SkewGrace
+	clk, events, result := startWait(ctx, t, c, res.Plan, res.Expect, opts)
+	job := ""
+	awaitEvent(ctx, t, events, func(e cluster.Event) bool {
+		job = strings.TrimPrefix(e.Detail, "job ")
+		return e.State == kubesphere.StateInstalling
+	})
+	awaitJobDone(ctx, t, "extension-skewed", job)
+	clk.Step(opts.Timeout)
+	err = awaitResult(ctx, t, result).err
+	var timeout *cluster.TimeoutError
 	var skew *cluster.ClockSkewError
-	if !errors.As(err, &skew) || !skew.JobSucceeded || skew.State != kubesphere.StateInstalling {
-		t.Fatalf("got %v, want a ClockSkewError", err)
+	if !errors.As(err, &timeout) || !errors.As(err, &skew) || !skew.JobSucceeded || skew.State != kubesphere.StateInstalling || skew.Job != job {
+		t.Fatalf("got %v, want a TimeoutError with a ClockSkewError", err)
 	}
-	if d := skew.LastChange.Sub(skew.JobFinished); d < 9*time.Minute || !strings.Contains(err.Error(), "NTP") {
+	if d := skew.LastChange.Sub(skew.JobFinished); d < 9*time.Minute ||
+		!strings.Contains(err.Error(), "timed out after 15s waiting for skewed: skewed: the executor job "+job+" succeeded at ") ||
+		!strings.Contains(err.Error(), "synchronise them with NTP") {
 		t.Errorf("skew %s: %v", d, err)
 	}
 	if err := uninstall(t, c, "skewed", false); err != nil {
@@ -473,10 +488,28 @@ func TestClockSkew(t *testing.T) {
 	}
 }
 
+// awaitJobDone waits until a job has finished.
+func awaitJobDone(ctx context.Context, t *testing.T, ns, name string) {
+	t.Helper()
+	cs, _ := kube(t)
+	for {
+		job, err := cs.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{})
+		if err == nil && job.Status.CompletionTime != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("job %s/%s never finished", ns, name)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func TestTimeout(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
-	controller.SetBehaviour("slow", testcontrollerSlow)
+	hold := make(chan struct{})
+	controller.SetBehaviour("slow", testcontroller.Behaviour{Hold: hold})
 	ctx := testContext(t)
 	pub := publication(t, scaffold(t, "slow", create.Frontend))
 	res, err := c.Install(ctx, cluster.InstallOptions{Publication: pub})
@@ -484,14 +517,18 @@ func TestTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := waitOptions(t, nil)
-	opts.Timeout = 1500 * time.Millisecond
-	_, err = c.Wait(ctx, res.Plan, res.Expect, opts)
+	opts.Timeout = 15 * time.Second
+	clk, events, result := startWait(ctx, t, c, res.Plan, res.Expect, opts)
+	awaitEvent(ctx, t, events, func(e cluster.Event) bool { return e.State == kubesphere.StateInstalling })
+	clk.Step(opts.Timeout)
+	err = awaitResult(ctx, t, result).err
 	var timeout *cluster.TimeoutError
-	if !errors.As(err, &timeout) || !strings.Contains(err.Error(), "timed out after 1.5s waiting for slow: slow is Installing") ||
-		!strings.Contains(err.Error(), "job helm-install-slow-") {
+	var skew *cluster.ClockSkewError
+	if !errors.As(err, &timeout) || errors.As(err, &skew) || !strings.Contains(err.Error(), "timed out after 15s waiting for slow: slow is Installing (for 15s), job helm-install-slow-") {
 		t.Fatalf("got %v", err)
 	}
 	// The installation goes on; following it again ends well.
+	close(hold)
 	plan, err := c.Wait(ctx, timeout.Plan, cluster.Expectation{}, waitOptions(t, nil))
 	if err != nil || plan.Status.State != kubesphere.StateInstalled {
 		t.Fatalf("resumed wait: %v", err)
@@ -504,17 +541,24 @@ func TestTimeout(t *testing.T) {
 func TestInterrupted(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
-	controller.SetBehaviour("interrupted", testcontrollerSlow)
+	hold := make(chan struct{})
+	controller.SetBehaviour("interrupted", testcontroller.Behaviour{Hold: hold})
 	pub := publication(t, scaffold(t, "interrupted", create.Frontend))
 	res, err := c.Install(testContext(t), cluster.InstallOptions{Publication: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(testContext(t))
-	time.AfterFunc(300*time.Millisecond, cancel)
-	if _, err := c.Wait(ctx, res.Plan, res.Expect, waitOptions(t, nil)); !errors.Is(err, context.Canceled) {
+	opts := waitOptions(t, nil)
+	opts.Notify = func(e cluster.Event) {
+		if e.State == kubesphere.StateInstalling {
+			cancel() // Ctrl-C while the job runs
+		}
+	}
+	if _, err := c.Wait(ctx, res.Plan, res.Expect, opts); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
+	close(hold)
 	if err := uninstall(t, c, "interrupted", false); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,6 @@ var (
 	testcontrollerFailUninstall = testcontroller.Behaviour{FailUninstall: true}
 	testcontrollerStall         = testcontroller.Behaviour{StallInPreparing: true}
 	testcontrollerSkew          = testcontroller.Behaviour{ExecutorClockOffset: -10 * time.Minute}
-	testcontrollerSlow          = testcontroller.Behaviour{JobDuration: 3 * time.Second}
 )
 
 func TestMain(m *testing.M) {

@@ -157,6 +157,8 @@ type ObjectResult struct {
 	Action    Action `json:"action"`
 	// Reason explains a Kept object.
 	Reason string `json:"reason,omitempty"`
+	// DryRun is true when nothing was done: Action is what would happen.
+	DryRun bool `json:"dryRun,omitempty"`
 }
 
 // PublishResult lists what publishing wrote, and warnings.

@@ -35,13 +35,23 @@ func (c *Client) Plan(ctx context.Context, name string) (*kubesphere.InstallPlan
 	return plan, err
 }
 
+// UninstallOptions say which extension to uninstall, and how.
+type UninstallOptions struct {
+	Name string
+	// Force annotates the plan kubesphere.io/force-delete first, so
+	// KubeSphere removes the releases without running hooks: the way out
+	// of UninstallFailed.
+	Force bool
+	// DryRun runs the checks but deletes nothing.
+	DryRun bool
+}
+
 // Uninstall deletes an extension's InstallPlan, which makes KubeSphere
-// uninstall its releases. With force, the plan is first annotated
-// kubesphere.io/force-delete, so KubeSphere removes the releases without
-// running hooks: the way out of UninstallFailed. It returns the plan after
-// the deletion request (nil when it is already gone); follow it with
-// WaitDeleted.
-func (c *Client) Uninstall(ctx context.Context, name string, force bool) (*kubesphere.InstallPlan, error) {
+// uninstall its releases. It returns the plan after the deletion request
+// (nil when it is already gone); follow it with WaitDeleted. A dry run
+// returns the plan as it is.
+func (c *Client) Uninstall(ctx context.Context, opts UninstallOptions) (*kubesphere.InstallPlan, error) {
+	name, force := opts.Name, opts.Force
 	plan, err := c.Plan(ctx, name)
 	if err != nil {
 		return nil, err
@@ -57,6 +67,9 @@ func (c *Client) Uninstall(ctx context.Context, name string, force bool) (*kubes
 		case err != nil:
 			return nil, err
 		}
+	}
+	if opts.DryRun {
+		return plan, nil
 	}
 	if force {
 		if _, ok := plan.Annotations[kubesphere.AnnotationForceDelete]; !ok {
@@ -90,8 +103,20 @@ type PlanExistsError struct {
 }
 
 func (e *PlanExistsError) Error() string {
-	return fmt.Sprintf("%s %s is installed (InstallPlan %s, state %s); uninstall it first (\"ksbuilder uninstall %s\"), or pass --uninstall: without its ExtensionVersion KubeSphere could never remove the plan",
+	return fmt.Sprintf("%s %s is installed (InstallPlan %s, state %s); uninstall it first (\"ksbuilder uninstall %s\"): without its ExtensionVersion KubeSphere could never remove the plan",
 		e.Name, e.Version, e.Name, orUnknown(e.State), e.Name)
+}
+
+// UnpublishOptions say what to unpublish.
+type UnpublishOptions struct {
+	Name string
+	// Version is the one version to unpublish; "" means all.
+	Version string
+	// DryRun lists what would be deleted, and deletes nothing.
+	DryRun bool
+	// PlanRemoved, with DryRun, lists the objects as if the InstallPlan
+	// were already gone, for a dry run that would uninstall first.
+	PlanRemoved bool
 }
 
 // Unpublish deletes published versions of an extension (one version, or all
@@ -99,14 +124,15 @@ func (e *PlanExistsError) Error() string {
 // the Extension once no version is left. It refuses while an InstallPlan
 // uses a version it would delete. Versions synced from a Repository are
 // left alone: the repository would bring them back.
-func (c *Client) Unpublish(ctx context.Context, name, version string) ([]ObjectResult, error) {
+func (c *Client) Unpublish(ctx context.Context, opts UnpublishOptions) ([]ObjectResult, error) {
+	name, version := opts.Name, opts.Version
 	if err := c.requireKubeSphere(ctx); err != nil {
 		return nil, err
 	}
 	plan := &kubesphere.InstallPlan{}
 	switch err := c.get(ctx, kubesphere.ResourceInstallPlans, name, plan); {
 	case err == nil:
-		if version == "" || plan.Spec.Extension.Version == version {
+		if (version == "" || plan.Spec.Extension.Version == version) && !(opts.DryRun && opts.PlanRemoved) {
 			return nil, &PlanExistsError{Name: name, Version: plan.Spec.Extension.Version, State: plan.Status.State}
 		}
 	case !apierrors.IsNotFound(err):
@@ -131,11 +157,15 @@ func (c *Client) Unpublish(ctx context.Context, name, version string) ([]ObjectR
 			continue
 		}
 		if ref := ev.Spec.ChartDataRef; ref != nil {
-			r, err := c.deleteChartConfigMap(ctx, &ev, ref)
+			r, err := c.deleteChartConfigMap(ctx, &ev, ref, opts.DryRun)
 			if err != nil {
 				return results, err
 			}
 			results = append(results, r)
+		}
+		if opts.DryRun {
+			results = append(results, ObjectResult{Kind: "ExtensionVersion", Name: ev.Name, Action: Deleted, DryRun: true})
+			continue
 		}
 		if err := c.delete(ctx, kubesphere.ResourceExtensionVersions, ev.Name); err != nil && !apierrors.IsNotFound(err) {
 			return results, fmt.Errorf("deleting ExtensionVersion %s: %w", ev.Name, err)
@@ -146,6 +176,17 @@ func (c *Client) Unpublish(ctx context.Context, name, version string) ([]ObjectR
 		return nil, c.versionNotFound(ctx, name, version)
 	}
 	if remaining > 0 {
+		return results, nil
+	}
+	if opts.DryRun {
+		switch err := c.get(ctx, kubesphere.ResourceExtensions, name, &kubesphere.Extension{}); {
+		case err == nil:
+			results = append(results, ObjectResult{Kind: "Extension", Name: name, Action: Deleted, DryRun: true})
+		case !apierrors.IsNotFound(err):
+			return results, err
+		case len(results) == 0:
+			return nil, fmt.Errorf("%s is not published on %s (no Extension or ExtensionVersion)", name, c.describe())
+		}
 		return results, nil
 	}
 	switch err := c.delete(ctx, kubesphere.ResourceExtensions, name); {
@@ -171,11 +212,15 @@ func fromRepository(ev *kubesphere.ExtensionVersion) string {
 
 // deleteChartConfigMap deletes the ConfigMap holding a version's chart when
 // it is the one publish creates; another ConfigMap is left alone.
-func (c *Client) deleteChartConfigMap(ctx context.Context, ev *kubesphere.ExtensionVersion, ref *kubesphere.ChartDataRef) (ObjectResult, error) {
+func (c *Client) deleteChartConfigMap(ctx context.Context, ev *kubesphere.ExtensionVersion, ref *kubesphere.ChartDataRef, dryRun bool) (ObjectResult, error) {
 	res := ObjectResult{Kind: "ConfigMap", Namespace: ref.Namespace, Name: ref.Name}
 	want := kubesphere.ChartConfigMapName(ev.Labels[kubesphere.LabelExtensionRef], ev.Spec.Version)
 	if ref.Namespace != kubesphere.SystemNamespace || ref.Name != want {
 		res.Action, res.Reason = Kept, "not a chart ConfigMap created by publish"
+		return res, nil
+	}
+	if dryRun {
+		res.Action, res.DryRun = Deleted, true
 		return res, nil
 	}
 	err := c.core.CoreV1().ConfigMaps(ref.Namespace).Delete(ctx, ref.Name, metav1.DeleteOptions{})

@@ -34,37 +34,37 @@ func TestUnpublish(t *testing.T) {
 	}
 
 	// While installed, the version in use cannot go.
-	_, err := c.Unpublish(ctx, "gone", "")
+	_, err := c.Unpublish(ctx, cluster.UnpublishOptions{Name: "gone", Version: ""})
 	var exists *cluster.PlanExistsError
 	if !errors.As(err, &exists) || !strings.Contains(err.Error(), "uninstall it first") {
 		t.Fatalf("got %v", err)
 	}
-	if _, err := c.Unpublish(ctx, "gone", "0.1.0"); !errors.As(err, &exists) {
+	if _, err := c.Unpublish(ctx, cluster.UnpublishOptions{Name: "gone", Version: "0.1.0"}); !errors.As(err, &exists) {
 		t.Fatalf("unpublishing the installed version: %v", err)
 	}
 	// Another version can.
-	res, err := c.Unpublish(ctx, "gone", "0.2.0")
+	res, err := c.Unpublish(ctx, cluster.UnpublishOptions{Name: "gone", Version: "0.2.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := results(res); got != "ConfigMap extension-gone-0.2.0-chart deleted; ExtensionVersion gone-0.2.0 deleted" {
 		t.Errorf("unpublish 0.2.0: %s", got)
 	}
-	if _, err := c.Unpublish(ctx, "gone", "0.3.0"); err == nil || !strings.Contains(err.Error(), "published versions: 0.1.0") {
+	if _, err := c.Unpublish(ctx, cluster.UnpublishOptions{Name: "gone", Version: "0.3.0"}); err == nil || !strings.Contains(err.Error(), "published versions: 0.1.0") {
 		t.Errorf("unpublish of a missing version: %v", err)
 	}
 
 	if err := uninstall(t, c, "gone", false); err != nil {
 		t.Fatal(err)
 	}
-	res, err = c.Unpublish(ctx, "gone", "")
+	res, err = c.Unpublish(ctx, cluster.UnpublishOptions{Name: "gone", Version: ""})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := results(res); got != "ConfigMap extension-gone-0.1.0-chart deleted; ExtensionVersion gone-0.1.0 deleted; Extension gone deleted" {
 		t.Errorf("unpublish: %s", got)
 	}
-	if _, err := c.Unpublish(ctx, "gone", ""); err == nil || !strings.Contains(err.Error(), "gone is not published") {
+	if _, err := c.Unpublish(ctx, cluster.UnpublishOptions{Name: "gone", Version: ""}); err == nil || !strings.Contains(err.Error(), "gone is not published") {
 		t.Errorf("second unpublish: %v", err)
 	}
 }
@@ -87,7 +87,7 @@ func TestUnpublishKeepsRepositoryVersions(t *testing.T) {
 	if _, err := dyn.Resource(kubesphere.GroupVersion.WithResource(kubesphere.ResourceExtensionVersions)).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Unpublish(ctx, "synced", "")
+	res, err := c.Unpublish(ctx, cluster.UnpublishOptions{Name: "synced", Version: ""})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestUninstallWithoutVersion(t *testing.T) {
 	if err := dyn.Resource(kubesphere.GroupVersion.WithResource(kubesphere.ResourceExtensionVersions)).Delete(ctx, "orphan-0.1.0", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.Uninstall(ctx, "orphan", false)
+	_, err := c.Uninstall(ctx, cluster.UninstallOptions{Name: "orphan"})
 	if err == nil || !strings.Contains(err.Error(), "ExtensionVersion orphan-0.1.0 is missing") || !strings.Contains(err.Error(), "finalizers") {
 		t.Fatalf("got %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/clock"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
 )
@@ -38,8 +39,9 @@ type WaitOptions struct {
 	Interval time.Duration
 	// Notify receives progress events; nil discards them.
 	Notify func(Event)
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock measures the timeout, the intervals and the durations in
+	// messages; nil means the real clock. Tests pass a fake one.
+	Clock clock.WithTicker
 }
 
 func (o *WaitOptions) defaults() {
@@ -55,14 +57,19 @@ func (o *WaitOptions) defaults() {
 	if o.Notify == nil {
 		o.Notify = func(Event) {}
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
 	}
 }
+
+// now reads the wait's clock.
+func (o *WaitOptions) now() time.Time { return o.Clock.Now() }
 
 // Event is a change worth showing while waiting.
 type Event struct {
 	Time time.Time
+	// Name is the extension's.
+	Name string
 	// Cluster is "" for the host release, else the cluster of an agent
 	// release.
 	Cluster string
@@ -91,12 +98,36 @@ func (e *FailedError) Error() string {
 	return msg
 }
 
+// ForceHint is the hint of a failed uninstall.
+const ForceHint = "force the removal: KubeSphere then runs helm uninstall without hooks"
+
+// PlanBusyError ends an installation wait when KubeSphere is doing
+// something else with the plan: deleting it, or uninstalling a release.
+type PlanBusyError struct {
+	Name    string
+	Cluster string
+	State   string
+	// Deleting is true when the plan is being deleted.
+	Deleting bool
+}
+
+func (e *PlanBusyError) Error() string {
+	if e.Deleting {
+		return fmt.Sprintf("InstallPlan %s is being deleted (state %s)", e.Name, orUnknown(e.State))
+	}
+	return fmt.Sprintf("%s is %s", releaseLabel(e.Name, e.Cluster), e.State)
+}
+
 // TimeoutError is a wait that ran out of time.
 type TimeoutError struct {
 	Name    string
 	After   time.Duration
 	Plan    *kubesphere.InstallPlan
 	Reasons []string
+	// ClockSkew is set when a release's executor job had finished while the
+	// plan still said it was busy: the likely reason for the timeout. Its
+	// text is among the Reasons, and errors.As finds it.
+	ClockSkew *ClockSkewError
 }
 
 func (e *TimeoutError) Error() string {
@@ -105,6 +136,14 @@ func (e *TimeoutError) Error() string {
 		msg += ": " + strings.Join(e.Reasons, "; ")
 	}
 	return msg
+}
+
+// Unwrap returns the clock skew found at the timeout, if any.
+func (e *TimeoutError) Unwrap() error {
+	if e.ClockSkew == nil {
+		return nil
+	}
+	return e.ClockSkew
 }
 
 // ClockSkewError is a release whose job finished while the plan kept saying
@@ -161,7 +200,7 @@ func (c *Client) Wait(ctx context.Context, start *kubesphere.InstallPlan, exp Ex
 			return true, fmt.Errorf("InstallPlan %s was deleted while waiting for it", start.Name)
 		}
 		return t.installVerdict(ctx, c, plan)
-	}, t.timeoutReasons)
+	}, t.timeoutError(c))
 }
 
 // WaitDeleted follows an InstallPlan being deleted until it is gone. It
@@ -176,7 +215,7 @@ func (c *Client) WaitDeleted(ctx context.Context, start *kubesphere.InstallPlan,
 			return true, nil
 		}
 		return t.deleteVerdict(ctx, c, plan)
-	}, t.timeoutReasons)
+	}, t.timeoutError(c))
 	return err
 }
 
@@ -184,21 +223,24 @@ func (c *Client) WaitDeleted(ctx context.Context, start *kubesphere.InstallPlan,
 // wait. deleted means the plan is gone.
 type verdictFunc func(plan *kubesphere.InstallPlan, deleted bool) (bool, error)
 
+// timeoutFunc builds the error that ends a wait when the time is up.
+type timeoutFunc func(ctx context.Context, plan *kubesphere.InstallPlan) *TimeoutError
+
 // follow watches a plan, reads it again every interval, and hands each
 // version to judge until judge says done or fails, the time is up or ctx
 // ends.
-func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts WaitOptions, judge verdictFunc, reasons func(*kubesphere.InstallPlan) []string) (*kubesphere.InstallPlan, error) {
+func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts WaitOptions, judge verdictFunc, timedOut timeoutFunc) (*kubesphere.InstallPlan, error) {
 	var timeout <-chan time.Time
 	if opts.Timeout > 0 {
-		timer := time.NewTimer(opts.Timeout)
+		timer := opts.Clock.NewTimer(opts.Timeout)
 		defer timer.Stop()
-		timeout = timer.C
+		timeout = timer.C()
 	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	updates := make(chan watchUpdate, 16)
-	go c.watchPlan(watchCtx, start.Name, start.ResourceVersion, updates)
-	ticker := time.NewTicker(opts.Interval)
+	go c.watchPlan(watchCtx, opts.Clock, start.Name, start.ResourceVersion, updates)
+	ticker := opts.Clock.NewTicker(opts.Interval)
 	defer ticker.Stop()
 
 	plan, deleted := start, false
@@ -212,12 +254,12 @@ func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts
 		case <-ctx.Done():
 			return plan, ctx.Err()
 		case <-timeout:
-			return plan, &TimeoutError{Name: start.Name, After: opts.Timeout, Plan: plan, Reasons: reasons(plan)}
+			return plan, timedOut(ctx, plan)
 		case u := <-updates:
 			if newer(u.plan, plan) || u.deleted {
 				plan, deleted = u.plan, u.deleted
 			}
-		case <-ticker.C:
+		case <-ticker.C():
 			fresh := &kubesphere.InstallPlan{}
 			err := c.get(ctx, kubesphere.ResourceInstallPlans, start.Name, fresh)
 			switch {
@@ -228,7 +270,7 @@ func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts
 					return plan, ctx.Err()
 				}
 				if !unreachable {
-					opts.Notify(Event{Time: opts.Now(), Detail: fmt.Sprintf("cannot read InstallPlan %s, retrying: %v", start.Name, err)})
+					opts.Notify(Event{Time: opts.now(), Name: start.Name, Detail: fmt.Sprintf("cannot read InstallPlan %s, retrying: %v", start.Name, err)})
 				}
 				unreachable = true
 			default:
@@ -256,13 +298,13 @@ type watchUpdate struct {
 
 // watchPlan sends each change of the plan until ctx ends, re-opening the
 // watch when the server closes it.
-func (c *Client) watchPlan(ctx context.Context, name, rv string, out chan<- watchUpdate) {
+func (c *Client) watchPlan(ctx context.Context, clk clock.Clock, name, rv string, out chan<- watchUpdate) {
 	for ctx.Err() == nil {
 		opts := metav1.ListOptions{FieldSelector: "metadata.name=" + name, ResourceVersion: rv, Watch: true, AllowWatchBookmarks: true}
 		w, err := c.watch.Get().Resource(kubesphere.ResourceInstallPlans).VersionedParams(&opts, c.params).Watch(ctx)
 		if err != nil {
 			// The periodic read keeps the wait going; retry the watch later.
-			sleep(ctx, time.Second)
+			sleep(ctx, clk, time.Second)
 			continue
 		}
 		for ev := range w.ResultChan() {
@@ -293,11 +335,11 @@ func send(ctx context.Context, out chan<- watchUpdate, u watchUpdate) {
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
+func sleep(ctx context.Context, clk clock.Clock, d time.Duration) {
+	t := clk.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-t.C():
 	case <-ctx.Done():
 	}
 }
@@ -331,7 +373,7 @@ type releaseTrack struct {
 }
 
 func newTracker(start *kubesphere.InstallPlan, exp Expectation, opts WaitOptions) *tracker {
-	now := opts.Now()
+	now := opts.now()
 	t := &tracker{name: start.Name, opts: opts, started: now, startRV: start.ResourceVersion, lastActivity: now,
 		releases: map[string]*releaseTrack{}}
 	t.releases[""] = &releaseTrack{expect: exp.Host, baseline: *start.Status.InstallationStatus.DeepCopy(),
@@ -350,7 +392,7 @@ func newTracker(start *kubesphere.InstallPlan, exp Expectation, opts WaitOptions
 
 // observe records a release's status and reports its changes.
 func (t *tracker) observe(cluster string, st kubesphere.InstallationStatus, fromStart bool) *releaseTrack {
-	now := t.opts.Now()
+	now := t.opts.now()
 	r, ok := t.releases[cluster]
 	if !ok {
 		r = &releaseTrack{since: now}
@@ -365,7 +407,7 @@ func (t *tracker) observe(cluster string, st kubesphere.InstallationStatus, from
 	}
 	changed := st.State != r.state || st.JobName != r.job
 	if changed || (!r.reported && st.State != "") {
-		t.opts.Notify(Event{Time: now, Cluster: cluster, State: orPending(st.State), Detail: stateDetail(st)})
+		t.opts.Notify(Event{Time: now, Name: t.name, Cluster: cluster, State: orPending(st.State), Detail: stateDetail(st)})
 	}
 	r.reported = true
 	if st.State != r.state {
@@ -442,7 +484,7 @@ func latestMessage(conds []metav1.Condition) string {
 func (t *tracker) installVerdict(ctx context.Context, c *Client, plan *kubesphere.InstallPlan) (bool, error) {
 	fromStart := plan.ResourceVersion == t.startRV
 	if plan.DeletionTimestamp != nil {
-		return true, fmt.Errorf("InstallPlan %s is being deleted (state %s); follow it with \"ksbuilder status %s --watch\"", t.name, orUnknown(plan.Status.State), t.name)
+		return true, &PlanBusyError{Name: t.name, State: plan.Status.State, Deleting: true}
 	}
 	host := t.observe("", plan.Status.InstallationStatus, fromStart)
 	done, err := t.releaseVerdict(ctx, c, plan, "", host, plan.Status.InstallationStatus)
@@ -490,7 +532,7 @@ func (t *tracker) releaseVerdict(ctx context.Context, c *Client, plan *kubespher
 		return false, &FailedError{Name: t.name, Cluster: cluster, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cluster),
 			Hint: "KubeSphere retries only when the version or the values change; fix the cause, then upgrade or install with other values, or uninstall and install again"}
 	case kubesphere.StateUninstalling, kubesphere.StateUninstallFailed, kubesphere.StateUninstalled:
-		return false, fmt.Errorf("%s is %s; follow it with \"ksbuilder status %s --watch\"", releaseLabel(t.name, cluster), st.State, t.name)
+		return false, &PlanBusyError{Name: t.name, Cluster: cluster, State: st.State}
 	case kubesphere.StatePreparing:
 		t.warnStuckPreparing(cluster, r)
 	case kubesphere.StateInstalling, kubesphere.StateUpgrading:
@@ -533,7 +575,7 @@ func (t *tracker) deleteVerdict(ctx context.Context, c *Client, plan *kubesphere
 		case kubesphere.StateUninstallFailed:
 			if !forced {
 				return false, &FailedError{Name: t.name, Cluster: cl, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cl),
-					Hint: fmt.Sprintf("force the removal with \"ksbuilder uninstall %s --force\" (helm uninstall without hooks)", t.name)}
+					Hint: ForceHint}
 			}
 		case kubesphere.StateUninstalling:
 			if err := t.checkJob(ctx, c, plan, cl, r, st); err != nil {
@@ -556,11 +598,11 @@ func sortedKeys(m map[string]kubesphere.InstallationStatus) []string {
 
 // warnStuckPreparing warns once when a release stays in Preparing.
 func (t *tracker) warnStuckPreparing(cluster string, r *releaseTrack) {
-	if r.warnedStuck || t.opts.Now().Sub(r.since) < t.opts.StuckAfter {
+	if r.warnedStuck || t.opts.now().Sub(r.since) < t.opts.StuckAfter {
 		return
 	}
 	r.warnedStuck = true
-	t.opts.Notify(Event{Time: t.opts.Now(), Cluster: cluster, Detail: stuckPreparing(t.name, cluster, t.opts.Now().Sub(r.since))})
+	t.opts.Notify(Event{Time: t.opts.now(), Name: t.name, Cluster: cluster, Detail: stuckPreparing(t.name, cluster, t.opts.now().Sub(r.since))})
 }
 
 func stuckPreparing(name, cluster string, d time.Duration) string {
@@ -571,13 +613,13 @@ func stuckPreparing(name, cluster string, d time.Duration) string {
 // warnIdle warns once when KubeSphere has not touched the plan for a while
 // although something is expected of it.
 func (t *tracker) warnIdle(plan *kubesphere.InstallPlan) {
-	if t.warnedIdle || t.opts.Now().Sub(t.lastActivity) < t.opts.StuckAfter {
+	if t.warnedIdle || t.opts.now().Sub(t.lastActivity) < t.opts.StuckAfter {
 		return
 	}
 	for _, r := range t.releases {
 		if r.expect && !r.active || r.state == "" {
 			t.warnedIdle = true
-			t.opts.Notify(Event{Time: t.opts.Now(), Detail: idleMessage(plan, t.opts.Now().Sub(t.lastActivity))})
+			t.opts.Notify(Event{Time: t.opts.now(), Name: t.name, Detail: idleMessage(plan, t.opts.now().Sub(t.lastActivity))})
 			return
 		}
 	}
@@ -596,23 +638,35 @@ func idleMessage(plan *kubesphere.InstallPlan, d time.Duration) string {
 // while the release stays busy beyond the grace period is clock skew.
 func (t *tracker) checkJob(ctx context.Context, c *Client, plan *kubesphere.InstallPlan, cluster string, r *releaseTrack, st kubesphere.InstallationStatus) error {
 	ns := plan.Status.TargetNamespace
+	skew := t.finishedJob(ctx, c, ns, cluster, st)
+	if skew == nil {
+		r.jobDone = time.Time{}
+		return nil
+	}
+	now := t.opts.now()
+	if r.jobDone.IsZero() {
+		r.jobDone = now
+	}
+	if now.Sub(r.jobDone) < t.opts.SkewGrace {
+		return nil
+	}
+	return skew
+}
+
+// finishedJob reads the executor job of a release that says it is busy: a
+// *ClockSkewError when the job has finished, else nil (also when the job
+// cannot be read: the periodic read tries again, and a missing job shows
+// in the diagnosis).
+func (t *tracker) finishedJob(ctx context.Context, c *Client, ns, cluster string, st kubesphere.InstallationStatus) *ClockSkewError {
 	if st.JobName == "" || ns == "" {
 		return nil
 	}
 	job, err := c.core.BatchV1().Jobs(ns).Get(ctx, st.JobName, metav1.GetOptions{})
 	if err != nil {
-		return nil // the periodic read tries again; a missing job shows in the diagnosis
+		return nil
 	}
 	finished, succeeded := jobFinished(job)
 	if finished.IsZero() {
-		r.jobDone = time.Time{}
-		return nil
-	}
-	now := t.opts.Now()
-	if r.jobDone.IsZero() {
-		r.jobDone = now
-	}
-	if now.Sub(r.jobDone) < t.opts.SkewGrace {
 		return nil
 	}
 	e := &ClockSkewError{Name: t.name, Cluster: cluster, State: st.State, Job: st.JobName, JobFinished: finished, JobSucceeded: succeeded}
@@ -642,10 +696,24 @@ func jobFinished(job *batchv1.Job) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// timeoutReasons describes what each unfinished release was doing.
-func (t *tracker) timeoutReasons(plan *kubesphere.InstallPlan) []string {
-	now := t.opts.Now()
+// timeoutError returns the timeoutFunc of a wait: it describes what each
+// unfinished release was doing. A busy release whose executor job has
+// finished is reported as clock skew, however short the timeout: that is
+// why KubeSphere never moved on.
+func (t *tracker) timeoutError(c *Client) timeoutFunc {
+	return func(ctx context.Context, plan *kubesphere.InstallPlan) *TimeoutError {
+		e := &TimeoutError{Name: t.name, After: t.opts.Timeout, Plan: plan}
+		e.Reasons, e.ClockSkew = t.timeoutReasons(ctx, c, plan)
+		return e
+	}
+}
+
+// timeoutReasons describes what each unfinished release was doing, and
+// returns the first clock skew found.
+func (t *tracker) timeoutReasons(ctx context.Context, c *Client, plan *kubesphere.InstallPlan) ([]string, *ClockSkewError) {
+	now := t.opts.now()
 	var out []string
+	var skew *ClockSkewError
 	statuses := map[string]kubesphere.InstallationStatus{"": plan.Status.InstallationStatus}
 	for cl, st := range plan.Status.ClusterSchedulingStatuses {
 		statuses[cl] = st
@@ -665,6 +733,15 @@ func (t *tracker) timeoutReasons(plan *kubesphere.InstallPlan) []string {
 		if r != nil {
 			since = now.Sub(r.since)
 		}
+		if busy(st.State) {
+			if e := t.finishedJob(ctx, c, plan.Status.TargetNamespace, cl, st); e != nil {
+				out = append(out, e.Error())
+				if skew == nil {
+					skew = e
+				}
+				continue
+			}
+		}
 		switch {
 		case st.State == kubesphere.StatePreparing:
 			out = append(out, stuckPreparing(t.name, cl, since))
@@ -678,5 +755,14 @@ func (t *tracker) timeoutReasons(plan *kubesphere.InstallPlan) []string {
 			out = append(out, msg)
 		}
 	}
-	return out
+	return out, skew
+}
+
+// busy reports whether a state waits for an executor job.
+func busy(state string) bool {
+	switch state {
+	case kubesphere.StateInstalling, kubesphere.StateUpgrading, kubesphere.StateUninstalling:
+		return true
+	}
+	return false
 }
