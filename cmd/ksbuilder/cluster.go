@@ -74,10 +74,10 @@ func target(opts cluster.ConnectOptions) cluster.Target {
 }
 
 // waitFlags control how long a command follows KubeSphere's work.
-func waitFlags(what string) []cli.Flag {
+func waitFlags(what, returnWhen string) []cli.Flag {
 	return []cli.Flag{
 		&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for the " + what + "; 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
-		&cli.BoolFlag{Name: flagNoWait, Usage: "return once the InstallPlan is written, without waiting", Category: "Waiting"},
+		&cli.BoolFlag{Name: flagNoWait, Usage: "return " + returnWhen + ", without waiting for the " + what, Category: "Waiting"},
 	}
 }
 

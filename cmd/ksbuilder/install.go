@@ -29,49 +29,57 @@ type installOptions struct {
 	Connect     cluster.ConnectOptions
 }
 
-const installDescription = `Creates or updates the extension's InstallPlan, the way the KubeSphere
-console does, and waits until KubeSphere has installed it. Given a PATH (a
-directory or .tgz), the extension is published first ("ksbuilder publish");
-given a NAME, the published version --version is used.
-
-Before writing anything it checks that the version is published, that the
+// installChecks, installPlanText and installWaitText are the parts of
+// install's and upgrade's help that the two share.
+const (
+	installChecks = `Before writing anything it checks that the version is published, that the
 required externalDependencies are installed at a matching version (optional
 ones only warn), that the Kubernetes and KubeSphere versions match kubeVersion
-and ksVersion, and that the chart renders with the values.
+and ksVersion, and that the chart renders with the values.`
 
-The InstallPlan is named after the extension, asks for the exact version with
+	installPlanText = `The InstallPlan is named after the extension, asks for the exact version with
 enabled: true and upgradeStrategy: Manual, and carries the values flags as
 spec.config. Without values flags the current config is kept (none for a new
 plan); --reset-values drops it. Only a Multicluster extension gets
 clusterScheduling: its agent goes to the clusters named by --cluster, by
-default the host cluster.
+default the host cluster.`
 
-While waiting, each state change is shown with its time. A failure prints the
+	installWaitText = `While waiting, each state change is shown with its time. A failure prints the
 conditions and the last lines of the executor job's log (or why the log
 cannot be read, and the kubectl command that reads it). Ctrl-C stops waiting,
 not the installation: resume with "ksbuilder status NAME --watch".
 
 --dry-run runs the same checks (they read the cluster) and prints the
 objects that would be written (a PATH's publication, then the InstallPlan)
-as YAML, or JSON with -o json, without writing anything.
-Exit status: 0 installed, 1 failed or timed out, 2 usage, 130 interrupted.`
+as YAML, or JSON with -o json, without writing anything.`
+)
 
 func newInstallCmd(f *Factory, runF func(*installOptions) error) *cli.Command {
 	return &cli.Command{
 		Name:      "install",
 		Usage:     "Install an extension on a KubeSphere cluster and wait until it runs",
 		ArgsUsage: "PATH|NAME",
-		Description: installDescription + `
+		Description: `Creates or updates the extension's InstallPlan, the way the KubeSphere
+console does, and waits until KubeSphere has installed it. Given a PATH (a
+directory or .tgz), the extension is published first ("ksbuilder publish");
+given a NAME, the published version --version is used.
+
+` + installChecks + `
+
+` + installPlanText + `
 
 Running install again with other values updates the config, and KubeSphere
 upgrades the release; to change the version use "ksbuilder upgrade".
+
+` + installWaitText + `
+Exit status: 0 installed, 1 failed or timed out, 2 usage, 130 interrupted.
 
 Examples:
   ksbuilder install ./hello
   ksbuilder install hello --version 0.1.0 --set frontend.replicaCount=2
   ksbuilder install ./network -f values-dev.yaml --cluster host --cluster member1
   ksbuilder install ./hello --no-wait && ksbuilder status hello --watch`,
-		Flags:  installFlags(),
+		Flags:  installFlags(false),
 		Action: func(c *cli.Context) error { return installAction(f, c, false, runF) },
 	}
 }
@@ -82,31 +90,44 @@ func newUpgradeCmd(f *Factory, runF func(*installOptions) error) *cli.Command {
 		Usage:     "Upgrade an installed extension to another version and wait",
 		ArgsUsage: "PATH|NAME",
 		Description: `Changes the version of an installed extension's InstallPlan (a JSON merge
-patch of its spec), and waits until KubeSphere has upgraded it. Given a PATH,
-the new version is published first; given a NAME, --version is required.
-The values are kept unless values flags or --reset-values are given.
+patch of its spec), and waits until KubeSphere has upgraded it. Given a PATH
+(a directory or .tgz), the new version is published first ("ksbuilder
+publish"); given a NAME, --version names a published version. The plan must
+exist: install first with "ksbuilder install". A version lower than the
+installed one is a downgrade: Helm installs the older chart over the newer
+release, and ksbuilder warns.
 
-` + installDescription + `
+` + installChecks + `
+
+The values are kept unless values flags or --reset-values are given; the
+clusters of a Multicluster extension's agents are kept unless --cluster is.
+
+` + installWaitText + `
+Exit status: 0 upgraded, 1 failed or timed out, 2 usage, 130 interrupted.
 
 Examples:
   ksbuilder upgrade ./hello
   ksbuilder upgrade hello --version 0.2.0
   ksbuilder upgrade hello --version 0.2.0 -f values.yaml --timeout 20m`,
-		Flags:  installFlags(),
+		Flags:  installFlags(true),
 		Action: func(c *cli.Context) error { return installAction(f, c, true, runF) },
 	}
 }
 
-func installFlags() []cli.Flag {
+func installFlags(upgrade bool) []cli.Flag {
+	what, waitFor := "install", "installation"
+	if upgrade {
+		what, waitFor = "upgrade to", "upgrade"
+	}
 	flags := []cli.Flag{
-		&cli.StringFlag{Name: "version", Usage: "`VERSION` to install; required with a NAME, checked against a PATH's version"},
+		&cli.StringFlag{Name: "version", Usage: "`VERSION` to " + what + "; required with a NAME, checked against a PATH's version"},
 		&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: place the agent on `CLUSTER` (repeatable; default the host cluster)"},
 		outputFlag("text, json or yaml (the final status; with --dry-run the objects, as YAML or JSON)"),
 		&cli.BoolFlag{Name: flagDryRun, Usage: "run the checks and print the objects that would be written, without writing them"},
 	}
 	flags = append(flags, valuesFlags()...)
 	flags = append(flags, &cli.BoolFlag{Name: "reset-values", Usage: "drop the values the InstallPlan has (without other values flags)", Category: valuesCategory})
-	flags = append(flags, waitFlags("installation")...)
+	flags = append(flags, waitFlags(waitFor, "once the InstallPlan is written")...)
 	return append(flags, clusterFlags()...)
 }
 

@@ -52,7 +52,7 @@ Examples:
 			&cli.BoolFlag{Name: "force", Usage: "remove the release without hooks (after UninstallFailed)"},
 			&cli.BoolFlag{Name: "unpublish", Usage: "then delete the published versions and the Extension"},
 			&cli.BoolFlag{Name: flagDryRun, Usage: "list what would be deleted, without deleting it"},
-		}, waitFlags("uninstallation")...), clusterFlags()...),
+		}, waitFlags("uninstallation", "once the InstallPlan is marked for deletion")...), clusterFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, "NAME"); err != nil {
 				return err
