@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -356,5 +357,41 @@ func TestSourceDateEpoch(t *testing.T) {
 	r := runCLI(t, false, nil, "package", ".")
 	if r.code != 2 || !strings.Contains(r.stderr, `SOURCE_DATE_EPOCH="yesterday" is not a number`) {
 		t.Errorf("exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// Every command that reads an extension reports its problems in the shared
+// format, files under the PATH given; -o json turns the failure into JSON.
+func TestDiagnosticFormatEverywhere(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "no-kubeconfig"))
+	if r := runCLI(t, false, nil, "create", "demo", "--category", "storage", "--author", "me"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	meta := filepath.Join("demo", "extension.yaml")
+	data, err := os.ReadFile(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(meta, []byte(strings.Replace(string(data), "version: 0.1.0", "version: \"1.0\"", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := regexp.MustCompile(`(?m)^demo/extension.yaml:\d+:10: error: version: "1.0" is not a semantic version \(.*\) \[version-format\]$`)
+	for _, args := range [][]string{
+		{"validate", "demo"}, {"package", "demo"}, {"template", "demo"}, {"publish", "./demo"},
+		{"install", "./demo"}, {"push", "demo", "--dry-run"},
+	} {
+		r := runCLI(t, false, nil, args...)
+		if r.code != 1 || !want.MatchString(r.stderr) {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		if args[0] == "template" {
+			continue // prints manifests; no -o
+		}
+		r = runCLI(t, false, nil, append(args, "-o", "json")...)
+		var e jsonError
+		if err := json.Unmarshal([]byte(r.stdout), &e); err != nil || r.code != 1 || len(e.Diagnostics) != 1 || e.Diagnostics[0].Code != "version-format" {
+			t.Errorf("%v -o json: exit %d, %v, stdout %q, stderr %q", args, r.code, err, r.stdout, r.stderr)
+		}
 	}
 }

@@ -141,6 +141,9 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 	}
 	if arg := c.Args().First(); isPath(arg) {
 		opts.Path = arg
+		if run := runOf(c); run != nil {
+			run.Path = arg // diagnostics of the extension name its files under PATH
+		}
 	} else {
 		opts.Name = arg
 		if opts.Version == "" {
