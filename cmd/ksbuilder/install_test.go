@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/ksbuilder/ksbuilder/create"
 	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
@@ -180,14 +183,28 @@ func decodeCharts(t *testing.T, out []byte) []byte {
 func TestInstallInterruptedAndResumed(t *testing.T) {
 	kubeconfig := requireCluster(t)
 	t.Setenv("KUBECONFIG", kubeconfig)
-	shared.controller.SetBehaviour("sloth", testcontroller.Behaviour{JobDuration: 2 * time.Second})
+	hold := make(chan struct{})
+	shared.controller.SetBehaviour("sloth", testcontroller.Behaviour{Hold: hold})
 	dir := filepath.Join(t.TempDir(), "sloth")
 	if _, err := create.Create(create.Options{Name: "sloth", Category: "dev-tools", Author: "Test", Type: create.Frontend, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(time.Second, cancel) // Ctrl-C while the job runs
+	defer cancel()
+	go func() {
+		// Ctrl-C once the job runs; it runs until hold is closed.
+		cs := kubernetes.NewForConfigOrDie(shared.env.Config)
+		for ctx.Err() == nil {
+			jobs, err := cs.BatchV1().Jobs("extension-sloth").List(ctx, metav1.ListOptions{})
+			if err == nil && len(jobs.Items) > 0 {
+				cancel()
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
 	code, _, stderr := runCLIContext(ctx, "install", dir)
+	close(hold)
 	if code != exitInterrupted {
 		t.Errorf("exit code %d, want %d\n%s", code, exitInterrupted, stderr)
 	}

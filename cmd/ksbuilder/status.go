@@ -65,33 +65,22 @@ Examples:
 
 func statusRun(c *cli.Context, opts *statusOptions) error {
 	f := opts.f
-	client, err := connect(opts.Connect)
-	if err != nil {
+	p := newProgress(f, opts.Name)
+	res, err := cluster.Status(c.Context, cluster.StatusRequest{
+		Target: target(opts.Connect), Name: opts.Name, Watch: opts.Watch,
+		Wait: waitOptions(c, p), Progress: p,
+	})
+	p.Close()
+	switch {
+	case res == nil:
+		return clusterError(err)
+	case err != nil:
+		return reportWaitError(f, opts.Name, err)
+	case res.Uninstalled:
+		_, err = fmt.Fprintf(f.IO.Out, "%s is uninstalled\n", opts.Name)
 		return err
 	}
-	plan, err := client.Plan(c.Context, opts.Name)
-	if err != nil {
-		return err
-	}
-	if opts.Watch {
-		p := newProgress(f, opts.Name)
-		wait := waitOptions(c, p)
-		if plan.DeletionTimestamp != nil {
-			err = client.WaitDeleted(c.Context, plan, wait)
-			p.Close()
-			if err != nil {
-				return reportWaitError(f, opts.Name, err)
-			}
-			_, err = fmt.Fprintf(f.IO.Out, "%s is uninstalled\n", opts.Name)
-			return err
-		}
-		plan, err = client.Wait(c.Context, plan, cluster.Expectation{}, wait)
-		p.Close()
-		if err != nil {
-			return reportWaitError(f, opts.Name, err)
-		}
-	}
-	return writeStatus(f, opts.Output, plan)
+	return writeStatus(f, opts.Output, res.Plan)
 }
 
 // writeStatusText prints a status for people.

@@ -4,7 +4,7 @@
 // the API server with client-go only (no controller-runtime), which keeps
 // the CLI's start-up cheap.
 //
-// Publish, Install, Uninstall and Unpublish are the whole workflows of the
+// Publish, Install, Uninstall, Unpublish and Status are the workflows of the
 // commands of those names (one call each, reporting through a Progress);
 // the Client methods are their steps.
 package cluster

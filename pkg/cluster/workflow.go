@@ -337,3 +337,51 @@ func Unpublish(ctx context.Context, req UnpublishRequest) ([]ObjectResult, error
 	}
 	return c.Unpublish(ctx, opts)
 }
+
+// StatusRequest is "ksbuilder status".
+type StatusRequest struct {
+	Target
+	Name string
+	// Watch follows the plan until every release is Installed, one fails,
+	// or the plan is gone.
+	Watch    bool
+	Wait     WaitOptions
+	Progress Progress
+}
+
+// StatusOutcome is an extension's installation state.
+type StatusOutcome struct {
+	// Plan is the InstallPlan, after watching when asked; nil once a
+	// watched plan is gone.
+	Plan *kubesphere.InstallPlan
+	// Uninstalled is true when a watched plan that was being deleted is
+	// gone.
+	Uninstalled bool
+}
+
+// Status reads an extension's InstallPlan and, when asked, follows it until
+// it settles: installed, failed, or (for a plan being deleted) gone.
+func Status(ctx context.Context, req StatusRequest) (*StatusOutcome, error) {
+	c, err := req.client()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := c.Plan(ctx, req.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := &StatusOutcome{Plan: plan}
+	if !req.Watch {
+		return out, nil
+	}
+	wait := req.Wait
+	wait.Notify = progressOrNop(req.Progress).Event
+	if plan.DeletionTimestamp != nil {
+		if err := c.WaitDeleted(ctx, plan, wait); err != nil {
+			return out, err
+		}
+		return &StatusOutcome{Uninstalled: true}, nil
+	}
+	out.Plan, err = c.Wait(ctx, plan, Expectation{}, wait)
+	return out, err
+}

@@ -62,6 +62,11 @@ func TestWorkflows(t *testing.T) {
 		t.Errorf("events %+v", p.events)
 	}
 
+	st, err := cluster.Status(ctx, cluster.StatusRequest{Target: target, Name: "flow", Watch: true, Wait: wait})
+	if err != nil || st.Plan.Status.State != kubesphere.StateInstalled || st.Uninstalled {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+
 	// Unpublishing an installed extension uninstalls it first when asked.
 	p = recorder{}
 	results, err := cluster.Unpublish(ctx, cluster.UnpublishRequest{Target: target, UnpublishOptions: cluster.UnpublishOptions{Name: "flow"}, Uninstall: true, Wait: wait, Progress: &p})
@@ -74,6 +79,9 @@ func TestWorkflows(t *testing.T) {
 	res2, err := cluster.Uninstall(ctx, cluster.UninstallRequest{Target: target, UninstallOptions: cluster.UninstallOptions{Name: "flow"}})
 	if !errors.Is(err, cluster.ErrNotInstalled) || res2 != nil {
 		t.Errorf("uninstall again: %v %v", res2, err)
+	}
+	if _, err := cluster.Status(ctx, cluster.StatusRequest{Target: target, Name: "flow"}); !errors.Is(err, cluster.ErrNotInstalled) {
+		t.Errorf("status when gone: %v", err)
 	}
 }
 
