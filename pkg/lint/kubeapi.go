@@ -3,7 +3,9 @@ package lint
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 
@@ -17,6 +19,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
+	"github.com/ksbuilder/ksbuilder/pkg/suggest"
 )
 
 // DefaultKubeVersion is the range of Kubernetes versions KubeSphere 4.x
@@ -259,7 +262,7 @@ var duplicateKeyRe = sync.OnceValue(func() *regexp.Regexp {
 // fields are dropped with a warning by API servers with server-side field
 // validation (1.25 on), and fail Helm's client-side validation before.
 func (l *linter) strictDecode(o manifest.Object, src templateSource) {
-	_, _, err := strictDecoder().Decode([]byte(o.Text), nil, nil)
+	obj, _, err := strictDecoder().Decode([]byte(o.Text), nil, nil)
 	if err == nil {
 		return
 	}
@@ -279,9 +282,17 @@ func (l *linter) strictDecode(o manifest.Object, src templateSource) {
 			field := m[2]
 			key := lastKey(field)
 			if m[1] == "unknown" {
+				parent := strings.ToLower(o.Kind)
+				if i := strings.LastIndex(field, "."); i >= 0 {
+					parent += "." + indexRe().ReplaceAllString(field[:i], "")
+				}
+				hint := "check the spelling and the indentation against kubectl explain " + parent
+				if s := suggest.Closest(key, knownFields(obj, field), 2); s != "" {
+					hint = fmt.Sprintf("did you mean %q? See kubectl explain %s", s, parent)
+				}
 				l.add(src.diagnostic(diag.Warning, RuleK8sSchema, field, key, "",
 					fmt.Sprintf("%s: unknown field %s of %s %s; Kubernetes drops it (before 1.25 Helm refuses the object)", what, field, o.APIVersion, o.Kind),
-					"check the spelling and the indentation against kubectl explain "+strings.ToLower(o.Kind)+"."+indexRe().ReplaceAllString(field, "")))
+					hint))
 			} else {
 				l.add(src.diagnostic(diag.Warning, RuleK8sSchema, field, key, "",
 					fmt.Sprintf("%s: field %s is set twice; Kubernetes keeps the last one", what, field),
@@ -290,20 +301,87 @@ func (l *linter) strictDecode(o manifest.Object, src templateSource) {
 		}
 		return
 	}
-	var field, msg string
+	var field, msg, hint string
 	if m := typeErrorRe().FindStringSubmatch(err.Error()); m != nil {
 		field = m[2]
-		msg = fmt.Sprintf("%s: field %s is a %s, but %s %s wants %s there; the API server refuses the object",
-			what, field, m[1], o.APIVersion, o.Kind, jsonType(m[3]))
+		got, want := jsonKind(m[1]), jsonType(m[3])
+		msg = fmt.Sprintf("%s: field %s holds %s where %s %s wants %s; the API server refuses the object",
+			what, field, got, o.APIVersion, o.Kind, want)
+		hint = typeHint(got, want)
 	} else {
 		msg = fmt.Sprintf("%s does not decode as %s %s: %v", what, o.APIVersion, o.Kind, trimDecodeError(err))
+		hint = "run ksbuilder template to see the rendered object"
 	}
-	l.add(src.diagnostic(diag.Error, RuleK8sSchema, field, lastKey(field), "", msg,
-		"quote numbers meant as strings (| quote), and give lists and mappings where the API wants them"))
+	l.add(src.diagnostic(diag.Error, RuleK8sSchema, field, lastKey(field), "", msg, hint))
+}
+
+// typeHint tells how to give a field the type the API wants.
+func typeHint(got, want string) string {
+	switch {
+	case want == "a string":
+		return "quote the value: YAML reads numbers, yes/no and on/off unquoted as other types; in templates use | quote"
+	case got == "a string" && (want == "a number" || want == "a boolean"):
+		return "remove the quotes around the value; in templates drop | quote, or convert with | int"
+	}
+	return "give " + want + " there; check the indentation against kubectl explain"
 }
 
 // indexRe matches the list indexes of a field path.
 var indexRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[\d+\]`) })
+
+// knownFields returns the JSON field names the API type of obj has next to
+// the last key of a field path ("spec.ports[0].tragetPort": those of a
+// ServicePort), or nil when the path cannot be followed.
+func knownFields(obj runtime.Object, field string) []string {
+	if obj == nil {
+		return nil
+	}
+	t := reflect.TypeOf(obj)
+	keys := strings.Split(indexRe().ReplaceAllString(field, ""), ".")
+	for i, k := range keys {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		fields := jsonFields(t)
+		if i == len(keys)-1 {
+			names := make([]string, 0, len(fields))
+			for n := range fields {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return names
+		}
+		next, ok := fields[k]
+		if !ok {
+			return nil
+		}
+		t = next
+	}
+	return nil
+}
+
+// jsonFields maps the JSON names of a struct's fields to their types,
+// inlined structs (TypeMeta) flattened.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case name == "" && (opts == "inline" || f.Anonymous) && f.Type.Kind() == reflect.Struct:
+			for n, ft := range jsonFields(f.Type) {
+				out[n] = ft
+			}
+		case name != "":
+			out[name] = f.Type
+		}
+	}
+	return out
+}
 
 // lastKey returns the last key of a field path, without list indexes.
 func lastKey(field string) string {
@@ -328,7 +406,22 @@ func jsonType(goType string) string {
 	case strings.HasPrefix(goType, "map["):
 		return "a mapping"
 	}
-	return "a mapping (" + goType + ")"
+	return "a mapping"
+}
+
+// jsonKind names a JSON value kind of the decoder's errors as YAML's.
+func jsonKind(kind string) string {
+	switch kind {
+	case "object":
+		return "a mapping"
+	case "array":
+		return "a list"
+	case "bool":
+		return "a boolean"
+	case "number", "string":
+		return "a " + kind
+	}
+	return kind
 }
 
 // trimDecodeError drops the serializer's wrapping from an error message.

@@ -86,7 +86,14 @@ func TestStrictDecode(t *testing.T) {
 		assert.Equal(t, RuleK8sSchema, got[0].Code)
 		assert.Equal(t, "spec.template.spec.containers.env.value", got[0].Field)
 		assert.Equal(t, 12, got[0].Line)
-		assert.Contains(t, got[0].Message, "is a number, but apps/v1 Deployment wants a string")
+		assert.Contains(t, got[0].Message, "holds a number where apps/v1 Deployment wants a string")
+	})
+	t.Run("a mapping for a list", func(t *testing.T) {
+		doc := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    name: a\n"
+		got := kubeAPIFindings(t, "", doc, doc)
+		require.Len(t, got, 1, format(got))
+		assert.Equal(t, "spec.containers", got[0].Field)
+		assert.Contains(t, got[0].Message, "holds a mapping where v1 Pod wants a list")
 	})
 	t.Run("unknown fields, line only when unique", func(t *testing.T) {
 		doc := "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  nmae: b\nspec:\n  ports:\n    - port: 80\n      tragetPort: 80\n    - port: 81\n      tragetPort: 81\n"
@@ -102,7 +109,14 @@ func TestStrictDecode(t *testing.T) {
 		}
 		// tragetPort is on two lines of the template: no line.
 		assert.Equal(t, map[string]int{"metadata.nmae": 5, "spec.ports[0].tragetPort": 0, "spec.ports[1].tragetPort": 0}, fields)
-		assert.Contains(t, got[2].Hint, "kubectl explain service.spec.ports.tragetPort")
+		for _, d := range got {
+			switch d.Field {
+			case "metadata.nmae":
+				assert.Equal(t, `did you mean "name"? See kubectl explain service.metadata`, d.Hint)
+			default:
+				assert.Equal(t, `did you mean "targetPort"? See kubectl explain service.spec.ports`, d.Hint)
+			}
+		}
 	})
 	t.Run("duplicate field", func(t *testing.T) {
 		// Helm's parser keeps the last of two keys; the object decoder
