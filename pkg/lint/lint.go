@@ -103,6 +103,7 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 		}()
 		l.render()
 		l.workloadRules()
+		l.kubeAPIRules()
 		l.imageRules()
 		l.crdUpgrade()
 		<-done

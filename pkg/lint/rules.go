@@ -63,6 +63,7 @@ const (
 	srcCRD      = "KubeSphere ExtensionVersion CRD"
 	srcKsb      = "ksbuilder"
 	srcUI       = "KubeSphere console"
+	srcK8s      = "Kubernetes API"
 )
 
 // registry lists every rule, grouped, in the order --list-rules shows them.
@@ -120,6 +121,9 @@ var registry = []Rule{
 	{RuleManagedLabel, diag.Error, GroupChart, `no rendered ConfigMap or Job carries kubesphere.io/managed: "true" (the controller deletes them)`, srcCtrl},
 	{RuleImageUnused, diag.Warning, GroupChart, "every image listed in extension.yaml appears in the rendered manifests", srcKsb},
 	{RuleImageUndeclared, diag.Warning, GroupChart, "every container image the chart renders is listed in extension.yaml images", srcKsb},
+	{RuleK8sSchema, diag.Error, GroupChart, "rendered objects of built-in kinds decode strictly against the Kubernetes API: a field of the wrong type is an error, an unknown field a warning", srcK8s},
+	{RuleK8sAPIRemoved, diag.Error, GroupChart, "no rendered object uses an API version removed in a Kubernetes version kubeVersion allows (>= 1.19 when unset)", srcK8s},
+	{RuleK8sAPIDeprecated, diag.Warning, GroupChart, "no rendered object uses an API version deprecated in a Kubernetes version kubeVersion allows", srcK8s},
 	{RuleCRDUpgrade, diag.Info, GroupChart, "CRDs under crds/ come with an upgrade hook image, since Helm never upgrades them", srcHelm},
 }
 

@@ -1,0 +1,433 @@
+package lint
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/Masterminds/semver/v3"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensionsv1beta1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1beta1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer/json"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
+	"github.com/ksbuilder/ksbuilder/pkg/suggest"
+)
+
+// DefaultKubeVersion is the range of Kubernetes versions KubeSphere 4.x
+// runs on, assumed when extension.yaml sets no kubeVersion.
+const DefaultKubeVersion = ">=1.19.0-0"
+
+// Rule IDs of the checks against the Kubernetes API.
+const (
+	RuleK8sSchema        = "k8s-schema"
+	RuleK8sAPIRemoved    = "k8s-api-removed"
+	RuleK8sAPIDeprecated = "k8s-api-deprecated"
+)
+
+// kubeScheme knows the built-in kinds of Kubernetes (client-go's scheme)
+// and CustomResourceDefinitions. Built on first use.
+var kubeScheme = sync.OnceValue(func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	// AddToScheme only fails on conflicting registrations, which these
+	// generated packages do not have.
+	_ = clientgoscheme.AddToScheme(s)
+	_ = apiextensionsv1.AddToScheme(s)
+	_ = apiextensionsv1beta1.AddToScheme(s)
+	return s
+})
+
+// strictDecoder decodes YAML into the scheme's typed objects, reporting
+// unknown and duplicate fields.
+var strictDecoder = sync.OnceValue(func() runtime.Decoder {
+	s := kubeScheme()
+	return json.NewSerializerWithOptions(json.DefaultMetaFactory, s, s, json.SerializerOptions{Yaml: true, Strict: true})
+})
+
+// apiLifecycle is when a version of a built-in kind was deprecated and
+// removed; 0 means never.
+type apiLifecycle struct {
+	deprecated, removed int // minor versions of Kubernetes 1.x
+	replacement         string
+}
+
+// retiredAPIs lists removed APIs whose Go types are gone from k8s.io/api,
+// so they carry no APILifecycle methods. Keyed by "group/version Kind".
+var retiredAPIs = map[string]apiLifecycle{
+	"extensions/v1beta1 PodSecurityPolicy":                  {11, 16, "Pod Security Admission"},
+	"policy/v1beta1 PodSecurityPolicy":                      {21, 25, "Pod Security Admission"},
+	"autoscaling/v2beta1 HorizontalPodAutoscaler":           {22, 25, "autoscaling/v2 HorizontalPodAutoscaler"},
+	"autoscaling/v2beta2 HorizontalPodAutoscaler":           {23, 26, "autoscaling/v2 HorizontalPodAutoscaler"},
+	"batch/v2alpha1 CronJob":                                {8, 21, "batch/v1 CronJob"},
+	"apiregistration.k8s.io/v1beta1 APIService":             {19, 22, "apiregistration.k8s.io/v1 APIService"},
+	"scheduling.k8s.io/v1alpha1 PriorityClass":              {14, 17, "scheduling.k8s.io/v1 PriorityClass"},
+	"rbac.authorization.k8s.io/v1alpha1 ClusterRole":        {17, 22, "rbac.authorization.k8s.io/v1 ClusterRole"},
+	"rbac.authorization.k8s.io/v1alpha1 ClusterRoleBinding": {17, 22, "rbac.authorization.k8s.io/v1 ClusterRoleBinding"},
+	"rbac.authorization.k8s.io/v1alpha1 Role":               {17, 22, "rbac.authorization.k8s.io/v1 Role"},
+	"rbac.authorization.k8s.io/v1alpha1 RoleBinding":        {17, 22, "rbac.authorization.k8s.io/v1 RoleBinding"},
+}
+
+// lifecycleOf returns when the API of an object was deprecated and
+// removed, from the APILifecycle methods k8s.io/api generates on the types
+// (what kubectl's deprecation warnings use) or from retiredAPIs.
+func lifecycleOf(gvk schema.GroupVersionKind) (apiLifecycle, bool) {
+	if lc, ok := retiredAPIs[gvk.GroupVersion().String()+" "+gvk.Kind]; ok {
+		return lc, true
+	}
+	obj, err := kubeScheme().New(gvk)
+	if err != nil {
+		return apiLifecycle{}, false
+	}
+	var lc apiLifecycle
+	if o, ok := obj.(interface{ APILifecycleDeprecated() (int, int) }); ok {
+		if major, minor := o.APILifecycleDeprecated(); major == 1 {
+			lc.deprecated = minor
+		}
+	}
+	if o, ok := obj.(interface{ APILifecycleRemoved() (int, int) }); ok {
+		if major, minor := o.APILifecycleRemoved(); major == 1 {
+			lc.removed = minor
+		}
+	}
+	if o, ok := obj.(interface {
+		APILifecycleReplacement() schema.GroupVersionKind
+	}); ok {
+		if r := o.APILifecycleReplacement(); !r.Empty() {
+			lc.replacement = r.GroupVersion().String() + " " + r.Kind
+		}
+	}
+	return lc, lc.deprecated > 0 || lc.removed > 0
+}
+
+// maxMinor bounds the Kubernetes 1.x versions tried against kubeVersion.
+const maxMinor = 99
+
+// kubeRange is the Kubernetes versions an extension allows.
+type kubeRange struct {
+	constraint string
+	c          *semver.Constraints
+}
+
+// kubeVersions returns the Kubernetes versions extension.yaml's kubeVersion
+// allows, or DefaultKubeVersion's when it sets none or an invalid one
+// (reported by constraint-format).
+func (l *linter) kubeVersions() kubeRange {
+	s := strings.TrimSpace(l.ext.KubeVersion)
+	if s != "" {
+		if c, err := semver.NewConstraint(s); err == nil {
+			return kubeRange{s, c}
+		}
+	}
+	c, _ := semver.NewConstraint(DefaultKubeVersion)
+	return kubeRange{DefaultKubeVersion, c}
+}
+
+// allowsFrom returns the first minor version from minor on that the range
+// allows (trying the first and a late patch of each), or 0 for none.
+func (k kubeRange) allowsFrom(minor int) int {
+	for m := minor; m <= maxMinor; m++ {
+		for _, v := range []string{fmt.Sprintf("1.%d.0", m), fmt.Sprintf("1.%d.99", m)} {
+			if k.c.Check(semver.MustParse(v)) {
+				return m
+			}
+		}
+	}
+	return 0
+}
+
+// kubeAPIRules checks every object the releases install against the
+// Kubernetes API: its apiVersion is served by every Kubernetes version
+// kubeVersion allows, and objects of built-in kinds decode strictly.
+func (l *linter) kubeAPIRules() {
+	kr := l.kubeVersions()
+	for _, r := range l.releases {
+		for _, o := range r.installed() {
+			gv, err := schema.ParseGroupVersion(o.APIVersion)
+			if err != nil || o.Kind == "" {
+				continue // not an object; Helm's install reports it
+			}
+			gvk := gv.WithKind(o.Kind)
+			src := l.templateSource(o)
+			l.apiLifecycle(o, gvk, kr, src)
+			if kubeScheme().Recognizes(gvk) {
+				l.strictDecode(o, src)
+			}
+		}
+	}
+}
+
+// templateSource is the template an object was rendered from, for finding
+// the line of a field in it.
+type templateSource struct {
+	loc  location
+	text []byte
+}
+
+func (l *linter) templateSource(o manifest.Object) templateSource {
+	ts := templateSource{loc: l.loc.locate(o.File)}
+	if ts.loc.inner == "" {
+		ts.text, _ = l.src.Read(ts.loc.file)
+	}
+	return ts
+}
+
+// diagnostic builds a finding at the template, on the line of key when
+// exactly one line of the template holds that key (with value, when value
+// is not "").
+func (ts templateSource) diagnostic(sev diag.Severity, rule, field, key, value, msg, hint string) diag.Diagnostic {
+	d := ts.loc.diagnostic(sev, rule, field, msg, hint)
+	if key == "" || ts.text == nil {
+		return d
+	}
+	pat := `^(\s*(?:-\s+)?)["']?` + regexp.QuoteMeta(key) + `["']?\s*:`
+	if value != "" {
+		pat += `\s*["']?` + regexp.QuoteMeta(value) + `["']?\s*(?:#.*)?$`
+	}
+	re := regexp.MustCompile(pat)
+	line, col := 0, 0
+	for i, text := range strings.Split(string(ts.text), "\n") {
+		m := re.FindStringSubmatchIndex(strings.TrimRight(text, "\r"))
+		if m == nil {
+			continue
+		}
+		if line != 0 {
+			return d // more than one: no line rather than a wrong one
+		}
+		line, col = i+1, m[3]+1
+	}
+	d.Line, d.Column = line, col
+	return d
+}
+
+func (l *linter) apiLifecycle(o manifest.Object, gvk schema.GroupVersionKind, kr kubeRange, src templateSource) {
+	lc, ok := lifecycleOf(gvk)
+	if !ok {
+		return
+	}
+	api := fmt.Sprintf("%s %s", o.APIVersion, o.Kind)
+	use := "use a served API version"
+	if lc.replacement != "" {
+		use = "use " + lc.replacement
+	}
+	if lc.removed > 0 {
+		if m := kr.allowsFrom(lc.removed); m > 0 {
+			l.add(src.diagnostic(diag.Error, RuleK8sAPIRemoved, "apiVersion", "apiVersion", o.APIVersion,
+				fmt.Sprintf("%s %q: %s is not served from Kubernetes 1.%d on, and kubeVersion %q allows 1.%d",
+					o.Kind, o.DisplayName(), api, lc.removed, kr.constraint, m),
+				use+", or narrow kubeVersion in extension.yaml to the versions that serve it"))
+			return
+		}
+	}
+	if m := kr.allowsFrom(lc.deprecated); lc.deprecated > 0 && m > 0 {
+		removal := ""
+		if lc.removed > 0 {
+			removal = fmt.Sprintf(" (removed in 1.%d)", lc.removed)
+		}
+		l.add(src.diagnostic(diag.Warning, RuleK8sAPIDeprecated, "apiVersion", "apiVersion", o.APIVersion,
+			fmt.Sprintf("%s %q: %s is deprecated from Kubernetes 1.%d on%s, and kubeVersion %q allows 1.%d",
+				o.Kind, o.DisplayName(), api, lc.deprecated, removal, kr.constraint, m),
+			use))
+	}
+}
+
+// typeErrorRe reads the field and types out of the decoder's type errors:
+// "json: cannot unmarshal string into Go struct field
+// ServicePort.spec.ports.port of type int32".
+var typeErrorRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`cannot unmarshal (\S+) into Go struct field [^.\s]+\.(\S+) of type (\S+)`)
+})
+
+// strictFieldRe reads a strict decoding error: `unknown field "spec.x"`,
+// `duplicate field "replicas"`.
+var strictFieldRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(unknown|duplicate) field "(.*)"$`)
+})
+
+// duplicateKeyRe reads the YAML parser's duplicate key errors: `line 7: key
+// "k" already set in map`. They name the key only.
+var duplicateKeyRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`key "(.*)" already set in map`)
+})
+
+// strictDecode decodes an object of a built-in kind as the API server
+// does: fields of the wrong type fail the install; unknown and duplicate
+// fields are dropped with a warning by API servers with server-side field
+// validation (1.25 on), and fail Helm's client-side validation before.
+func (l *linter) strictDecode(o manifest.Object, src templateSource) {
+	obj, _, err := strictDecoder().Decode([]byte(o.Text), nil, nil)
+	if err == nil {
+		return
+	}
+	what := fmt.Sprintf("%s %q", o.Kind, o.DisplayName())
+	if strict, ok := runtime.AsStrictDecodingError(err); ok {
+		for _, e := range strict.Errors() {
+			m := strictFieldRe().FindStringSubmatch(e.Error())
+			if m == nil {
+				if k := duplicateKeyRe().FindStringSubmatch(e.Error()); k != nil {
+					m = []string{"", "duplicate", k[1]}
+				}
+			}
+			if m == nil {
+				l.add(src.diagnostic(diag.Warning, RuleK8sSchema, "", "", "", what+": "+e.Error(), ""))
+				continue
+			}
+			field := m[2]
+			key := lastKey(field)
+			if m[1] == "unknown" {
+				parent := strings.ToLower(o.Kind)
+				if i := strings.LastIndex(field, "."); i >= 0 {
+					parent += "." + indexRe().ReplaceAllString(field[:i], "")
+				}
+				hint := "check the spelling and the indentation against kubectl explain " + parent
+				if s := suggest.Closest(key, knownFields(obj, field), 2); s != "" {
+					hint = fmt.Sprintf("did you mean %q? See kubectl explain %s", s, parent)
+				}
+				l.add(src.diagnostic(diag.Warning, RuleK8sSchema, field, key, "",
+					fmt.Sprintf("%s: unknown field %s of %s %s; Kubernetes drops it (before 1.25 Helm refuses the object)", what, field, o.APIVersion, o.Kind),
+					hint))
+			} else {
+				l.add(src.diagnostic(diag.Warning, RuleK8sSchema, field, key, "",
+					fmt.Sprintf("%s: field %s is set twice; Kubernetes keeps the last one", what, field),
+					"remove one of them"))
+			}
+		}
+		return
+	}
+	var field, msg, hint string
+	if m := typeErrorRe().FindStringSubmatch(err.Error()); m != nil {
+		field = m[2]
+		got, want := jsonKind(m[1]), jsonType(m[3])
+		msg = fmt.Sprintf("%s: field %s holds %s where %s %s wants %s; the API server refuses the object",
+			what, field, got, o.APIVersion, o.Kind, want)
+		hint = typeHint(got, want)
+	} else {
+		msg = fmt.Sprintf("%s does not decode as %s %s: %v", what, o.APIVersion, o.Kind, trimDecodeError(err))
+		hint = "run ksbuilder template to see the rendered object"
+	}
+	l.add(src.diagnostic(diag.Error, RuleK8sSchema, field, lastKey(field), "", msg, hint))
+}
+
+// typeHint tells how to give a field the type the API wants.
+func typeHint(got, want string) string {
+	switch {
+	case want == "a string":
+		return "quote the value: YAML reads numbers, yes/no and on/off unquoted as other types; in templates use | quote"
+	case got == "a string" && (want == "a number" || want == "a boolean"):
+		return "remove the quotes around the value; in templates drop | quote, or convert with | int"
+	}
+	return "give " + want + " there; check the indentation against kubectl explain"
+}
+
+// indexRe matches the list indexes of a field path.
+var indexRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[\d+\]`) })
+
+// knownFields returns the JSON field names the API type of obj has next to
+// the last key of a field path ("spec.ports[0].tragetPort": those of a
+// ServicePort), or nil when the path cannot be followed.
+func knownFields(obj runtime.Object, field string) []string {
+	if obj == nil {
+		return nil
+	}
+	t := reflect.TypeOf(obj)
+	keys := strings.Split(indexRe().ReplaceAllString(field, ""), ".")
+	for i, k := range keys {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		fields := jsonFields(t)
+		if i == len(keys)-1 {
+			names := make([]string, 0, len(fields))
+			for n := range fields {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return names
+		}
+		next, ok := fields[k]
+		if !ok {
+			return nil
+		}
+		t = next
+	}
+	return nil
+}
+
+// jsonFields maps the JSON names of a struct's fields to their types,
+// inlined structs (TypeMeta) flattened.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case name == "" && (opts == "inline" || f.Anonymous) && f.Type.Kind() == reflect.Struct:
+			for n, ft := range jsonFields(f.Type) {
+				out[n] = ft
+			}
+		case name != "":
+			out[name] = f.Type
+		}
+	}
+	return out
+}
+
+// lastKey returns the last key of a field path, without list indexes.
+func lastKey(field string) string {
+	k := field[strings.LastIndex(field, ".")+1:]
+	if i := strings.Index(k, "["); i >= 0 {
+		k = k[:i]
+	}
+	return k
+}
+
+// jsonType names a Go type of the API as the YAML type it takes.
+func jsonType(goType string) string {
+	switch {
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "a boolean"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"), strings.HasPrefix(goType, "float"):
+		return "a number"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["):
+		return "a mapping"
+	}
+	return "a mapping"
+}
+
+// jsonKind names a JSON value kind of the decoder's errors as YAML's.
+func jsonKind(kind string) string {
+	switch kind {
+	case "object":
+		return "a mapping"
+	case "array":
+		return "a list"
+	case "bool":
+		return "a boolean"
+	case "number", "string":
+		return "a " + kind
+	}
+	return kind
+}
+
+// trimDecodeError drops the serializer's wrapping from an error message.
+func trimDecodeError(err error) string {
+	for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(u) {
+		err = u
+	}
+	return strings.TrimPrefix(err.Error(), "error unmarshaling JSON: while decoding JSON: ")
+}
