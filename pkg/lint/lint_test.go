@@ -297,26 +297,33 @@ func lintBase(t *testing.T, changes map[string]string, skip ...string) *Result {
 }
 
 // TestTemplateErrorReportedOnce: a template that does not parse stops the
-// render, Helm's linter on the extension's chart and Helm's linter on the
-// subchart at the same line; it is one problem, reported by the render.
+// package check before the render and Helm's linter (which would stop at
+// the same line, on the extension's chart and again on the subchart); it is
+// one problem, reported once by the render rule.
 func TestTemplateErrorReportedOnce(t *testing.T) {
 	bad := map[string]string{"charts/app/templates/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata:\n  a: {{ .Values.foo | nosuchfunc }}\n"}
 	res := lintBase(t, bad)
 	assert.Equal(t, []string{
-		`error [render] charts/app/templates/bad.yaml:6 host release "demo": parse error at (demo/charts/app/templates/bad.yaml:6): function "nosuchfunc" not defined`,
+		`error [render] charts/app/templates/bad.yaml:6 the template does not parse: function "nosuchfunc" not defined (Helm refuses to install the chart until it parses)`,
 	}, strings.Split(strings.TrimSpace(format(res.Findings)), "\n"))
 	assert.Zero(t, res.Skipped)
 
-	// Without the render, Helm's linter reports it, once.
-	res = lintBase(t, bad, RuleRender)
-	assert.Equal(t, []string{
-		`error [helm-lint] charts/app/templates/bad.yaml:6 parse error at (demo/charts/app/templates/bad.yaml:6): function "nosuchfunc" not defined`,
-	}, strings.Split(strings.TrimSpace(format(res.Findings)), "\n"))
-	assert.Zero(t, res.Skipped, "the skipped render found nothing Helm's linter did not")
+	// A template that parses but fails when executed reaches the render
+	// and Helm's linter on the chart and on the subchart: still one finding.
+	failing := map[string]string{"charts/app/templates/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata:\n  a: {{ required \"set app.motd\" .Values.motd }}\n"}
+	res = lintBase(t, failing)
+	lines := strings.Split(strings.TrimSpace(format(res.Findings)), "\n")
+	if assert.Len(t, lines, 1) {
+		assert.Contains(t, lines[0], "error [render] charts/app/templates/bad.yaml:6")
+		assert.Contains(t, lines[0], "set app.motd")
+	}
 
-	res = lintBase(t, bad, RuleRender, RuleHelmLint)
-	assert.Empty(t, format(res.Findings))
-	assert.Equal(t, 1, res.Skipped)
+	// Skipping the rule hides the one finding, and says so.
+	for _, skip := range [][]string{{RuleRender}, {RuleRender, RuleHelmLint}} {
+		res = lintBase(t, bad, skip...)
+		assert.Empty(t, format(res.Findings), "skip %v", skip)
+		assert.Equal(t, 1, res.Skipped, "skip %v", skip)
+	}
 }
 
 // TestNoFollowOnFindings: a problem that stops other rules from judging is
