@@ -141,6 +141,12 @@ func TestLintExitCodes(t *testing.T) {
 		{"category-unknown", []string{"--strict"}, exitFailure},
 		{"category-unknown", []string{"--skip", "category-unknown", "--strict"}, exitOK},
 		{"readme", []string{"--strict"}, exitOK}, // infos never fail
+		// image-registry and node-selector are warnings: they pass, but
+		// --strict still fails their fixtures.
+		{"image-registry", nil, exitOK},
+		{"image-registry", []string{"--strict"}, exitFailure},
+		{"node-selector", nil, exitOK},
+		{"node-selector", []string{"--strict"}, exitFailure},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule+strings.Join(tt.flags, ""), func(t *testing.T) {
