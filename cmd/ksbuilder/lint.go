@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -19,10 +20,17 @@ import (
 type lintOptions struct {
 	f *Factory
 
-	Paths     []string
-	Values    values.Options
-	Skip      []string
-	Strict    bool
+	Paths  []string
+	Values values.Options
+	Skip   []string
+	Strict bool
+	// FailOn is the least severe finding that fails the run; --strict
+	// makes it at least diag.Warning.
+	FailOn diag.Severity
+	// Config names the configuration file; "" means look for one from
+	// each PATH upward, unless NoConfig.
+	Config    string
+	NoConfig  bool
 	Quiet     bool
 	ListRules bool
 	MaxSize   int64
@@ -56,8 +64,11 @@ type lintResult struct {
 	Version string      `json:"version,omitempty"`
 	Passed  bool        `json:"passed"`
 	Summary lintSummary `json:"summary"`
-	// Skipped counts the findings of the rules given to --skip.
-	Skipped  int       `json:"skipped"`
+	// Skipped counts the findings of the rules given to --skip or skipped
+	// by the configuration file.
+	Skipped int `json:"skipped"`
+	// Config is the configuration file applied, if any.
+	Config   string    `json:"config,omitempty"`
 	Findings diag.List `json:"findings"`
 }
 
@@ -81,8 +92,10 @@ and reports findings with a rule ID, a severity and the file, line and field:
                kubesphere.io/managed label, the images list, subchart tags
 
 The values flags set the values an InstallPlan's config would. Exits 1 when
-an error is found (with --strict, also a warning), 0 otherwise. Rules can be
-listed with --list-rules and skipped with --skip; docs/lint.md explains them.
+an error is found (with --strict, also a warning; see --fail-on), 0
+otherwise. Rules can be listed with --list-rules and skipped with --skip;
+.ksbuilder-lint.yaml (found from each PATH up to the git root) skips or
+re-grades them with a reason. docs/lint.md explains them.
 
 Examples:
   ksbuilder lint
@@ -91,7 +104,10 @@ Examples:
   ksbuilder lint --skip permissions-wildcard -f prod-values.yaml
   ksbuilder lint --list-rules`,
 		Flags: append([]cli.Flag{
-			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
+			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too (--fail-on warning)"},
+			&cli.StringFlag{Name: "fail-on", Value: "error", Usage: "fail on findings of `SEVERITY` or worse: error, warning or info"},
+			&cli.StringFlag{Name: "config", Usage: "read the configuration `FILE` instead of looking for " + lint.ConfigFileName},
+			&cli.BoolFlag{Name: "no-config", Usage: "apply no configuration file"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "leave out info findings, and the summary when nothing is wrong"},
 			&cli.StringSliceFlag{Name: "skip", Usage: "skip the rule `RULE` (repeatable or comma-separated); see --list-rules"},
 			&cli.BoolFlag{Name: "list-rules", Usage: "list the rules and exit"},
@@ -102,6 +118,20 @@ Examples:
 			opts := &lintOptions{
 				f: f, Paths: c.Args().Slice(), Values: valueOptions(c),
 				Strict: c.Bool("strict"), Quiet: c.Bool("quiet"), ListRules: c.Bool("list-rules"),
+				Config: c.String("config"), NoConfig: c.Bool("no-config"),
+			}
+			failOn := strings.ToLower(strings.TrimSpace(c.String("fail-on")))
+			switch failOn {
+			case "error", "warning", "info":
+				opts.FailOn, _ = diag.ParseSeverity(failOn)
+			default:
+				return usageErrorf("--fail-on: %q is not a severity (write error, warning or info)", c.String("fail-on"))
+			}
+			if opts.Strict && opts.FailOn == diag.Error {
+				opts.FailOn = diag.Warning
+			}
+			if opts.Config != "" && opts.NoConfig {
+				return usageErrorf("--config and --no-config cannot be used together")
 			}
 			if len(opts.Paths) == 0 {
 				opts.Paths = []string{"."}
@@ -147,6 +177,12 @@ func lintRun(opts *lintOptions) error {
 	if f.debug {
 		log.SetOutput(f.IO.ErrOut)
 	}
+	// Every configuration file is read before anything is linted, so a
+	// broken one stops the run before any output.
+	configs, err := lintConfigs(opts)
+	if err != nil {
+		return err
+	}
 	report := lintReport{Passed: true, Results: []lintResult{}}
 	for _, p := range opts.Paths {
 		src, err := source.Load(p)
@@ -154,12 +190,20 @@ func lintRun(opts *lintOptions) error {
 			return err
 		}
 		start := f.Now()
-		res, err := lint.Lint(src, lint.Options{Values: vals, Skip: opts.Skip, MaxSize: opts.MaxSize})
+		lo := lint.Options{Values: vals, Skip: opts.Skip, MaxSize: opts.MaxSize}
+		cfg := configs[p]
+		if cfg != nil {
+			lo.Adjust = cfg.Adjuster(p)
+		}
+		res, err := lint.Lint(src, lo)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		f.Debugf("linted %s in %s", p, f.Now().Sub(start))
-		r := lintResult{Path: p, Name: res.Name, Version: res.Version, Passed: !res.Failed(opts.Strict), Skipped: res.Skipped, Findings: diag.List{}}
+		r := lintResult{Path: p, Name: res.Name, Version: res.Version, Passed: !res.FailsAt(opts.FailOn), Skipped: res.Skipped, Findings: diag.List{}}
+		if cfg != nil {
+			r.Config = filepath.ToSlash(cfg.File)
+		}
 		for _, d := range res.Findings {
 			if opts.Quiet && d.Severity == diag.Info {
 				continue
@@ -182,6 +226,56 @@ func lintRun(opts *lintOptions) error {
 		return &silentError{code: exitFailure}
 	}
 	return nil
+}
+
+// lintConfigs reads the configuration file of every PATH: the one --config
+// names, or the one found from the PATH upward. A file that cannot be read
+// or is wrong is a usage error naming its line.
+func lintConfigs(opts *lintOptions) (map[string]*lint.Config, error) {
+	configs := map[string]*lint.Config{}
+	if opts.NoConfig {
+		return configs, nil
+	}
+	loaded := map[string]*lint.Config{}
+	for _, p := range opts.Paths {
+		file := opts.Config
+		if file == "" {
+			found, err := lint.FindConfig(p)
+			if err != nil {
+				return nil, err
+			}
+			if found == "" {
+				continue
+			}
+			file = relToCwd(found)
+		}
+		cfg, ok := loaded[file]
+		if !ok {
+			var err error
+			if cfg, err = lint.LoadConfig(file); err != nil {
+				if _, isDiag := diag.AsErrors(err); isDiag {
+					return nil, &usageError{err: err}
+				}
+				return nil, usageErrorf("--config: %w", err)
+			}
+			loaded[file] = cfg
+		}
+		configs[p] = cfg
+	}
+	return configs, nil
+}
+
+// relToCwd shortens an absolute path to one relative to the current
+// directory when it lies below it.
+func relToCwd(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
 }
 
 func summarize(list diag.List) lintSummary {
@@ -226,7 +320,7 @@ func printLintReport(f *Factory, report lintReport, opts *lintOptions) {
 			status = colorOut(f, "failed", colorRed)
 		}
 		skipped := ""
-		if len(opts.Skip) > 0 {
+		if len(opts.Skip) > 0 || r.Config != "" {
 			skipped = fmt.Sprintf(" (%d skipped)", r.Skipped)
 		}
 		fmt.Fprintf(w, "%s %s: %s, %s, %s%s\n", name, status,
