@@ -5,6 +5,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -16,6 +17,15 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
+
+// The -o formats of lint for CI, besides text and json.
+const (
+	formatSARIF  output.Format = "sarif"
+	formatGitHub output.Format = "github"
+)
+
+// informationURI is where SARIF readers send users for the tool.
+const informationURI = "https://github.com/ksbuilder/ksbuilder"
 
 type lintOptions struct {
 	f *Factory
@@ -112,7 +122,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "skip", Usage: "skip the rule `RULE` (repeatable or comma-separated); see --list-rules"},
 			&cli.BoolFlag{Name: "list-rules", Usage: "list the rules and exit"},
 			maxSizeFlag(),
-			outputFlag("text or json"),
+			outputFlag("text, json, sarif (SARIF 2.1.0 for code scanning) or github (GitHub Actions annotations)"),
 		}, valuesFlags()...),
 		Action: func(c *cli.Context) error {
 			opts := &lintOptions{
@@ -147,7 +157,7 @@ Examples:
 			if opts.MaxSize, err = maxSize(c); err != nil {
 				return err
 			}
-			if opts.Output, err = outputFormat(c, output.Text, output.JSON); err != nil {
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, formatSARIF, formatGitHub); err != nil {
 				return err
 			}
 			if opts.ListRules && c.NArg() > 0 {
@@ -215,11 +225,18 @@ func lintRun(opts *lintOptions) error {
 		report.Passed = report.Passed && r.Passed
 		report.Results = append(report.Results, r)
 	}
-	if opts.Output == output.JSON {
+	switch opts.Output {
+	case output.JSON:
 		if err := output.WriteJSON(f.IO.Out, report); err != nil {
 			return err
 		}
-	} else {
+	case formatSARIF:
+		if err := output.WriteJSON(f.IO.Out, lintSARIF(f, report, opts)); err != nil {
+			return err
+		}
+	case formatGitHub:
+		printGitHubAnnotations(f, report, opts)
+	default:
 		printLintReport(f, report, opts)
 	}
 	if !report.Passed {
@@ -305,27 +322,123 @@ func printLintReport(f *Factory, report lintReport, opts *lintOptions) {
 		if len(r.Findings) > 0 {
 			fmt.Fprintln(w)
 		}
-		if opts.Quiet && len(r.Findings) == 0 && r.Passed {
-			continue
-		}
-		name := r.Path
-		if r.Name != "" {
-			name = r.Name + " " + r.Version
-			if filepath.Clean(r.Path) != "." {
-				name += " (" + r.Path + ")"
-			}
-		}
-		status := colorOut(f, "passed", colorGreen)
-		if !r.Passed {
-			status = colorOut(f, "failed", colorRed)
-		}
-		skipped := ""
-		if len(opts.Skip) > 0 || r.Config != "" {
-			skipped = fmt.Sprintf(" (%d skipped)", r.Skipped)
-		}
-		fmt.Fprintf(w, "%s %s: %s, %s, %s%s\n", name, status,
-			plural(r.Summary.Errors, "error"), plural(r.Summary.Warnings, "warning"), plural(r.Summary.Infos, "info"), skipped)
+		printSummary(f, r, opts)
 	}
+}
+
+// printSummaries writes the summary line of each PATH.
+func printSummaries(f *Factory, report lintReport, opts *lintOptions) {
+	for _, r := range report.Results {
+		printSummary(f, r, opts)
+	}
+}
+
+// printSummary writes the summary line of a PATH: its name, whether it
+// passed and the counts of its findings.
+func printSummary(f *Factory, r lintResult, opts *lintOptions) {
+	w := f.IO.Out
+	if opts.Quiet && len(r.Findings) == 0 && r.Passed {
+		return
+	}
+	name := r.Path
+	if r.Name != "" {
+		name = r.Name + " " + r.Version
+		if filepath.Clean(r.Path) != "." {
+			name += " (" + r.Path + ")"
+		}
+	}
+	status := colorOut(f, "passed", colorGreen)
+	if !r.Passed {
+		status = colorOut(f, "failed", colorRed)
+	}
+	skipped := ""
+	if len(opts.Skip) > 0 || r.Config != "" {
+		skipped = fmt.Sprintf(" (%d skipped)", r.Skipped)
+	}
+	fmt.Fprintf(w, "%s %s: %s, %s, %s%s\n", name, status,
+		plural(r.Summary.Errors, "error"), plural(r.Summary.Warnings, "warning"), plural(r.Summary.Infos, "info"), skipped)
+}
+
+// repoPath returns a PATH as SARIF and GitHub want it: relative to the
+// current directory (the repository, in CI) and slash-separated.
+func repoPath(p string) string {
+	if filepath.IsAbs(p) {
+		p = relToCwd(p)
+	}
+	return filepath.ToSlash(filepath.Clean(p))
+}
+
+// lintSARIF converts the report to SARIF 2.1.0.
+func lintSARIF(f *Factory, report lintReport, opts *lintOptions) *lint.SARIFLog {
+	inputs := make([]lint.SARIFInput, len(report.Results))
+	for i, r := range report.Results {
+		inputs[i] = lint.SARIFInput{Root: repoPath(r.Path), Package: isPackagePath(r.Path), Findings: r.Findings}
+	}
+	return lint.NewSARIF(f.Version, informationURI, inputs)
+}
+
+// isPackagePath reports whether a PATH names a packaged extension.
+func isPackagePath(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}
+
+// printGitHubAnnotations writes one GitHub Actions workflow command per
+// finding ("::error file=F,line=L,col=C,title=RULE::message"), then the
+// summary line of each PATH.
+func printGitHubAnnotations(f *Factory, report lintReport, opts *lintOptions) {
+	w := f.IO.Out
+	for _, r := range report.Results {
+		root := repoPath(r.Path)
+		pkg := isPackagePath(r.Path)
+		for _, d := range r.Findings {
+			level := "notice"
+			switch d.Severity {
+			case diag.Error:
+				level = "error"
+			case diag.Warning:
+				level = "warning"
+			}
+			msg := d.Message
+			if d.Field != "" {
+				msg = d.Field + ": " + msg
+			}
+			if d.Hint != "" {
+				msg += " (" + d.Hint + ")"
+			}
+			props := []string{}
+			switch {
+			case pkg:
+				props = append(props, "file="+ghProperty(root))
+				if d.File != "" {
+					msg = d.File + ": " + msg
+				}
+			case d.File == "":
+				props = append(props, "file="+ghProperty(path.Join(root, "extension.yaml")))
+			default:
+				props = append(props, "file="+ghProperty(path.Join(root, d.File)))
+				if d.Line > 0 {
+					props = append(props, fmt.Sprintf("line=%d", d.Line))
+					if d.Column > 0 {
+						props = append(props, fmt.Sprintf("col=%d", d.Column))
+					}
+				}
+			}
+			props = append(props, "title="+ghProperty(d.Code))
+			fmt.Fprintf(w, "::%s %s::%s\n", level, strings.Join(props, ","), ghData(msg))
+		}
+	}
+	printSummaries(f, report, opts)
+}
+
+// ghData escapes the message of a workflow command.
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// ghProperty escapes a property value of a workflow command.
+func ghProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
 // colorOut wraps s in an ANSI colour when stdout is a colour terminal.
