@@ -13,8 +13,8 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/lint"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
-	"github.com/ksbuilder/ksbuilder/pkg/source"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
@@ -39,20 +39,26 @@ type lintOptions struct {
 	FailOn diag.Severity
 	// Config names the configuration file; "" means look for one from
 	// each PATH upward, unless NoConfig.
-	Config    string
-	NoConfig  bool
-	Quiet     bool
-	ListRules bool
-	MaxSize   int64
-	Output    output.Format
+	Config   string
+	NoConfig bool
+	// ChangedSince is a git ref: only extensions with changes since it
+	// are linted.
+	ChangedSince string
+	Quiet        bool
+	ListRules    bool
+	MaxSize      int64
+	Output       output.Format
 }
 
 // lintReport is what "lint -o json" prints; docs/lint.md documents it.
 type lintReport struct {
 	// Passed is false when an error was found, or a warning with --strict.
-	Passed  bool         `json:"passed"`
-	Summary lintSummary  `json:"summary"`
-	Results []lintResult `json:"results"`
+	Passed bool `json:"passed"`
+	// Extensions counts the extensions linted, Failed those that failed.
+	Extensions int          `json:"extensions"`
+	Failed     int          `json:"failed"`
+	Summary    lintSummary  `json:"summary"`
+	Results    []lintResult `json:"results"`
 }
 
 type lintSummary struct {
@@ -88,7 +94,10 @@ func newLintCmd(f *Factory, runF func(*lintOptions) error) *cli.Command {
 		Usage:     "Check extensions for problems KubeSphere would run into",
 		ArgsUsage: "[PATH...]",
 		Description: `Checks each PATH (an extension directory or a packaged .tgz; default ".")
-and reports findings with a rule ID, a severity and the file, line and field:
+and reports findings with a rule ID, a severity and the file, line and field.
+A PATH that is not an extension (no extension.yaml) stands for every
+extension below it, linted in parallel; --changed-since REF keeps those with
+changes since a git ref. The rules:
 
   metadata     extension.yaml and the package (the checks of "ksbuilder
                package"), READMEs, remote dependencies
@@ -112,12 +121,14 @@ Examples:
   ksbuilder lint ./hello ./world --strict
   ksbuilder lint hello-0.1.0.tgz -o json
   ksbuilder lint --skip permissions-wildcard -f prod-values.yaml
+  ksbuilder lint . --changed-since origin/main -o github
   ksbuilder lint --list-rules`,
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too (--fail-on warning)"},
 			&cli.StringFlag{Name: "fail-on", Value: "error", Usage: "fail on findings of `SEVERITY` or worse: error, warning or info"},
 			&cli.StringFlag{Name: "config", Usage: "read the configuration `FILE` instead of looking for " + lint.ConfigFileName},
 			&cli.BoolFlag{Name: "no-config", Usage: "apply no configuration file"},
+			&cli.StringFlag{Name: "changed-since", Usage: "lint only the extensions with changes since the git `REF` (committed since its merge base with HEAD, or in the work tree)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "leave out info findings, and the summary when nothing is wrong"},
 			&cli.StringSliceFlag{Name: "skip", Usage: "skip the rule `RULE` (repeatable or comma-separated); see --list-rules"},
 			&cli.BoolFlag{Name: "list-rules", Usage: "list the rules and exit"},
@@ -128,7 +139,7 @@ Examples:
 			opts := &lintOptions{
 				f: f, Paths: c.Args().Slice(), Values: valueOptions(c),
 				Strict: c.Bool("strict"), Quiet: c.Bool("quiet"), ListRules: c.Bool("list-rules"),
-				Config: c.String("config"), NoConfig: c.Bool("no-config"),
+				Config: c.String("config"), NoConfig: c.Bool("no-config"), ChangedSince: c.String("changed-since"),
 			}
 			failOn := strings.ToLower(strings.TrimSpace(c.String("fail-on")))
 			switch failOn {
@@ -187,31 +198,35 @@ func lintRun(opts *lintOptions) error {
 	if f.debug {
 		log.SetOutput(f.IO.ErrOut)
 	}
-	// Every configuration file is read before anything is linted, so a
-	// broken one stops the run before any output.
-	configs, err := lintConfigs(opts)
+	// The extensions, the git changes and every configuration file are
+	// read before anything is linted, so a bad ref or a broken file stops
+	// the run before any output.
+	paths, err := lintTargets(opts)
 	if err != nil {
 		return err
 	}
+	configs, err := lintConfigs(opts, paths)
+	if err != nil {
+		return err
+	}
+	targets := make([]lint.Target, len(paths))
+	for i, p := range paths {
+		targets[i] = lint.Target{Path: p, Options: lint.Options{Values: manifest.CopyValues(vals), Skip: opts.Skip, MaxSize: opts.MaxSize}}
+		if cfg := configs[p]; cfg != nil {
+			targets[i].Options.Adjust = cfg.Adjuster(p)
+		}
+	}
+	start := f.Now()
+	results, err := lint.LintAll(targets, 0)
+	if err != nil {
+		return err
+	}
+	f.Debugf("linted %d extensions in %s", len(targets), f.Now().Sub(start))
 	report := lintReport{Passed: true, Results: []lintResult{}}
-	for _, p := range opts.Paths {
-		src, err := source.Load(p)
-		if err != nil {
-			return err
-		}
-		start := f.Now()
-		lo := lint.Options{Values: vals, Skip: opts.Skip, MaxSize: opts.MaxSize}
-		cfg := configs[p]
-		if cfg != nil {
-			lo.Adjust = cfg.Adjuster(p)
-		}
-		res, err := lint.Lint(src, lo)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		f.Debugf("linted %s in %s", p, f.Now().Sub(start))
+	for i, res := range results {
+		p := paths[i]
 		r := lintResult{Path: p, Name: res.Name, Version: res.Version, Passed: !res.FailsAt(opts.FailOn), Skipped: res.Skipped, Findings: diag.List{}}
-		if cfg != nil {
+		if cfg := configs[p]; cfg != nil {
 			r.Config = filepath.ToSlash(cfg.File)
 		}
 		for _, d := range res.Findings {
@@ -223,8 +238,13 @@ func lintRun(opts *lintOptions) error {
 		r.Summary = summarize(r.Findings)
 		report.Summary.add(r.Summary)
 		report.Passed = report.Passed && r.Passed
+		report.Extensions++
+		if !r.Passed {
+			report.Failed++
+		}
 		report.Results = append(report.Results, r)
 	}
+	many := len(report.Results) != 1 || len(opts.Paths) != 1 || paths[0] != opts.Paths[0]
 	switch opts.Output {
 	case output.JSON:
 		if err := output.WriteJSON(f.IO.Out, report); err != nil {
@@ -239,22 +259,67 @@ func lintRun(opts *lintOptions) error {
 	default:
 		printLintReport(f, report, opts)
 	}
+	if many && (opts.Output == output.Text || opts.Output == formatGitHub) {
+		fmt.Fprintf(f.IO.Out, "%s, %d failed\n", plural(report.Extensions, "extension"), report.Failed)
+	}
 	if !report.Passed {
 		return &silentError{code: exitFailure}
 	}
 	return nil
 }
 
+// lintTargets expands the PATHs into the extensions to lint: a PATH that
+// is not an extension stands for every extension below it (in path order,
+// or itself when there is none); with --changed-since, only the extensions
+// with changes since the ref are kept.
+func lintTargets(opts *lintOptions) ([]string, error) {
+	var paths []string
+	for _, p := range opts.Paths {
+		if lint.IsExtension(p) {
+			paths = append(paths, p)
+			continue
+		}
+		found, err := lint.Discover(p)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			found = []string{p} // reported as missing extension.yaml
+		}
+		paths = append(paths, found...)
+	}
+	if opts.ChangedSince == "" {
+		return paths, nil
+	}
+	// git runs in the first PATH's directory, so the repository is the
+	// one the extensions are in.
+	dir := opts.Paths[0]
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	files, err := lint.ChangedFiles(dir, opts.ChangedSince)
+	if err != nil {
+		return nil, usageErrorf("--changed-since: %w", err)
+	}
+	var changed []string
+	for _, p := range paths {
+		if lint.Touched(p, files) {
+			changed = append(changed, p)
+		}
+	}
+	return changed, nil
+}
+
 // lintConfigs reads the configuration file of every PATH: the one --config
 // names, or the one found from the PATH upward. A file that cannot be read
 // or is wrong is a usage error naming its line.
-func lintConfigs(opts *lintOptions) (map[string]*lint.Config, error) {
+func lintConfigs(opts *lintOptions, paths []string) (map[string]*lint.Config, error) {
 	configs := map[string]*lint.Config{}
 	if opts.NoConfig {
 		return configs, nil
 	}
 	loaded := map[string]*lint.Config{}
-	for _, p := range opts.Paths {
+	for _, p := range paths {
 		file := opts.Config
 		if file == "" {
 			found, err := lint.FindConfig(p)
