@@ -133,7 +133,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "skip", Usage: "skip the rule `RULE` (repeatable or comma-separated); see --list-rules"},
 			&cli.BoolFlag{Name: "list-rules", Usage: "list the rules and exit"},
 			maxSizeFlag(),
-			outputFlag("text, json, sarif (SARIF 2.1.0 for code scanning) or github (GitHub Actions annotations)"),
+			outputFlag("text, json, sarif (for code scanning) or github (Actions annotations)"),
 		}, valuesFlags()...),
 		Action: func(c *cli.Context) error {
 			opts := &lintOptions{
