@@ -338,7 +338,10 @@ func lintConfigs(opts *lintOptions, paths []string) (map[string]*lint.Config, er
 				if _, isDiag := diag.AsErrors(err); isDiag {
 					return nil, &usageError{err: err}
 				}
-				return nil, usageErrorf("--config: %w", err)
+				if opts.Config != "" {
+					return nil, usageErrorf("--config: %w", err)
+				}
+				return nil, &usageError{err: err}
 			}
 			loaded[file] = cfg
 		}
