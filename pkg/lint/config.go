@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/suggest"
 )
 
 // ConfigFileName is the name of the lint configuration file, looked for in
@@ -135,11 +136,15 @@ func LoadConfig(file string) (*Config, error) {
 			}
 			line, _ := strconv.Atoi(m[1])
 			if u := unknownField.FindStringSubmatch(m[2]); u != nil {
-				fields := "rules"
+				fields := []string{"rules"}
 				if u[2] == "rawRule" {
-					fields = "rule, skip, severity, paths, reason"
+					fields = []string{"rule", "skip", "severity", "paths", "reason"}
 				}
-				bad(line, 0, "", "the fields are "+fields, "unknown field %q", u[1])
+				hint := "the fields are " + strings.Join(fields, ", ")
+				if s := suggest.Closest(u[1], fields, 2); s != "" {
+					hint = fmt.Sprintf("did you mean %q? %s", s, hint)
+				}
+				bad(line, 0, "", hint, "unknown field %q", u[1])
 				continue
 			}
 			msg := strings.NewReplacer("[]lint.rawRule", "a list of entries", "lint.rawRule", "an entry (a mapping)", "lint.rawConfig", "a mapping").Replace(m[2])
@@ -182,7 +187,11 @@ func LoadConfig(file string) (*Config, error) {
 			if r.Rule == "" {
 				bad(l, col, field+".rule", "name the rule, as ksbuilder lint --list-rules lists them", "rule is required")
 			} else {
-				bad(l, col, field+".rule", "ksbuilder lint --list-rules lists them", "%q is not a rule", r.Rule)
+				hint := "ksbuilder lint --list-rules lists them"
+				if s := suggest.Closest(r.Rule, ruleIDs(), 3); s != "" {
+					hint = fmt.Sprintf("did you mean %q? %s", s, hint)
+				}
+				bad(l, col, field+".rule", hint, "%q is not a rule", r.Rule)
 			}
 		}
 		switch {
@@ -216,6 +225,15 @@ func LoadConfig(file string) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// ruleIDs lists the IDs of every rule.
+func ruleIDs() []string {
+	ids := make([]string, len(registry))
+	for i, r := range registry {
+		ids[i] = r.ID
+	}
+	return ids
 }
 
 // ruleNodes returns the mapping nodes of the rules sequence.

@@ -50,10 +50,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		want       []string
 	}{
 		{"syntax", "rules:\n  - rule: [\n", []string{`:2 did not find expected node content (fix the YAML syntax)`}},
-		{"unknown field", "rules:\n  - rule: readme\n    sevrity: info\n    reason: x\n", []string{`:3 unknown field "sevrity" (the fields are rule, skip, severity, paths, reason)`}},
-		{"unknown top-level field", "rule: readme\n", []string{`:1 unknown field "rule" (the fields are rules)`}},
+		{"unknown field", "rules:\n  - rule: readme\n    sevrity: info\n    reason: x\n", []string{`:3 unknown field "sevrity" (did you mean "severity"? the fields are rule, skip, severity, paths, reason)`}},
+		{"unknown top-level field", "rule: readme\n", []string{`:1 unknown field "rule" (did you mean "rules"? the fields are rules)`}},
 		{"wrong type", "rules: 3\n", []string{":1 cannot unmarshal !!int `3` into a list of entries"}},
-		{"unknown rule", "rules:\n  - rule: node-selektor\n    skip: true\n    reason: x\n", []string{`:2:11 rules[0].rule: "node-selektor" is not a rule (ksbuilder lint --list-rules lists them)`}},
+		{"unknown rule", "rules:\n  - rule: node-selektor\n    skip: true\n    reason: x\n", []string{`:2:11 rules[0].rule: "node-selektor" is not a rule (did you mean "node-selector"? ksbuilder lint --list-rules lists them)`}},
 		{"missing rule", "rules:\n  - skip: true\n    reason: x\n", []string{`:2:5 rules[0].rule: rule is required`}},
 		{"unknown severity", "rules:\n  - rule: readme\n    severity: fatal\n    reason: x\n", []string{`:3:15 rules[0].severity: "fatal" is not a severity (write error, warning or info)`}},
 		{"neither", "rules:\n  - rule: readme\n    reason: x\n", []string{`:2:5 rules[0]: neither skip nor severity set`}},
