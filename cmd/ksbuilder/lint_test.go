@@ -13,6 +13,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 	"github.com/ksbuilder/ksbuilder/pkg/lint"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
@@ -39,7 +40,7 @@ func TestNewLintCmd(t *testing.T) {
 				"-f", "v1.yaml", "-f", "v2.yaml", "-f", "v3.yaml", "--set", "a=1,b=2", "--set-string", "t=1.10", "--set-file", "c=f.conf",
 				"--set-json", `x={"a":1,"b":2}`, "-o", "json", "--max-size", "900KiB"},
 			want: lintOptions{
-				Paths: []string{"a", "b.tgz"}, Strict: true, Quiet: true,
+				Paths: []string{"a", "b.tgz"}, Strict: true, FailOn: diag.Warning, Quiet: true,
 				Skip: []string{"readme", "permissions-wildcard", "image-unused"},
 				Values: values.Options{
 					ValueFiles: []string{"v1.yaml", "v2.yaml", "v3.yaml"}, Values: []string{"a=1,b=2"}, StringValues: []string{"t=1.10"},
@@ -49,6 +50,10 @@ func TestNewLintCmd(t *testing.T) {
 			},
 		},
 		{name: "list rules", args: []string{"lint", "--list-rules", "-o", "json"}, want: lintOptions{Paths: []string{"."}, ListRules: true, MaxSize: 1 << 20, Output: output.JSON}},
+		{name: "fail on info", args: []string{"lint", "--fail-on", "info", "--strict", "--config", "c.yaml"}, want: lintOptions{Paths: []string{"."}, Strict: true, FailOn: diag.Info, Config: "c.yaml", MaxSize: 1 << 20, Output: output.Text}},
+		{name: "no config", args: []string{"lint", "--no-config"}, want: lintOptions{Paths: []string{"."}, NoConfig: true, MaxSize: 1 << 20, Output: output.Text}},
+		{name: "bad fail-on", args: []string{"lint", "--fail-on", "fatal"}, wantErr: `--fail-on: "fatal" is not a severity (write error, warning or info)`},
+		{name: "config and no-config", args: []string{"lint", "--config", "c.yaml", "--no-config"}, wantErr: "--config and --no-config cannot be used together"},
 		{name: "unknown rule", args: []string{"lint", "--skip", "nope"}, wantErr: `--skip: "nope" is not a rule`},
 		{name: "bad output", args: []string{"lint", "-o", "yaml"}, wantErr: `unsupported output format "yaml"`},
 		{name: "bad size", args: []string{"lint", "--max-size", "lots"}, wantErr: "--max-size"},
@@ -141,6 +146,12 @@ func TestLintExitCodes(t *testing.T) {
 		{"category-unknown", []string{"--strict"}, exitFailure},
 		{"category-unknown", []string{"--skip", "category-unknown", "--strict"}, exitOK},
 		{"readme", []string{"--strict"}, exitOK}, // infos never fail
+		// image-registry and node-selector are warnings: they pass, but
+		// --strict still fails their fixtures.
+		{"image-registry", nil, exitOK},
+		{"image-registry", []string{"--strict"}, exitFailure},
+		{"node-selector", nil, exitOK},
+		{"node-selector", []string{"--strict"}, exitFailure},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule+strings.Join(tt.flags, ""), func(t *testing.T) {

@@ -17,9 +17,10 @@ const (
 // rulesTable renders the registry as the Markdown table of docs/lint.md.
 func rulesTable() string {
 	var b strings.Builder
-	b.WriteString("| rule | severity | group | checks | source |\n|---|---|---|---|---|\n")
+	b.WriteString("| rule | severity | group | checks | source | why this severity |\n|---|---|---|---|---|---|\n")
+	esc := strings.NewReplacer("|", `\|`).Replace
 	for _, r := range Rules() {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.ID, r.Severity, r.Group, strings.ReplaceAll(r.Description, "|", `\|`), r.Source)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", r.ID, r.Severity, r.Group, esc(r.Description), r.Source, esc(r.Reason))
 	}
 	return b.String()
 }

@@ -29,6 +29,9 @@ type Options struct {
 	// Skip lists rule IDs whose findings are left out of the result; they
 	// are counted in Result.Skipped.
 	Skip []string
+	// Adjust, when set, re-grades each finding (the configuration file's
+	// severities) or, returning false, skips it like Skip does.
+	Adjust func(diag.Diagnostic) (diag.Diagnostic, bool)
 	// MaxSize is the package size limit in bytes; 0 means packager.MaxSize.
 	MaxSize int64
 	// TempDir is where Helm's linter gets its copy of the chart (removed
@@ -56,7 +59,20 @@ func (r *Result) Count(s diag.Severity) int {
 // Failed reports whether the findings fail the run: any error, or with
 // strict any warning too.
 func (r *Result) Failed(strict bool) bool {
-	return r.Count(diag.Error) > 0 || (strict && r.Count(diag.Warning) > 0)
+	if strict {
+		return r.FailsAt(diag.Warning)
+	}
+	return r.FailsAt(diag.Error)
+}
+
+// FailsAt reports whether a finding is at least as severe as threshold.
+func (r *Result) FailsAt(threshold diag.Severity) bool {
+	for _, d := range r.Findings {
+		if d.Severity <= threshold {
+			return true
+		}
+	}
+	return false
 }
 
 // Lint runs every rule on an extension. Problems of the extension are
@@ -150,7 +166,11 @@ func (l *linter) enabled(rule string) bool {
 func (l *linter) result() *Result {
 	var shown, skipped diag.List
 	for _, d := range l.findings {
-		if l.enabled(d.Code) {
+		keep := l.enabled(d.Code)
+		if keep && l.opts.Adjust != nil {
+			d, keep = l.opts.Adjust(d)
+		}
+		if keep {
 			shown = append(shown, d)
 		} else {
 			skipped = append(skipped, d)

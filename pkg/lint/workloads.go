@@ -48,7 +48,7 @@ func (l *linter) imageRegistry(o manifest.Object, loc location) {
 		if c.Image == "" || strings.Contains(c.Image, l.marker) {
 			continue
 		}
-		l.add(loc.diagnostic(diag.Error, RuleImageRegistry, c.Field+".image",
+		l.add(loc.diagnostic(diag.Warning, RuleImageRegistry, c.Field+".image",
 			fmt.Sprintf("%s: %s runs %q whatever global.imageRegistry says", describe(o), describeContainer(c), c.Image),
 			`prefix the image with the registry, e.g. {{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }}`))
 	}
@@ -59,7 +59,7 @@ func (l *linter) nodeSelector(o manifest.Object, spec map[string]any, loc locati
 	if v, _ := sel["kubernetes.io/os"].(string); v == l.marker {
 		return
 	}
-	l.add(loc.diagnostic(diag.Error, RuleNodeSelector, o.PodSpecField()+".nodeSelector",
+	l.add(loc.diagnostic(diag.Warning, RuleNodeSelector, o.PodSpecField()+".nodeSelector",
 		fmt.Sprintf("%s: the pod spec does not take global.nodeSelector", describe(o)),
 		"merge .Values.global.nodeSelector into the pod's nodeSelector, e.g. nodeSelector: {{ merge (.Values.nodeSelector | default dict) (.Values.global.nodeSelector | default dict) | toYaml | nindent 8 }}"))
 }
