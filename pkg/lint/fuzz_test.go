@@ -40,7 +40,7 @@ func FuzzManifestChecks(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
-		l := &linter{src: src, ext: ext, chart: c, marker: markerFor(ext), loc: newLocator(src, c)}
+		l := &linter{src: src, ext: ext, chart: c, marker: markerFor(ext), loc: manifest.NewLocator(src, c)}
 		objs, _ := manifest.ParseObjects(map[string]string{"demo/charts/app/templates/fuzz.yaml": doc})
 		crds, _ := manifest.ParseObjects(map[string]string{"demo/charts/app/crds/fuzz.yaml": doc})
 		l.releases = []*release{{side: manifest.Host, namespace: ext.TargetNamespace(), objects: objs, crds: crds}}

@@ -96,11 +96,11 @@ func (l *linter) helmMessage(root, chartDir, chartPath string, m support.Message
 		// Render errors name the template and line: point there. Helm
 		// names templates from the linted chart, so resolve them from
 		// its parent.
-		if d, ok := l.loc.templateDiagnostic(sev, RuleHelmLint, path.Dir(chartPath), msg, ""); ok {
+		if d, ok := l.loc.TemplateDiagnostic(sev, RuleHelmLint, path.Dir(chartPath), msg, ""); ok {
 			return d
 		}
 	}
-	return l.loc.locate(path.Join(chartPath, rel)).diagnostic(sev, RuleHelmLint, "", msg, "")
+	return l.loc.Locate(path.Join(chartPath, rel)).Diagnostic(sev, RuleHelmLint, "", msg, "")
 }
 
 // writeChartDir writes a chart under parent/<name>, with its subcharts as

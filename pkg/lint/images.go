@@ -54,7 +54,7 @@ func (l *linter) imageRules() {
 	type use struct {
 		img image
 		ref string
-		loc location
+		loc manifest.Location
 		obj manifest.Object
 		c   manifest.Container
 	}
@@ -71,7 +71,7 @@ func (l *linter) imageRules() {
 					continue
 				}
 				rendered = append(rendered, img)
-				uses = append(uses, use{img: img, ref: strings.TrimPrefix(c.Image, l.marker+"/"), loc: l.loc.locate(o.File), obj: o, c: c})
+				uses = append(uses, use{img: img, ref: strings.TrimPrefix(c.Image, l.marker+"/"), loc: l.loc.Locate(o.File), obj: o, c: c})
 			}
 		}
 	}
@@ -98,7 +98,7 @@ func (l *linter) imageRules() {
 				break
 			}
 		}
-		key := u.loc.file + "\x00" + u.loc.inner + "\x00" + u.ref
+		key := u.loc.File + "\x00" + u.loc.Inner + "\x00" + u.ref
 		if declared || reported[key] {
 			continue
 		}
@@ -107,7 +107,7 @@ func (l *linter) imageRules() {
 		if u.img.anyRegistry {
 			shown = "<global.imageRegistry>/" + u.ref
 		}
-		l.add(u.loc.diagnostic(diag.Warning, RuleImageUndeclared, u.c.Field+".image",
+		l.add(u.loc.Diagnostic(diag.Warning, RuleImageUndeclared, u.c.Field+".image",
 			fmt.Sprintf("%s: %s runs %s, which extension.yaml images does not list", describe(u.obj), describeContainer(u.c), shown),
 			"add it to images, so mirrors and offline installs include it"))
 	}

@@ -167,14 +167,14 @@ func (l *linter) kubeAPIRules() {
 // templateSource is the template an object was rendered from, for finding
 // the line of a field in it.
 type templateSource struct {
-	loc  location
+	loc  manifest.Location
 	text []byte
 }
 
 func (l *linter) templateSource(o manifest.Object) templateSource {
-	ts := templateSource{loc: l.loc.locate(o.File)}
-	if ts.loc.inner == "" {
-		ts.text, _ = l.src.Read(ts.loc.file)
+	ts := templateSource{loc: l.loc.Locate(o.File)}
+	if ts.loc.Inner == "" {
+		ts.text, _ = l.src.Read(ts.loc.File)
 	}
 	return ts
 }
@@ -183,7 +183,7 @@ func (l *linter) templateSource(o manifest.Object) templateSource {
 // exactly one line of the template holds that key (with value, when value
 // is not "").
 func (ts templateSource) diagnostic(sev diag.Severity, rule, field, key, value, msg, hint string) diag.Diagnostic {
-	d := ts.loc.diagnostic(sev, rule, field, msg, hint)
+	d := ts.loc.Diagnostic(sev, rule, field, msg, hint)
 	if key == "" || ts.text == nil {
 		return d
 	}

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"helm.sh/helm/v3/pkg/chart"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -70,7 +71,7 @@ func kubeAPIFindings(t *testing.T, kubeVersion, template, rendered string) diag.
 	l := &linter{
 		src:      src,
 		ext:      &extension.Extension{KubeVersion: kubeVersion},
-		loc:      &locator{prefixes: map[string]origin{"ext/": {}}, keys: []string{"ext/"}},
+		loc:      manifest.NewLocator(src, &chart.Chart{Metadata: &chart.Metadata{Name: "ext"}}),
 		releases: []*release{{objects: objs}},
 	}
 	l.kubeAPIRules()
@@ -121,8 +122,9 @@ func TestStrictDecode(t *testing.T) {
 	t.Run("duplicate field", func(t *testing.T) {
 		// Helm's parser keeps the last of two keys; the object decoder
 		// reports them.
-		l := &linter{src: source.New("ext", source.Directory, nil), ext: &extension.Extension{},
-			loc: &locator{prefixes: map[string]origin{"ext/": {}}, keys: []string{"ext/"}}}
+		src := source.New("ext", source.Directory, nil)
+		l := &linter{src: src, ext: &extension.Extension{},
+			loc: manifest.NewLocator(src, &chart.Chart{Metadata: &chart.Metadata{Name: "ext"}})}
 		l.strictDecode(manifest.Object{File: "ext/x.yaml", APIVersion: "v1", Kind: "ConfigMap", Name: "a",
 			Text: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: a\n  k: b\n"}, l.templateSource(manifest.Object{File: "ext/x.yaml"}))
 		got := l.findings

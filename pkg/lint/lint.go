@@ -92,7 +92,7 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 	l.marker = markerFor(ext)
 	l.packageRules()
 	if l.loadChart(diags.HasErrors()) {
-		l.loc = newLocator(src, l.chart)
+		l.loc = manifest.NewLocator(src, l.chart)
 		l.subchartTags()
 		// Helm's linter and the renders are independent: run them side by
 		// side. Helm's linter coalesces chart defaults into the values it
@@ -139,7 +139,7 @@ type linter struct {
 	ext  *extension.Extension
 	// chart is the generated chart, nil when it could not be built.
 	chart *chart.Chart
-	loc   *locator
+	loc   *manifest.Locator
 	// modeKnown is false when installationMode is not a mode KubeSphere
 	// knows.
 	modeKnown bool

@@ -119,8 +119,8 @@ func (l *linter) subchartTags() {
 		if declared[sub.Name()] {
 			continue
 		}
-		loc := l.loc.locate(l.chart.Name() + "/charts/" + sub.Name())
-		l.add(loc.diagnostic(diag.Warning, RuleSubchartTags, "",
+		loc := l.loc.Locate(l.chart.Name() + "/charts/" + sub.Name())
+		l.add(loc.Diagnostic(diag.Warning, RuleSubchartTags, "",
 			fmt.Sprintf("subchart %q is not declared in extension.yaml dependencies, so it has no tag and is installed on the host and again with every agent", sub.Name()),
 			"declare it under dependencies with tags: [extension] or [agent]"))
 	}

@@ -372,7 +372,7 @@ func (l *linter) coverage(perms *extension.Permissions, objs []resolvedObject) {
 
 func (l *linter) coverageFinding(perms *extension.Permissions, g *coverageGap) {
 	first := g.objects[0]
-	what := fmt.Sprintf("%s (%s)", describe(first.obj), l.loc.locate(first.obj.File).display())
+	what := fmt.Sprintf("%s (%s)", describe(first.obj), displayLocation(l.loc.Locate(first.obj.File)))
 	if n := len(g.objects) - 1; n > 0 {
 		what += fmt.Sprintf(" and %d more", n)
 	}
@@ -429,10 +429,10 @@ func union(a, b []string) []string {
 	return a
 }
 
-// display renders a location for a message.
-func (loc location) display() string {
-	if loc.inner != "" {
-		return loc.file + ": " + loc.inner
+// displayLocation renders a location for a message.
+func displayLocation(loc manifest.Location) string {
+	if loc.Inner != "" {
+		return loc.File + ": " + loc.Inner
 	}
-	return loc.file
+	return loc.File
 }

@@ -50,7 +50,7 @@ func (l *linter) render() {
 		prefix := fmt.Sprintf("%s release %q: ", side, opts.ReleaseName)
 		rendered, err := manifest.RenderRelease(l.chart, opts)
 		if err != nil {
-			d, ok := l.loc.templateDiagnostic(diag.Error, RuleRender, "", prefix+err.Error(), "")
+			d, ok := l.loc.TemplateDiagnostic(diag.Error, RuleRender, "", prefix+err.Error(), "")
 			if !ok {
 				d = diag.Diagnostic{Severity: diag.Error, Code: RuleRender, Message: prefix + err.Error()}
 			}
@@ -63,7 +63,7 @@ func (l *linter) render() {
 		crds, badCRDs := manifest.ParseObjects(rendered.CRDs)
 		r.crds = crds
 		for _, e := range append(bad, badCRDs...) {
-			l.add(l.loc.locate(e.File).diagnostic(diag.Error, RuleRender, "",
+			l.add(l.loc.Locate(e.File).Diagnostic(diag.Error, RuleRender, "",
 				fmt.Sprintf("%sdocument %d is not a valid object: %v", prefix, e.Index+1, e.Err),
 				"Helm fails the install on it; run ksbuilder template to see the output"))
 		}

@@ -22,7 +22,7 @@ func (l *linter) workloadRules() {
 			if o.IsTestHook() {
 				continue
 			}
-			loc := l.loc.locate(o.File)
+			loc := l.loc.Locate(o.File)
 			l.managedLabel(r, o, loc)
 			if spec := o.PodSpec(); spec != nil {
 				l.imageRegistry(o, loc)
@@ -43,28 +43,28 @@ func describeContainer(c manifest.Container) string {
 	return fmt.Sprintf("container %q", c.Name)
 }
 
-func (l *linter) imageRegistry(o manifest.Object, loc location) {
+func (l *linter) imageRegistry(o manifest.Object, loc manifest.Location) {
 	for _, c := range o.Containers() {
 		if c.Image == "" || strings.Contains(c.Image, l.marker) {
 			continue
 		}
-		l.add(loc.diagnostic(diag.Warning, RuleImageRegistry, c.Field+".image",
+		l.add(loc.Diagnostic(diag.Warning, RuleImageRegistry, c.Field+".image",
 			fmt.Sprintf("%s: %s runs %q whatever global.imageRegistry says", describe(o), describeContainer(c), c.Image),
 			`prefix the image with the registry, e.g. {{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }}`))
 	}
 }
 
-func (l *linter) nodeSelector(o manifest.Object, spec map[string]any, loc location) {
+func (l *linter) nodeSelector(o manifest.Object, spec map[string]any, loc manifest.Location) {
 	sel, _ := spec["nodeSelector"].(map[string]any)
 	if v, _ := sel["kubernetes.io/os"].(string); v == l.marker {
 		return
 	}
-	l.add(loc.diagnostic(diag.Warning, RuleNodeSelector, o.PodSpecField()+".nodeSelector",
+	l.add(loc.Diagnostic(diag.Warning, RuleNodeSelector, o.PodSpecField()+".nodeSelector",
 		fmt.Sprintf("%s: the pod spec does not take global.nodeSelector", describe(o)),
 		"merge .Values.global.nodeSelector into the pod's nodeSelector, e.g. nodeSelector: {{ merge (.Values.nodeSelector | default dict) (.Values.global.nodeSelector | default dict) | toYaml | nindent 8 }}"))
 }
 
-func (l *linter) managedLabel(r *release, o manifest.Object, loc location) {
+func (l *linter) managedLabel(r *release, o manifest.Object, loc manifest.Location) {
 	isTarget := (o.Kind == "ConfigMap" && o.Group() == "") || (o.Kind == "Job" && o.Group() == "batch")
 	if !isTarget || (o.Namespace != "" && o.Namespace != r.namespace) {
 		return
@@ -72,7 +72,7 @@ func (l *linter) managedLabel(r *release, o manifest.Object, loc location) {
 	if o.Labels()[ManagedLabel] != "true" {
 		return
 	}
-	l.add(loc.diagnostic(diag.Error, RuleManagedLabel, "metadata.labels."+ManagedLabel,
+	l.add(loc.Diagnostic(diag.Error, RuleManagedLabel, "metadata.labels."+ManagedLabel,
 		fmt.Sprintf(`%s carries %s: "true", so KubeSphere deletes it after every install and upgrade, taking it for an old executor object`, describe(o), ManagedLabel),
 		"remove the label; KubeSphere adds kubesphere.io/extension-ref to every object itself"))
 }
