@@ -167,8 +167,11 @@ type data struct {
 	Subcharts                                     []subchart
 	Images                                        []string
 	ClusterResources                              []string
-	Entry, ServiceName                            string
-	ServicePort                                   int
+	// ClusterRules and RoleRules are more permissions.yaml rules (create
+	// --from: what the wrapped chart creates).
+	ClusterRules, RoleRules []permissionRule
+	Entry, ServiceName      string
+	ServicePort             int
 }
 
 // Render produces the project files in memory, keyed by slash path.
@@ -195,6 +198,7 @@ func Render(o Options) (map[string][]byte, []string, error) {
 		d.Subcharts = []subchart{{wrapped.chartName, "extension"}, {"entry", "extension"}}
 		d.Images = wrapped.images
 		d.ClusterResources = []string{"jsbundles"}
+		d.ClusterRules, d.RoleRules = wrapped.clusterRules, wrapped.roleRules
 		d.Entry, d.ServiceName, d.ServicePort = o.Entry, wrapped.serviceName, wrapped.servicePort
 		files["charts/"+wrapped.fileName] = wrapped.archive
 		notes = append(notes, wrapped.notes...)

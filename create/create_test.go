@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -318,7 +319,8 @@ func TestFromChart(t *testing.T) {
 			golden.AssertString(t, tree(files), filepath.Join("testdata", "from-"+entry, "tree.txt"))
 			golden.Assert(t, files["extension.yaml"], filepath.Join("testdata", "from-"+entry, "extension.yaml"))
 			golden.Assert(t, files["charts/entry/values.yaml"], filepath.Join("testdata", "from-"+entry, "entry-values.yaml"))
-			if len(notes) != 1 || !strings.Contains(notes[0], "cluster-scoped objects need ClusterRole rules") {
+			golden.Assert(t, files["permissions.yaml"], filepath.Join("testdata", "from-"+entry, "permissions.yaml"))
+			if len(notes) != 1 || !strings.Contains(notes[0], "permissions.yaml grants what the chart creates") {
 				t.Errorf("notes = %q", notes)
 			}
 
@@ -489,5 +491,62 @@ func assertEntries(t *testing.T, dir string, want ...string) {
 	}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("%s holds %q, want %q", dir, got, want)
+	}
+}
+
+func TestPermissionsFor(t *testing.T) {
+	objects, bad := manifest.ParseObjects(map[string]string{"x/templates/all.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: web}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: web, namespace: kube-system}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: elsewhere, namespace: monitoring}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: web}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Cluster
+  names: {kind: Widget, plural: widgets}
+  versions: [{name: v1, served: true, storage: true}]
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: web}
+`})
+	if len(bad) > 0 {
+		t.Fatal(bad[0])
+	}
+	cluster, role := permissionsFor(objects, "extension-x")
+	wantCluster := []permissionRule{
+		{Group: "", Resources: []string{"configmaps"}},
+		{Group: "apiextensions.k8s.io", Resources: []string{"customresourcedefinitions"}},
+		{Group: "example.com", Resources: []string{"widgets"}},
+		{Group: "rbac.authorization.k8s.io", Resources: []string{"clusterroles", "rolebindings"}},
+	}
+	wantRole := []permissionRule{
+		{Group: "monitoring.coreos.com", Resources: []string{"servicemonitors"}},
+		{Group: "rbac.authorization.k8s.io", Resources: []string{"roles"}},
+	}
+	if !reflect.DeepEqual(cluster, wantCluster) || !reflect.DeepEqual(role, wantRole) {
+		t.Fatalf("cluster = %+v\nrole = %+v", cluster, role)
 	}
 }

@@ -143,3 +143,8 @@ func (d *PermissionDocument) check() diag.List {
 	}
 	return out
 }
+
+// DefaultRoleAPIGroups are the API groups on which KubeSphere's helm
+// executor Role always allows every verb on every resource in the
+// extension's namespace, whatever permissions.yaml says.
+var DefaultRoleAPIGroups = []string{"", "apps", "batch", "policy", "networking.k8s.io", "autoscaling", "metrics.k8s.io"}

@@ -11,11 +11,6 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 )
 
-// defaultRoleGroups are the API groups on which KubeSphere's helm executor
-// Role always allows every verb on every resource in the extension's
-// namespace, whatever permissions.yaml says.
-var defaultRoleGroups = []string{"", "apps", "batch", "policy", "networking.k8s.io", "autoscaling", "metrics.k8s.io"}
-
 // dotlessGroups are the API groups whose names have no dot.
 var dotlessGroups = []string{"apps", "batch", "policy", "autoscaling", "extensions"}
 
@@ -73,7 +68,7 @@ func (l *linter) permissionRules() {
 			groups := rule.APIGroups
 			if doc.Kind == "Role" {
 				// The default Role already grants everything in these.
-				groups = slices.DeleteFunc(slices.Clone(groups), func(g string) bool { return slices.Contains(defaultRoleGroups, g) })
+				groups = slices.DeleteFunc(slices.Clone(groups), func(g string) bool { return slices.Contains(extension.DefaultRoleAPIGroups, g) })
 				if len(groups) == 0 {
 					continue
 				}
@@ -327,7 +322,7 @@ func (l *linter) coverage(perms *extension.Permissions, objs []resolvedObject) {
 	target := l.ext.TargetNamespace()
 	cluster := perms.ClusterRules()
 	local := append(slices.Clone(cluster), perms.NamespaceRules()...)
-	local = append(local, extension.PolicyRule{Verbs: []string{"*"}, APIGroups: defaultRoleGroups, Resources: []string{"*"}})
+	local = append(local, extension.PolicyRule{Verbs: []string{"*"}, APIGroups: extension.DefaultRoleAPIGroups, Resources: []string{"*"}})
 	gaps := map[string]*coverageGap{}
 	var order []string
 	for _, o := range objs {

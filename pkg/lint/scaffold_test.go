@@ -10,6 +10,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/ksbuilder/ksbuilder/create"
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
 )
 
 // wrappedChart is a small chart that honours KubeSphere's global values,
@@ -89,6 +90,41 @@ func TestScaffoldsLintClean(t *testing.T) {
 			res, err := Lint(sourceOf(tt.name, src), Options{})
 			require.NoError(t, err)
 			assert.Empty(t, format(res.Findings))
+		})
+	}
+}
+
+// TestWrappedCorpusChartsPass wraps the real charts of the corpus with
+// create --from: each project must pass its own lint (no error; warnings
+// such as role bindings that want a reason are the chart's own).
+func TestWrappedCorpusChartsPass(t *testing.T) {
+	corpus := filepath.Join("..", "..", "testdata", "corpus", "ks-extensions")
+	charts := map[string]string{
+		"grafana":             filepath.Join(corpus, "grafana", "charts", "grafana"),
+		"metrics-server":      filepath.Join(corpus, "metrics-server", "charts", "metrics-server"),
+		"higress":             filepath.Join(corpus, "higress", "charts", "higress"),
+		"oceanbase-dashboard": filepath.Join(corpus, "oceanbase-dashboard", "charts", "oceanbase-dashboard-0.4.0.tgz"),
+		"gpu-operator":        filepath.Join(corpus, "nvidia-gpu-operator", "charts", "gpu-operator-v23.9.2.tgz"),
+	}
+	for name, p := range charts {
+		t.Run(name, func(t *testing.T) {
+			archive := p
+			if filepath.Ext(p) != ".tgz" {
+				c, err := loader.LoadDir(p)
+				require.NoError(t, err)
+				archive, err = chartutil.Save(c, t.TempDir())
+				require.NoError(t, err)
+			}
+			files, _, err := create.Render(create.Options{Name: "wrapped-" + name, Category: "dev-tools", Author: "Jane Doe",
+				From: archive, Entry: create.EntryIframe})
+			require.NoError(t, err)
+			src := make(map[string][]byte, len(files))
+			for f, data := range files {
+				src[filepath.ToSlash(f)] = data
+			}
+			res, err := Lint(sourceOf(name, src), Options{})
+			require.NoError(t, err)
+			assert.Empty(t, format(res.Findings.Filter(diag.Error)))
 		})
 	}
 }
