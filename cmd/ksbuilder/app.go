@@ -83,6 +83,7 @@ func newApp(f *Factory) *cli.App {
 				newValidateCmd(f, nil),
 				newPackageCmd(f, nil),
 				newRepoCmd(f),
+				newImagesCmd(f),
 			),
 			inCategory("Cluster testing",
 				newPublishCmd(f, nil),
