@@ -28,12 +28,12 @@ const maxPasswordInput = 64 << 10
 // OCI registry.
 func registryFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{Name: flagPlainHTTP, Usage: "talk to the registry over plain HTTP"},
-		&cli.BoolFlag{Name: flagInsecureTLS, Usage: "accept any registry certificate"},
-		&cli.StringFlag{Name: flagCAFile, Usage: "verify the registry with the CA certificates in `FILE`"},
-		&cli.StringFlag{Name: flagCertFile, Usage: "client certificate `FILE` for the registry"},
-		&cli.StringFlag{Name: flagKeyFile, Usage: "client key `FILE` for the registry"},
-		&cli.StringFlag{Name: flagRegistryConfig, Usage: "registry credentials `FILE` (default: Helm's, or $" + registry.ConfigEnv + ")"},
+		&cli.BoolFlag{Name: flagPlainHTTP, Usage: "talk to the registry over plain HTTP", Category: "Registry"},
+		&cli.BoolFlag{Name: flagInsecureTLS, Usage: "accept any registry certificate", Category: "Registry"},
+		&cli.StringFlag{Name: flagCAFile, Usage: "verify the registry with the CA certificates in `FILE`", Category: "Registry"},
+		&cli.StringFlag{Name: flagCertFile, Usage: "client certificate `FILE` for the registry", Category: "Registry"},
+		&cli.StringFlag{Name: flagKeyFile, Usage: "client key `FILE` for the registry", Category: "Registry"},
+		&cli.StringFlag{Name: flagRegistryConfig, Usage: "registry credentials `FILE` (default: Helm's, or $" + registry.ConfigEnv + ")", Category: "Registry"},
 	}
 }
 

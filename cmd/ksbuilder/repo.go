@@ -14,6 +14,11 @@ func newRepoCmd(f *Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "repo",
 		Usage: "Build a Helm chart repository of extension packages",
+		Description: `Builds a Helm chart repository that a KubeSphere Repository (spec.url) can
+sync extensions from.
+
+Examples:
+  ksbuilder repo index dist --url https://charts.example.com`,
 		Subcommands: []*cli.Command{
 			newRepoIndexCmd(f),
 		},
