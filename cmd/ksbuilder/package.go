@@ -11,6 +11,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/registry"
 	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
 
@@ -22,6 +23,11 @@ type packageOptions struct {
 	MaxSize     int64
 	ModTime     time.Time
 	Output      output.Format
+
+	// Push is the repository to push to; nil without --push.
+	Push     *registry.Reference
+	Force    bool
+	Registry registry.Options
 }
 
 // packageResult is what "package -o json" prints.
@@ -32,6 +38,10 @@ type packageResult struct {
 	Size     int64     `json:"size"`
 	Files    int       `json:"files"`
 	Warnings diag.List `json:"warnings"`
+	// Ref and Digest are the pushed reference and its manifest digest,
+	// with --push.
+	Ref    string `json:"ref,omitempty"`
+	Digest string `json:"digest,omitempty"`
 }
 
 func newPackageCmd(f *Factory, runF func(*packageOptions) error) *cli.Command {
@@ -49,20 +59,44 @@ over it, the command fails and lists the largest files. Archives are
 reproducible: entries are sorted and carry fixed owners, modes and
 SOURCE_DATE_EPOCH (or 0) as their time.
 
+--push oci://HOST[:PORT]/REPO then pushes the package to the OCI registry as
+REPO/<name>:<version> with Helm's registry client, and prints the reference
+and the manifest digest. A tag that already holds the same package is left
+alone; one that holds a different package is refused unless --force. Logins
+are Helm's ("ksbuilder registry login" or "helm registry login").
+
 Examples:
   ksbuilder package ./hello
   ksbuilder package ./hello -d dist
-  ksbuilder package hello-0.1.0.tgz -o json`,
-		Flags: []cli.Flag{
+  ksbuilder package hello-0.1.0.tgz -o json
+  ksbuilder package ./hello --push oci://registry.example.com/charts`,
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "destination", Aliases: []string{"d"}, Usage: "directory to write the package to", Value: "."},
 			maxSizeFlag(),
 			outputFlag("text or json"),
-		},
+			&cli.StringFlag{Name: "push", Usage: "push the package to the OCI repository `oci://HOST/REPO`"},
+			&cli.BoolFlag{Name: "force", Usage: "with --push, replace a different package under the same tag"},
+		}, registryFlags()...),
 		Action: func(c *cli.Context) error {
-			opts := &packageOptions{f: f, Destination: c.String("destination")}
+			opts := &packageOptions{f: f, Destination: c.String("destination"), Force: c.Bool("force")}
 			var err error
 			if opts.Path, err = pathArg(c); err != nil {
 				return err
+			}
+			if c.IsSet("push") {
+				ref, err := parseOCIRef("--push", c.String("push"))
+				if err != nil {
+					return err
+				}
+				if ref.Tag != "" || ref.Digest != "" {
+					return usageErrorf("--push takes a repository (%s%s/%s) without a tag or digest: the tag is the package's version", registry.Scheme, ref.Registry, ref.Repository)
+				}
+				opts.Push = &ref
+				if opts.Registry, err = registryOptions(c); err != nil {
+					return err
+				}
+			} else if opts.Force {
+				return usageErrorf("--force only applies with --push")
 			}
 			if opts.MaxSize, err = maxSize(c); err != nil {
 				return err
@@ -103,10 +137,42 @@ func packageRun(opts *packageOptions) error {
 	if res.Warnings == nil {
 		res.Warnings = diag.List{}
 	}
+	if opts.Push != nil {
+		pushed, err := pushPackage(opts, pkg)
+		if err != nil {
+			return err
+		}
+		res.Ref, res.Digest = pushed.Ref, pushed.Digest
+	}
 	return output.Write(f.IO.Out, opts.Output, res, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "%s (%s, %d files)\n", res.Path, units.FormatBytes(res.Size), res.Files)
+		if _, err := fmt.Fprintf(w, "%s (%s, %d files)\n", res.Path, units.FormatBytes(res.Size), res.Files); err != nil {
+			return err
+		}
+		if res.Ref != "" {
+			_, err = fmt.Fprintf(w, "%s %s\n", res.Ref, res.Digest)
+		}
 		return err
 	})
+}
+
+// pushPackage pushes the package to the --push repository.
+func pushPackage(opts *packageOptions, pkg *packager.Package) (*registry.PushResult, error) {
+	f := opts.f
+	client, err := registry.New(opts.Registry)
+	if err != nil {
+		return nil, err
+	}
+	ref := opts.Push.Child(pkg.Extension.Name).WithTag(pkg.Extension.Version)
+	pushed, err := client.Push(ref, pkg.Data, opts.Force, opts.ModTime)
+	if err != nil {
+		return nil, registryError(err)
+	}
+	if pushed.Unchanged {
+		f.Infof("%s is already there with the same package; nothing pushed", pushed.Ref)
+	} else {
+		f.Infof("Pushed %s", pushed.Ref)
+	}
+	return pushed, nil
 }
 
 // printLargest lists the entries that weigh most in an oversized package.

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -12,6 +15,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/registry"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 )
 
@@ -22,13 +26,17 @@ type publishOptions struct {
 	DryRun  bool
 	Output  output.Format
 	Connect cluster.ConnectOptions
+
+	// OCI is set when PATH is an oci:// reference.
+	OCI      *registry.Reference
+	Registry registry.Options
 }
 
 func newPublishCmd(f *Factory, runF func(*publishOptions) error) *cli.Command {
 	return &cli.Command{
 		Name:      "publish",
 		Usage:     "Publish an extension to a KubeSphere cluster, ready to install",
-		ArgsUsage: "[PATH]",
+		ArgsUsage: "[PATH | oci://HOST[:PORT]/REPO/NAME[:VERSION]]",
 		Description: `Packages the extension at PATH (a directory or a .tgz; default ".") in memory
 and writes, in this order:
   ConfigMap kubesphere-system/extension-<name>-<version>-chart  the chart (binaryData chart.tgz)
@@ -43,14 +51,22 @@ The cluster is chosen as kubectl does: --kubeconfig, else $KUBECONFIG, else
 context. --dry-run prints the objects as YAML (or JSON with -o json) without
 contacting any cluster.
 
+With an oci:// reference the chart is pulled from the registry (the highest
+semantic version when no tag is given) and only the ExtensionVersion, with
+spec.chartURL set to the reference and its tag, and the Extension are
+written: KubeSphere installs the chart from the registry, which the cluster
+must reach. The registry flags and logins are Helm's ("ksbuilder registry
+login").
+
 Examples:
   ksbuilder publish ./hello
   ksbuilder publish hello-0.1.0.tgz --context staging
-  ksbuilder publish ./hello --dry-run | kubectl apply --server-side -f -`,
-		Flags: append([]cli.Flag{
+  ksbuilder publish ./hello --dry-run | kubectl apply --server-side -f -
+  ksbuilder publish oci://registry.example.com/charts/hello:0.1.0`,
+		Flags: append(append([]cli.Flag{
 			&cli.BoolFlag{Name: flagDryRun, Usage: "print the objects instead of writing them"},
 			outputFlag("text, json or yaml"),
-		}, clusterFlags()...),
+		}, clusterFlags()...), registryFlags()...),
 		Action: func(c *cli.Context) error {
 			opts := &publishOptions{f: f, DryRun: c.Bool(flagDryRun), Connect: connectOptions(c)}
 			var err error
@@ -60,6 +76,21 @@ Examples:
 			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 				return err
 			}
+			if registry.IsOCI(opts.Path) {
+				ref, err := parseOCIRef("publish", opts.Path)
+				if err != nil {
+					return err
+				}
+				if ref.Digest != "" && ref.Tag == "" {
+					return usageErrorf("publish %s: KubeSphere installs OCI charts by tag; write %s:VERSION", ref, ref.WithTag(""))
+				}
+				opts.OCI = &ref
+				if opts.Registry, err = registryOptions(c); err != nil {
+					return err
+				}
+			} else if looksLikeRegistry(opts.Path) {
+				return usageErrorf("%s: no such file or directory; for a chart in an OCI registry write %s%s", opts.Path, registry.Scheme, opts.Path)
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -68,13 +99,32 @@ Examples:
 	}
 }
 
+// looksLikeRegistry reports whether a PATH that does not exist looks like
+// a registry reference missing its oci:// (HOST:PORT/... or HOST/...:TAG).
+func looksLikeRegistry(p string) bool {
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		return false
+	}
+	first, rest, ok := strings.Cut(p, "/")
+	return ok && (strings.Contains(first, ":") || strings.Contains(first, ".") && strings.Contains(rest, ":"))
+}
+
 func publishRun(c *cli.Context, opts *publishOptions) error {
 	f := opts.f
-	pkg, err := buildPackage(f, opts.Path)
+	var (
+		pkg      *packager.Package
+		chartURL string
+		err      error
+	)
+	if opts.OCI != nil {
+		pkg, chartURL, err = pullPackage(f, *opts.OCI, opts.Registry)
+	} else {
+		pkg, err = buildPackage(f, opts.Path)
+	}
 	if err != nil {
 		return err
 	}
-	res, err := cluster.Publish(c.Context, cluster.PublishRequest{Target: target(opts.Connect), Package: pkg, Created: f.Now(), DryRun: opts.DryRun})
+	res, err := cluster.Publish(c.Context, cluster.PublishRequest{Target: target(opts.Connect), Package: pkg, ChartURL: chartURL, Created: f.Now(), DryRun: opts.DryRun})
 	if err != nil {
 		return clusterError(err)
 	}
@@ -87,6 +137,37 @@ func publishRun(c *cli.Context, opts *publishOptions) error {
 	return output.Write(f.IO.Out, opts.Output, res.Result, func(w io.Writer) error {
 		return writeObjectResults(w, res.Result.Objects)
 	})
+}
+
+// pullPackage pulls a chart from an OCI registry and reads it as
+// "ksbuilder package" reads a .tgz. It returns the package and the chart
+// URL to publish: the reference with the tag pulled.
+func pullPackage(f *Factory, ref registry.Reference, opts registry.Options) (*packager.Package, string, error) {
+	client, err := registry.New(opts)
+	if err != nil {
+		return nil, "", err
+	}
+	pulled, err := client.Pull(ref)
+	if err != nil {
+		return nil, "", registryError(err)
+	}
+	f.Infof("Pulled %s (%s)", pulled.Ref, pulled.Digest)
+	src, err := source.ReadArchive(bytes.NewReader(pulled.Data), pulled.Ref.String(), source.DefaultLimits)
+	if err != nil {
+		return nil, "", err
+	}
+	modTime, err := sourceDateEpoch()
+	if err != nil {
+		return nil, "", err
+	}
+	pkg, err := packager.Build(src, packager.Options{ModTime: modTime})
+	if err != nil {
+		return nil, "", err
+	}
+	printDiagnostics(f, pkg.Warnings)
+	chartRef := pulled.Ref
+	chartRef.Digest = ""
+	return pkg, chartRef.String(), nil
 }
 
 // buildPackage builds the package of the extension at path for a cluster

@@ -41,7 +41,7 @@ func TestScript(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			setupCloud(env)
 			env.Setenv("KUBECONFIG", kubeconfig)
-			return nil
+			return setupRegistries(env)
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "cluster" {
@@ -50,8 +50,9 @@ func TestScript(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"tgzls": cmdTgzList,
-			"cloud": cmdCloud,
+			"tgzls":    cmdTgzList,
+			"cloud":    cmdCloud,
+			"helmpull": cmdHelmPull,
 		},
 	})
 }

@@ -42,6 +42,7 @@ func (e *ChartTooLargeError) Error() string {
 // the chart ConfigMap, the ExtensionVersion and the Extension, in the order
 // they are written.
 type Publication struct {
+	// ConfigMap holds the chart; nil when the chart is in an OCI registry.
 	ConfigMap *corev1.ConfigMap
 	Version   *kubesphere.ExtensionVersion
 	Extension *kubesphere.Extension
@@ -57,7 +58,8 @@ func NewPublication(pkg *packager.Package, created time.Time) (*Publication, err
 		return nil, &ChartTooLargeError{Name: ext.Name, Version: ext.Version, Size: size}
 	}
 	cmName := kubesphere.ChartConfigMapName(ext.Name, ext.Version)
-	cm := &corev1.ConfigMap{
+	p := newPublication(pkg, created)
+	p.ConfigMap = &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: cmName, Namespace: kubesphere.SystemNamespace,
@@ -65,6 +67,23 @@ func NewPublication(pkg *packager.Package, created time.Time) (*Publication, err
 		},
 		BinaryData: map[string][]byte{kubesphere.ChartKey: pkg.Data},
 	}
+	p.Version.Spec.ChartDataRef = &kubesphere.ChartDataRef{Namespace: kubesphere.SystemNamespace, Name: cmName, Key: kubesphere.ChartKey}
+	return p, nil
+}
+
+// NewOCIPublication builds the objects for a package kept in an OCI
+// registry: the ExtensionVersion's chartURL is chartURL
+// (oci://HOST/REPO/NAME:VERSION), and there is no ConfigMap.
+func NewOCIPublication(pkg *packager.Package, chartURL string, created time.Time) *Publication {
+	p := newPublication(pkg, created)
+	p.Version.Spec.ChartURL = chartURL
+	return p
+}
+
+// newPublication builds the ExtensionVersion, with no chart location, and
+// the Extension.
+func newPublication(pkg *packager.Package, created time.Time) *Publication {
+	ext := pkg.Extension
 	info := kubesphere.ExtensionInfo{
 		DisplayName: kubesphere.Locales(ext.DisplayName),
 		Description: kubesphere.Locales(ext.Description),
@@ -95,16 +114,14 @@ func NewPublication(pkg *packager.Package, created time.Time) (*Publication, err
 			Home:                 ext.Home,
 			Docs:                 ext.Docs,
 			Screenshots:          ext.Screenshots,
-			ChartDataRef:         &kubesphere.ChartDataRef{Namespace: kubesphere.SystemNamespace, Name: cmName, Key: kubesphere.ChartKey},
 			Namespace:            ext.Namespace,
 			InstallationMode:     string(ext.Mode()),
 			ExternalDependencies: externalDependencies(ext.ExternalDependencies),
 		},
 	}
 	return &Publication{
-		Chart:     pkg.Chart,
-		ConfigMap: cm,
-		Version:   version,
+		Chart:   pkg.Chart,
+		Version: version,
 		Extension: &kubesphere.Extension{
 			TypeMeta: metav1.TypeMeta{APIVersion: kubesphere.GroupVersion.String(), Kind: "Extension"},
 			ObjectMeta: metav1.ObjectMeta{
@@ -113,7 +130,7 @@ func NewPublication(pkg *packager.Package, created time.Time) (*Publication, err
 			},
 			Spec: kubesphere.ExtensionSpec{ExtensionInfo: info},
 		},
-	}, nil
+	}
 }
 
 func externalDependencies(deps []extension.ExternalDependency) []kubesphere.ExternalDependency {
@@ -126,6 +143,9 @@ func externalDependencies(deps []extension.ExternalDependency) []kubesphere.Exte
 
 // Objects returns the objects in the order they are written.
 func (p *Publication) Objects() []runtime.Object {
+	if p.ConfigMap == nil {
+		return []runtime.Object{p.Version, p.Extension}
+	}
 	return []runtime.Object{p.ConfigMap, p.Version, p.Extension}
 }
 
@@ -215,12 +235,14 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 		}
 	}
 
-	cmRes, changed, err := c.applyConfigMap(ctx, p.ConfigMap)
-	if err != nil {
-		return nil, err
+	if p.ConfigMap != nil {
+		cmRes, changed, err := c.applyConfigMap(ctx, p.ConfigMap)
+		if err != nil {
+			return nil, err
+		}
+		res.ChartChanged = changed
+		res.Objects = append(res.Objects, cmRes)
 	}
-	res.ChartChanged = changed
-	res.Objects = append(res.Objects, cmRes)
 
 	evRes, err := c.applyObject(ctx, kubesphere.ResourceExtensionVersions, "ExtensionVersion", p.Version, &kubesphere.ExtensionVersion{}, &kubesphere.ExtensionVersion{})
 	if err != nil {

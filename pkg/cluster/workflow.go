@@ -77,6 +77,9 @@ type PublishRequest struct {
 	Target
 	// Package is the built package, as "ksbuilder package" builds it.
 	Package *packager.Package
+	// ChartURL, when set, is the oci:// reference the package was pulled
+	// from: the ExtensionVersion points at it and no ConfigMap is written.
+	ChartURL string
 	// Created is recorded as the publication time of a new version.
 	Created time.Time
 	// DryRun builds the objects and contacts no cluster.
@@ -95,9 +98,14 @@ type PublishOutcome struct {
 // Publish publishes a package: the chart ConfigMap, the ExtensionVersion
 // and the Extension (see Client.Publish).
 func Publish(ctx context.Context, req PublishRequest) (*PublishOutcome, error) {
-	pub, err := NewPublication(req.Package, req.Created)
-	if err != nil {
-		return nil, err
+	var pub *Publication
+	if req.ChartURL != "" {
+		pub = NewOCIPublication(req.Package, req.ChartURL, req.Created)
+	} else {
+		var err error
+		if pub, err = NewPublication(req.Package, req.Created); err != nil {
+			return nil, err
+		}
 	}
 	out := &PublishOutcome{Objects: pub.Objects()}
 	if req.DryRun {

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ksbuilder/ksbuilder/pkg/output"
+	"github.com/ksbuilder/ksbuilder/pkg/repo"
+)
+
+func newRepoCmd(f *Factory) *cli.Command {
+	return &cli.Command{
+		Name:  "repo",
+		Usage: "Build a Helm chart repository of extension packages",
+		Description: `Builds a Helm chart repository that a KubeSphere Repository (spec.url) can
+sync extensions from.
+
+Examples:
+  ksbuilder repo index dist --url https://charts.example.com`,
+		Subcommands: []*cli.Command{
+			newRepoIndexCmd(f),
+		},
+	}
+}
+
+func newRepoIndexCmd(f *Factory) *cli.Command {
+	return &cli.Command{
+		Name:      "index",
+		Usage:     "Write the index.yaml of a directory of packages",
+		ArgsUsage: "DIR",
+		Description: `Writes DIR/index.yaml, a Helm repository index of the packages (*.tgz) in
+DIR and its subdirectories, with each chart's URL under --url. Serve DIR at
+that URL and point a KubeSphere Repository (spec.url) at it: KubeSphere
+creates an ExtensionVersion for each entry. --merge keeps the entries of an
+existing index (for versions no longer in DIR); entries of DIR win. The
+index is written atomically.
+
+Examples:
+  ksbuilder package ./hello -d dist
+  ksbuilder repo index dist --url https://charts.example.com
+  ksbuilder repo index dist --url https://charts.example.com --merge old-index.yaml`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "url", Usage: "`URL` the directory is served at"},
+			&cli.StringFlag{Name: "merge", Usage: "keep the entries of the index `FILE`"},
+			outputFlag("text or json"),
+		},
+		Action: func(c *cli.Context) error {
+			if err := exactArgs(c, "DIR"); err != nil {
+				return err
+			}
+			format, err := outputFormat(c, output.Text, output.JSON)
+			if err != nil {
+				return err
+			}
+			opts := repo.Options{Dir: c.Args().First(), URL: c.String("url"), Merge: c.String("merge")}
+			if opts.URL == "" {
+				return usageErrorf("--url is required: the base URL DIR is served at, e.g. https://charts.example.com")
+			}
+			res, err := repo.Index(opts)
+			if err != nil {
+				return err
+			}
+			if format == output.Text {
+				f.Infof("Wrote %s (%d entries)", res.Path, len(res.Entries))
+			}
+			return output.Write(f.IO.Out, format, res, func(w io.Writer) error {
+				for _, e := range res.Entries {
+					if _, err := fmt.Fprintf(w, "%s %s %s\n", e.Name, e.Version, e.URLs[0]); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+}

@@ -1,0 +1,84 @@
+package images_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ksbuilder/ksbuilder/create"
+	"github.com/ksbuilder/ksbuilder/pkg/images"
+	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/source"
+)
+
+func list(t *testing.T, dir string, values map[string]any) []images.Image {
+	t.Helper()
+	src, err := source.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, diags := packager.Validate(src)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := packager.LoadChart(src, ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := images.List(ext, c, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func names(imgs []images.Image) string {
+	var out []string
+	for _, i := range imgs {
+		out = append(out, i.Image)
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestList(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "hello")
+	if _, err := create.Create(create.Options{Name: "hello", Category: "dev-tools", Author: "Test", Type: create.Full, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	// A hook image and an image only listed in extension.yaml.
+	path := filepath.Join(dir, "extension.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := string(data) + "annotations:\n  executor-hook-image.kubesphere.io/install: kubesphere/ks-extension-upgrade:v0.3.2\n"
+	ext = strings.Replace(ext, "images:\n", "images:\n  - docker.io/library/busybox:1.36\n", 1)
+	if err := os.WriteFile(path, []byte(ext), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	got := list(t, dir, nil)
+	want := "docker.io/kubespheredev/hello-backend:0.1.0\ndocker.io/kubespheredev/hello-frontend:0.1.0\ndocker.io/library/busybox:1.36\nkubesphere/ks-extension-upgrade:v0.3.2"
+	if names(got) != want {
+		t.Fatalf("images:\n%s\nwant:\n%s", names(got), want)
+	}
+	var origins []string
+	for _, s := range got[0].Sources {
+		origins = append(origins, s.Origin+" "+s.File+" "+s.Object+" "+s.Field)
+	}
+	if !strings.Contains(strings.Join(origins, "\n"), "agent hello/charts/backend/templates/deployment.yaml Deployment/hello-agent-backend spec.template.spec.containers[0]") ||
+		!strings.Contains(strings.Join(origins, "\n"), "extension.yaml extension.yaml  images[") {
+		t.Errorf("sources of %s:\n%s", got[0].Image, strings.Join(origins, "\n"))
+	}
+	if s := got[3].Sources; len(s) != 1 || s[0].Field != "annotations.executor-hook-image.kubesphere.io/install" {
+		t.Errorf("hook image sources: %+v", s)
+	}
+
+	// Values change what is rendered.
+	got = list(t, dir, map[string]any{"frontend": map[string]any{"image": map[string]any{"tag": "9.9.9"}}})
+	if !strings.Contains(names(got), "docker.io/kubespheredev/hello-frontend:9.9.9") {
+		t.Errorf("with a frontend tag:\n%s", names(got))
+	}
+}
