@@ -91,6 +91,7 @@ func newApp(f *Factory) *cli.App {
 				newUninstallCmd(f, nil),
 				newUnpublishCmd(f, nil),
 				newExtensionCmd(f),
+				newDoctorCmd(f, nil),
 			),
 			inCategory("Marketplace (KubeSphere Cloud)",
 				newLoginCmd(f, nil),
