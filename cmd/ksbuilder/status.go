@@ -91,7 +91,9 @@ func statusRun(c *cli.Context, opts *statusOptions) error {
 			return reportWaitError(f, opts.Name, err)
 		}
 	}
-	return writeStatus(f, opts.Output, plan)
+	st := cluster.StatusOf(plan)
+	st.ImagePull = client.ImagePullErrors(c.Context, plan)
+	return output.Write(f.IO.Out, opts.Output, st, func(w io.Writer) error { return writeStatusText(w, st) })
 }
 
 // writeStatusText prints a status for people.
@@ -117,6 +119,12 @@ func writeStatusText(w io.Writer, s *cluster.PlanStatus) error {
 	field("Placement", strings.Join(s.Clusters, ", "))
 	writeConditions(&b, "", s.Conditions)
 	writeHistory(&b, "", s.History)
+	if len(s.ImagePull) > 0 {
+		b.WriteString("Image pull errors:\n")
+		for _, e := range s.ImagePull {
+			fmt.Fprintf(&b, "  %s\n", e.Error())
+		}
+	}
 	for _, a := range s.Agents {
 		fmt.Fprintf(&b, "Agent on cluster %s:\n", a.Cluster)
 		fmt.Fprintf(&b, "  %-16s %s\n", "State:", a.State)

@@ -369,7 +369,9 @@ type releaseTrack struct {
 	// was still busy.
 	jobDone     time.Time
 	warnedStuck bool
-	reported    bool
+	// warnedPull: an executor image pull failure was reported.
+	warnedPull bool
+	reported   bool
 }
 
 func newTracker(start *kubesphere.InstallPlan, exp Expectation, opts WaitOptions) *tracker {
@@ -641,6 +643,14 @@ func (t *tracker) checkJob(ctx context.Context, c *Client, plan *kubesphere.Inst
 	skew := t.finishedJob(ctx, c, ns, cluster, st)
 	if skew == nil {
 		r.jobDone = time.Time{}
+		if !r.warnedPull {
+			// An image that cannot be pulled keeps the job running
+			// forever: say so at once rather than at the timeout.
+			for _, e := range c.jobImagePullErrors(ctx, ns, st.JobName) {
+				r.warnedPull = true
+				t.opts.Notify(Event{Time: t.opts.now(), Name: t.name, Cluster: cluster, Detail: e.Error()})
+			}
+		}
 		return nil
 	}
 	now := t.opts.now()
@@ -738,6 +748,12 @@ func (t *tracker) timeoutReasons(ctx context.Context, c *Client, plan *kubespher
 				out = append(out, e.Error())
 				if skew == nil {
 					skew = e
+				}
+				continue
+			}
+			if pulls := c.jobImagePullErrors(ctx, plan.Status.TargetNamespace, st.JobName); len(pulls) > 0 {
+				for _, e := range pulls {
+					out = append(out, fmt.Sprintf("%s is %s: %v", releaseLabel(t.name, cl), st.State, e))
 				}
 				continue
 			}
