@@ -94,6 +94,7 @@ func newApp(f *Factory) *cli.App {
 				newUnpublishCmd(f, nil),
 				newExtensionCmd(f),
 				newRegistryCmd(f),
+				newDoctorCmd(f, nil),
 			),
 			inCategory("Marketplace (KubeSphere Cloud)",
 				newLoginCmd(f, nil),

@@ -237,6 +237,9 @@ func printDiagnosis(f *Factory, d *cluster.Diagnosis) {
 	if d.Job != "" {
 		fmt.Fprintf(w, "Executor job %s in namespace %s: %s\n", d.Job, d.Namespace, d.JobStatus)
 	}
+	for _, e := range d.ImagePull {
+		fmt.Fprintf(w, "%s %s\n", f.colorize("hint:", colorCyan), e.Error())
+	}
 	for _, l := range d.Logs {
 		fmt.Fprintf(w, "Log of %s/%s (last %d lines):\n", l.Pod, l.Container, cluster.LogLines)
 		for _, line := range strings.Split(strings.TrimRight(l.Log, "\n"), "\n") {

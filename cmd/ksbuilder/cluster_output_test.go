@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,12 +41,28 @@ func TestFailureReport(t *testing.T) {
 			Conditions:  []metav1.Condition{{Type: "Installed", Status: "False", Reason: "InstallFailed", Message: "Job has reached\n the specified backoff limit", LastTransitionTime: at}},
 			Logs:        []cluster.PodLog{{Pod: "helm-install-broken-abc123-x1", Container: "helm", Log: "history.go:56: getting history\nError: INSTALLATION FAILED\n"}},
 			LogsCommand: "kubectl logs -n extension-broken -l job-name=helm-install-broken-abc123 --all-containers --tail=100",
+			ImagePull: []cluster.ImagePullError{{Pod: "helm-install-broken-abc123-x1", Container: "helm", Image: "kubesphere/kubectl:v1.27.16",
+				Node: "node-7", Reason: "ImagePullBackOff", Message: "Back-off pulling image"}},
 		},
 	})
 	if exitCode(err) != exitFailure {
 		t.Errorf("exit code %d", exitCode(err))
 	}
 	golden.Assert(t, stderr.Bytes(), "testdata/failure-report.golden")
+}
+
+// status lists the executor images that cannot be pulled, with the fix.
+func TestStatusImagePull(t *testing.T) {
+	var b strings.Builder
+	st := &cluster.PlanStatus{Name: "hello", Extension: "hello", PlannedVersion: "0.1.0", ReleaseStatus: cluster.ReleaseStatus{State: "Installing"},
+		ImagePull: []cluster.ImagePullError{{Pod: "p", Container: "helm-init", Hook: true, Image: "example.com/hook:v1", Node: "n1", Reason: "ErrImagePull"}}}
+	if err := writeStatusText(&b, st); err != nil {
+		t.Fatal(err)
+	}
+	want := "Image pull errors:\n  the executor hook image example.com/hook:v1 cannot be pulled on node n1 (pod p, container helm-init: ErrImagePull): mirror it"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("got\n%s\nwant it to contain\n%s", b.String(), want)
+	}
 }
 
 func TestIsPath(t *testing.T) {

@@ -80,7 +80,9 @@ func statusRun(c *cli.Context, opts *statusOptions) error {
 		_, err = fmt.Fprintf(f.IO.Out, "%s is uninstalled\n", opts.Name)
 		return err
 	}
-	return writeStatus(f, opts.Output, res.Plan)
+	st := cluster.StatusOf(res.Plan)
+	st.ImagePull = res.ImagePull
+	return output.Write(f.IO.Out, opts.Output, st, func(w io.Writer) error { return writeStatusText(w, st) })
 }
 
 // writeStatusText prints a status for people.
@@ -106,6 +108,12 @@ func writeStatusText(w io.Writer, s *cluster.PlanStatus) error {
 	field("Placement", strings.Join(s.Clusters, ", "))
 	writeConditions(&b, "", s.Conditions)
 	writeHistory(&b, "", s.History)
+	if len(s.ImagePull) > 0 {
+		b.WriteString("Image pull errors:\n")
+		for _, e := range s.ImagePull {
+			fmt.Fprintf(&b, "  %s\n", e.Error())
+		}
+	}
 	for _, a := range s.Agents {
 		fmt.Fprintf(&b, "Agent on cluster %s:\n", a.Cluster)
 		fmt.Fprintf(&b, "  %-16s %s\n", "State:", a.State)

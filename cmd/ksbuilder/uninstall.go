@@ -36,7 +36,10 @@ plan is gone. KubeSphere keeps the target namespace and the installer's RBAC.
 When the uninstall failed (state UninstallFailed), --force sets the
 kubesphere.io/force-delete annotation first: KubeSphere then removes the
 release in-process without running hooks, as the console's "force
-uninstall" does.
+uninstall" does. On a plan already being deleted that stays Uninstalling,
+--force deletes its executor job, waits until it is gone, and removes the
+plan's finalizer: the plan goes away without KubeSphere finishing the
+uninstall, and a warning says what may be left behind.
 
 With --unpublish, the published versions, their chart ConfigMaps and the
 Extension are deleted once the plan is gone (see "ksbuilder unpublish").
@@ -49,7 +52,7 @@ Examples:
   ksbuilder uninstall hello --force
   ksbuilder uninstall hello --unpublish`,
 		Flags: append(append([]cli.Flag{
-			&cli.BoolFlag{Name: "force", Usage: "remove the release without hooks (after UninstallFailed)"},
+			&cli.BoolFlag{Name: "force", Usage: "remove the release without hooks (after UninstallFailed); clear a plan stuck in Uninstalling"},
 			&cli.BoolFlag{Name: "unpublish", Usage: "then delete the published versions and the Extension"},
 			&cli.BoolFlag{Name: flagDryRun, Usage: "list what would be deleted, without deleting it"},
 		}, waitFlags("uninstallation", "once the InstallPlan is marked for deletion")...), clusterFlags()...),

@@ -58,12 +58,20 @@ func clusterNames(clusters []multicluster.Cluster) string {
 // kubeSphereVersion returns the KubeSphere version the host Cluster object
 // reports, or "" when it cannot be found.
 func (c *Client) kubeSphereVersion(ctx context.Context) string {
+	v, _ := c.KubeSphereVersion(ctx)
+	return v
+}
+
+// KubeSphereVersion returns the KubeSphere version the host Cluster object
+// reports (how install checks ksVersion): "" with a nil error when there is
+// no host Cluster object or it reports no version.
+func (c *Client) KubeSphereVersion(ctx context.Context) (string, error) {
 	clusters, err := c.clusters(ctx)
 	if err != nil {
-		return ""
+		return "", err
 	}
 	if host := hostCluster(clusters); host != nil {
-		return host.Status.KubeSphereVersion
+		return host.Status.KubeSphereVersion, nil
 	}
-	return ""
+	return "", nil
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,107 @@ type Diagnosis struct {
 	LogsUnavailable string `json:"logsUnavailable,omitempty"`
 	// LogsCommand is the kubectl command that reads the same logs.
 	LogsCommand string `json:"logsCommand,omitempty"`
+	// ImagePull lists the executor containers whose image cannot be
+	// pulled: the job then never runs, and has no log.
+	ImagePull []ImagePullError `json:"imagePull,omitempty"`
+}
+
+// ImagePullError is an executor pod's container waiting for an image the
+// node cannot pull (ImagePullBackOff, ErrImagePull).
+type ImagePullError struct {
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+	// Hook is true for an init container: the executor hook image
+	// (annotation executor-hook-image.kubesphere.io), not ks-core's
+	// helmExecutor.image.
+	Hook    bool   `json:"hook,omitempty"`
+	Image   string `json:"image"`
+	Node    string `json:"node,omitempty"`
+	Reason  string `json:"reason"`
+	Message string `json:"message,omitempty"`
+}
+
+// imagePullReasons are the container waiting reasons of an image that
+// cannot be pulled.
+var imagePullReasons = map[string]bool{"ImagePullBackOff": true, "ErrImagePull": true, "InvalidImageName": true}
+
+func (e ImagePullError) Error() string {
+	what, where := "executor image", "node "+e.Node
+	if e.Hook {
+		what = "executor hook image"
+	}
+	if e.Node == "" {
+		where = "its node"
+	}
+	msg := fmt.Sprintf("the %s %s cannot be pulled on %s (pod %s, container %s: %s", what, e.Image, where, e.Pod, e.Container, e.Reason)
+	if m := strings.Join(strings.Fields(e.Message), " "); m != "" {
+		msg += ": " + m
+	}
+	msg += "): mirror it into a registry the nodes can reach and "
+	if e.Hook {
+		msg += "set the executor-hook-image.kubesphere.io annotation in extension.yaml to the mirror (ks-core's extension.imageRegistry, when set, is put in front of it)"
+	} else {
+		msg += "set ks-core's helmExecutor.image values to the mirror (helm upgrade ks-core ... --set helmExecutor.image.repository=...,helmExecutor.image.tag=...)"
+	}
+	return msg + fmt.Sprintf(", or pull it on %s (crictl pull %s)", where, e.Image)
+}
+
+// imagePullErrors finds the containers of pods waiting for an image that
+// cannot be pulled.
+func imagePullErrors(pods []corev1.Pod) []ImagePullError {
+	var out []ImagePullError
+	for _, pod := range pods {
+		images := map[string]string{}
+		hooks := map[string]bool{}
+		for _, c := range pod.Spec.InitContainers {
+			images[c.Name], hooks[c.Name] = c.Image, true
+		}
+		for _, c := range pod.Spec.Containers {
+			images[c.Name] = c.Image
+		}
+		for _, st := range slices.Concat(pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses) {
+			w := st.State.Waiting
+			if w == nil || !imagePullReasons[w.Reason] {
+				continue
+			}
+			image := images[st.Name]
+			if image == "" {
+				image = st.Image
+			}
+			out = append(out, ImagePullError{Pod: pod.Name, Container: st.Name, Hook: hooks[st.Name], Image: image,
+				Node: pod.Spec.NodeName, Reason: w.Reason, Message: w.Message})
+		}
+	}
+	return out
+}
+
+// ImagePullErrors reads the executor pods of every release of a plan that
+// has a job, and returns the containers whose image cannot be pulled. What
+// cannot be read is skipped: this only adds to what status shows.
+func (c *Client) ImagePullErrors(ctx context.Context, plan *kubesphere.InstallPlan) []ImagePullError {
+	ns := plan.Status.TargetNamespace
+	var out []ImagePullError
+	jobs := []string{plan.Status.JobName}
+	for _, cl := range sortedKeys(plan.Status.ClusterSchedulingStatuses) {
+		jobs = append(jobs, plan.Status.ClusterSchedulingStatuses[cl].JobName)
+	}
+	for _, job := range jobs {
+		out = append(out, c.jobImagePullErrors(ctx, ns, job)...)
+	}
+	return out
+}
+
+// jobImagePullErrors returns the image pull errors of one executor job's
+// pods; none when they cannot be read.
+func (c *Client) jobImagePullErrors(ctx context.Context, ns, job string) []ImagePullError {
+	if ns == "" || job == "" {
+		return nil
+	}
+	pods, err := c.core.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "job-name=" + job})
+	if err != nil {
+		return nil
+	}
+	return imagePullErrors(pods.Items)
 }
 
 // PodLog is the tail of one container's log.
@@ -93,6 +195,7 @@ func (c *Client) Diagnose(ctx context.Context, plan *kubesphere.InstallPlan, clu
 		d.LogsUnavailable = fmt.Sprintf("no pods with label job-name=%s in namespace %s (they are deleted with the job)", d.Job, d.Namespace)
 		return d
 	}
+	d.ImagePull = imagePullErrors(pods.Items)
 	var problems []string
 	tail := int64(LogLines)
 	for _, pod := range pods.Items {

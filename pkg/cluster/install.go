@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -79,7 +81,10 @@ type InstallResult struct {
 	// PreviousVersion is the plan's version before an upgrade.
 	PreviousVersion string
 	// Expect is what Wait must see happen.
-	Expect   Expectation
+	Expect Expectation
+	// Retry, when set, says how a failed installation is made to run again
+	// (KubeSphere retries only when the version or the config changes).
+	Retry    string
 	Warnings []string
 	// Objects are, after a dry run, the objects that would be written, in
 	// order: the publication's, then the InstallPlan (its spec as it would
@@ -172,6 +177,15 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		spec.ClusterScheduling.Placement = &kubesphere.Placement{Clusters: clusters}
 	}
 
+	if exists && reflect.DeepEqual(normalizedSpec(plan.Spec), normalizedSpec(spec)) {
+		if failed := failedReleases(plan); len(failed) > 0 {
+			var marker string
+			spec.Config, marker = bumpRetry(spec.Config)
+			res.Retry = fmt.Sprintf("the last installation failed (%s) and KubeSphere re-runs it only when the version or spec.config changes: setting the comment %q in spec.config of InstallPlan %s, which changes its hash and nothing else",
+				strings.Join(failed, ", "), marker, name)
+		}
+	}
+
 	if len(check.Problems) == 0 {
 		var ch *chart.Chart
 		if opts.Publication != nil {
@@ -237,6 +251,43 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		res.Action, res.Expect = Unchanged, Expectation{}
 	}
 	return res, nil
+}
+
+// retryComment is the YAML comment Install sets in spec.config to make
+// KubeSphere re-run a failed installation: KubeSphere hashes the config
+// text, so a new comment is a change, and Helm ignores it.
+var retryComment = regexp.MustCompile(`(?m)^# ksbuilder-retry: (\d+)$`)
+
+// bumpRetry adds the retry comment to a config, or counts it up; it returns
+// the new config and the comment.
+func bumpRetry(config string) (string, string) {
+	if m := retryComment.FindStringSubmatch(config); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		marker := fmt.Sprintf("# ksbuilder-retry: %d", n+1)
+		return strings.Replace(config, m[0], marker, 1), marker
+	}
+	marker := "# ksbuilder-retry: 1"
+	if config != "" && !strings.HasSuffix(config, "\n") {
+		config += "\n"
+	}
+	return config + marker + "\n", marker
+}
+
+// failedReleases lists the releases of a plan that ended InstallFailed or
+// UpgradeFailed after a job ran (a configHash is set): KubeSphere will not
+// try them again by itself. Failures before a job are retried already.
+func failedReleases(plan *kubesphere.InstallPlan) []string {
+	var out []string
+	judge := func(cluster string, st kubesphere.InstallationStatus) {
+		if (st.State == kubesphere.StateInstallFailed || st.State == kubesphere.StateUpgradeFailed) && st.ConfigHash != "" {
+			out = append(out, releaseLabel(plan.Name, cluster)+" "+st.State)
+		}
+	}
+	judge("", plan.Status.InstallationStatus)
+	for _, cl := range sortedKeys(plan.Status.ClusterSchedulingStatuses) {
+		judge(cl, plan.Status.ClusterSchedulingStatuses[cl])
+	}
+	return out
 }
 
 // dryRunInstall fills the result of a dry run: what would be written and

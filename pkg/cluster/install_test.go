@@ -3,6 +3,8 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -390,10 +392,36 @@ func TestJobFailure(t *testing.T) {
 		t.Errorf("logs: %q / %q", d.LogsUnavailable, d.LogsCommand)
 	}
 
-	// Nothing changed: KubeSphere will not retry, and the wait says so at once.
+	// Nothing changed, and KubeSphere retries only on a change of the
+	// version or the config hash: install changes a comment in the config,
+	// and the installation runs again (and fails again).
+	firstJob := d.Job
 	res, _, err := install(t, c, dir, cluster.InstallOptions{})
-	if !errors.As(err, &failed) || res != nil && res.Action != cluster.Unchanged {
-		t.Errorf("second attempt: %v", err)
+	if !errors.As(err, &failed) || res == nil || res.Action != cluster.Configured {
+		t.Fatalf("second attempt: %v (result %+v)", err, res)
+	}
+	if !strings.Contains(res.Retry, "the last installation failed (rejected InstallFailed)") || !strings.Contains(res.Retry, `"# ksbuilder-retry: 1"`) ||
+		res.Plan.Spec.Config != "# ksbuilder-retry: 1\n" {
+		t.Errorf("retry %q, config %q", res.Retry, res.Plan.Spec.Config)
+	}
+	if failed.Diagnosis.Job == firstJob {
+		t.Errorf("no new executor job: %s", firstJob)
+	}
+
+	// Once the chart is fixed, installing the same version again works.
+	if err := os.Remove(filepath.Join(dir, "charts/frontend/templates/bad.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	res, plan, err = install(t, c, dir, cluster.InstallOptions{})
+	if err != nil || plan.Status.State != kubesphere.StateInstalled {
+		t.Fatalf("third attempt: %v", err)
+	}
+	if res.Plan.Spec.Config != "# ksbuilder-retry: 2\n" {
+		t.Errorf("config %q", res.Plan.Spec.Config)
+	}
+	// Installed: nothing to re-run.
+	if res, _, err = install(t, c, dir, cluster.InstallOptions{}); err != nil || res.Action != cluster.Unchanged || res.Retry != "" {
+		t.Errorf("fourth attempt: %v, %+v", err, res)
 	}
 	if err := uninstall(t, c, "rejected", false); err != nil {
 		t.Fatal(err)

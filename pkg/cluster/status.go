@@ -23,6 +23,9 @@ type PlanStatus struct {
 	Agents []ReleaseStatus `json:"agents,omitempty"`
 	// Deleting is set once the plan's deletion was requested.
 	Deleting bool `json:"deleting,omitempty"`
+	// ImagePull lists executor containers whose image cannot be pulled
+	// (filled from the cluster by Client.ImagePullErrors, not by StatusOf).
+	ImagePull []ImagePullError `json:"imagePull,omitempty"`
 }
 
 // ReleaseStatus is the state of one release of the extension.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -93,6 +95,88 @@ func (c *Client) Uninstall(ctx context.Context, opts UninstallOptions) (*kubesph
 		return nil, nil
 	}
 	return after, err
+}
+
+// RemoveStuckPlan clears an InstallPlan that is being deleted and stays
+// Uninstalling (its executor job hangs, or KubeSphere no longer acts on
+// it): it deletes the plan's executor jobs, waits until they are gone,
+// then removes KubeSphere's finalizer, so the plan goes away without
+// KubeSphere finishing the uninstall. It returns a warning saying what was
+// done and what may be left behind; "" (and does nothing) for a plan in
+// any other state or no plan.
+func (c *Client) RemoveStuckPlan(ctx context.Context, name string) (string, error) {
+	plan, err := c.Plan(ctx, name)
+	if errors.Is(err, ErrNotInstalled) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if plan.DeletionTimestamp == nil || plan.Status.State != kubesphere.StateUninstalling {
+		return "", nil
+	}
+	ns := plan.Status.TargetNamespace
+	var jobs []string
+	for _, st := range append([]kubesphere.InstallationStatus{plan.Status.InstallationStatus}, mapValues(plan.Status.ClusterSchedulingStatuses)...) {
+		if st.JobName != "" && ns != "" && !slices.Contains(jobs, st.JobName) {
+			jobs = append(jobs, st.JobName)
+		}
+	}
+	policy := metav1.DeletePropagationBackground
+	for _, job := range jobs {
+		err := c.core.BatchV1().Jobs(ns).Delete(ctx, job, metav1.DeleteOptions{PropagationPolicy: &policy})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return "", fmt.Errorf("deleting executor job %s/%s of InstallPlan %s: %w", ns, job, name, c.explain(err))
+		}
+		if err := c.waitJobGone(ctx, ns, job); err != nil {
+			return "", err
+		}
+	}
+	finalizers := slices.DeleteFunc(slices.Clone(plan.Finalizers), func(f string) bool { return f == kubesphere.FinalizerInstallPlan })
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"finalizers": finalizers, "resourceVersion": plan.ResourceVersion}})
+	if err != nil {
+		return "", err
+	}
+	if err := c.mergePatch(ctx, kubesphere.ResourceInstallPlans, name, patch, &kubesphere.InstallPlan{}); err != nil && !apierrors.IsNotFound(err) {
+		return "", fmt.Errorf("removing the finalizer of InstallPlan %s: %w", name, err)
+	}
+	msg := fmt.Sprintf("InstallPlan %s was stuck in Uninstalling: ", name)
+	if len(jobs) > 0 {
+		msg += fmt.Sprintf("deleted its executor job %s in %s, then ", strings.Join(jobs, ", "), ns)
+	}
+	msg += fmt.Sprintf("removed its finalizer %s without KubeSphere finishing the uninstall", kubesphere.FinalizerInstallPlan)
+	if rel := plan.Status.ReleaseName; rel != "" && ns != "" {
+		msg += fmt.Sprintf(". The Helm release %s may remain in namespace %s: check with \"helm list -n %s\", remove it with \"helm uninstall %s -n %s --no-hooks\"", rel, ns, ns, rel, ns)
+	}
+	return msg, nil
+}
+
+// waitJobGone polls until a job no longer exists.
+func (c *Client) waitJobGone(ctx context.Context, ns, job string) error {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := c.core.BatchV1().Jobs(ns).Get(ctx, job, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return fmt.Errorf("waiting for executor job %s/%s to be deleted: %w", ns, job, c.explain(err))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for executor job %s/%s to be deleted: %w", ns, job, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func mapValues(m map[string]kubesphere.InstallationStatus) []kubesphere.InstallationStatus {
+	out := make([]kubesphere.InstallationStatus, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, m[k])
+	}
+	return out
 }
 
 // PlanExistsError refuses to unpublish a version an InstallPlan uses:

@@ -369,7 +369,9 @@ type releaseTrack struct {
 	// was still busy.
 	jobDone     time.Time
 	warnedStuck bool
-	reported    bool
+	// warnedPull: an executor image pull failure was reported.
+	warnedPull bool
+	reported   bool
 }
 
 func newTracker(start *kubesphere.InstallPlan, exp Expectation, opts WaitOptions) *tracker {
@@ -427,16 +429,24 @@ func orPending(state string) string {
 	return state
 }
 
-// newPreparing reports whether the history holds a Preparing entry newer
-// than the baseline's last entry: an action started even if the wait missed
-// the event.
+// newPreparing reports whether the history holds a Preparing entry that
+// the baseline does not have, no older than the baseline's last entry: an
+// action started even if the wait missed the event. Times are whole
+// seconds, so a retry started in the second of the last failure has the
+// same time as that failure.
 func newPreparing(baseline, st kubesphere.InstallationStatus) bool {
 	var last time.Time
+	seen := map[time.Time]bool{}
 	if n := len(baseline.StateHistory); n > 0 {
 		last = baseline.StateHistory[n-1].LastTransitionTime.Time
 	}
+	for _, h := range baseline.StateHistory {
+		if h.State == kubesphere.StatePreparing {
+			seen[h.LastTransitionTime.UTC()] = true
+		}
+	}
 	for _, h := range st.StateHistory {
-		if h.State == kubesphere.StatePreparing && h.LastTransitionTime.After(last) {
+		if h.State == kubesphere.StatePreparing && !h.LastTransitionTime.Time.Before(last) && !seen[h.LastTransitionTime.UTC()] {
 			return true
 		}
 	}
@@ -530,7 +540,7 @@ func (t *tracker) releaseVerdict(ctx context.Context, c *Client, plan *kubespher
 			return false, nil // failed before a job was created; KubeSphere retries at once
 		}
 		return false, &FailedError{Name: t.name, Cluster: cluster, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cluster),
-			Hint: "KubeSphere retries only when the version or the values change; fix the cause, then upgrade or install with other values, or uninstall and install again"}
+			Hint: "KubeSphere retries only when the version or the values change; fix the cause, then install again (ksbuilder changes a comment in the values to make KubeSphere re-run it), or upgrade"}
 	case kubesphere.StateUninstalling, kubesphere.StateUninstallFailed, kubesphere.StateUninstalled:
 		return false, &PlanBusyError{Name: t.name, Cluster: cluster, State: st.State}
 	case kubesphere.StatePreparing:
@@ -641,6 +651,14 @@ func (t *tracker) checkJob(ctx context.Context, c *Client, plan *kubesphere.Inst
 	skew := t.finishedJob(ctx, c, ns, cluster, st)
 	if skew == nil {
 		r.jobDone = time.Time{}
+		if !r.warnedPull {
+			// An image that cannot be pulled keeps the job running
+			// forever: say so at once rather than at the timeout.
+			for _, e := range c.jobImagePullErrors(ctx, ns, st.JobName) {
+				r.warnedPull = true
+				t.opts.Notify(Event{Time: t.opts.now(), Name: t.name, Cluster: cluster, Detail: e.Error()})
+			}
+		}
 		return nil
 	}
 	now := t.opts.now()
@@ -738,6 +756,12 @@ func (t *tracker) timeoutReasons(ctx context.Context, c *Client, plan *kubespher
 				out = append(out, e.Error())
 				if skew == nil {
 					skew = e
+				}
+				continue
+			}
+			if pulls := c.jobImagePullErrors(ctx, plan.Status.TargetNamespace, st.JobName); len(pulls) > 0 {
+				for _, e := range pulls {
+					out = append(out, fmt.Sprintf("%s is %s: %v", releaseLabel(t.name, cl), st.State, e))
 				}
 				continue
 			}

@@ -198,6 +198,9 @@ func Install(ctx context.Context, req InstallRequest) (*InstallOutcome, error) {
 	for _, w := range res.Warnings {
 		p.Warn(w)
 	}
+	if res.Retry != "" {
+		p.Step(res.Retry)
+	}
 	if opts.DryRun {
 		return out, nil
 	}
@@ -212,10 +215,6 @@ func Install(ctx context.Context, req InstallRequest) (*InstallOutcome, error) {
 	wait := req.Wait
 	wait.Notify = p.Event
 	out.Final, err = c.Wait(ctx, res.Plan, res.Expect, wait)
-	var failed *FailedError
-	if res.Action == Unchanged && errors.As(err, &failed) {
-		failed.Hint = "nothing changed since this failure, so KubeSphere will not try again: " + failed.Hint
-	}
 	return out, err
 }
 
@@ -261,6 +260,18 @@ func Uninstall(ctx context.Context, req UninstallRequest) (*UninstallOutcome, er
 		return nil, err
 	}
 	out := &UninstallOutcome{}
+	if req.Force && !req.DryRun {
+		msg, err := c.RemoveStuckPlan(ctx, req.Name)
+		if err != nil {
+			return nil, err
+		}
+		if msg != "" {
+			p.Warn(msg)
+			p.Step(fmt.Sprintf("InstallPlan %s deleted", req.Name))
+			out.Uninstalled = true
+			return out, req.unpublish(ctx, c, out)
+		}
+	}
 	plan, err := c.Uninstall(ctx, req.UninstallOptions)
 	switch {
 	case errors.Is(err, ErrNotInstalled) && req.Unpublish:
@@ -284,12 +295,17 @@ func Uninstall(ctx context.Context, req UninstallRequest) (*UninstallOutcome, er
 		}
 		out.Uninstalled = true
 	}
+	return out, req.unpublish(ctx, c, out)
+}
+
+// unpublish unpublishes the extension once its plan is gone, when asked.
+func (req UninstallRequest) unpublish(ctx context.Context, c *Client, out *UninstallOutcome) error {
 	if !req.Unpublish {
-		return out, nil
+		return nil
 	}
 	results, err := c.Unpublish(ctx, UnpublishOptions{Name: req.Name, DryRun: req.DryRun, PlanRemoved: req.DryRun})
 	out.Objects = append(out.Objects, results...)
-	return out, err
+	return err
 }
 
 // planDeleted is the dry-run result of deleting an InstallPlan.
@@ -365,6 +381,8 @@ type StatusOutcome struct {
 	// Uninstalled is true when a watched plan that was being deleted is
 	// gone.
 	Uninstalled bool
+	// ImagePull lists the executor images that cannot be pulled.
+	ImagePull []ImagePullError
 }
 
 // Status reads an extension's InstallPlan and, when asked, follows it until
@@ -380,6 +398,7 @@ func Status(ctx context.Context, req StatusRequest) (*StatusOutcome, error) {
 	}
 	out := &StatusOutcome{Plan: plan}
 	if !req.Watch {
+		out.ImagePull = c.ImagePullErrors(ctx, plan)
 		return out, nil
 	}
 	wait := req.Wait
@@ -391,5 +410,8 @@ func Status(ctx context.Context, req StatusRequest) (*StatusOutcome, error) {
 		return &StatusOutcome{Uninstalled: true}, nil
 	}
 	out.Plan, err = c.Wait(ctx, plan, Expectation{}, wait)
+	if err == nil {
+		out.ImagePull = c.ImagePullErrors(ctx, out.Plan)
+	}
 	return out, err
 }

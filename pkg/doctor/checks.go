@@ -1,0 +1,388 @@
+package doctor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	authzv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/version"
+
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+)
+
+// What the checks look for, from KubeSphere's ks-core chart.
+const (
+	// ControllerDeployment runs KubeSphere's InstallPlan controller.
+	ControllerDeployment = "ks-controller-manager"
+	// MuseumDeployment serves the built-in extension repository
+	// (https://extensions-museum.kubesphere-system.svc/charts).
+	MuseumDeployment = "extensions-museum"
+	// nodeLeaseNamespace holds the kubelets' heartbeat Leases.
+	nodeLeaseNamespace = "kube-node-lease"
+)
+
+// requiredResources are the KubeSphere kinds publish and install use.
+var requiredResources = []string{kubesphere.ResourceInstallPlans, kubesphere.ResourceExtensions, kubesphere.ResourceExtensionVersions}
+
+func (r *run) apiServer(context.Context) Check {
+	c, _ := r.conn()
+	if c == nil {
+		return Check{Status: Skip, Message: errNoConnection.Error()}
+	}
+	info, err := r.reach()
+	if err != nil {
+		return unreachable(c, err)
+	}
+	msg := fmt.Sprintf("Kubernetes %s at %s", info.version.GitVersion, c.server)
+	if r.opts.KubeVersion != "" {
+		if why := unsatisfied(r.opts.KubeVersion, info.version.GitVersion); why != "" {
+			return Check{Status: Fail, Message: fmt.Sprintf("%s; the extension needs kubeVersion %s: %s", msg, r.opts.KubeVersion, why),
+				Fix: "use a cluster with a matching Kubernetes version, or widen kubeVersion in extension.yaml"}
+		}
+		msg += fmt.Sprintf(" (satisfies kubeVersion %s)", r.opts.KubeVersion)
+	}
+	return Check{Status: OK, Message: msg}
+}
+
+// unreachable explains why the API server did not answer.
+func unreachable(c *connection, err error) Check {
+	var urlErr *url.Error
+	var netErr net.Error
+	switch {
+	case apierrors.IsUnauthorized(err):
+		return Check{Status: Fail, Message: fmt.Sprintf("%s rejected the credentials: %v", c.server, err),
+			Fix: "renew the credentials of the kubeconfig's user (log in to the cluster again)"}
+	case errors.As(err, &urlErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded):
+		return Check{Status: Fail, Message: fmt.Sprintf("cannot reach the API server %s: %v", c.server, err),
+			Fix: "check that the cluster runs and the server address is reachable (VPN, proxy, firewall), or pick another --context"}
+	}
+	return Check{Status: Fail, Message: fmt.Sprintf("the API server %s did not answer /version: %v", c.server, err),
+		Fix: "check that the server URL points at a Kubernetes API server"}
+}
+
+// parseVersion decodes the body of /version.
+func parseVersion(data []byte) (*version.Info, error) {
+	var info version.Info
+	if err := json.Unmarshal(data, &info); err != nil {
+		return nil, fmt.Errorf("unexpected /version answer: %w", err)
+	}
+	return &info, nil
+}
+
+func checkCRDs(_ context.Context, c *connection) Check {
+	fix := "install KubeSphere 4.x (ks-core) on this cluster, or pick the cluster that runs it with --context"
+	groups, err := c.disc.ServerGroups()
+	if err != nil {
+		return Check{Status: Fail, Message: "cannot list the served API groups: " + err.Error(), Fix: "check the API server's health (kubectl get --raw /readyz)"}
+	}
+	var served []string
+	for _, g := range groups.Groups {
+		if g.Name == kubesphere.GroupVersion.Group {
+			for _, v := range g.Versions {
+				served = append(served, v.Version)
+			}
+		}
+	}
+	if len(served) == 0 {
+		return Check{Status: Fail, Message: fmt.Sprintf("the API group %s is not served: KubeSphere's CRDs (InstallPlan, Extension, ExtensionVersion) are missing", kubesphere.GroupVersion.Group), Fix: fix}
+	}
+	if !slices.Contains(served, kubesphere.GroupVersion.Version) {
+		return Check{Status: Fail, Message: fmt.Sprintf("%s serves %s, not %s", kubesphere.GroupVersion.Group, strings.Join(served, ", "), kubesphere.GroupVersion.Version),
+			Fix: "ksbuilder needs KubeSphere 4.1 or later; upgrade KubeSphere"}
+	}
+	list, err := c.disc.ServerResourcesForGroupVersion(kubesphere.GroupVersion.String())
+	if err != nil {
+		return Check{Status: Fail, Message: fmt.Sprintf("cannot list the resources of %s: %v", kubesphere.GroupVersion, err), Fix: fix}
+	}
+	var missing []string
+	for _, want := range requiredResources {
+		if !slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == want }) {
+			missing = append(missing, want+"."+kubesphere.GroupVersion.Group)
+		}
+	}
+	if len(missing) > 0 {
+		return Check{Status: Fail, Message: fmt.Sprintf("CRDs missing from %s: %s", kubesphere.GroupVersion, strings.Join(missing, ", ")), Fix: fix}
+	}
+	return Check{Status: OK, Message: fmt.Sprintf("InstallPlan, Extension and ExtensionVersion served (%s versions: %s)", kubesphere.GroupVersion.Group, strings.Join(served, ", "))}
+}
+
+func (r *run) checkKubeSphereVersion(ctx context.Context, c *connection) Check {
+	v, err := c.ks.KubeSphereVersion(ctx)
+	switch {
+	case err != nil:
+		return Check{Status: Warn, Message: "cannot read the host Cluster object: " + err.Error(), Fix: "check your permission to list clusters.cluster.kubesphere.io"}
+	case v == "":
+		msg := "the host Cluster object (cluster.kubesphere.io) reports no KubeSphere version"
+		if r.opts.KSVersion != "" {
+			msg += fmt.Sprintf("; install cannot check ksVersion %s", r.opts.KSVersion)
+		}
+		return Check{Status: Warn, Message: msg, Fix: "check that KubeSphere 4.x is fully installed (kubectl get clusters.cluster.kubesphere.io)"}
+	}
+	msg := "KubeSphere " + v
+	if r.opts.KSVersion != "" {
+		if why := unsatisfied(r.opts.KSVersion, v); why != "" {
+			return Check{Status: Fail, Message: fmt.Sprintf("%s; the extension needs ksVersion %s: %s", msg, r.opts.KSVersion, why),
+				Fix: "use a cluster with a matching KubeSphere version, or widen ksVersion in extension.yaml"}
+		}
+		msg += fmt.Sprintf(" (satisfies ksVersion %s)", r.opts.KSVersion)
+	}
+	return Check{Status: OK, Message: msg}
+}
+
+// unsatisfied checks a version against a semver constraint and says why it
+// does not match, or "".
+func unsatisfied(constraint, v string) string {
+	cons, err := semver.NewConstraint(constraint)
+	if err != nil {
+		return fmt.Sprintf("the constraint is invalid: %v", err)
+	}
+	ver, err := semver.NewVersion(v)
+	if err != nil {
+		return fmt.Sprintf("%q is not a semantic version", v)
+	}
+	if cons.Check(ver) {
+		return ""
+	}
+	if ver.Prerelease() != "" && !strings.Contains(constraint, "-") {
+		return fmt.Sprintf("%s does not satisfy it (a pre-release only matches constraints ending in -0, such as \">=1.0.0-0\")", v)
+	}
+	return v + " does not satisfy it"
+}
+
+func checkController(ctx context.Context, c *connection) Check {
+	describe := fmt.Sprintf("kubectl -n %s describe deployment %s", kubesphere.SystemNamespace, ControllerDeployment)
+	d, err := c.apps.Deployments(kubesphere.SystemNamespace).Get(ctx, ControllerDeployment, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return Check{Status: Fail, Message: fmt.Sprintf("deployment %s/%s not found: nothing will act on InstallPlans", kubesphere.SystemNamespace, ControllerDeployment),
+			Fix: "install or repair KubeSphere (ks-core); install waits for a controller that does not exist"}
+	case apierrors.IsForbidden(err):
+		return Check{Status: Warn, Message: "not allowed to read deployment " + ControllerDeployment, Fix: "ask for read access to deployments in " + kubesphere.SystemNamespace}
+	case err != nil:
+		return Check{Status: Warn, Message: "cannot read deployment " + ControllerDeployment + ": " + err.Error()}
+	}
+	msg, ok := available(d)
+	if !ok {
+		return Check{Status: Fail, Message: fmt.Sprintf("deployment %s is not available: %s; InstallPlans will not move", ControllerDeployment, msg), Fix: "see why: " + describe}
+	}
+	return Check{Status: OK, Message: fmt.Sprintf("deployment %s: %s", ControllerDeployment, msg)}
+}
+
+func checkMuseum(ctx context.Context, c *connection) Check {
+	d, err := c.apps.Deployments(kubesphere.SystemNamespace).Get(ctx, MuseumDeployment, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return Check{Status: Warn, Message: fmt.Sprintf("deployment %s/%s not found: the built-in extension repository is unavailable (publish and install do not need it)", kubesphere.SystemNamespace, MuseumDeployment),
+			Fix: "enable the extensions museum in ks-core's values if you install extensions from it"}
+	case apierrors.IsForbidden(err):
+		return Check{Status: Warn, Message: "not allowed to read deployment " + MuseumDeployment, Fix: "ask for read access to deployments in " + kubesphere.SystemNamespace}
+	case err != nil:
+		return Check{Status: Warn, Message: "cannot read deployment " + MuseumDeployment + ": " + err.Error()}
+	}
+	msg, ok := available(d)
+	if !ok {
+		return Check{Status: Warn, Message: fmt.Sprintf("deployment %s is not available: %s; the built-in repository's extensions cannot be installed", MuseumDeployment, msg),
+			Fix: fmt.Sprintf("see why: kubectl -n %s describe deployment %s", kubesphere.SystemNamespace, MuseumDeployment)}
+	}
+	return Check{Status: OK, Message: fmt.Sprintf("deployment %s: %s", MuseumDeployment, msg)}
+}
+
+// available reads a Deployment's Available condition and replica counts.
+func available(d *appsv1.Deployment) (string, bool) {
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	counts := fmt.Sprintf("%d/%d replicas available", d.Status.AvailableReplicas, want)
+	for _, cond := range d.Status.Conditions {
+		if cond.Type == appsv1.DeploymentAvailable && cond.Status != corev1.ConditionTrue {
+			return strings.TrimSpace(fmt.Sprintf("%s (%s %s)", counts, cond.Reason, cond.Message)), false
+		}
+	}
+	return counts, d.Status.AvailableReplicas > 0
+}
+
+func (r *run) checkClockSkew(ctx context.Context, c *connection) Check {
+	nodes, err := c.core.Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		if apierrors.IsForbidden(err) {
+			return Check{Status: Warn, Message: "not allowed to list nodes, so their clocks cannot be compared", Fix: "ask for read access to nodes, or check NTP on the nodes yourself"}
+		}
+		return Check{Status: Warn, Message: "cannot list nodes: " + err.Error()}
+	}
+	now := r.opts.Now()
+	latest := map[string]time.Time{}
+	for _, n := range nodes.Items {
+		for _, cond := range n.Status.Conditions {
+			if t := cond.LastHeartbeatTime.Time; t.After(latest[n.Name]) {
+				latest[n.Name] = t
+			}
+		}
+	}
+	// The kubelet renews its Lease every few seconds; the Node's own
+	// heartbeat only every few minutes. Reading them is best effort.
+	if leases, err := c.coord.Leases(nodeLeaseNamespace).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, l := range leases.Items {
+			if _, ok := latest[l.Name]; ok && l.Spec.RenewTime != nil && l.Spec.RenewTime.After(latest[l.Name]) {
+				latest[l.Name] = l.Spec.RenewTime.Time
+			}
+		}
+	}
+	if len(latest) == 0 {
+		return Check{Status: Skip, Message: "no node heartbeats to compare with this machine's clock"}
+	}
+	var ahead []string
+	var worst time.Duration
+	for name, t := range latest {
+		if d := t.Sub(now); d > MaxClockSkew {
+			ahead = append(ahead, fmt.Sprintf("%s by %s", name, d.Round(time.Second)))
+			worst = max(worst, d)
+		}
+	}
+	slices.Sort(ahead)
+	if len(ahead) > 0 {
+		return Check{Status: Warn,
+			Message: fmt.Sprintf("node heartbeats are stamped ahead of this machine's clock (%s): the clocks differ, and KubeSphere drops InstallPlan state changes stamped earlier than the last one, so installs can hang in Installing", strings.Join(ahead, ", ")),
+			Fix:     "synchronise the clocks of every node and of this machine with NTP (chrony or systemd-timesyncd)"}
+	}
+	return Check{Status: OK, Message: fmt.Sprintf("%d node(s); no heartbeat ahead of this machine's clock by more than %s", len(latest), MaxClockSkew)}
+}
+
+// access is one permission publish or install needs.
+type access struct {
+	verb, group, resource, namespace string
+}
+
+func (a access) String() string {
+	res := a.resource
+	if a.group != "" {
+		res += "." + a.group
+	}
+	if a.namespace != "" {
+		return fmt.Sprintf("%s %s in %s", a.verb, res, a.namespace)
+	}
+	return a.verb + " " + res
+}
+
+// needed lists what publish (ConfigMap, ExtensionVersion, Extension),
+// install (InstallPlan) and their undo need.
+func needed() []access {
+	var out []access
+	for _, verb := range []string{"create", "patch", "delete"} {
+		out = append(out, access{verb, "", "configmaps", kubesphere.SystemNamespace})
+		for _, res := range []string{kubesphere.ResourceExtensionVersions, kubesphere.ResourceExtensions, kubesphere.ResourceInstallPlans} {
+			out = append(out, access{verb, kubesphere.GroupVersion.Group, res, ""})
+		}
+	}
+	return out
+}
+
+func checkPermissions(ctx context.Context, c *connection) Check {
+	list := needed()
+	denied := make([]string, len(list))
+	errs := make([]error, len(list))
+	var wg sync.WaitGroup
+	for i, a := range list {
+		wg.Go(func() {
+			review := &authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{
+				Verb: a.verb, Group: a.group, Resource: a.resource, Namespace: a.namespace,
+			}}}
+			res, err := c.authz.SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+			switch {
+			case err != nil:
+				errs[i] = err
+			case !res.Status.Allowed:
+				denied[i] = a.String()
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Check{Status: Warn, Message: "cannot ask the API server what you may do: " + firstLine(err), Fix: "check your permission to create selfsubjectaccessreviews"}
+	}
+	denied = slices.DeleteFunc(denied, func(s string) bool { return s == "" })
+	if len(denied) > 0 {
+		return Check{Status: Fail, Message: "publish and install need permissions you lack: " + strings.Join(denied, ", "),
+			Fix: "ask a cluster administrator to grant them (e.g. KubeSphere's platform-admin role, or cluster-admin)"}
+	}
+	return Check{Status: OK, Message: fmt.Sprintf("may create, patch and delete configmaps in %s, extensionversions, extensions and installplans", kubesphere.SystemNamespace)}
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+func (r *run) cloudLogin(context.Context) Check {
+	cl := r.opts.Cloud
+	if cl == nil || cl.Lookup == nil {
+		return Check{Status: Skip, Message: "not checked"}
+	}
+	source, err := cl.Lookup()
+	switch {
+	case errors.Is(err, ErrNotLoggedIn):
+		return Check{Status: Warn, Message: "not logged in to KubeSphere Cloud at " + cl.Server + " (only push, list, get and unpush need it)",
+			Fix: "ksbuilder login --server " + cl.Server}
+	case err != nil:
+		return Check{Status: Warn, Message: "cannot read the stored Cloud token: " + err.Error(), Fix: "ksbuilder login --server " + cl.Server}
+	}
+	msg := "token stored for " + cl.Server
+	if source != "" {
+		msg += " (" + source + ")"
+	}
+	return Check{Status: OK, Message: msg}
+}
+
+// registryConfig is the part of Helm's registry config (Docker's
+// config.json format) that names the logins.
+type registryConfig struct {
+	Auths       map[string]json.RawMessage `json:"auths"`
+	CredHelpers map[string]string          `json:"credHelpers"`
+}
+
+func (r *run) registryLogin(context.Context) Check {
+	path := r.opts.RegistryConfig
+	if path == "" {
+		return Check{Status: Skip, Message: "not checked"}
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return Check{Status: OK, Message: "no registry logins (" + path + " does not exist); only private OCI chart URLs need one"}
+	case err != nil:
+		return Check{Status: Warn, Message: "cannot read " + path + ": " + err.Error(), Fix: "check the file's permissions"}
+	}
+	var cfg registryConfig
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return Check{Status: Warn, Message: fmt.Sprintf("%s is not valid JSON: %v", path, err), Fix: "log in again with helm registry login HOST, or remove the file"}
+	}
+	var hosts []string
+	for h := range cfg.Auths {
+		hosts = append(hosts, h)
+	}
+	for h := range cfg.CredHelpers {
+		if !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	slices.Sort(hosts)
+	if len(hosts) == 0 {
+		return Check{Status: OK, Message: "no registry logins in " + path}
+	}
+	return Check{Status: OK, Message: fmt.Sprintf("logged in to %s (%s)", strings.Join(hosts, ", "), path)}
+}
