@@ -194,7 +194,7 @@ func writeDoctorText(f *Factory, w io.Writer, checks []doctor.Check) error {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "%d ok, %d warnings, %d failed, %d skipped\n", counts[doctor.OK], counts[doctor.Warn], counts[doctor.Fail], counts[doctor.Skip])
+	fmt.Fprintf(&b, "%d ok, %s, %d failed, %d skipped\n", counts[doctor.OK], plural(counts[doctor.Warn], "warning"), counts[doctor.Fail], counts[doctor.Skip])
 	_, err := io.WriteString(w, b.String())
 	return err
 }
