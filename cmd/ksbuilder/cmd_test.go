@@ -158,6 +158,15 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%s --help has no examples", c.Name)
 		}
 		golden.AssertString(t, r.stdout, filepath.Join("testdata", "help", c.Name+".txt"))
+		if c.Name == "completion" {
+			continue // its subcommands are the shells, shown by completion --help
+		}
+		for _, sub := range c.Subcommands {
+			r := runCLI(t, false, nil, c.Name, sub.Name, "--help")
+			if r.code != 0 || !strings.Contains(r.stdout, "Examples:") {
+				t.Errorf("%s %s --help: exit %d, no examples", c.Name, sub.Name, r.code)
+			}
+		}
 	}
 }
 

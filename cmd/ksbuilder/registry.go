@@ -184,6 +184,12 @@ func newRegistryLogoutCmd(f *Factory) *cli.Command {
 		Name:      "logout",
 		Usage:     "Remove the stored credentials of an OCI registry",
 		ArgsUsage: "HOST[:PORT]",
+		Description: `Removes the credentials of HOST from the registry credentials file (Helm's,
+so "helm registry logout" and this command are the same).
+
+Examples:
+  ksbuilder registry logout registry.example.com
+  ksbuilder registry logout localhost:5000 --registry-config ./registry.json`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flagRegistryConfig, Usage: "registry credentials `FILE` (default: Helm's, or $" + registry.ConfigEnv + ")"},
 		},
