@@ -13,6 +13,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
@@ -385,7 +386,7 @@ func TestCreateInPlace(t *testing.T) {
 		t.Run(dirArg, func(t *testing.T) {
 			dir := t.TempDir()
 			t.Chdir(dir)
-			writeTestFiles(t, dir, map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".gitignore": "*.tgz\n", ".idea/x.xml": "<x/>"})
+			fixture.WriteStrings(t, dir, map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".gitignore": "*.tgz\n", ".idea/x.xml": "<x/>"})
 			before, err := os.Stat(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -422,7 +423,7 @@ func TestCreateInPlace(t *testing.T) {
 // with a dot-file the project would overwrite, is refused and untouched.
 func TestCreateRefusesNonEmpty(t *testing.T) {
 	dir := t.TempDir()
-	writeTestFiles(t, dir, map[string]string{".git/HEAD": "x", "main.go": "package main"})
+	fixture.WriteStrings(t, dir, map[string]string{".git/HEAD": "x", "main.go": "package main"})
 	o := baseOptions(Frontend)
 	o.Dir = dir
 	var exists *ExistsError
@@ -432,7 +433,7 @@ func TestCreateRefusesNonEmpty(t *testing.T) {
 	assertEntries(t, dir, ".git", "main.go")
 
 	dir = t.TempDir()
-	writeTestFiles(t, dir, map[string]string{".helmignore": "mine\n"})
+	fixture.WriteStrings(t, dir, map[string]string{".helmignore": "mine\n"})
 	o.Dir = dir
 	_, err := Create(o)
 	if err == nil || err.Error() != filepath.Join(dir, ".helmignore")+" already exists (move it away, or use --force to replace it)" {
@@ -451,7 +452,7 @@ func TestCreateRollsBack(t *testing.T) {
 	// With --force, a file in the way of static/ fails the write after
 	// other files were written; the user's files stay.
 	dir := t.TempDir()
-	writeTestFiles(t, dir, map[string]string{"mine.txt": "keep", "static": "a file", "values.yaml": "old"})
+	fixture.WriteStrings(t, dir, map[string]string{"mine.txt": "keep", "static": "a file", "values.yaml": "old"})
 	o.Dir, o.Force = dir, true
 	_, err := Create(o)
 	if err == nil || err.Error() != filepath.Join(dir, "static")+" exists and is not a directory" {
@@ -463,19 +464,6 @@ func TestCreateRollsBack(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), ".tmp-") {
 		t.Errorf("temporary path in %v", err)
-	}
-}
-
-func writeTestFiles(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 )
 
 // tarEntry describes one entry of a test archive.
@@ -151,22 +153,9 @@ func TestReadArchiveNotGzip(t *testing.T) {
 	}
 }
 
-func writeTree(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestLoadDir(t *testing.T) {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{
+	fixture.WriteStrings(t, root, map[string]string{
 		"extension.yaml":               "\xEF\xBB\xBFname: x",
 		".helmignore":                  "# comment\nnode_modules/\n*.log\n/secret.txt\n",
 		"values.yaml":                  "a: 1",
@@ -209,7 +198,7 @@ func symlink(t *testing.T, target, link string) {
 
 func TestLoadDirSymlinks(t *testing.T) {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{"extension.yaml": "x", "real/a.txt": "a", "sub/b.txt": "b"})
+	fixture.WriteStrings(t, root, map[string]string{"extension.yaml": "x", "real/a.txt": "a", "sub/b.txt": "b"})
 	// Links that stay inside the extension, however they are written.
 	symlink(t, filepath.Join(root, "real"), filepath.Join(root, "alias"))
 	symlink(t, "../real/a.txt", filepath.Join(root, "sub", "up.txt"))
@@ -237,7 +226,7 @@ func TestLoadDirSymlinks(t *testing.T) {
 	if _, err := LoadDir(root); err == nil || !strings.Contains(err.Error(), "broken symbolic link") {
 		t.Errorf("broken link: error = %v", err)
 	}
-	writeTree(t, root, map[string]string{".helmignore": "broken\n"})
+	fixture.WriteStrings(t, root, map[string]string{".helmignore": "broken\n"})
 	if _, err := LoadDir(root); err != nil {
 		t.Errorf("ignored broken link: %v", err)
 	}
@@ -247,7 +236,7 @@ func TestLoadDirSymlinks(t *testing.T) {
 // outside the extension into it, while .helmignore'd links do not matter.
 func TestLoadDirSymlinksOutside(t *testing.T) {
 	outside := t.TempDir()
-	writeTree(t, outside, map[string]string{"passwd": "root:x:0:0", "keys/id_rsa": "secret"})
+	fixture.WriteStrings(t, outside, map[string]string{"passwd": "root:x:0:0", "keys/id_rsa": "secret"})
 	realOutside, err := filepath.EvalSymlinks(outside)
 	if err != nil {
 		t.Fatal(err)
@@ -271,12 +260,12 @@ func TestLoadDirSymlinksOutside(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { os.RemoveAll(root) })
-			writeTree(t, root, map[string]string{"extension.yaml": "x", "static/icon.svg": "<svg/>"})
+			fixture.WriteStrings(t, root, map[string]string{"extension.yaml": "x", "static/icon.svg": "<svg/>"})
 			symlink(t, tt.target, filepath.Join(root, filepath.FromSlash(tt.link)))
 			if tt.name == "through an inside link" {
 				// out is itself listed in .helmignore, but hop leads through it.
 				symlink(t, filepath.Join(outside, "passwd"), filepath.Join(root, "out"))
-				writeTree(t, root, map[string]string{".helmignore": "out\n"})
+				fixture.WriteStrings(t, root, map[string]string{".helmignore": "out\n"})
 			}
 			src, err := LoadDir(root)
 			if err == nil {
@@ -287,7 +276,7 @@ func TestLoadDirSymlinksOutside(t *testing.T) {
 			}
 
 			// Listed in .helmignore, the link is never followed.
-			writeTree(t, root, map[string]string{".helmignore": "out\n" + tt.link + "\n"})
+			fixture.WriteStrings(t, root, map[string]string{".helmignore": "out\n" + tt.link + "\n"})
 			src, err = LoadDir(root)
 			if err != nil {
 				t.Fatalf("ignored link: %v", err)
@@ -303,7 +292,7 @@ func TestLoadDirSymlinksOutside(t *testing.T) {
 // (as /tmp is on macOS) still accepts links inside it, written either way.
 func TestLoadDirThroughLinkedRoot(t *testing.T) {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{"extension.yaml": "x", "real/a.txt": "a"})
+	fixture.WriteStrings(t, root, map[string]string{"extension.yaml": "x", "real/a.txt": "a"})
 	linked := filepath.Join(t.TempDir(), "linked")
 	symlink(t, root, linked)
 	symlink(t, filepath.Join(linked, "real", "a.txt"), filepath.Join(root, "via-link.txt"))
@@ -320,7 +309,7 @@ func TestLoadDirThroughLinkedRoot(t *testing.T) {
 
 func TestLoadDirBadHelmignore(t *testing.T) {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{"extension.yaml": "x", ".helmignore": "docs/**/*.png\n"})
+	fixture.WriteStrings(t, root, map[string]string{"extension.yaml": "x", ".helmignore": "docs/**/*.png\n"})
 	_, err := LoadDir(root)
 	if err == nil || !strings.Contains(err.Error(), ".helmignore: double-star (**) syntax is not supported") {
 		t.Fatalf("error = %v", err)

@@ -7,11 +7,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 )
 
 func TestLoadDirRefusesIrregularFiles(t *testing.T) {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{"extension.yaml": "x"})
+	fixture.WriteStrings(t, root, map[string]string{"extension.yaml": "x"})
 	if err := syscall.Mkfifo(filepath.Join(root, "pipe"), 0o644); err != nil {
 		t.Fatalf("mkfifo: %v", err)
 	}
@@ -20,7 +22,7 @@ func TestLoadDirRefusesIrregularFiles(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 	// Listed in .helmignore, it is never opened.
-	writeTree(t, root, map[string]string{".helmignore": "pipe\n"})
+	fixture.WriteStrings(t, root, map[string]string{".helmignore": "pipe\n"})
 	if _, err := LoadDir(root); err != nil {
 		t.Fatal(err)
 	}
