@@ -58,6 +58,11 @@ type Behaviour struct {
 	ExecutorClockOffset time.Duration
 	// FailUninstall makes uninstall jobs fail without uninstalling.
 	FailUninstall bool
+	// FailFast stamps a failed install or upgrade job with the time of the
+	// Helm release it left behind, as when Helm fails in milliseconds and
+	// the Job controller marks the job failed within the same second.
+	// (In-process, Helm's discovery takes a second or more.)
+	FailFast bool
 	// JobDuration, when set, replaces Options.JobDuration.
 	JobDuration time.Duration
 	// Hold, when set, keeps every executor job running until it is closed,

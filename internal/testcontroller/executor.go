@@ -244,17 +244,22 @@ func (c *Controller) runJob(plan *kubesphere.InstallPlan, t target, action strin
 		default:
 			err = c.helmInstall(job.Namespace, t.release, executorSA(name), name, ch, vals)
 		}
+		finished := time.Now()
 		if err != nil {
 			c.logf("job %s/%s: %v", job.Namespace, job.Name, err)
+			if rel, _ := c.lastRelease(job.Namespace, t.release); b.FailFast && action != actionUninstall && rel != nil {
+				finished = rel.Info.LastDeployed.Time
+			}
 		}
-		if err := c.finishJob(job, err == nil, b.ExecutorClockOffset); err != nil {
+		if err := c.finishJob(job, err == nil, finished, b.ExecutorClockOffset); err != nil {
 			c.logf("job %s/%s: marking it finished: %v", job.Namespace, job.Name, err)
 		}
 	}()
 }
 
-// finishJob marks a job as the Job controller would once its pod ended.
-func (c *Controller) finishJob(job *batchv1.Job, succeeded bool, clockOffset time.Duration) error {
+// finishJob marks a job as the Job controller would once its pod ended, at
+// the given time of the executor's clock.
+func (c *Controller) finishJob(job *batchv1.Job, succeeded bool, at time.Time, clockOffset time.Duration) error {
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -263,7 +268,7 @@ func (c *Controller) finishJob(job *batchv1.Job, succeeded bool, clockOffset tim
 			return client.IgnoreNotFound(err)
 		}
 		// Both times come from the executor's node, whatever its clock.
-		now := metav1.NewTime(time.Now().Add(clockOffset))
+		now := metav1.NewTime(at.Add(clockOffset))
 		start := metav1.NewTime(current.CreationTimestamp.Add(clockOffset))
 		current.Status.StartTime = &start
 		if succeeded {

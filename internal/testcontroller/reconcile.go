@@ -9,6 +9,7 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -97,11 +98,15 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, c.update(ctx, plan)
 	}
 
+	// As KubeSphere does, write what the refresh found, then act on it in
+	// the same pass.
 	host := hostTarget(name)
 	st := host.status(plan)
 	if c.refresh(ctx, plan, host, &st) {
 		host.store(plan, st)
-		return reconcile.Result{}, c.update(ctx, plan)
+		if err := c.update(ctx, plan); err != nil {
+			return reconcile.Result{}, err
+		}
 	}
 	switch st.State {
 	case "":
@@ -234,9 +239,19 @@ func failure(action, message string) (string, *metav1.Condition) {
 
 // refresh derives a release's state from its executor job, then from its
 // Helm release, which takes precedence. It reports whether the status
-// changed.
+// differs from before, as KubeSphere compares them before writing: when
+// the job and the release disagree (an install job that made Helm
+// revision 2 says InstallFailed, the release UpgradeFailed) within the
+// same second, each refresh records both states again, until the last ten
+// changes are nothing else and the status stops changing.
 func (c *Controller) refresh(ctx context.Context, plan *kubesphere.InstallPlan, t target, st *kubesphere.InstallationStatus) bool {
-	changed := false
+	before := st.DeepCopy()
+	c.derive(ctx, plan, t, st)
+	return !equality.Semantic.DeepEqual(before, st)
+}
+
+// derive sets a release's state from its executor job and its Helm release.
+func (c *Controller) derive(ctx context.Context, plan *kubesphere.InstallPlan, t target, st *kubesphere.InstallationStatus) {
 	ns := plan.Status.TargetNamespace
 	b := c.behaviour(plan.Spec.Extension.Name)
 	if st.JobName != "" {
@@ -245,25 +260,25 @@ func (c *Controller) refresh(ctx context.Context, plan *kubesphere.InstallPlan, 
 			finished, succeeded, message := jobResult(job)
 			switch {
 			case finished.IsZero():
-				changed = setState(st, busyState(action), job.CreationTimestamp.Time, nil) || changed
+				setState(st, busyState(action), job.CreationTimestamp.Time, nil)
 			case !succeeded:
 				state, cond := failure(action, message)
-				changed = setState(st, state, finished, cond) || changed
+				setState(st, state, finished, cond)
 			case action == actionUninstall && !c.releaseExists(ns, t.release):
-				changed = setState(st, kubesphere.StateUninstalled, finished, nil) || changed
+				setState(st, kubesphere.StateUninstalled, finished, nil)
 			}
 		}
 	}
 	rel, err := c.lastRelease(ns, t.release)
 	if err != nil || rel == nil {
-		return changed
+		return
 	}
 	// KubeSphere compares times to the second, so a revision deployed in the
 	// same second as the next job starts would pass for that job's result.
 	// Real installs are seconds apart; these tests are not, so skip a
 	// revision older than the current job.
 	if started := c.jobStart(st.JobName); !started.IsZero() && rel.Info.LastDeployed.Time.Before(started) {
-		return changed
+		return
 	}
 	at := rel.Info.LastDeployed.Time.Add(b.ExecutorClockOffset)
 	switch rel.Info.Status {
@@ -272,25 +287,24 @@ func (c *Controller) refresh(ctx context.Context, plan *kubesphere.InstallPlan, 
 		if rel.Version > 1 {
 			state, cond = failure(actionUpgrade, rel.Info.Description)
 		}
-		changed = setState(st, state, at, cond) || changed
+		setState(st, state, at, cond)
 	case "deployed":
 		cond := condition(kubesphere.ConditionInstalled, true, kubesphere.ReasonInstallSuccessful, rel.Info.Description)
 		if rel.Version > 1 {
 			cond = condition(kubesphere.ConditionUpgraded, true, kubesphere.ReasonUpgradeSuccessful, rel.Info.Description)
 		}
 		if setState(st, kubesphere.StateInstalled, at, cond) {
-			st.Version, st.ReleaseName, changed = rel.Chart.Metadata.Version, rel.Name, true
+			st.Version, st.ReleaseName = rel.Chart.Metadata.Version, rel.Name
 		}
 	case "pending-install":
-		changed = setState(st, kubesphere.StateInstalling, at, nil) || changed
+		setState(st, kubesphere.StateInstalling, at, nil)
 	case "pending-upgrade", "pending-rollback":
-		changed = setState(st, kubesphere.StateUpgrading, at, nil) || changed
+		setState(st, kubesphere.StateUpgrading, at, nil)
 	case "uninstalling":
-		changed = setState(st, kubesphere.StateUninstalling, at, nil) || changed
+		setState(st, kubesphere.StateUninstalling, at, nil)
 	case "uninstalled":
-		changed = setState(st, kubesphere.StateUninstalled, at, nil) || changed
+		setState(st, kubesphere.StateUninstalled, at, nil)
 	}
-	return changed
 }
 
 // start begins an install or upgrade of a release: Preparing, then the
@@ -392,7 +406,9 @@ func (c *Controller) syncAgents(ctx context.Context, plan *kubesphere.InstallPla
 		}
 		if c.refresh(ctx, plan, t, &st) {
 			t.store(plan, st)
-			return reconcile.Result{}, c.update(ctx, plan)
+			if err := c.update(ctx, plan); err != nil {
+				return reconcile.Result{}, err
+			}
 		}
 		switch {
 		case st.State == "":
@@ -471,7 +487,9 @@ func (c *Controller) removeAgent(ctx context.Context, plan *kubesphere.InstallPl
 	}
 	if c.refresh(ctx, plan, t, &st) {
 		t.store(plan, st)
-		return true, reconcile.Result{}, c.update(ctx, plan)
+		if err := c.update(ctx, plan); err != nil {
+			return true, reconcile.Result{}, err
+		}
 	}
 	switch st.State {
 	case kubesphere.StateUninstalling, kubesphere.StateUninstallFailed:
@@ -531,7 +549,9 @@ func (c *Controller) reconcileDelete(ctx context.Context, plan *kubesphere.Insta
 	}
 	if c.refresh(ctx, plan, host, &st) {
 		host.store(plan, st)
-		return reconcile.Result{}, c.update(ctx, plan)
+		if err := c.update(ctx, plan); err != nil {
+			return reconcile.Result{}, err
+		}
 	}
 	switch st.State {
 	case kubesphere.StateUninstalling, kubesphere.StateUninstallFailed, kubesphere.StateUninstalled:
