@@ -129,6 +129,9 @@ func publishRun(c *cli.Context, opts *publishOptions) error {
 		return clusterError(err)
 	}
 	if opts.DryRun {
+		for _, d := range res.Deletes {
+			f.Infof("%s", d)
+		}
 		return writeObjects(f.IO.Out, opts.Output, res.Objects)
 	}
 	for _, w := range res.Result.Warnings {

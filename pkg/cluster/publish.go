@@ -175,7 +175,7 @@ type ObjectResult struct {
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
 	Action    Action `json:"action"`
-	// Reason explains a Kept object.
+	// Reason explains a Kept object, or why an object is Deleted.
 	Reason string `json:"reason,omitempty"`
 	// DryRun is true when nothing was done: Action is what would happen.
 	DryRun bool `json:"dryRun,omitempty"`
@@ -208,10 +208,15 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 	res := &PublishResult{Warnings: []string{}}
 
 	existing := &kubesphere.ExtensionVersion{}
+	// replaced is the chart ConfigMap of a version moving to a registry.
+	var replaced *kubesphere.ChartDataRef
 	switch err := c.get(ctx, kubesphere.ResourceExtensionVersions, p.Version.Name, existing); {
 	case err == nil:
 		if !existing.Spec.Created.IsZero() {
 			p.setCreated(existing.Spec.Created)
+		}
+		if p.ConfigMap == nil {
+			replaced = existing.Spec.ChartDataRef
 		}
 	case !apierrors.IsNotFound(err):
 		return nil, err
@@ -249,6 +254,15 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 		return nil, err
 	}
 	res.Objects = append(res.Objects, evRes)
+	if replaced != nil {
+		cmRes, err := c.deleteReplacedChart(ctx, p.Version, replaced, others)
+		if err != nil {
+			return nil, err
+		}
+		if cmRes != nil {
+			res.Objects = append(res.Objects, *cmRes)
+		}
+	}
 
 	if newer != "" {
 		// Keep the Extension (it describes the newest version) unless it is
@@ -292,6 +306,58 @@ func (c *Client) applyConfigMap(ctx context.Context, cm *corev1.ConfigMap) (Obje
 	res.Action = writeAction(existed, before, after)
 	changed := !existed || !bytes.Equal(before.BinaryData[kubesphere.ChartKey], cm.BinaryData[kubesphere.ChartKey])
 	return res, changed, nil
+}
+
+// deleteReplacedChart deletes the ConfigMap a version took its chart from
+// before it moved to an OCI registry, once the ExtensionVersion no longer
+// points at it: only the one publish created (its name, label and field
+// manager), and only when no other version uses it. It returns nil when
+// the ConfigMap is already gone.
+func (c *Client) deleteReplacedChart(ctx context.Context, ev *kubesphere.ExtensionVersion, ref *kubesphere.ChartDataRef, others []kubesphere.ExtensionVersion) (*ObjectResult, error) {
+	res := &ObjectResult{Kind: "ConfigMap", Namespace: ref.Namespace, Name: ref.Name}
+	cms := c.core.CoreV1().ConfigMaps(ref.Namespace)
+	cm, err := cms.Get(ctx, ref.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, c.explain(err)
+	}
+	name := ev.Labels[kubesphere.LabelExtensionRef]
+	if !publishedChart(cm, name, ev.Spec.Version) {
+		res.Action, res.Reason = Kept, fmt.Sprintf("ExtensionVersion %s no longer uses it, but ksbuilder publish did not create it", ev.Name)
+		return res, nil
+	}
+	for _, other := range others {
+		if r := other.Spec.ChartDataRef; other.Name != ev.Name && r != nil && r.Namespace == ref.Namespace && r.Name == ref.Name {
+			res.Action, res.Reason = Kept, fmt.Sprintf("ExtensionVersion %s uses it", other.Name)
+			return res, nil
+		}
+	}
+	// Delete what was checked, not a ConfigMap written since.
+	pre := metav1.Preconditions{UID: &cm.UID, ResourceVersion: &cm.ResourceVersion}
+	if err := cms.Delete(ctx, cm.Name, metav1.DeleteOptions{Preconditions: &pre}); err != nil && !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("deleting ConfigMap %s/%s, which held the chart of %s before it moved to %s: %w",
+			cm.Namespace, cm.Name, ev.Name, ev.Spec.ChartURL, c.explain(err))
+	}
+	res.Action, res.Reason = Deleted, "the chart is now in "+ev.Spec.ChartURL
+	return res, nil
+}
+
+// publishedChart reports whether a ConfigMap is the chart ConfigMap
+// publish wrote for a version: its name, its extension label, and written
+// with ksbuilder's field manager.
+func publishedChart(cm *corev1.ConfigMap, name, version string) bool {
+	if cm.Namespace != kubesphere.SystemNamespace || cm.Name != kubesphere.ChartConfigMapName(name, version) ||
+		cm.Labels[kubesphere.LabelExtensionRef] != name {
+		return false
+	}
+	for _, mf := range cm.ManagedFields {
+		if mf.Manager == FieldManager && mf.Operation == metav1.ManagedFieldsOperationApply {
+			return true
+		}
+	}
+	return false
 }
 
 // applyObject applies a kubesphere.io object and says what changed. before

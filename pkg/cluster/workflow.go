@@ -93,6 +93,10 @@ type PublishOutcome struct {
 	Objects []runtime.Object
 	// Result is what the writes did; nil in a dry run.
 	Result *PublishResult
+	// Deletes lists, in a dry run, what a real run also deletes if it
+	// exists: the chart ConfigMap publish wrote for the version before it
+	// moved to an OCI registry.
+	Deletes []ObjectResult
 }
 
 // Publish publishes a package: the chart ConfigMap, the ExtensionVersion
@@ -109,6 +113,12 @@ func Publish(ctx context.Context, req PublishRequest) (*PublishOutcome, error) {
 	}
 	out := &PublishOutcome{Objects: pub.Objects()}
 	if req.DryRun {
+		if pub.ConfigMap == nil {
+			name, version := pub.Extension.Name, pub.Version.Spec.Version
+			out.Deletes = append(out.Deletes, ObjectResult{Kind: "ConfigMap", Namespace: kubesphere.SystemNamespace,
+				Name: kubesphere.ChartConfigMapName(name, version), Action: Deleted, DryRun: true,
+				Reason: fmt.Sprintf("if publish wrote it for an earlier publication of %s %s: the chart is now in %s", name, version, req.ChartURL)})
+		}
 		return out, nil
 	}
 	c, err := req.client()
