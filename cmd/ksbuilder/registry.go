@@ -185,7 +185,8 @@ func newRegistryLogoutCmd(f *Factory) *cli.Command {
 		Usage:     "Remove the stored credentials of an OCI registry",
 		ArgsUsage: "HOST[:PORT]",
 		Description: `Removes the credentials of HOST from the registry credentials file (Helm's,
-so "helm registry logout" and this command are the same).
+so "helm registry logout" and this command are the same). A HOST the file holds no
+login for is an error (exit 1) that lists the hosts it holds logins for.
 
 Examples:
   ksbuilder registry logout registry.example.com

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	helmregistry "helm.sh/helm/v3/pkg/registry"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 )
 
@@ -52,6 +55,8 @@ type Options struct {
 // Client talks to OCI registries.
 type Client struct {
 	helm *helmregistry.Client
+	// credentials is the credentials file.
+	credentials string
 }
 
 // New builds a client. Credentials come from the RegistryConfig file, with
@@ -81,7 +86,7 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry credentials %s: %w", cfg, err)
 	}
-	return &Client{helm: c}, nil
+	return &Client{helm: c, credentials: cfg}, nil
 }
 
 func tlsConfig(opts Options) (*tls.Config, error) {
@@ -332,10 +337,62 @@ func (c *Client) Login(host, username, password string) error {
 	return err
 }
 
-// Logout removes the credentials of host from the credentials file.
+// NotLoggedInError is a logout of a host the credentials file holds no
+// login for.
+type NotLoggedInError struct {
+	Host string
+	// File is the credentials file.
+	File string
+	// Hosts are the hosts the file holds logins for, sorted.
+	Hosts []string
+}
+
+func (e *NotLoggedInError) Error() string {
+	msg := fmt.Sprintf("not logged in to %s: %s holds no login for it", e.Host, e.File)
+	if len(e.Hosts) > 0 {
+		msg += " (it holds logins for " + strings.Join(e.Hosts, ", ") + ")"
+	}
+	return msg
+}
+
+// Logout removes the credentials of host from the credentials file; a
+// host with none there is a *NotLoggedInError. Docker's logins, read as a
+// fallback, are left alone, as Helm does.
 func (c *Client) Logout(host string) error {
+	store, err := credentials.NewStore(c.credentials, credentials.StoreOptions{DetectDefaultNativeStore: true})
+	if err != nil {
+		return fmt.Errorf("registry credentials %s: %w", c.credentials, err)
+	}
+	cred, err := store.Get(context.Background(), credentials.ServerAddressFromRegistry(host))
+	if err != nil {
+		return fmt.Errorf("registry credentials %s: %w", c.credentials, err)
+	}
+	if cred == auth.EmptyCredential {
+		return &NotLoggedInError{Host: host, File: c.credentials, Hosts: loginHosts(c.credentials)}
+	}
 	if err := c.helm.Logout(host); err != nil {
 		return fmt.Errorf("registry %s: %w", host, err)
 	}
 	return nil
+}
+
+// loginHosts lists the hosts a credentials file holds logins for; none
+// when it cannot be read.
+func loginHosts(file string) []string {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	var cfg struct {
+		Auths map[string]json.RawMessage `json:"auths"`
+	}
+	if json.Unmarshal(data, &cfg) != nil {
+		return nil
+	}
+	hosts := make([]string, 0, len(cfg.Auths))
+	for h := range cfg.Auths {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	return hosts
 }

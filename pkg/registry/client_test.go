@@ -201,6 +201,48 @@ func TestBasicAuth(t *testing.T) {
 	if _, err := c.Pull(r); errorKind(err) != registry.Unauthorized {
 		t.Fatalf("pull after logout: %v, want Unauthorized", err)
 	}
+	// Logging out again: there is nothing to remove.
+	var notIn *registry.NotLoggedInError
+	if err := c.Logout(s.Host); !errors.As(err, &notIn) || notIn.Host != s.Host || notIn.File != config {
+		t.Fatalf("second logout: %v, want a NotLoggedInError", err)
+	}
+}
+
+// A logout of a host with no login is an error naming the hosts the file
+// holds logins for (a typo in the host is the usual cause), and changes
+// nothing.
+func TestLogoutNotLoggedIn(t *testing.T) {
+	t.Parallel()
+	s := start(t, ociregistry.Options{Username: "user", Password: "secret"})
+	dir := t.TempDir()
+	// No credentials file at all.
+	missing := filepath.Join(dir, "missing.json")
+	c := newClient(t, registry.Options{RegistryConfig: missing})
+	if err := c.Logout("registry.example.com"); err == nil ||
+		err.Error() != "not logged in to registry.example.com: "+missing+" holds no login for it" {
+		t.Errorf("logout without a credentials file: %v", err)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("logout created %s: %v", missing, err)
+	}
+
+	config := filepath.Join(dir, "config.json")
+	c = newClient(t, registry.Options{PlainHTTP: true, RegistryConfig: config})
+	if err := c.Login(s.Host, "user", "secret"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Logout("registry.example.com")
+	want := "not logged in to registry.example.com: " + config + " holds no login for it (it holds logins for " + s.Host + ")"
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+	if after, err := os.ReadFile(config); err != nil || string(after) != string(before) {
+		t.Errorf("the credentials file changed: %v\n%s", err, after)
+	}
 }
 
 func TestTLS(t *testing.T) {
