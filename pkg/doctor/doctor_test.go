@@ -10,6 +10,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -244,6 +245,37 @@ func TestClockSkew(t *testing.T) {
 	if strings.Contains(m[doctor.IDClockSkew].Message, "node-in-time") {
 		t.Errorf("the node in time is named: %s", m[doctor.IDClockSkew].Message)
 	}
+}
+
+// A kubelet renews its Lease every few seconds but the Node's heartbeat
+// only every few minutes: a Lease renewed ahead of this machine's clock
+// shows the skew even when the Node's heartbeat does not.
+func TestClockSkewFromLease(t *testing.T) {
+	opts := baseOptions(t)
+	now := time.Now().Truncate(time.Second)
+	opts.Now = func() time.Time { return now }
+	node(t, "node-lease-ahead", now.Add(-time.Minute))
+	cs := clientset(t)
+	leases := cs.CoordinationV1().Leases("kube-node-lease")
+	renew := metav1.NewMicroTime(now.Add(3 * time.Minute))
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "node-lease-ahead"},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("node-lease-ahead"), RenewTime: &renew}}
+	if _, err := leases.Create(context.Background(), lease, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = leases.Delete(context.Background(), "node-lease-ahead", metav1.DeleteOptions{}) })
+	m := byID(t, opts)
+	expect(t, m, doctor.IDClockSkew, doctor.Warn, "node-lease-ahead by 3m0s", "NTP")
+}
+
+// The museum's deployment exists but has no available replica: a warning
+// (publish and install do not need it), with how to see why.
+func TestMuseumUnavailable(t *testing.T) {
+	opts := baseOptions(t)
+	deployment(t, doctor.MuseumDeployment, 0)
+	t.Cleanup(func() { deleteDeployment(t, doctor.MuseumDeployment) })
+	m := byID(t, opts)
+	expect(t, m, doctor.IDMuseum, doctor.Warn, "extensions-museum is not available", "0/1 replicas available", "describe deployment extensions-museum")
 }
 
 func TestNoNodes(t *testing.T) {
