@@ -208,18 +208,23 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 	res := &PublishResult{Warnings: []string{}}
 
 	existing := &kubesphere.ExtensionVersion{}
-	// replaced is the chart ConfigMap of a version moving to a registry.
-	var replaced *kubesphere.ChartDataRef
 	switch err := c.get(ctx, kubesphere.ResourceExtensionVersions, p.Version.Name, existing); {
 	case err == nil:
 		if !existing.Spec.Created.IsZero() {
 			p.setCreated(existing.Spec.Created)
 		}
-		if p.ConfigMap == nil {
-			replaced = existing.Spec.ChartDataRef
-		}
 	case !apierrors.IsNotFound(err):
 		return nil, err
+	}
+	// replaced is the chart ConfigMap of a version in a registry: the one
+	// the version used so far, else the one publish would have written (left
+	// behind by an earlier move).
+	var replaced *kubesphere.ChartDataRef
+	if p.ConfigMap == nil {
+		replaced = existing.Spec.ChartDataRef
+		if replaced == nil {
+			replaced = &kubesphere.ChartDataRef{Namespace: kubesphere.SystemNamespace, Name: kubesphere.ChartConfigMapName(name, version), Key: kubesphere.ChartKey}
+		}
 	}
 	others, err := c.versions(ctx, name)
 	if err != nil {
@@ -312,7 +317,7 @@ func (c *Client) applyConfigMap(ctx context.Context, cm *corev1.ConfigMap) (Obje
 // before it moved to an OCI registry, once the ExtensionVersion no longer
 // points at it: only the one publish created (its name, label and field
 // manager), and only when no other version uses it. It returns nil when
-// the ConfigMap is already gone.
+// there is no such ConfigMap.
 func (c *Client) deleteReplacedChart(ctx context.Context, ev *kubesphere.ExtensionVersion, ref *kubesphere.ChartDataRef, others []kubesphere.ExtensionVersion) (*ObjectResult, error) {
 	res := &ObjectResult{Kind: "ConfigMap", Namespace: ref.Namespace, Name: ref.Name}
 	cms := c.core.CoreV1().ConfigMaps(ref.Namespace)

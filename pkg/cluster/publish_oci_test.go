@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ksbuilder/ksbuilder/create"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
@@ -126,6 +127,35 @@ func TestPublishOCIKeepsForeignConfigMap(t *testing.T) {
 	}
 	if _, err := cs.CoreV1().ConfigMaps(kubesphere.SystemNamespace).Get(ctx, cmName, metav1.GetOptions{}); err != nil {
 		t.Errorf("the foreign ConfigMap: %v", err)
+	}
+}
+
+// A chart ConfigMap left behind by an earlier move to a registry (as
+// ksbuilder did before it deleted them) goes when the version is
+// published from the registry again.
+func TestPublishOCIRemovesLeftover(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	ctx := testContext(t)
+	cs, dyn := kube(t)
+	dir := scaffold(t, "ocileft", create.Frontend)
+	if _, err := c.Publish(ctx, publication(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	const chartURL = "oci://registry.example.com/charts/ocileft:0.1.0"
+	patch := []byte(`{"spec":{"chartDataRef":null,"chartURL":"` + chartURL + `"}}`)
+	if _, err := dyn.Resource(kubesphere.GroupVersion.WithResource(kubesphere.ResourceExtensionVersions)).Patch(ctx, "ocileft-0.1.0", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Publish(ctx, cluster.NewOCIPublication(build(t, dir), chartURL, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(res); got != "ExtensionVersion configured, ConfigMap deleted, Extension unchanged" {
+		t.Errorf("actions: %s", got)
+	}
+	if _, err := cs.CoreV1().ConfigMaps(kubesphere.SystemNamespace).Get(ctx, kubesphere.ChartConfigMapName("ocileft", "0.1.0"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the leftover ConfigMap: %v, want not found", err)
 	}
 }
 
