@@ -185,8 +185,9 @@ func newRegistryLogoutCmd(f *Factory) *cli.Command {
 		Usage:     "Remove the stored credentials of an OCI registry",
 		ArgsUsage: "HOST[:PORT]",
 		Description: `Removes the credentials of HOST from the registry credentials file (Helm's,
-so "helm registry logout" and this command are the same). A HOST the file holds no
-login for is an error (exit 1) that lists the hosts it holds logins for.
+so "helm registry logout" and this command are the same). Logging out of a HOST
+the file holds no login for changes nothing and exits 0, as "ksbuilder logout"
+does; the message lists the hosts the file does hold logins for.
 
 Examples:
   ksbuilder registry logout registry.example.com
@@ -203,7 +204,13 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if err := client.Logout(host); err != nil {
+			err = client.Logout(host)
+			var notLoggedIn *registry.NotLoggedInError
+			if errors.As(err, &notLoggedIn) {
+				f.Infof("Not logged in to %s; nothing to remove (%s)", host, notLoggedIn.Holds())
+				return nil
+			}
+			if err != nil {
 				return err
 			}
 			f.Infof("Removed the credentials of %s", host)

@@ -348,9 +348,15 @@ type NotLoggedInError struct {
 }
 
 func (e *NotLoggedInError) Error() string {
-	msg := fmt.Sprintf("not logged in to %s: %s holds no login for it", e.Host, e.File)
+	return fmt.Sprintf("not logged in to %s: %s", e.Host, e.Holds())
+}
+
+// Holds says what the credentials file holds instead: "FILE holds no login
+// for it, only for A, B".
+func (e *NotLoggedInError) Holds() string {
+	msg := e.File + " holds no login for it"
 	if len(e.Hosts) > 0 {
-		msg += " (it holds logins for " + strings.Join(e.Hosts, ", ") + ")"
+		msg += ", only for " + strings.Join(e.Hosts, ", ")
 	}
 	return msg
 }

@@ -236,7 +236,7 @@ func TestLogoutNotLoggedIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = c.Logout("registry.example.com")
-	want := "not logged in to registry.example.com: " + config + " holds no login for it (it holds logins for " + s.Host + ")"
+	want := "not logged in to registry.example.com: " + config + " holds no login for it, only for " + s.Host
 	if err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
