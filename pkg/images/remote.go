@@ -109,7 +109,15 @@ func classify(err error, host, ref string) error {
 		e.Kind, e.Status = registry.Unauthorized, terr.StatusCode
 	case errors.As(err, &terr) && (terr.StatusCode == http.StatusNotFound || hasCode(terr, transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode, transport.BlobUnknownErrorCode)):
 		e.Kind = registry.NotFound
-	case errors.As(err, &certErr), errors.As(err, &unknown), errors.As(err, &hostname), errors.As(err, &record),
+	case errors.As(err, &unknown):
+		// The ping tries HTTPS then HTTP: report the certificate problem
+		// alone.
+		e.Kind, e.Err = registry.TLSFailure, unknown
+	case errors.As(err, &hostname):
+		e.Kind, e.Err = registry.TLSFailure, hostname
+	case errors.As(err, &certErr):
+		e.Kind, e.Err = registry.TLSFailure, certErr
+	case errors.As(err, &record),
 		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"),
 		strings.Contains(err.Error(), "tls: "):
 		e.Kind = registry.TLSFailure

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -146,9 +147,11 @@ func platformList(platforms []v1.Platform) string {
 }
 
 // filteredIndex is an index with only the manifests of some platforms;
-// its children are read from the original.
+// its children are read from the original. It does not embed the
+// original: go-containerregistry would find the original's methods (its
+// list of children) on it.
 type filteredIndex struct {
-	v1.ImageIndex
+	orig     v1.ImageIndex
 	raw      []byte
 	manifest *v1.IndexManifest
 }
@@ -181,16 +184,22 @@ func filterIndex(ii v1.ImageIndex, platforms []v1.Platform) (*filteredIndex, err
 		if err != nil {
 			return nil, err
 		}
-		return &filteredIndex{ImageIndex: ii, raw: raw, manifest: m}, nil
+		return &filteredIndex{orig: ii, raw: raw, manifest: m}, nil
 	}
 	raw, err := json.Marshal(&kept)
 	if err != nil {
 		return nil, err
 	}
-	return &filteredIndex{ImageIndex: ii, raw: raw, manifest: &kept}, nil
+	return &filteredIndex{orig: ii, raw: raw, manifest: &kept}, nil
 }
 
 func (f *filteredIndex) RawManifest() ([]byte, error) { return f.raw, nil }
+
+func (f *filteredIndex) MediaType() (types.MediaType, error) { return f.orig.MediaType() }
+
+func (f *filteredIndex) Image(h v1.Hash) (v1.Image, error) { return f.orig.Image(h) }
+
+func (f *filteredIndex) ImageIndex(h v1.Hash) (v1.ImageIndex, error) { return f.orig.ImageIndex(h) }
 
 func (f *filteredIndex) IndexManifest() (*v1.IndexManifest, error) { return f.manifest.DeepCopy(), nil }
 

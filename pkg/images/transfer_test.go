@@ -243,7 +243,7 @@ func TestSavePush(t *testing.T) {
 			}
 		}
 	}
-	if err := layoutComplete(p, ii); err != nil {
+	if err := complete(ii); err != nil {
 		t.Error(err)
 	}
 
@@ -287,8 +287,8 @@ func TestSavePush(t *testing.T) {
 	}
 }
 
-// layoutComplete checks that every blob of every image is in the layout.
-func layoutComplete(p layout.Path, ii v1.ImageIndex) error {
+// complete checks that every blob of every image of ii can be read.
+func complete(ii v1.ImageIndex) error {
 	m, err := ii.IndexManifest()
 	if err != nil {
 		return err
@@ -299,7 +299,7 @@ func layoutComplete(p layout.Path, ii v1.ImageIndex) error {
 			if err != nil {
 				return err
 			}
-			if err := layoutComplete(p, child); err != nil {
+			if err := complete(child); err != nil {
 				return err
 			}
 			continue
@@ -523,5 +523,43 @@ func TestParsePlatforms(t *testing.T) {
 		if _, err := images.ParsePlatforms(bad); err == nil || !strings.Contains(err.Error(), "is not a platform") {
 			t.Errorf("%q: got %v", bad, err)
 		}
+	}
+}
+
+// Mirroring within one registry with a platform filter: the filtered
+// index is pushed with its one child (mounted, not copied).
+func TestMirrorPlatformSameRegistry(t *testing.T) {
+	s := seed(t)
+	o := opts(t)
+	var err error
+	if o.Platforms, err = images.ParsePlatforms("linux/arm64"); err != nil {
+		t.Fatal(err)
+	}
+	dest, err := images.ParseDestination(s.srv.Host + "/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := s.srv.Host + "/library/multi:2"
+	pushed, err := images.Mirror(context.Background(), []images.Image{{Image: src}}, dest, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(pushed[0].Target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := idx.Digest(); len(m.Manifests) != 1 || m.Manifests[0].Platform.Architecture != "arm64" || d.String() != pushed[0].Digest {
+		t.Fatalf("pushed index %s: %+v (reported %s)", d, m.Manifests, pushed[0].Digest)
+	}
+	if err := complete(idx); err != nil {
+		t.Errorf("the arm64 image is incomplete: %v", err)
 	}
 }
