@@ -9,6 +9,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/create"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/ociregistry"
+	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 )
 
 // The exit codes of images save/push: 4 for a refused login, 2 for a bad
@@ -56,5 +57,26 @@ func TestImagesExitCodes(t *testing.T) {
 	code, _, stderr = runCLIContext(context.Background(), "images", "push", "x.tar", "--registry", "http://"+reg.Host)
 	if code != exitUsage {
 		t.Errorf("bad --registry: exit %d, %q", code, stderr)
+	}
+}
+
+// Progress of save: a byte bar when stderr is a terminal, else one line
+// per image.
+func TestImagesProgress(t *testing.T) {
+	for _, tty := range []bool{false, true} {
+		ios, _, _, errOut := iostreams.Test()
+		ios.SetStderrTTY(tty)
+		f := newFactory(ios, "1")
+		p := newImagesProgress(f, true)
+		p.Start(2048)
+		p.Add(1024)
+		p.Done("docker.io/library/nginx:1", "sha256:abc")
+		p.Add(1024)
+		p.finish()
+		line := strings.Contains(errOut.String(), "docker.io/library/nginx:1 sha256:abc\n")
+		bar := strings.Contains(errOut.String(), "images")
+		if line == tty || bar != tty {
+			t.Errorf("tty %v: stderr %q", tty, errOut.String())
+		}
 	}
 }

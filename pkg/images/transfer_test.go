@@ -412,6 +412,19 @@ func TestAuth(t *testing.T) {
 	if _, err := images.Mirror(context.Background(), src.list[:1], dest, o); err != nil {
 		t.Fatal(err)
 	}
+
+	// A "docker login" counts too: Docker's configuration is the fallback.
+	if err := os.Remove(o.Registry.RegistryConfig); err != nil {
+		t.Fatal(err)
+	}
+	docker := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", docker)
+	if err := os.WriteFile(filepath.Join(docker, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := images.Mirror(context.Background(), src.list[:1], dest, o); err != nil {
+		t.Fatalf("with docker's login: %v", err)
+	}
 }
 
 func TestMissingImage(t *testing.T) {
