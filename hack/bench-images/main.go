@@ -41,7 +41,7 @@ func main() {
 	crane := flag.String("crane", "crane", "crane binary")
 	n := flag.Int("images", 20, "images to copy")
 	size := flag.Int64("size", 10<<20, "bytes of each image (one layer)")
-	runs := flag.Int("runs", 3, "runs per measurement (the median is reported)")
+	runs := flag.Int("runs", 5, "runs per measurement (the median is reported)")
 	out := flag.String("out", "docs/performance.md", "file whose images section is rewritten")
 	flag.Parse()
 	log.SetFlags(0)
