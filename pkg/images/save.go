@@ -166,6 +166,9 @@ func Save(ctx context.Context, imgs []Image, path string, opts Options) (*SaveRe
 	if err := writeArchive(ctx, tmp, items, blobs, order, blobDir, c.jobs, progress); err != nil {
 		return nil, err
 	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return nil, err
+	}
 	if err := tmp.Sync(); err != nil {
 		return nil, err
 	}

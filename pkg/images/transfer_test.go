@@ -211,6 +211,9 @@ func TestSavePush(t *testing.T) {
 	if len(res.Images) != len(s.list) || len(rec.done) != len(s.list) || rec.total != res.Bytes || rec.added != res.Bytes {
 		t.Errorf("result %+v, progress %+v", res, rec)
 	}
+	if st, err := os.Stat(archive); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("archive: %v, %v", st, err)
+	}
 
 	// The archive is an OCI layout: one entry per image with its
 	// reference, the registry's digests, every blob present.
