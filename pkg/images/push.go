@@ -1,20 +1,14 @@
 package images
 
 import (
-	"archive/tar"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
@@ -89,38 +83,27 @@ func (d Destination) Target(image string) (string, error) {
 
 // Push pushes every image of an archive written by Save to dest, keeping
 // repository paths (see Destination.Target) and digests. Blobs the
-// registry already has are not uploaded again.
-func Push(ctx context.Context, archive string, dest Destination, opts Options) ([]Saved, error) {
-	dir, err := os.MkdirTemp("", "ksbuilder-images-")
+// registry already has are not uploaded again. The archive is read in
+// place, not unpacked.
+func Push(ctx context.Context, archivePath string, dest Destination, opts Options) ([]Saved, error) {
+	a, err := openArchive(ctx, archivePath)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	if err := extract(ctx, archive, dir); err != nil {
+	defer a.Close()
+	m, err := a.index()
+	if err != nil {
 		return nil, err
-	}
-	ii, err := layout.ImageIndexFromPath(dir)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not an image archive: %w", archive, err)
-	}
-	m, err := ii.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("%s: index.json: %w", archive, err)
 	}
 	var items []*item
 	for i, d := range m.Manifests {
 		ref := d.Annotations[RefNameAnnotation]
 		if ref == "" {
-			return nil, fmt.Errorf("%s: index.json manifests[%d] has no %s annotation: push needs the image's reference", archive, i, RefNameAnnotation)
+			return nil, fmt.Errorf("%s: index.json manifests[%d] has no %s annotation: push needs the image's reference", archivePath, i, RefNameAnnotation)
 		}
-		var t remote.Taggable
-		if d.MediaType.IsIndex() {
-			t, err = ii.ImageIndex(d.Digest)
-		} else {
-			t, err = ii.Image(d.Digest)
-		}
+		t, err := a.taggable(d)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", archive, ref, err)
+			return nil, fmt.Errorf("%s: %w", ref, err)
 		}
 		items = append(items, &item{image: ref, t: t, desc: d})
 	}
@@ -183,61 +166,3 @@ func (c *client) push(items []*item, dest Destination, p Progress) ([]Saved, err
 	}
 	return out, nil
 }
-
-// extract unpacks an archive written by Save into dir, refusing any entry
-// outside oci-layout, index.json and blobs/.
-func extract(ctx context.Context, archive, dir string) error {
-	f, err := os.Open(archive)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	seen := map[string]bool{}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%s: not an image archive (a tar of an OCI image layout): %w", archive, err)
-		}
-		name := strings.TrimPrefix(h.Name, "./")
-		switch {
-		case h.Typeflag == tar.TypeDir:
-			continue
-		case h.Typeflag != tar.TypeReg:
-			return fmt.Errorf("%s: %s is not a regular file", archive, h.Name)
-		case name == "oci-layout", name == "index.json", validBlobName(name):
-		default:
-			return fmt.Errorf("%s: unexpected entry %s (an image archive holds oci-layout, index.json and blobs/ALG/HEX)", archive, h.Name)
-		}
-		seen[name] = true
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		out, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, tr); err != nil {
-			_ = out.Close()
-			return fmt.Errorf("%s: %s: %w", archive, h.Name, err)
-		}
-		if err := out.Close(); err != nil {
-			return err
-		}
-	}
-	if !seen["oci-layout"] || !seen["index.json"] {
-		return fmt.Errorf("%s: not an image archive: oci-layout or index.json is missing (write one with \"ksbuilder images save\")", archive)
-	}
-	return nil
-}
-
-var blobPath = regexp.MustCompile(`^blobs/[a-z0-9]+/[a-f0-9]{32,128}$`)
-
-func validBlobName(name string) bool { return blobPath.MatchString(name) }

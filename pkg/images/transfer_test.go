@@ -587,3 +587,59 @@ func TestMirrorPlatformSameRegistry(t *testing.T) {
 		t.Errorf("%d uploads within one registry:\n%s", n, strings.Join(cnt.reqs, "\n"))
 	}
 }
+
+// writeTar writes a tar of name → content.
+func writeTar(t *testing.T, path string, entries ...[2]string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(f)
+	for _, e := range entries {
+		if err := tw.WriteHeader(&tar.Header{Name: e[0], Mode: 0o644, Size: int64(len(e[1])), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPushBadArchive(t *testing.T) {
+	dir := t.TempDir()
+	layoutFile := [2]string{"oci-layout", `{"imageLayoutVersion":"1.0.0"}`}
+	for _, tc := range []struct {
+		name    string
+		entries [][2]string
+		raw     string
+		want    string
+	}{
+		{name: "text", raw: "not a tar at all, but long enough to be read as a header block", want: "not an image archive (a tar of an OCI image layout)"},
+		{name: "noindex", entries: [][2]string{layoutFile}, want: "index.json is missing"},
+		{name: "evil", entries: [][2]string{layoutFile, {"../evil", "x"}}, want: "unexpected entry ../evil"},
+		{name: "noref", entries: [][2]string{layoutFile, {"index.json", `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:` + strings.Repeat("a", 64) + `","size":2}]}`}},
+			want: "index.json manifests[0] has no org.opencontainers.image.ref.name annotation"},
+		{name: "noblob", entries: [][2]string{layoutFile, {"index.json", `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:` + strings.Repeat("a", 64) + `","size":2,"annotations":{"org.opencontainers.image.ref.name":"docker.io/library/x:1"}}]}`}},
+			want: "blobs/sha256/" + strings.Repeat("a", 64) + " is missing"},
+	} {
+		path := filepath.Join(dir, tc.name+".tar")
+		if tc.raw != "" {
+			if err := os.WriteFile(path, []byte(strings.Repeat(tc.raw, 20)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			writeTar(t, path, tc.entries...)
+		}
+		_, err := images.Push(context.Background(), path, images.Destination{Host: "127.0.0.1:1"}, images.Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
