@@ -44,29 +44,68 @@ type item struct {
 }
 
 // resolve fetches the manifests of every image (jobs at a time) and
-// applies the platform filter.
+// applies the platform filter. Every image is tried; the error is the
+// first failure in the list's order, so it does not depend on timing.
 func (c *client) resolve(ctx context.Context, imgs []Image, platforms []v1.Platform) ([]*item, error) {
 	items := make([]*item, len(imgs))
+	errs := make([]error, len(imgs))
 	var g errgroup.Group
 	g.SetLimit(c.jobs)
 	for i, img := range imgs {
 		g.Go(func() error {
 			if err := ctx.Err(); err != nil {
-				return err
+				errs[i] = err
+				return nil
 			}
 			it, err := c.resolveOne(img, platforms)
 			if err != nil {
-				return &ImageError{Image: img.Image, Sources: img.Sources, Err: err}
+				errs[i] = &ImageError{Image: img.Image, Sources: img.Sources, Err: err}
 			}
 			items[i] = it
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	_ = g.Wait()
+	if err := firstError(errs); err != nil {
 		return nil, err
 	}
 	return items, nil
 }
+
+// firstError returns the first error of errs, noting how many more there
+// are.
+func firstError(errs []error) error {
+	var first error
+	more := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case first == nil:
+			first = err
+		default:
+			more++
+		}
+	}
+	if first == nil || more == 0 {
+		return first
+	}
+	return &moreErrors{err: first, more: more}
+}
+
+// moreErrors is the first of several failures.
+type moreErrors struct {
+	err  error
+	more int
+}
+
+func (e *moreErrors) Error() string {
+	if e.more == 1 {
+		return e.err.Error() + "; and 1 more image failed"
+	}
+	return fmt.Sprintf("%v; and %d more images failed", e.err, e.more)
+}
+
+func (e *moreErrors) Unwrap() error { return e.err }
 
 func (c *client) resolveOne(img Image, platforms []v1.Platform) (*item, error) {
 	ref, err := name.ParseReference(img.Image, c.nameOpts...)

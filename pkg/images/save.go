@@ -2,6 +2,7 @@ package images
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -148,13 +149,6 @@ func Save(ctx context.Context, imgs []Image, path string, opts Options) (*SaveRe
 	if err != nil {
 		return nil, err
 	}
-	blobDir, err := os.MkdirTemp(dir, "."+filepath.Base(path)+".blobs-*")
-	if err != nil {
-		_ = tmp.Close()
-		_ = os.Remove(tmp.Name())
-		return nil, err
-	}
-	defer func() { _ = os.RemoveAll(blobDir) }()
 	done := false
 	defer func() {
 		if !done {
@@ -163,7 +157,7 @@ func Save(ctx context.Context, imgs []Image, path string, opts Options) (*SaveRe
 		}
 	}()
 
-	if err := writeArchive(ctx, tmp, items, blobs, order, blobDir, c.jobs, progress); err != nil {
+	if err := writeArchive(ctx, tmp, items, blobs, order, c.jobs, progress); err != nil {
 		return nil, err
 	}
 	if err := tmp.Chmod(0o644); err != nil {
@@ -194,19 +188,21 @@ func (c *client) collect(ctx context.Context, items []*item) (map[v1.Hash]*blob,
 	var mu sync.Mutex
 	blobs := map[v1.Hash]*blob{}
 	perItem := make([][]v1.Hash, len(items))
-	g, ctx := errgroup.WithContext(ctx)
+	errs := make([]error, len(items))
+	var g errgroup.Group
 	g.SetLimit(c.jobs)
 	for i, it := range items {
 		g.Go(func() error {
 			var found []*blob
 			add := func(b *blob) { found = append(found, b) }
 			raw, err := it.t.RawManifest()
-			if err != nil {
-				return err
+			if err == nil {
+				add(&blob{desc: it.desc, data: raw})
+				err = walk(ctx, it.t, add)
 			}
-			add(&blob{desc: it.desc, data: raw})
-			if err := walk(ctx, it.t, add); err != nil {
-				return &ImageError{Image: it.image, Sources: it.sources, Err: classify(err, it.ref.Context().RegistryStr(), it.ref.String())}
+			if err != nil {
+				errs[i] = &ImageError{Image: it.image, Sources: it.sources, Err: classify(err, it.ref.Context().RegistryStr(), it.ref.String())}
+				return nil
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -219,7 +215,8 @@ func (c *client) collect(ctx context.Context, items []*item) (map[v1.Hash]*blob,
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	_ = g.Wait()
+	if err := firstError(errs); err != nil {
 		return nil, nil, err
 	}
 	var order []v1.Hash
@@ -293,11 +290,12 @@ func walk(ctx context.Context, t any, add func(*blob)) error {
 	return nil
 }
 
-// writeArchive writes the layout to w: oci-layout and index.json first,
-// then every blob; layers are downloaded jobs at a time into dir and
-// appended as they arrive.
-func writeArchive(ctx context.Context, w io.Writer, items []*item, blobs map[v1.Hash]*blob, order []v1.Hash, dir string, jobs int, progress *syncProgress) error {
-	tw := tar.NewWriter(w)
+// writeArchive writes the layout to f as a tar: oci-layout and
+// index.json first, then every blob. Every size is known from the
+// manifests, so each entry's place in the file is computed first; the
+// small entries are written at once and the layers are downloaded jobs at
+// a time straight to their places, each byte written once.
+func writeArchive(ctx context.Context, f *os.File, items []*item, blobs map[v1.Hash]*blob, order []v1.Hash, jobs int, progress *syncProgress) error {
 	index := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
 	for _, it := range items {
 		d := it.desc
@@ -309,6 +307,11 @@ func writeArchive(ctx context.Context, w io.Writer, items []*item, blobs map[v1.
 	if err != nil {
 		return err
 	}
+
+	// The headers and small entries, in order, with the offset of each
+	// layer's data.
+	var head bytes.Buffer
+	tw := tar.NewWriter(&head)
 	for _, dirName := range []string{"blobs/", "blobs/sha256/"} {
 		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dirName, Mode: 0o755, ModTime: epoch}); err != nil {
 			return err
@@ -320,7 +323,54 @@ func writeArchive(ctx context.Context, w io.Writer, items []*item, blobs map[v1.
 	if err := writeEntry(tw, "index.json", indexJSON); err != nil {
 		return err
 	}
+	var layers []v1.Hash
+	offsets := map[v1.Hash]int64{}
+	var pos int64 // bytes of the archive before head's
+	type chunk struct {
+		off  int64
+		data []byte
+	}
+	var chunks []chunk
+	flush := func() {
+		if head.Len() > 0 {
+			chunks = append(chunks, chunk{off: pos, data: bytes.Clone(head.Bytes())})
+			pos += int64(head.Len())
+			head.Reset()
+		}
+	}
+	for _, h := range order {
+		b := blobs[h]
+		if b.open == nil {
+			if err := writeEntry(tw, blobName(h), b.data); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: blobName(h), Size: b.desc.Size, Mode: 0o644, ModTime: epoch}); err != nil {
+			return err
+		}
+		flush()
+		layers = append(layers, h)
+		offsets[h] = pos
+		pos += padded(b.desc.Size)
+		// The data is written later: tell the tar writer it is there.
+		tw = tar.NewWriter(&head)
+	}
+	if err := tw.Close(); err != nil { // the two zero blocks that end a tar
+		return err
+	}
+	flush()
+	// Unwritten ranges (padding) read as zeros.
+	if err := f.Truncate(pos); err != nil {
+		return err
+	}
+	for _, c := range chunks {
+		if _, err := f.WriteAt(c.data, c.off); err != nil {
+			return err
+		}
+	}
 
+	var mu sync.Mutex
 	pending := make([]int, len(items))
 	for _, h := range order {
 		for _, i := range blobs[h].items {
@@ -328,70 +378,47 @@ func writeArchive(ctx context.Context, w io.Writer, items []*item, blobs map[v1.
 		}
 	}
 	written := func(h v1.Hash) {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, i := range blobs[h].items {
 			if pending[i]--; pending[i] == 0 {
 				progress.Done(items[i].image, items[i].desc.Digest.String())
 			}
 		}
 	}
-
-	var layers []v1.Hash
 	for _, h := range order {
-		b := blobs[h]
-		if b.open != nil {
-			layers = append(layers, h)
-			continue
-		}
-		if err := writeEntry(tw, blobName(h), b.data); err != nil {
-			return err
-		}
-		progress.Add(int64(len(b.data)))
-		written(h)
-	}
-
-	// Download the layers jobs at a time; append each as it arrives.
-	g, gctx := errgroup.WithContext(ctx)
-	ready := make(chan v1.Hash)
-	g.Go(func() error {
-		defer close(ready)
-		dl, dctx := errgroup.WithContext(gctx)
-		dl.SetLimit(jobs)
-		for _, h := range layers {
-			if dctx.Err() != nil {
-				break
-			}
-			dl.Go(func() error {
-				if err := download(dctx, blobs[h], filepath.Join(dir, h.Hex), progress); err != nil {
-					it := items[blobs[h].items[0]]
-					return &ImageError{Image: it.image, Sources: it.sources, Err: classify(err, it.ref.Context().RegistryStr(), it.ref.String())}
-				}
-				select {
-				case ready <- h:
-					return nil
-				case <-dctx.Done():
-					return dctx.Err()
-				}
-			})
-		}
-		return dl.Wait()
-	})
-	g.Go(func() error {
-		for h := range ready {
-			if err := appendFile(tw, blobName(h), filepath.Join(dir, h.Hex), blobs[h].desc.Size); err != nil {
-				return err
-			}
+		if b := blobs[h]; b.open == nil {
+			progress.Add(int64(len(b.data)))
 			written(h)
 		}
-		return nil
-	})
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	for _, h := range layers {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			b := blobs[h]
+			if err := download(gctx, b, io.NewOffsetWriter(f, offsets[h]), progress); err != nil {
+				it := items[b.items[0]]
+				return &ImageError{Image: it.image, Sources: it.sources, Err: classify(err, it.ref.Context().RegistryStr(), it.ref.String())}
+			}
+			written(h)
+			return nil
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	return tw.Close()
+	return ctx.Err()
 }
 
-// epoch is the time of every archive entry, so archives of the same
-// images are the same bytes.
+// padded is the space of n bytes of data in a tar: whole 512-byte blocks.
+func padded(n int64) int64 { return (n + 511) / 512 * 512 }
+
+// epoch is the time of every archive entry.
 var epoch = time.Unix(0, 0).UTC()
 
 func blobName(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
@@ -404,43 +431,22 @@ func writeEntry(tw *tar.Writer, name string, data []byte) error {
 	return err
 }
 
-func appendFile(tw *tar.Writer, name, path string, size int64) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o644, ModTime: epoch}); err != nil {
-		return err
-	}
-	if _, err := io.Copy(tw, f); err != nil {
-		return err
-	}
-	_ = f.Close()
-	return os.Remove(path)
-}
-
-// download writes one layer to path; go-containerregistry checks its
-// digest and size as it reads.
-func download(ctx context.Context, b *blob, path string, progress *syncProgress) error {
+// download writes one layer to w; go-containerregistry checks its digest
+// and size as it reads.
+func download(ctx context.Context, b *blob, w io.Writer, progress *syncProgress) error {
 	rc, err := b.open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	n, err := io.Copy(f, &countingReader{ctx: ctx, r: rc, progress: progress})
+	n, err := io.Copy(w, &countingReader{ctx: ctx, r: io.LimitReader(rc, b.desc.Size+1), progress: progress})
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", b.desc.Digest, err)
 	}
 	if n != b.desc.Size {
 		return fmt.Errorf("layer %s: got %d bytes, the manifest says %d", b.desc.Digest, n, b.desc.Size)
 	}
-	return f.Close()
+	return nil
 }
 
 // countingReader reports what it reads and stops when ctx is done.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -290,7 +291,8 @@ func TestSavePush(t *testing.T) {
 	}
 }
 
-// complete checks that every blob of every image of ii can be read.
+// complete checks that every layer of every image of ii can be read and
+// has its digest.
 func complete(ii v1.ImageIndex) error {
 	m, err := ii.IndexManifest()
 	if err != nil {
@@ -320,11 +322,15 @@ func complete(ii v1.ImageIndex) error {
 			if err != nil {
 				return err
 			}
-			if _, err := io.Copy(io.Discard, rc); err != nil {
+			got, _, err := v1.SHA256(rc)
+			if err != nil {
 				return err
 			}
 			if err := rc.Close(); err != nil {
 				return err
+			}
+			if want, _ := l.Digest(); got != want {
+				return fmt.Errorf("layer %s holds %s", want, got)
 			}
 		}
 	}
@@ -446,6 +452,16 @@ func TestMissingImage(t *testing.T) {
 		t.Errorf("not a NotFound registry error: %#v", err)
 	}
 	assertEmpty(t, dir)
+
+	// Several missing: the first of the list is named, whatever finishes
+	// first.
+	other := images.Image{Image: s.srv.Host + "/kubesphere/missing:2"}
+	for range 5 {
+		_, err = images.Save(context.Background(), []images.Image{missing, other}, filepath.Join(dir, "x.tar"), opts(t))
+		if err == nil || err.Error() != want+"; and 1 more image failed" {
+			t.Fatalf("got %v", err)
+		}
+	}
 }
 
 // A save cancelled while it writes the archive leaves nothing behind.
