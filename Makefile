@@ -15,6 +15,8 @@ GORELEASER_VERSION ?= v2.16.0
 GORELEASER := $(TOOLS_BIN)/goreleaser-$(GORELEASER_VERSION)
 HELM_VERSION ?= v3.22.0
 HELM := $(TOOLS_BIN)/helm-$(HELM_VERSION)
+CRANE_VERSION ?= v0.22.1
+CRANE := $(TOOLS_BIN)/crane-$(CRANE_VERSION)
 
 .PHONY: help
 help: ## list the targets
@@ -60,15 +62,21 @@ fuzz: ## run every fuzz target for FUZZTIME (default 2000x inputs; a duration su
 	if [ -n "$$failed" ]; then echo "fuzzing failed:$$failed" >&2; exit 1; fi
 
 .PHONY: bench
-bench: build $(HELM) ## benchmarks: ksbuilder package vs helm package and tar, ksbuilder lint vs helm lint (writes docs/performance.md)
+bench: build $(HELM) $(CRANE) ## benchmarks: ksbuilder package vs helm package and tar, lint vs helm lint, images mirror vs crane copy (writes docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/packager/ ./pkg/lint/
 	$(GO) run ./hack/bench -ksbuilder $(BIN) -helm $(HELM)
 	HELM=$(HELM) ./hack/bench-lint.sh
+	$(GO) run ./hack/bench-images -ksbuilder $(BIN) -crane $(CRANE)
 
 $(HELM):
 	@mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) $(GO) install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION)" helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 	mv $(TOOLS_BIN)/helm $@
+
+$(CRANE):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+	mv $(TOOLS_BIN)/crane $@
 
 .PHONY: vet
 vet: ## go vet, the import rules and the repository hygiene checks

@@ -53,6 +53,9 @@ func TestScript(t *testing.T) {
 			"tgzls":    cmdTgzList,
 			"cloud":    cmdCloud,
 			"helmpull": cmdHelmPull,
+			"imgseed":  cmdImgSeed,
+			"imgsame":  cmdImgSame,
+			"replace":  cmdReplace,
 		},
 	})
 }

@@ -41,24 +41,52 @@ type Source struct {
 	// Field is the field of extension.yaml ("images[0]",
 	// "annotations.<key>") or of the object.
 	Field string `json:"field,omitempty"`
+	// Written is the reference as written there ("nginx"), which may be a
+	// short form of the image's.
+	Written string `json:"written"`
 }
 
-// Image is one image reference, as written, with where it comes from.
+// Image is one image with where it comes from.
 type Image struct {
+	// Image is the normalised reference, as container runtimes read it:
+	// with its registry, library/ for a Docker Hub official image, and
+	// the tag latest when neither tag nor digest is written
+	// ("docker.io/library/nginx:latest"). A reference that does not parse
+	// is kept as written.
 	Image   string   `json:"image"`
 	Sources []Source `json:"sources"`
 }
 
+// Normalize returns the reference as container runtimes read it
+// ("nginx" → "docker.io/library/nginx:latest"), so the forms of one image
+// compare equal.
+func Normalize(ref string) (string, error) {
+	r, err := extension.ParseImageRef(ref)
+	if err != nil {
+		return "", err
+	}
+	if r.Tag == "" && r.Digest == "" {
+		r.Tag = "latest"
+	}
+	return r.String(), nil
+}
+
 // List renders the host release and, for a Multicluster extension, the
 // agent release with values as KubeSphere's installer would, and returns
-// every image, deduplicated and sorted.
+// every image, deduplicated by normalised reference ("nginx" and
+// "docker.io/library/nginx:latest" are one image) and sorted.
 func List(ext *extension.Extension, c *chart.Chart, values map[string]any) ([]Image, error) {
 	found := map[string][]Source{}
 	add := func(img string, s Source) {
 		img = strings.TrimSpace(img)
-		if img != "" {
-			found[img] = append(found[img], s)
+		if img == "" {
+			return
 		}
+		s.Written = img
+		if n, err := Normalize(img); err == nil {
+			img = n
+		}
+		found[img] = append(found[img], s)
 	}
 	sides := []manifest.Side{manifest.Host}
 	origins := []string{OriginHost}

@@ -60,19 +60,19 @@ func TestList(t *testing.T) {
 	}
 
 	got := list(t, dir, nil)
-	want := "docker.io/kubespheredev/hello-backend:0.1.0\ndocker.io/kubespheredev/hello-frontend:0.1.0\ndocker.io/library/busybox:1.36\nkubesphere/ks-extension-upgrade:v0.3.2"
+	want := "docker.io/kubesphere/ks-extension-upgrade:v0.3.2\ndocker.io/kubespheredev/hello-backend:0.1.0\ndocker.io/kubespheredev/hello-frontend:0.1.0\ndocker.io/library/busybox:1.36"
 	if names(got) != want {
 		t.Fatalf("images:\n%s\nwant:\n%s", names(got), want)
 	}
 	var origins []string
-	for _, s := range got[0].Sources {
+	for _, s := range got[1].Sources {
 		origins = append(origins, s.Origin+" "+s.File+" "+s.Object+" "+s.Field)
 	}
 	if !strings.Contains(strings.Join(origins, "\n"), "agent hello/charts/backend/templates/deployment.yaml Deployment/hello-agent-backend spec.template.spec.containers[0]") ||
 		!strings.Contains(strings.Join(origins, "\n"), "extension.yaml extension.yaml  images[") {
-		t.Errorf("sources of %s:\n%s", got[0].Image, strings.Join(origins, "\n"))
+		t.Errorf("sources of %s:\n%s", got[1].Image, strings.Join(origins, "\n"))
 	}
-	if s := got[3].Sources; len(s) != 1 || s[0].Field != "annotations.executor-hook-image.kubesphere.io/install" {
+	if s := got[0].Sources; len(s) != 1 || s[0].Field != "annotations.executor-hook-image.kubesphere.io/install" || s[0].Written != "kubesphere/ks-extension-upgrade:v0.3.2" {
 		t.Errorf("hook image sources: %+v", s)
 	}
 
@@ -80,5 +80,44 @@ func TestList(t *testing.T) {
 	got = list(t, dir, map[string]any{"frontend": map[string]any{"image": map[string]any{"tag": "9.9.9"}}})
 	if !strings.Contains(names(got), "docker.io/kubespheredev/hello-frontend:9.9.9") {
 		t.Errorf("with a frontend tag:\n%s", names(got))
+	}
+}
+
+// The forms of one image are one entry, with each written form kept in
+// its source.
+func TestListDeduplicatesNormalisedReferences(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "hello")
+	if _, err := create.Create(create.Options{Name: "hello", Category: "dev-tools", Author: "Test", Type: create.Full, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "extension.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := strings.Replace(string(data), "images:\n", "images:\n  - nginx\n  - docker.io/library/nginx:latest\n  - nginx:latest\n", 1)
+	if err := os.WriteFile(path, []byte(ext), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := list(t, dir, nil)
+	var nginx *images.Image
+	for i := range got {
+		if strings.Contains(got[i].Image, "nginx") {
+			if nginx != nil {
+				t.Fatalf("nginx listed twice:\n%s", names(got))
+			}
+			nginx = &got[i]
+		}
+	}
+	if nginx == nil || nginx.Image != "docker.io/library/nginx:latest" {
+		t.Fatalf("images:\n%s", names(got))
+	}
+	var written []string
+	for _, s := range nginx.Sources {
+		written = append(written, s.Field+"="+s.Written)
+	}
+	if w := "images[0]=nginx images[1]=docker.io/library/nginx:latest images[2]=nginx:latest"; strings.Join(written, " ") != w {
+		t.Errorf("sources: %s, want %s", strings.Join(written, " "), w)
 	}
 }
