@@ -50,7 +50,8 @@ JSON output):
   controller          deployment ks-controller-manager is available
   museum              deployment extensions-museum is available
   clock-skew          no node heartbeat is stamped more than 30s ahead of
-                      this machine's clock
+                      this machine's clock, and no Ready node's Lease is
+                      more than 30s past its expiry (a clock behind)
   permissions         you may create, patch and delete what publish and
                       install write
   cloud-login         a KubeSphere Cloud token is stored (read locally)

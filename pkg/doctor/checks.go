@@ -17,6 +17,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	appsv1 "k8s.io/api/apps/v1"
 	authzv1 "k8s.io/api/authorization/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,6 +35,9 @@ const (
 	MuseumDeployment = "extensions-museum"
 	// nodeLeaseNamespace holds the kubelets' heartbeat Leases.
 	nodeLeaseNamespace = "kube-node-lease"
+	// defaultNodeLeaseDuration is the kubelet's node Lease duration
+	// (leaseDurationSeconds 40, renewed every quarter of it).
+	defaultNodeLeaseDuration = 40 * time.Second
 )
 
 // requiredResources are the KubeSphere kinds publish and install use.
@@ -227,19 +231,32 @@ func (r *run) checkClockSkew(ctx context.Context, c *connection) Check {
 	}
 	now := r.opts.Now()
 	latest := map[string]time.Time{}
+	ready := map[string]bool{}
 	for _, n := range nodes.Items {
 		for _, cond := range n.Status.Conditions {
 			if t := cond.LastHeartbeatTime.Time; t.After(latest[n.Name]) {
 				latest[n.Name] = t
 			}
+			if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue {
+				ready[n.Name] = true
+			}
 		}
 	}
 	// The kubelet renews its Lease every few seconds; the Node's own
 	// heartbeat only every few minutes. Reading them is best effort.
-	if leases, err := c.coord.Leases(nodeLeaseNamespace).List(ctx, metav1.ListOptions{}); err == nil {
+	var behind []string
+	leases, leaseErr := c.coord.Leases(nodeLeaseNamespace).List(ctx, metav1.ListOptions{})
+	if leaseErr == nil {
 		for _, l := range leases.Items {
-			if _, ok := latest[l.Name]; ok && l.Spec.RenewTime != nil && l.Spec.RenewTime.After(latest[l.Name]) {
-				latest[l.Name] = l.Spec.RenewTime.Time
+			if _, ok := latest[l.Name]; !ok || l.Spec.RenewTime == nil {
+				continue
+			}
+			renewed := l.Spec.RenewTime.Time
+			if renewed.After(latest[l.Name]) {
+				latest[l.Name] = renewed
+			}
+			if age := now.Sub(renewed); ready[l.Name] && age > leaseDuration(&l)+MaxClockSkew {
+				behind = append(behind, fmt.Sprintf("%s renewed %s ago", l.Name, age.Round(time.Second)))
 			}
 		}
 	}
@@ -247,20 +264,43 @@ func (r *run) checkClockSkew(ctx context.Context, c *connection) Check {
 		return Check{Status: Skip, Message: "no node heartbeats to compare with this machine's clock"}
 	}
 	var ahead []string
-	var worst time.Duration
 	for name, t := range latest {
 		if d := t.Sub(now); d > MaxClockSkew {
 			ahead = append(ahead, fmt.Sprintf("%s by %s", name, d.Round(time.Second)))
-			worst = max(worst, d)
 		}
 	}
 	slices.Sort(ahead)
-	if len(ahead) > 0 {
+	slices.Sort(behind)
+	const hang = "KubeSphere drops InstallPlan state changes stamped earlier than the last one, so installs can hang in Installing"
+	const ntp = "synchronise the clocks of every node and of this machine with NTP (chrony or systemd-timesyncd)"
+	switch {
+	case len(ahead) > 0 && len(behind) > 0:
 		return Check{Status: Warn,
-			Message: fmt.Sprintf("node heartbeats are stamped ahead of this machine's clock (%s): the clocks differ, and KubeSphere drops InstallPlan state changes stamped earlier than the last one, so installs can hang in Installing", strings.Join(ahead, ", ")),
-			Fix:     "synchronise the clocks of every node and of this machine with NTP (chrony or systemd-timesyncd)"}
+			Message: fmt.Sprintf("node heartbeats are stamped ahead of this machine's clock (%s), and the Leases of Ready nodes are more than %s past their expiry (%s): the clocks differ, and %s", strings.Join(ahead, ", "), MaxClockSkew, strings.Join(behind, ", "), hang),
+			Fix:     ntp}
+	case len(ahead) > 0:
+		return Check{Status: Warn,
+			Message: fmt.Sprintf("node heartbeats are stamped ahead of this machine's clock (%s): the clocks differ, and %s", strings.Join(ahead, ", "), hang),
+			Fix:     ntp}
+	case len(behind) > 0:
+		return Check{Status: Warn,
+			Message: fmt.Sprintf("the Leases of Ready nodes are more than %s past their expiry by this machine's clock (%s): either those nodes' clocks are behind this machine's by about that much, or their kubelets stopped renewing and the nodes are not marked NotReady yet; if the clocks differ, %s", MaxClockSkew, strings.Join(behind, ", "), hang),
+			Fix:     ntp + "; if they agree, check the kubelet on those nodes (journalctl -u kubelet)"}
 	}
-	return Check{Status: OK, Message: fmt.Sprintf("%d node(s); no heartbeat ahead of this machine's clock by more than %s", len(latest), MaxClockSkew)}
+	msg := fmt.Sprintf("%d node(s); no heartbeat ahead of this machine's clock by more than %s, no Ready node's Lease more than %s past its expiry", len(latest), MaxClockSkew, MaxClockSkew)
+	if leaseErr != nil {
+		msg = fmt.Sprintf("%d node(s); no heartbeat ahead of this machine's clock by more than %s (the node Leases, which would show a clock behind, are unreadable: %s)", len(latest), MaxClockSkew, firstLine(leaseErr))
+	}
+	return Check{Status: OK, Message: msg}
+}
+
+// leaseDuration is how long a node Lease stays valid after its renewal:
+// its spec, else the kubelet's default.
+func leaseDuration(l *coordinationv1.Lease) time.Duration {
+	if l.Spec.LeaseDurationSeconds != nil && *l.Spec.LeaseDurationSeconds > 0 {
+		return time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second
+	}
+	return defaultNodeLeaseDuration
 }
 
 // access is one permission publish or install needs.

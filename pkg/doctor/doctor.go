@@ -57,7 +57,9 @@ type Check struct {
 // DefaultTimeout bounds each check.
 const DefaultTimeout = 5 * time.Second
 
-// MaxClockSkew is how far a node's clock may be ahead of this machine's.
+// MaxClockSkew is how far a node's heartbeat may be ahead of this machine's
+// clock, and how far past its expiry a Ready node's Lease may be (a clock
+// behind).
 const MaxClockSkew = 30 * time.Second
 
 // CloudLogin is the Cloud server whose stored token is looked up.

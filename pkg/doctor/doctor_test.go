@@ -59,7 +59,7 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-func clientset(t *testing.T) *kubernetes.Clientset {
+func clientset(t testing.TB) *kubernetes.Clientset {
 	t.Helper()
 	cs, err := kubernetes.NewForConfig(testEnv.Require(t))
 	if err != nil {
@@ -101,7 +101,7 @@ func expect(t *testing.T, checks map[string]doctor.Check, id string, status doct
 // deployment creates (or replaces) a Deployment in kubesphere-system with
 // the given available replicas; the status is written through the status
 // subresource, as no controller runs.
-func deployment(t *testing.T, name string, availableReplicas int32) {
+func deployment(t testing.TB, name string, availableReplicas int32) {
 	t.Helper()
 	cs := clientset(t)
 	ctx := context.Background()
@@ -140,7 +140,7 @@ func deployment(t *testing.T, name string, availableReplicas int32) {
 	}
 }
 
-func deleteDeployment(t *testing.T, name string) {
+func deleteDeployment(t testing.TB, name string) {
 	t.Helper()
 	err := clientset(t).AppsV1().Deployments(kubesphere.SystemNamespace).Delete(context.Background(), name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -148,9 +148,16 @@ func deleteDeployment(t *testing.T, name string) {
 	}
 }
 
-// node creates a Node whose Ready heartbeat is at the given time, and
+// node creates a Ready Node whose heartbeat is at the given time, and
 // deletes it at the end of the test.
-func node(t *testing.T, name string, heartbeat time.Time) {
+func node(t testing.TB, name string, heartbeat time.Time) {
+	t.Helper()
+	nodeReady(t, name, heartbeat, corev1.ConditionTrue)
+}
+
+// nodeReady creates a Node whose Ready condition has the given status and
+// heartbeat, and deletes it at the end of the test.
+func nodeReady(t testing.TB, name string, heartbeat time.Time, ready corev1.ConditionStatus) {
 	t.Helper()
 	cs := clientset(t)
 	ctx := context.Background()
@@ -159,16 +166,39 @@ func node(t *testing.T, name string, heartbeat time.Time) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cs.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{}) })
-	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+	reason := "KubeletReady"
+	if ready != corev1.ConditionTrue {
+		reason = "NodeStatusUnknown"
+	}
+	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready, Reason: reason,
 		LastHeartbeatTime: metav1.NewTime(heartbeat), LastTransitionTime: metav1.NewTime(heartbeat)}}
 	if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// lease creates a node's Lease in kube-node-lease, renewed at the given
+// time by the node's clock, lasting seconds (0 leaves it unset), and
+// deletes it at the end of the test.
+func lease(t testing.TB, name string, renewed time.Time, seconds int32) {
+	t.Helper()
+	leases := clientset(t).CoordinationV1().Leases("kube-node-lease")
+	renew := metav1.NewMicroTime(renewed)
+	l := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(name), RenewTime: &renew}}
+	if seconds > 0 {
+		l.Spec.LeaseDurationSeconds = ptr.To(seconds)
+	}
+	if _, err := leases.Create(context.Background(), l, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = leases.Delete(context.Background(), name, metav1.DeleteOptions{}) })
+}
+
 // healthy sets up what a working KubeSphere host has besides the CRDs and
-// the host Cluster: the controller, the museum and a node.
-func healthy(t *testing.T) {
+// the host Cluster: the controller, the museum and a node whose kubelet
+// renews its Lease.
+func healthy(t testing.TB) {
 	deployment(t, doctor.ControllerDeployment, 1)
 	deployment(t, doctor.MuseumDeployment, 1)
 	t.Cleanup(func() {
@@ -176,9 +206,10 @@ func healthy(t *testing.T) {
 		deleteDeployment(t, doctor.MuseumDeployment)
 	})
 	node(t, "node-in-time", time.Now())
+	lease(t, "node-in-time", time.Now(), 40)
 }
 
-func baseOptions(t *testing.T) doctor.Options {
+func baseOptions(t testing.TB) doctor.Options {
 	testEnv.Require(t)
 	return doctor.Options{
 		Kubeconfig: kubeconfig,
@@ -255,17 +286,44 @@ func TestClockSkewFromLease(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	opts.Now = func() time.Time { return now }
 	node(t, "node-lease-ahead", now.Add(-time.Minute))
-	cs := clientset(t)
-	leases := cs.CoordinationV1().Leases("kube-node-lease")
-	renew := metav1.NewMicroTime(now.Add(3 * time.Minute))
-	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "node-lease-ahead"},
-		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("node-lease-ahead"), RenewTime: &renew}}
-	if _, err := leases.Create(context.Background(), lease, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = leases.Delete(context.Background(), "node-lease-ahead", metav1.DeleteOptions{}) })
+	lease(t, "node-lease-ahead", now.Add(3*time.Minute), 40)
 	m := byID(t, opts)
 	expect(t, m, doctor.IDClockSkew, doctor.Warn, "node-lease-ahead by 3m0s", "NTP")
+}
+
+// A kubelet renews its node's Lease every 10 s (leaseDurationSeconds 40),
+// and the node controller marks a node NotReady once the Lease stops
+// changing. A Ready node whose Lease is long past its expiry by this
+// machine's clock therefore has a clock behind this machine's, or a kubelet
+// that stopped unnoticed: a warning naming both. Nodes within their Lease
+// (plus the skew allowed) and nodes already NotReady are not named.
+func TestClockBehindFromLease(t *testing.T) {
+	opts := baseOptions(t)
+	now := time.Now().Truncate(time.Second)
+	opts.Now = func() time.Time { return now }
+	node(t, "node-behind", now.Add(-5*time.Minute))
+	lease(t, "node-behind", now.Add(-5*time.Minute), 40)
+	node(t, "node-default-lease", now.Add(-4*time.Minute))
+	lease(t, "node-default-lease", now.Add(-4*time.Minute), 0)
+	node(t, "node-renewing", now.Add(-time.Minute))
+	lease(t, "node-renewing", now.Add(-65*time.Second), 40)
+	node(t, "node-long-lease", now.Add(-5*time.Minute))
+	lease(t, "node-long-lease", now.Add(-5*time.Minute), 600)
+	nodeReady(t, "node-down", now.Add(-time.Hour), corev1.ConditionUnknown)
+	lease(t, "node-down", now.Add(-time.Hour), 40)
+
+	m := byID(t, opts)
+	expect(t, m, doctor.IDClockSkew, doctor.Warn, "node-behind renewed 5m0s ago, node-default-lease renewed 4m0s ago",
+		"clocks are behind this machine's", "kubelets stopped renewing", "Installing", "NTP", "journalctl -u kubelet")
+	for _, name := range []string{"node-renewing", "node-long-lease", "node-down"} {
+		if strings.Contains(m[doctor.IDClockSkew].Message, name) {
+			t.Errorf("%s is named: %s", name, m[doctor.IDClockSkew].Message)
+		}
+	}
+
+	node(t, "node-ahead", now.Add(2*time.Minute))
+	m = byID(t, opts)
+	expect(t, m, doctor.IDClockSkew, doctor.Warn, "ahead of this machine's clock (node-ahead by 2m0s)", "past their expiry (node-behind renewed 5m0s ago")
 }
 
 // The museum's deployment exists but has no available replica: a warning
