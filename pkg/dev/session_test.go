@@ -1,0 +1,327 @@
+package dev_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/ksbuilder/ksbuilder/create"
+	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/dev"
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+)
+
+// What a recorder saw, one type per Reporter call.
+type (
+	step    string
+	problem struct{ err error }
+	settled struct {
+		plan *kubesphere.InstallPlan
+		err  error
+	}
+)
+
+// recorder is a Reporter that logs every call and hands it to the test.
+type recorder struct {
+	t  *testing.T
+	ch chan any
+}
+
+func newRecorder(t *testing.T) *recorder { return &recorder{t: t, ch: make(chan any, 10000)} }
+
+func (r *recorder) put(v any)               { r.ch <- v }
+func (r *recorder) Step(msg string)         { r.t.Logf("step: %s", msg); r.put(step(msg)) }
+func (r *recorder) Warn(msg string)         { r.t.Logf("warn: %s", msg) }
+func (r *recorder) Event(e cluster.Event)   { r.t.Logf("event: %s %s %s", e.Cluster, e.State, e.Detail) }
+func (r *recorder) Change(c dev.Change)     { r.t.Logf("change: %+v", c); r.put(c) }
+func (r *recorder) Problem(err error)       { r.t.Logf("problem: %v", err); r.put(problem{err}) }
+func (r *recorder) Warnings(list diag.List) { r.t.Logf("warnings: %v", list) }
+func (r *recorder) Applied(a dev.Applied)   { r.t.Logf("applied: %+v", a); r.put(a) }
+func (r *recorder) Settled(p *kubesphere.InstallPlan, err error) {
+	version := ""
+	if p != nil {
+		version = p.Spec.Extension.Version
+	}
+	r.t.Logf("settled: %s %v", version, err)
+	r.put(settled{p, err})
+}
+
+// await reads what the session reports until match is true, and returns
+// that.
+func (r *recorder) await(ctx context.Context, what string, match func(any) bool) any {
+	r.t.Helper()
+	for {
+		select {
+		case v := <-r.ch:
+			if match(v) {
+				return v
+			}
+		case <-ctx.Done():
+			r.t.Fatalf("never saw %s", what)
+		}
+	}
+}
+
+// awaitInstalled waits until KubeSphere reports a version installed.
+func (r *recorder) awaitInstalled(ctx context.Context, version string) *kubesphere.InstallPlan {
+	r.t.Helper()
+	v := r.await(ctx, version+" installed", func(v any) bool {
+		s, ok := v.(settled)
+		if ok && s.err != nil {
+			r.t.Fatalf("installation failed: %v", s.err)
+		}
+		return ok && s.plan.Spec.Extension.Version == version
+	})
+	return v.(settled).plan
+}
+
+// awaitApplied waits until an InstallPlan write.
+func (r *recorder) awaitApplied(ctx context.Context) dev.Applied {
+	r.t.Helper()
+	return r.await(ctx, "an InstallPlan write", func(v any) bool {
+		if p, ok := v.(problem); ok {
+			r.t.Fatalf("unexpected problem: %v", p.err)
+		}
+		_, ok := v.(dev.Applied)
+		return ok
+	}).(dev.Applied)
+}
+
+// scaffold creates a Multicluster extension with a backend subchart.
+func scaffold(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	if _, err := create.Create(create.Options{Name: name, Category: "dev-tools", Author: "Test", Type: create.Backend, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// edit rewrites a file of an extension, as an editor saves it.
+func edit(t *testing.T, dir, file string, change func(string) string) {
+	t.Helper()
+	p := filepath.Join(dir, file)
+	data, err := os.ReadFile(p)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(change(string(data))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func replace(old, new string) func(string) string {
+	return func(s string) string {
+		if !strings.Contains(s, old) {
+			panic("the fixture has no " + old)
+		}
+		return strings.Replace(s, old, new, 1)
+	}
+}
+
+func content(s string) func(string) string { return func(string) string { return s } }
+
+// session runs dev.Run in the background; stop cancels it and returns its
+// error.
+func session(t *testing.T, opts dev.Options) (rec *recorder, stop func() error) {
+	t.Helper()
+	rec = newRecorder(t)
+	c, err := cluster.NewForConfig(testEnv.Require(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Target = cluster.Target{Client: c}
+	opts.Reporter = rec
+	if opts.Debounce == 0 {
+		opts.Debounce = 50 * time.Millisecond
+	}
+	opts.Wait = cluster.WaitOptions{Timeout: time.Minute, Interval: 200 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- dev.Run(ctx, opts) }()
+	stopped := false
+	stop = func() error {
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(3 * time.Minute):
+			t.Fatal("the session did not stop")
+			return nil
+		}
+	}
+	t.Cleanup(func() {
+		if !stopped {
+			_ = stop()
+		}
+	})
+	return rec, stop
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func devVersions(ctx context.Context, t *testing.T, c *cluster.Client, name string) []string {
+	t.Helper()
+	devs, err := c.DevVersions(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, d := range devs {
+		out = append(out, d.Version)
+	}
+	return out
+}
+
+// TestSession edits an extension through a dev session on the real file
+// system: a template, values.yaml, a broken template, extension.yaml, and
+// Ctrl-C; then a restarted session continues the numbering, keeps only
+// three development versions and cleans up.
+func TestSession(t *testing.T) {
+	cfg := testEnv.Require(t)
+	ctx := testContext(t)
+	c, err := cluster.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "devhello"
+	ns := kubesphere.DefaultTargetNamespace(name)
+	dir := scaffold(t, name)
+
+	rec, stop := session(t, dev.Options{Dir: dir})
+	rec.awaitInstalled(ctx, "0.1.0-dev.1")
+
+	// A template: a new development version, really installed.
+	edit(t, dir, "charts/backend/templates/dev-configmap.yaml", content(
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dev-marker\ndata:\n  edit: \"1\"\n"))
+	if a := rec.awaitApplied(ctx); a.Version != "0.1.0-dev.2" || a.ValuesOnly {
+		t.Fatalf("after a template edit: %+v", a)
+	}
+	rec.awaitInstalled(ctx, "0.1.0-dev.2")
+	if _, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, "dev-marker", metav1.GetOptions{}); err != nil {
+		t.Fatalf("the new template was not installed: %v", err)
+	}
+
+	// values.yaml: the same version, a new config.
+	edit(t, dir, "values.yaml", replace("replicaCount: 1", "replicaCount: 3"))
+	a := rec.awaitApplied(ctx)
+	if a.Version != "0.1.0-dev.2" || !a.ValuesOnly || a.Action != cluster.Configured {
+		t.Fatalf("after a values edit: %+v", a)
+	}
+	plan := rec.awaitInstalled(ctx, "0.1.0-dev.2")
+	if !strings.Contains(plan.Spec.Config, "replicaCount: 3") {
+		t.Errorf("config %q does not carry the new value", plan.Spec.Config)
+	}
+	deploys, err := kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+	if err != nil || len(deploys.Items) != 1 {
+		t.Fatalf("deployments: %v %v", deploys, err)
+	}
+	if r := deploys.Items[0].Spec.Replicas; r == nil || *r != 3 {
+		t.Errorf("replicas %v after the values edit, want 3", r)
+	}
+	if got := devVersions(ctx, t, c, name); !slices.Equal(got, []string{"0.1.0-dev.1", "0.1.0-dev.2"}) {
+		t.Errorf("dev versions %v after a values edit", got)
+	}
+
+	// A broken template: diagnostics, the cluster untouched.
+	before, err := c.Plan(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(t, dir, "charts/backend/templates/broken.yaml", content("kind: {{ .Values.x \n"))
+	p := rec.await(ctx, "a problem", func(v any) bool {
+		if _, ok := v.(dev.Applied); ok {
+			t.Fatal("a broken template was applied")
+		}
+		_, ok := v.(problem)
+		return ok
+	}).(problem)
+	list, ok := diag.AsErrors(p.err)
+	if !ok || !strings.Contains(list[0].File, "broken.yaml") {
+		t.Fatalf("problem %v is not a diagnostic of broken.yaml", p.err)
+	}
+	after, err := c.Plan(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.ResourceVersion != before.ResourceVersion {
+		t.Error("a broken change wrote the InstallPlan")
+	}
+	if got := devVersions(ctx, t, c, name); len(got) != 2 {
+		t.Errorf("a broken change published: %v", got)
+	}
+
+	// Fixing it brings back what is installed: nothing to do.
+	if err := os.Remove(filepath.Join(dir, "charts/backend/templates/broken.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	rec.await(ctx, "nothing changed", func(v any) bool {
+		if _, ok := v.(dev.Applied); ok {
+			t.Fatal("an unchanged extension was published again")
+		}
+		s, ok := v.(step)
+		return ok && strings.Contains(string(s), "Nothing changed")
+	})
+
+	// extension.yaml: the new version's development versions.
+	edit(t, dir, "extension.yaml", replace("version: 0.1.0", "version: 0.2.0"))
+	if a := rec.awaitApplied(ctx); a.Version != "0.2.0-dev.3" {
+		t.Fatalf("after an extension.yaml edit: %+v", a)
+	}
+	plan = rec.awaitInstalled(ctx, "0.2.0-dev.3")
+	if plan.Spec.Config != "" {
+		t.Errorf("config %q: the published chart carries values.yaml now, and no values flag was given", plan.Spec.Config)
+	}
+
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v, want context.Canceled", err)
+	}
+	if _, err := c.Plan(ctx, name); err != nil {
+		t.Fatalf("without --cleanup the plan must stay: %v", err)
+	}
+
+	// A restarted session continues after dev.3, keeps three development
+	// versions, and cleans up.
+	rec, stop = session(t, dev.Options{Dir: dir, Cleanup: true})
+	rec.awaitInstalled(ctx, "0.2.0-dev.4")
+	edit(t, dir, "charts/backend/templates/dev-configmap.yaml", replace(`edit: "1"`, `edit: "2"`))
+	a = rec.awaitApplied(ctx)
+	if a.Version != "0.2.0-dev.5" || len(a.Pruned) == 0 {
+		t.Fatalf("after the fifth publication: %+v", a)
+	}
+	if got := devVersions(ctx, t, c, name); !slices.Equal(got, []string{"0.2.0-dev.3", "0.2.0-dev.4", "0.2.0-dev.5"}) {
+		t.Errorf("dev versions %v, want the last three", got)
+	}
+	rec.awaitInstalled(ctx, "0.2.0-dev.5")
+
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v, want context.Canceled", err)
+	}
+	if _, err := c.Plan(ctx, name); !errors.Is(err, cluster.ErrNotInstalled) {
+		t.Errorf("after cleanup the plan is still there: %v", err)
+	}
+	if got := devVersions(ctx, t, c, name); len(got) != 0 {
+		t.Errorf("after cleanup dev versions remain: %v", got)
+	}
+}
