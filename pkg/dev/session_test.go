@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/dev"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
 // What a recorder saw, one type per Reporter call.
@@ -323,5 +325,59 @@ func TestSession(t *testing.T) {
 	}
 	if got := devVersions(ctx, t, c, name); len(got) != 0 {
 		t.Errorf("after cleanup dev versions remain: %v", got)
+	}
+}
+
+// fakeSource is an EventSource the test feeds.
+type fakeSource struct {
+	events chan string
+	errs   chan error
+	once   sync.Once
+}
+
+func newFakeSource() *fakeSource {
+	return &fakeSource{events: make(chan string, 100), errs: make(chan error, 1)}
+}
+
+func (f *fakeSource) Events() <-chan string { return f.events }
+func (f *fakeSource) Errors() <-chan error  { return f.errs }
+func (f *fakeSource) Close() error {
+	f.once.Do(func() { close(f.events) })
+	return nil
+}
+
+// TestValuesFile changes a values file given with -f, outside the
+// extension: the config changes, the version does not, and an editor's
+// swap file next to it does not count.
+func TestValuesFile(t *testing.T) {
+	ctx := testContext(t)
+	const name = "devvalues"
+	dir := scaffold(t, name)
+	valuesFile := filepath.Join(t.TempDir(), "values-dev.yaml")
+	edit(t, filepath.Dir(valuesFile), "values-dev.yaml", content("backend:\n  replicaCount: 2\n"))
+	src := newFakeSource()
+	rec, stop := session(t, dev.Options{Dir: dir, Events: src, Cleanup: true,
+		Values: values.Options{ValueFiles: []string{valuesFile}, Values: []string{"backend.extra=x"}}})
+	plan := rec.awaitInstalled(ctx, "0.1.0-dev.1")
+	if !strings.Contains(plan.Spec.Config, "replicaCount: 2") || !strings.Contains(plan.Spec.Config, "extra: x") {
+		t.Fatalf("config %q does not carry the values flags", plan.Spec.Config)
+	}
+
+	edit(t, filepath.Dir(valuesFile), "values-dev.yaml", content("backend:\n  replicaCount: 4\n"))
+	src.events <- filepath.Join(dir, ".values.yaml.swp")
+	src.events <- valuesFile
+	ch := rec.await(ctx, "a change", func(v any) bool { _, ok := v.(dev.Change); return ok }).(dev.Change)
+	if !ch.ValuesOnly || !slices.Equal(ch.Files, []string{valuesFile}) {
+		t.Errorf("change %+v, want the values file alone", ch)
+	}
+	if a := rec.awaitApplied(ctx); !a.ValuesOnly || a.Version != "0.1.0-dev.1" {
+		t.Errorf("applied %+v, want a config update of 0.1.0-dev.1", a)
+	}
+	plan = rec.awaitInstalled(ctx, "0.1.0-dev.1")
+	if !strings.Contains(plan.Spec.Config, "replicaCount: 4") {
+		t.Errorf("config %q does not carry the edited values file", plan.Spec.Config)
+	}
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v", err)
 	}
 }
