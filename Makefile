@@ -60,8 +60,9 @@ fuzz: ## run every fuzz target for FUZZTIME (default 2000x inputs; a duration su
 	if [ -n "$$failed" ]; then echo "fuzzing failed:$$failed" >&2; exit 1; fi
 
 .PHONY: bench
-bench: build $(HELM) ## benchmarks: ksbuilder package vs helm package and tar, ksbuilder lint vs helm lint (writes docs/performance.md)
+bench: build $(HELM) ## benchmarks: ksbuilder package vs helm package and tar, ksbuilder lint vs helm lint (writes docs/performance.md), ksbuilder dev's change -> InstallPlan time
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/packager/ ./pkg/lint/
+	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" $(GO) test -run '^$$' -bench . -benchtime 10x ./pkg/dev/
 	$(GO) run ./hack/bench -ksbuilder $(BIN) -helm $(HELM)
 	HELM=$(HELM) ./hack/bench-lint.sh
 

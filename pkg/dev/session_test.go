@@ -26,6 +26,7 @@ import (
 type (
 	step    string
 	problem struct{ err error }
+	ended   struct{ err error } // Run returned
 	settled struct {
 		plan *kubesphere.InstallPlan
 		err  error
@@ -34,26 +35,46 @@ type (
 
 // recorder is a Reporter that logs every call and hands it to the test.
 type recorder struct {
-	t  *testing.T
+	t  testing.TB
 	ch chan any
+	// quiet logs nothing (benchmarks).
+	quiet bool
 }
 
-func newRecorder(t *testing.T) *recorder { return &recorder{t: t, ch: make(chan any, 10000)} }
+func newRecorder(t testing.TB) *recorder { return &recorder{t: t, ch: make(chan any, 10000)} }
 
-func (r *recorder) put(v any)               { r.ch <- v }
-func (r *recorder) Step(msg string)         { r.t.Logf("step: %s", msg); r.put(step(msg)) }
-func (r *recorder) Warn(msg string)         { r.t.Logf("warn: %s", msg) }
-func (r *recorder) Event(e cluster.Event)   { r.t.Logf("event: %s %s %s", e.Cluster, e.State, e.Detail) }
-func (r *recorder) Change(c dev.Change)     { r.t.Logf("change: %+v", c); r.put(c) }
-func (r *recorder) Problem(err error)       { r.t.Logf("problem: %v", err); r.put(problem{err}) }
-func (r *recorder) Warnings(list diag.List) { r.t.Logf("warnings: %v", list) }
-func (r *recorder) Applied(a dev.Applied)   { r.t.Logf("applied: %+v", a); r.put(a) }
+func (r *recorder) logf(format string, args ...any) {
+	if !r.quiet {
+		r.t.Logf(format, args...)
+	}
+}
+
+// put hands a call to the test; when the test is far behind, steps are
+// dropped rather than block the session.
+func (r *recorder) put(v any) {
+	if _, ok := v.(step); ok {
+		select {
+		case r.ch <- v:
+		default:
+		}
+		return
+	}
+	r.ch <- v
+}
+
+func (r *recorder) Step(msg string)         { r.logf("step: %s", msg); r.put(step(msg)) }
+func (r *recorder) Warn(msg string)         { r.logf("warn: %s", msg) }
+func (r *recorder) Event(e cluster.Event)   { r.logf("event: %s %s %s", e.Cluster, e.State, e.Detail) }
+func (r *recorder) Change(c dev.Change)     { r.logf("change: %+v", c); r.put(c) }
+func (r *recorder) Problem(err error)       { r.logf("problem: %v", err); r.put(problem{err}) }
+func (r *recorder) Warnings(list diag.List) { r.logf("warnings: %v", list) }
+func (r *recorder) Applied(a dev.Applied)   { r.logf("applied: %+v", a); r.put(a) }
 func (r *recorder) Settled(p *kubesphere.InstallPlan, err error) {
 	version := ""
 	if p != nil {
 		version = p.Spec.Extension.Version
 	}
-	r.t.Logf("settled: %s %v", version, err)
+	r.logf("settled: %s %v", version, err)
 	r.put(settled{p, err})
 }
 
@@ -140,6 +161,13 @@ func content(s string) func(string) string { return func(string) string { return
 func session(t *testing.T, opts dev.Options) (rec *recorder, stop func() error) {
 	t.Helper()
 	rec = newRecorder(t)
+	return rec, startSession(t, rec, opts)
+}
+
+// startSession runs dev.Run in the background, reporting to rec; stop
+// cancels it and returns its error.
+func startSession(t testing.TB, rec *recorder, opts dev.Options) (stop func() error) {
+	t.Helper()
 	c, err := cluster.NewForConfig(testEnv.Require(t))
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +180,11 @@ func session(t *testing.T, opts dev.Options) (rec *recorder, stop func() error) 
 	opts.Wait = cluster.WaitOptions{Timeout: time.Minute, Interval: 200 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- dev.Run(ctx, opts) }()
+	go func() {
+		err := dev.Run(ctx, opts)
+		rec.put(ended{err})
+		done <- err
+	}()
 	stopped := false
 	stop = func() error {
 		stopped = true
@@ -170,10 +202,10 @@ func session(t *testing.T, opts dev.Options) (rec *recorder, stop func() error) 
 			_ = stop()
 		}
 	})
-	return rec, stop
+	return stop
 }
 
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
