@@ -502,9 +502,16 @@ func (s *session) stopFollowing() {
 // cleanup uninstalls the extension and unpublishes the development
 // versions, when asked, on a context of its own: ctx has ended.
 func (s *session) cleanup(ctx context.Context) error {
-	if !s.opts.Cleanup || s.name == "" {
+	switch {
+	case s.name == "":
+		return nil
+	case !s.opts.Cleanup:
+		if s.current != "" {
+			s.rep.Step(fmt.Sprintf("Stopped watching; %s %s stays installed (remove it with: ksbuilder uninstall %s --unpublish)", s.name, s.current, s.name))
+		}
 		return nil
 	}
+	s.rep.Step(fmt.Sprintf("Stopped watching; uninstalling %s and unpublishing its development versions", s.name))
 	timeout := s.opts.Wait.Timeout
 	if timeout <= 0 {
 		timeout = cleanupTimeout
