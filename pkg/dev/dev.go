@@ -300,9 +300,10 @@ func (s *session) apply(ctx context.Context, b batch) error {
 	return err
 }
 
-// load reads and checks the extension: extension.yaml, permissions.yaml,
-// the templates parse and the chart renders with its default values.
-func (s *session) load() (*source.Source, *extension.Extension, error) {
+// load reads and checks the extension: extension.yaml, permissions.yaml;
+// with render, the templates parse and the chart renders with its default
+// values.
+func (s *session) load(render bool) (*source.Source, *extension.Extension, error) {
 	src, err := source.LoadDir(s.root)
 	if err != nil {
 		return nil, nil, err
@@ -315,8 +316,10 @@ func (s *session) load() (*source.Source, *extension.Extension, error) {
 	if s.name != "" && ext.Name != s.name {
 		return nil, nil, fmt.Errorf("%w from %s to %s: restart \"ksbuilder dev\" to work on %s", ErrNameChanged, s.name, ext.Name, ext.Name)
 	}
-	if err := packager.CheckRender(src, ext); err != nil {
-		return nil, nil, err
+	if render {
+		if err := packager.CheckRender(src, ext); err != nil {
+			return nil, nil, err
+		}
 	}
 	return src, ext, nil
 }
@@ -347,7 +350,7 @@ func (s *session) config(src *source.Source, published map[string]any) (map[stri
 // publish checks and packages the extension as the next development
 // version, publishes it and upgrades the InstallPlan to it.
 func (s *session) publish(ctx context.Context, start time.Time) error {
-	src, ext, err := s.load()
+	src, ext, err := s.load(false)
 	if err != nil {
 		return err
 	}
@@ -360,6 +363,9 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 	version := cluster.DevVersion(base, s.nextN)
 	pkg, err := packager.Build(src, packager.Options{ModTime: s.opts.ModTime, Version: version})
 	if err != nil {
+		return err
+	}
+	if err := packager.CheckRenderChart(src, pkg.Extension, pkg.Chart); err != nil {
 		return err
 	}
 	s.reportWarnings(pkg.Warnings)
@@ -397,7 +403,7 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 // updateConfig updates the InstallPlan's config after a change of values
 // only: same version, new config.
 func (s *session) updateConfig(ctx context.Context, start time.Time) error {
-	src, _, err := s.load()
+	src, _, err := s.load(true)
 	if err != nil {
 		return err
 	}
@@ -507,7 +513,7 @@ func (s *session) cleanup(ctx context.Context) error {
 		return nil
 	case !s.opts.Cleanup:
 		if s.current != "" {
-			s.rep.Step(fmt.Sprintf("Stopped watching; %s %s stays installed (remove it with: ksbuilder uninstall %s --unpublish)", s.name, s.current, s.name))
+			s.rep.Step(fmt.Sprintf("Stopped watching; %s %s stays installed (\"ksbuilder uninstall %s\" removes it)", s.name, s.current, s.name))
 		}
 		return nil
 	}
