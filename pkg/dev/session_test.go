@@ -177,7 +177,9 @@ func startSession(t testing.TB, rec *recorder, opts dev.Options) (stop func() er
 	if opts.Debounce == 0 {
 		opts.Debounce = 50 * time.Millisecond
 	}
-	opts.Wait = cluster.WaitOptions{Timeout: time.Minute, Interval: 200 * time.Millisecond}
+	if opts.Wait.Timeout == 0 {
+		opts.Wait = cluster.WaitOptions{Timeout: time.Minute, Interval: 200 * time.Millisecond}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
