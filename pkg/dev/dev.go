@@ -71,7 +71,7 @@ type Options struct {
 	ModTime time.Time
 	// Clock runs the debounce and measures the times reported; nil means
 	// the real clock.
-	Clock clock.WithTicker
+	Clock clock.Clock
 	// Now is recorded as the publication time of each version; nil means
 	// time.Now.
 	Now func() time.Time
@@ -168,7 +168,7 @@ type session struct {
 	client *cluster.Client
 	root   string
 	filter *filter
-	clk    clock.WithTicker
+	clk    clock.Clock
 
 	// State of the session, owned by the loop goroutine.
 	name        string
