@@ -258,7 +258,11 @@ func (s *session) run(ctx context.Context) error {
 	go debounce(loopCtx, s.clk, s.opts.Debounce, changes, batches)
 
 	if err := s.apply(ctx, nil); err != nil {
-		if _, isDiag := diag.AsErrors(err); !isDiag || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			s.stopFollowing()
+			return errors.Join(ctx.Err(), s.cleanup(ctx))
+		}
+		if _, isDiag := diag.AsErrors(err); !isDiag {
 			return err
 		}
 		s.rep.Problem(err)

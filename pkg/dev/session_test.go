@@ -382,7 +382,8 @@ func (f *fakeSource) Close() error {
 
 // TestValuesFile changes a values file given with -f, outside the
 // extension: the config changes, the version does not, and an editor's
-// swap file next to it does not count.
+// swap file next to it does not count; after a change that failed, a
+// values change publishes.
 func TestValuesFile(t *testing.T) {
 	ctx := testContext(t)
 	const name = "devvalues"
@@ -409,6 +410,23 @@ func TestValuesFile(t *testing.T) {
 	}
 	plan = rec.awaitInstalled(ctx, "0.1.0-dev.1")
 	if !strings.Contains(plan.Spec.Config, "replicaCount: 4") {
+		t.Errorf("config %q does not carry the edited values file", plan.Spec.Config)
+	}
+
+	// A change that was not applied is still pending: a values change
+	// after it publishes everything.
+	tmpl := "charts/backend/templates/extra.yaml"
+	edit(t, dir, tmpl, content("kind: {{ .Values.x \n"))
+	src.events <- filepath.Join(dir, tmpl)
+	rec.await(ctx, "a problem", func(v any) bool { _, ok := v.(problem); return ok })
+	edit(t, dir, tmpl, content("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"))
+	edit(t, filepath.Dir(valuesFile), "values-dev.yaml", content("backend:\n  replicaCount: 5\n"))
+	src.events <- valuesFile
+	if a := rec.awaitApplied(ctx); a.ValuesOnly || a.Version != "0.1.0-dev.2" {
+		t.Errorf("applied %+v, want a publication of 0.1.0-dev.2", a)
+	}
+	plan = rec.awaitInstalled(ctx, "0.1.0-dev.2")
+	if !strings.Contains(plan.Spec.Config, "replicaCount: 5") {
 		t.Errorf("config %q does not carry the edited values file", plan.Spec.Config)
 	}
 	if err := stop(); !errors.Is(err, context.Canceled) {
