@@ -171,6 +171,7 @@ func (r *devReporter) Applied(a dev.Applied) {
 func (r *devReporter) Settled(plan *kubesphere.InstallPlan, err error) {
 	r.lock()
 	defer r.progress.mu.Unlock()
+	r.progress.current = "" // nothing in progress: no live line while idle
 	f := r.f
 	var failed *cluster.FailedError
 	switch {

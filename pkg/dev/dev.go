@@ -175,7 +175,7 @@ type session struct {
 	nextN       int
 	current     string         // the development version the plan uses
 	published   map[string]any // values.yaml of the current version
-	fingerprint [32]byte       // sources and config last applied
+	fingerprint [32]byte       // sources and values flags last applied
 	pendingFull bool           // a change not yet published
 	warnings    string
 
