@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -173,10 +175,11 @@ type session struct {
 	// State of the session, owned by the loop goroutine.
 	name        string
 	nextN       int
-	current     string         // the development version the plan uses
-	published   map[string]any // values.yaml of the current version
-	fingerprint [32]byte       // sources and values flags last applied
-	pendingFull bool           // a change not yet published
+	current     string          // the development version the plan uses
+	published   map[string]any  // values.yaml of the current version
+	fingerprint [32]byte        // sources and values flags last applied
+	pendingFull bool            // a change not yet published
+	known       map[string]bool // the files of the sources applied and read since
 	warnings    string
 
 	failed    atomic.Bool // KubeSphere's last installation failed
@@ -289,6 +292,11 @@ func (s *session) run(ctx context.Context) error {
 
 // apply applies a change set (nil for the first installation).
 func (s *session) apply(ctx context.Context, b batch) error {
+	if b != nil {
+		if b = s.dropTransient(b); len(b) == 0 {
+			return nil
+		}
+	}
 	start := s.clk.Now()
 	valuesOnly := b.valuesOnly() && s.current != "" && !s.pendingFull
 	s.rep.Change(Change{Files: b.names(), ValuesOnly: valuesOnly})
@@ -304,6 +312,24 @@ func (s *session) apply(ctx context.Context, b batch) error {
 	return err
 }
 
+// dropTransient leaves out of a batch the files that came and went: they
+// do not exist and were in none of the sources applied or read since,
+// such as an editor's temporary file renamed over the real one.
+func (s *session) dropTransient(b batch) batch {
+	var out batch
+	for _, c := range b {
+		p := c.Name
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(s.root, filepath.FromSlash(p))
+		}
+		if _, err := os.Lstat(p); err != nil && errors.Is(err, fs.ErrNotExist) && !s.known[c.Name] {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // load reads and checks the extension: extension.yaml, permissions.yaml;
 // with render, the templates parse and the chart renders with its default
 // values.
@@ -313,6 +339,12 @@ func (s *session) load(render bool) (*source.Source, *extension.Extension, error
 		return nil, nil, err
 	}
 	src.Path = s.opts.Dir
+	if s.known == nil {
+		s.known = map[string]bool{}
+	}
+	for _, n := range src.Names() {
+		s.known[n] = true
+	}
 	ext, diags := packager.Validate(src)
 	if err := diags.Err(); err != nil {
 		return nil, nil, err
@@ -400,6 +432,7 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 		return err
 	}
 	s.current, s.published, s.fingerprint, s.pendingFull = version, pkg.Chart.Values, fp, false
+	s.known = fileSet(src)
 	s.written(ctx, out, Applied{Name: s.name, Version: version, Action: out.Action, Elapsed: s.clk.Since(start)})
 	return nil
 }
@@ -429,7 +462,7 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 	if err != nil {
 		return err
 	}
-	s.fingerprint = fp
+	s.fingerprint, s.known = fp, fileSet(src)
 	s.written(ctx, out, Applied{Name: s.name, Version: s.current, ValuesOnly: true, Action: out.Action, Elapsed: s.clk.Since(start)})
 	return nil
 }
@@ -577,5 +610,14 @@ func fingerprint(src *source.Source, flags map[string]any) [32]byte {
 	h.Write(cfg)
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// fileSet lists the files of a source.
+func fileSet(src *source.Source) map[string]bool {
+	out := map[string]bool{}
+	for _, n := range src.Names() {
+		out[n] = true
+	}
 	return out
 }

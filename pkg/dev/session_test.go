@@ -382,8 +382,8 @@ func (f *fakeSource) Close() error {
 
 // TestValuesFile changes a values file given with -f, outside the
 // extension: the config changes, the version does not, and an editor's
-// swap file next to it does not count; after a change that failed, a
-// values change publishes.
+// swap file and a temporary file that came and went do not count; after a
+// change that failed, a values change publishes.
 func TestValuesFile(t *testing.T) {
 	ctx := testContext(t)
 	const name = "devvalues"
@@ -400,6 +400,7 @@ func TestValuesFile(t *testing.T) {
 
 	edit(t, filepath.Dir(valuesFile), "values-dev.yaml", content("backend:\n  replicaCount: 4\n"))
 	src.events <- filepath.Join(dir, ".values.yaml.swp")
+	src.events <- filepath.Join(dir, "values.yaml.sb-1234") // came and went
 	src.events <- valuesFile
 	ch := rec.await(ctx, "a change", func(v any) bool { _, ok := v.(dev.Change); return ok }).(dev.Change)
 	if !ch.ValuesOnly || !slices.Equal(ch.Files, []string{valuesFile}) {
