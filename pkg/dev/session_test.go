@@ -434,3 +434,36 @@ func TestValuesFile(t *testing.T) {
 		t.Fatalf("Run returned %v", err)
 	}
 }
+
+// TestFailedInstallation reports KubeSphere's failure with its diagnosis,
+// keeps watching, and installs the fix.
+func TestFailedInstallation(t *testing.T) {
+	ctx := testContext(t)
+	const name = "devfail"
+	dir := scaffold(t, name)
+	src := newFakeSource()
+	rec, stop := session(t, dev.Options{Dir: dir, Events: src, Cleanup: true})
+	rec.awaitInstalled(ctx, "0.1.0-dev.1")
+
+	// The API server refuses the object: Helm's install fails in the job.
+	bad := "charts/backend/templates/bad.yaml"
+	edit(t, dir, bad, content("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_DNS_Name\n"))
+	src.events <- filepath.Join(dir, bad)
+	if a := rec.awaitApplied(ctx); a.Version != "0.1.0-dev.2" {
+		t.Fatalf("applied %+v", a)
+	}
+	s := rec.await(ctx, "the failure", func(v any) bool { _, ok := v.(settled); return ok }).(settled)
+	var failed *cluster.FailedError
+	if !errors.As(s.err, &failed) || failed.Diagnosis == nil {
+		t.Fatalf("settled with %v, want a *cluster.FailedError with a diagnosis", s.err)
+	}
+
+	if err := os.Remove(filepath.Join(dir, bad)); err != nil {
+		t.Fatal(err)
+	}
+	src.events <- filepath.Join(dir, bad)
+	rec.awaitInstalled(ctx, "0.1.0-dev.3")
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v", err)
+	}
+}
