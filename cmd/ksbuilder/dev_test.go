@@ -71,24 +71,16 @@ func TestDevFlags(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a buffer written from several goroutines, which calls
-// seen once its content contains want.
+// lockedBuffer is a buffer written and read from several goroutines.
 type lockedBuffer struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	want string
-	seen func()
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n, err := b.buf.Write(p)
-	if b.seen != nil && strings.Contains(b.buf.String(), b.want) {
-		b.seen()
-		b.seen = nil
-	}
-	return n, err
+	return b.buf.Write(p)
 }
 
 func (b *lockedBuffer) String() string {
@@ -97,9 +89,23 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// TestDevCommand runs "ksbuilder dev --cleanup" until the extension is
-// installed, then interrupts it: exit status 130, and nothing is left on
-// the cluster.
+// waitFor polls a buffer until it contains want, or ctx ends.
+func waitFor(ctx context.Context, b *lockedBuffer, want string, n int) bool {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for strings.Count(b.String(), want) < n {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+// TestDevCommand runs "ksbuilder dev --cleanup": the extension is
+// installed, a change that KubeSphere fails to install is reported with
+// its diagnosis, and Ctrl-C exits 130 leaving nothing on the cluster.
 func TestDevCommand(t *testing.T) {
 	kubeconfig := requireCluster(t)
 	t.Setenv("KUBECONFIG", kubeconfig)
@@ -107,14 +113,40 @@ func TestDevCommand(t *testing.T) {
 	if _, err := create.Create(create.Options{Name: "devcli", Category: "dev-tools", Author: "Test", Type: create.Frontend, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
+	templates, err := filepath.Glob(filepath.Join(dir, "charts", "*", "templates"))
+	if err != nil || len(templates) == 0 {
+		t.Fatalf("no templates directory: %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// Ctrl-C once the first version is reported installed.
-	stdout := &lockedBuffer{want: "devcli 0.1.0-dev.1 is installed in namespace extension-devcli\n", seen: cancel}
-	stderr := &lockedBuffer{}
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
 	ios, _, _, _ := iostreams.Test()
 	ios.Out, ios.ErrOut = stdout, stderr
-	code := run(ctx, []string{"ksbuilder", "dev", dir, "--cleanup"}, ios)
+	steps := make(chan string, 2)
+	go func() {
+		// Ctrl-C once a broken release has been reported.
+		defer cancel()
+		waitCtx, stop := context.WithTimeout(ctx, 2*time.Minute)
+		defer stop()
+		if !waitFor(waitCtx, stdout, "devcli 0.1.0-dev.1 is installed in namespace extension-devcli\n", 1) {
+			steps <- "never installed"
+			return
+		}
+		// The API server refuses the object: the executor job fails.
+		bad := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_DNS_Name\n"
+		if err := os.WriteFile(filepath.Join(templates[0], "bad.yaml"), []byte(bad), 0o644); err != nil {
+			steps <- err.Error()
+			return
+		}
+		if !waitFor(waitCtx, stderr, "Watching for changes; Ctrl-C stops.\n", 2) {
+			steps <- "the failure was never reported"
+		}
+	}()
+	code := run(ctx, []string{"ksbuilder", "dev", dir, "--cleanup", "--debounce", "50ms"}, ios)
+	close(steps)
+	for s := range steps {
+		t.Error(s)
+	}
 	t.Logf("stderr:\n%s", stderr)
 	if code != exitInterrupted {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, stdout, stderr)
@@ -124,13 +156,18 @@ func TestDevCommand(t *testing.T) {
 		"ExtensionVersion devcli-0.1.0-dev.1 created\n",
 		"InstallPlan devcli created\n",
 		"devcli: Installed",
+		"Changed: charts/",
+		"InstallPlan devcli configured (version 0.1.0-dev.1 -> 0.1.0-dev.2)\n",
+		"error: devcli: UpgradeFailed",
+		"Executor job helm-upgrade-devcli-",
+		"Stopped watching; uninstalling devcli and unpublishing its development versions\n",
 		"InstallPlan devcli is being deleted\n",
-		"ExtensionVersion devcli-0.1.0-dev.1 deleted\n",
+		"ExtensionVersion devcli-0.1.0-dev.2 deleted\n",
 		"Extension devcli deleted\n",
 		"Interrupted.\n",
 	} {
 		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+			t.Errorf("stderr lacks %q", want)
 		}
 	}
 	c, err := cluster.Connect(cluster.ConnectOptions{Kubeconfig: kubeconfig})

@@ -467,11 +467,10 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 	return nil
 }
 
-// written reports a written plan, follows KubeSphere's work on it, and
-// prunes the old development versions.
+// written prunes the old development versions, reports a written plan and
+// follows KubeSphere's work on it.
 func (s *session) written(ctx context.Context, out *cluster.InstallOutcome, applied Applied) {
 	s.failed.Store(false)
-	s.follow(ctx, out.Plan, out.Expect)
 	if !applied.ValuesOnly {
 		pruned, err := s.client.PruneDevVersions(ctx, s.name, s.opts.Keep)
 		applied.Pruned = pruned
@@ -480,6 +479,8 @@ func (s *session) written(ctx context.Context, out *cluster.InstallOutcome, appl
 		}
 	}
 	s.rep.Applied(applied)
+	// The wait starts from the plan as written: it misses no change.
+	s.follow(ctx, out.Plan, out.Expect)
 }
 
 // begin starts work on an extension: the next development version follows
