@@ -117,6 +117,7 @@ func TestDevCommand(t *testing.T) {
 	if err != nil || len(templates) == 0 {
 		t.Fatalf("no templates directory: %v", err)
 	}
+	staging := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
@@ -134,7 +135,14 @@ func TestDevCommand(t *testing.T) {
 		}
 		// The API server refuses the object: the executor job fails.
 		bad := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_DNS_Name\n"
-		if err := os.WriteFile(filepath.Join(templates[0], "bad.yaml"), []byte(bad), 0o644); err != nil {
+		// Written elsewhere and renamed into place: one event, never half
+		// written.
+		staged := filepath.Join(staging, "bad.yaml")
+		if err := os.WriteFile(staged, []byte(bad), 0o644); err != nil {
+			steps <- err.Error()
+			return
+		}
+		if err := os.Rename(staged, filepath.Join(templates[0], "bad.yaml")); err != nil {
 			steps <- err.Error()
 			return
 		}

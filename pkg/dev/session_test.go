@@ -129,7 +129,9 @@ func scaffold(t *testing.T, name string) string {
 	return dir
 }
 
-// edit rewrites a file of an extension, as an editor saves it.
+// edit rewrites a file of an extension as many editors save one: the new
+// content is written elsewhere and renamed over the file, so the watcher
+// never sees it half written.
 func edit(t *testing.T, dir, file string, change func(string) string) {
 	t.Helper()
 	p := filepath.Join(dir, file)
@@ -140,7 +142,11 @@ func edit(t *testing.T, dir, file string, change func(string) string) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(p, []byte(change(string(data))), 0o644); err != nil {
+	staged := filepath.Join(t.TempDir(), filepath.Base(p))
+	if err := os.WriteFile(staged, []byte(change(string(data))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(staged, p); err != nil {
 		t.Fatal(err)
 	}
 }
