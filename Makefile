@@ -62,9 +62,9 @@ fuzz: ## run every fuzz target for FUZZTIME (default 2000x inputs; a duration su
 	if [ -n "$$failed" ]; then echo "fuzzing failed:$$failed" >&2; exit 1; fi
 
 .PHONY: bench
-bench: build $(HELM) $(CRANE) ## benchmarks: ksbuilder package vs helm package and tar, lint vs helm lint, images mirror vs crane copy (writes docs/performance.md), doctor against the test cluster
+bench: build $(HELM) $(CRANE) ## benchmarks: package vs helm package and tar, lint vs helm lint, images mirror vs crane copy (writes docs/performance.md); doctor and dev against the test cluster
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/packager/ ./pkg/lint/
-	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" $(GO) test -run '^$$' -bench DoctorHealthyCluster -benchmem ./pkg/doctor/
+	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" $(GO) test -run '^$$' -bench DoctorHealthyCluster -benchmem ./pkg/doctor/ && KUBEBUILDER_ASSETS="$$assets" $(GO) test -run '^$$' -bench . -benchtime 10x ./pkg/dev/
 	$(GO) run ./hack/bench -ksbuilder $(BIN) -helm $(HELM)
 	HELM=$(HELM) ./hack/bench-lint.sh
 	$(GO) run ./hack/bench-images -ksbuilder $(BIN) -crane $(CRANE)

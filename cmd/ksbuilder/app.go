@@ -89,6 +89,7 @@ func newApp(f *Factory) *cli.App {
 				newPublishCmd(f, nil),
 				newInstallCmd(f, nil),
 				newUpgradeCmd(f, nil),
+				newDevCmd(f, nil),
 				newStatusCmd(f, nil),
 				newUninstallCmd(f, nil),
 				newUnpublishCmd(f, nil),

@@ -47,6 +47,10 @@ type Options struct {
 	// ModTime is the modification time stored for every entry
 	// (SOURCE_DATE_EPOCH); the zero value means the Unix epoch.
 	ModTime time.Time
+	// Version, when set, replaces extension.yaml's version in the package
+	// (Chart.yaml and the package's Extension): "ksbuilder dev" publishes
+	// development versions this way. It must be a semantic version.
+	Version string
 }
 
 // Package is a built extension package.
@@ -111,6 +115,9 @@ func Build(src *source.Source, opts Options) (*Package, error) {
 	ext, diags := Validate(src)
 	if err := diags.Err(); err != nil {
 		return nil, err
+	}
+	if opts.Version != "" {
+		ext.Version = opts.Version
 	}
 	c, err := LoadChart(src, ext)
 	if err != nil {

@@ -481,3 +481,22 @@ func TestCheckRender(t *testing.T) {
 		t.Errorf("got %+v", d)
 	}
 }
+
+func TestBuildVersionOverride(t *testing.T) {
+	dir := filepath.Join(corpus, "ks-extensions", "metrics-server")
+	pkg := build(t, dir, Options{Version: "0.7.1-dev.4"})
+	if pkg.Extension.Version != "0.7.1-dev.4" || pkg.Chart.Metadata.Version != "0.7.1-dev.4" {
+		t.Fatalf("extension %s, chart %s; want both 0.7.1-dev.4", pkg.Extension.Version, pkg.Chart.Metadata.Version)
+	}
+	if pkg.FileName() != "metrics-server-0.7.1-dev.4.tgz" {
+		t.Errorf("file name %s", pkg.FileName())
+	}
+	_, files, _ := readTgz(t, pkg.Data)
+	md := &chart.Metadata{}
+	if err := yaml.Unmarshal(files["metrics-server/Chart.yaml"].data, md); err != nil {
+		t.Fatal(err)
+	}
+	if md.Version != "0.7.1-dev.4" {
+		t.Errorf("Chart.yaml in the archive says version %s", md.Version)
+	}
+}

@@ -57,6 +57,12 @@ func CheckRender(src *source.Source, ext *extension.Extension) error {
 	if err := CheckTemplates(src, c).Err(); err != nil {
 		return err
 	}
+	return CheckRenderChart(src, ext, c)
+}
+
+// CheckRenderChart is CheckRender on a chart already loaded from src
+// whose templates parse (a built Package's Chart): it only renders.
+func CheckRenderChart(src *source.Source, ext *extension.Extension, c *chart.Chart) error {
 	loc := manifest.NewLocator(src, c)
 	sides := []manifest.Side{manifest.Host}
 	if ext.Mode() == extension.Multicluster {

@@ -1,0 +1,310 @@
+package dev
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
+)
+
+func writeFile(t *testing.T, p, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFilter(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, ".helmignore"), "*.bak\nnode_modules/\ndocs/\n")
+	outside := filepath.Join(t.TempDir(), "values-dev.yaml")
+	inside := filepath.Join(root, "ci", "values-ci.yaml")
+	f, err := newFilter(root, []string{outside, inside})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path   string
+		want   change
+		ignore bool
+	}{
+		{path: "charts/backend/templates/deployment.yaml", want: change{Name: "charts/backend/templates/deployment.yaml"}},
+		{path: "extension.yaml", want: change{Name: "extension.yaml"}},
+		{path: ".helmignore", want: change{Name: ".helmignore"}},
+		{path: "values.yaml", want: change{Name: "values.yaml", Values: true}},
+		{path: "charts/backend/values.yaml", want: change{Name: "charts/backend/values.yaml"}},
+		{path: "ci/values-ci.yaml", want: change{Name: "ci/values-ci.yaml", Values: true}},
+		{path: outside, want: change{Name: outside, Values: true}},
+		// Editors' temporary files.
+		{path: "charts/backend/templates/.deployment.yaml.swp", ignore: true},
+		{path: "values.yaml.swx", ignore: true},
+		{path: "values.yaml~", ignore: true},
+		{path: "charts/4913", ignore: true},
+		{path: ".#extension.yaml", ignore: true},
+		{path: "#extension.yaml#", ignore: true},
+		{path: "values.yaml___jb_tmp___", ignore: true},
+		// .helmignore and the built-in rules.
+		{path: "notes.bak", ignore: true},
+		{path: "node_modules/x/index.js", ignore: true},
+		{path: "docs/README.md", ignore: true},
+		{path: ".git/HEAD", ignore: true},
+		{path: "hello-0.1.0.tgz", ignore: true},
+		{path: "templates/.hidden.yaml", ignore: true},
+		// Outside the directory.
+		{path: filepath.Join(filepath.Dir(root), "elsewhere.yaml"), ignore: true},
+		{path: root, ignore: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p := tt.path
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(root, filepath.FromSlash(p))
+			}
+			got, ok := f.match(p)
+			if ok == tt.ignore {
+				t.Fatalf("match(%s) = %+v, %v; want ignored %v", tt.path, got, ok, tt.ignore)
+			}
+			if ok && got != tt.want {
+				t.Errorf("match(%s) = %+v, want %+v", tt.path, got, tt.want)
+			}
+		})
+	}
+	if !f.skipDir(filepath.Join(root, "node_modules")) || !f.skipDir(filepath.Join(root, ".git")) || f.skipDir(filepath.Join(root, "charts")) {
+		t.Error("skipDir does not follow the ignore rules")
+	}
+}
+
+func TestFilterReload(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, ".helmignore"), "docs/\n")
+	f, err := newFilter(root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := filepath.Join(root, "docs", "a.md")
+	if _, ok := f.match(doc); ok {
+		t.Fatal("docs/ is ignored at first")
+	}
+	writeFile(t, filepath.Join(root, ".helmignore"), "*.bak\n")
+	if err := f.reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.match(doc); !ok {
+		t.Error("docs/ is still ignored after .helmignore changed")
+	}
+	writeFile(t, filepath.Join(root, ".helmignore"), "[\n")
+	if err := f.reload(); err == nil {
+		t.Error("a bad .helmignore is not reported")
+	}
+}
+
+func TestBatchValuesOnly(t *testing.T) {
+	values := change{Name: "values.yaml", Values: true}
+	other := change{Name: "values-dev.yaml", Values: true}
+	tmpl := change{Name: "charts/a/templates/x.yaml"}
+	tests := []struct {
+		b    batch
+		want bool
+	}{
+		{batch{values}, true},
+		{batch{values, other}, true},
+		{batch{values, tmpl}, false},
+		{batch{tmpl}, false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := tt.b.valuesOnly(); got != tt.want {
+			t.Errorf("%v.valuesOnly() = %v, want %v", tt.b.names(), got, tt.want)
+		}
+	}
+}
+
+// TestDebounce checks that changes arriving within the quiet period of
+// each other make one batch, without duplicates, and that the batch comes
+// only once the clock has passed the quiet period after the last change.
+func TestDebounce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	clk := clocktesting.NewFakeClock(time.Now())
+	in := make(chan change)
+	out := make(chan batch)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		debounce(ctx, clk, 200*time.Millisecond, in, out)
+	}()
+	got := make(chan batch, 10)
+	go func() {
+		for b := range out {
+			got <- b
+		}
+	}()
+	send := func(name string) {
+		// Sending the same name twice returns only once the first was
+		// handled: the timer is armed for it.
+		for range 2 {
+			select {
+			case in <- change{Name: name}:
+			case <-ctx.Done():
+				t.Fatal("debounce stopped reading")
+			}
+		}
+	}
+	send("a")
+	clk.Step(150 * time.Millisecond)
+	send("b")
+	clk.Step(150 * time.Millisecond) // 300ms after a, 150ms after b
+	send("c")
+	clk.Step(199 * time.Millisecond)
+	send("a")
+	clk.Step(200 * time.Millisecond)
+	var b batch
+	select {
+	case b = <-got:
+	case <-ctx.Done():
+		t.Fatal("no batch")
+	}
+	if names := b.names(); !slices.Equal(names, []string{"a", "b", "c"}) {
+		t.Errorf("first batch %v, want a, b and c together", names)
+	}
+
+	send("d")
+	clk.Step(200 * time.Millisecond)
+	select {
+	case b = <-got:
+	case <-ctx.Done():
+		t.Fatal("no second batch")
+	}
+	if names := b.names(); !slices.Equal(names, []string{"d"}) {
+		t.Errorf("second batch %v, want d", names)
+	}
+
+	// Closing the input sends what is pending and ends.
+	send("e")
+	close(in)
+	select {
+	case b = <-got:
+	case <-ctx.Done():
+		t.Fatal("the pending change was dropped")
+	}
+	if names := b.names(); !slices.Equal(names, []string{"e"}) {
+		t.Errorf("last batch %v, want e", names)
+	}
+	<-done
+}
+
+func TestValuesOverlay(t *testing.T) {
+	published := map[string]any{
+		"backend":  map[string]any{"replicaCount": float64(1), "resources": map[string]any{}, "image": "a:1"},
+		"frontend": map[string]any{"enabled": true},
+		"gone":     "x",
+		"list":     []any{"a"},
+	}
+	tests := []struct {
+		name   string
+		edited map[string]any
+		want   map[string]any
+	}{
+		{"unchanged", published, map[string]any{}},
+		{"changed leaf", map[string]any{
+			"backend":  map[string]any{"replicaCount": float64(3), "resources": map[string]any{}, "image": "a:1"},
+			"frontend": map[string]any{"enabled": true}, "gone": "x", "list": []any{"a"},
+		}, map[string]any{"backend": map[string]any{"replicaCount": float64(3)}}},
+		{"added, removed, list replaced", map[string]any{
+			"backend":  map[string]any{"replicaCount": float64(1), "resources": map[string]any{}},
+			"frontend": map[string]any{"enabled": true}, "list": []any{"a", "b"}, "new": map[string]any{"k": "v"},
+		}, map[string]any{
+			"backend": map[string]any{"image": nil}, "gone": nil, "list": []any{"a", "b"}, "new": map[string]any{"k": "v"},
+		}},
+		{"map replaced by a scalar", map[string]any{
+			"backend": "off", "frontend": map[string]any{"enabled": true}, "gone": "x", "list": []any{"a"},
+		}, map[string]any{"backend": "off"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := valuesOverlay(published, tt.edited); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestFSWatcher checks the file system source: files written, files in a
+// directory created later, and nothing from an ignored directory.
+func TestFSWatcher(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, ".helmignore"), "node_modules/\n")
+	writeFile(t, filepath.Join(root, "node_modules", "x.js"), "old")
+	outsideDir := t.TempDir()
+	outside := filepath.Join(outsideDir, "values-dev.yaml")
+	writeFile(t, outside, "a: 1\n")
+	f, err := newFilter(root, []string{outside})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewFSWatcher(root, []string{outside}, f.skipDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// awaitPath reads events up to path and returns the ones before it.
+	awaitPath := func(path string) []string {
+		t.Helper()
+		var seen []string
+		for {
+			select {
+			case p := <-w.Events():
+				if p == path {
+					return seen
+				}
+				seen = append(seen, p)
+			case err := <-w.Errors():
+				t.Fatal(err)
+			case <-ctx.Done():
+				t.Fatalf("no event for %s; saw %v", path, seen)
+			}
+		}
+	}
+
+	values := filepath.Join(root, "values.yaml")
+	writeFile(t, values, "a: 1\n")
+	awaitPath(values)
+
+	// The file in the ignored directory comes before the sentinel, so its
+	// event would come first: events arrive in order.
+	writeFile(t, filepath.Join(root, "node_modules", "x.js"), "new")
+	sentinel := filepath.Join(root, "sentinel")
+	writeFile(t, sentinel, "")
+	for _, p := range awaitPath(sentinel) {
+		if filepath.Base(filepath.Dir(p)) == "node_modules" {
+			t.Errorf("an ignored directory is watched: %s", p)
+		}
+	}
+
+	// A new directory is watched, and what is already in it reported.
+	nested := filepath.Join(root, "charts", "new", "templates", "cm.yaml")
+	writeFile(t, nested, "kind: ConfigMap\n")
+	awaitPath(nested)
+	again := filepath.Join(root, "charts", "new", "templates", "cm2.yaml")
+	writeFile(t, again, "kind: ConfigMap\n")
+	awaitPath(again)
+
+	writeFile(t, outside, "a: 2\n")
+	awaitPath(outside)
+
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range w.Events() {
+	}
+}

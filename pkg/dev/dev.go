@@ -1,0 +1,624 @@
+// Package dev is the inner loop of "ksbuilder dev": it publishes and
+// installs an extension, then watches its directory and, on every saved
+// change, checks, packages and publishes a development version
+// (VERSION-dev.N) and upgrades the InstallPlan to it; a change of values
+// only updates the plan's config. KubeSphere's progress and failures are
+// reported as they happen, and it keeps watching until the context ends.
+package dev
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chartutil"
+	"k8s.io/utils/clock"
+
+	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/source"
+	"github.com/ksbuilder/ksbuilder/pkg/values"
+)
+
+// Defaults of Options.
+const (
+	// DefaultDebounce is how long the files must stay untouched before a
+	// change is applied: editors save in several writes.
+	DefaultDebounce = 200 * time.Millisecond
+	// DefaultKeep is how many development versions stay published.
+	DefaultKeep = 3
+	// cleanupTimeout bounds the cleanup after the session ends when
+	// Wait.Timeout is 0.
+	cleanupTimeout = 10 * time.Minute
+)
+
+// Options configure a session.
+type Options struct {
+	// Dir is the extension directory.
+	Dir string
+	// Values are the values flags; the files of ValueFiles are watched
+	// too ("-" is not supported: stdin cannot be read again).
+	Values values.Options
+	// Clusters place a Multicluster extension's agent (see
+	// cluster.InstallOptions).
+	Clusters []string
+	// Target is the cluster.
+	Target cluster.Target
+	// Cleanup uninstalls the extension and unpublishes its development
+	// versions when the context ends.
+	Cleanup bool
+	// Keep is how many development versions stay published; 0 means
+	// DefaultKeep. The version the InstallPlan uses is always kept.
+	Keep int
+	// Debounce is the quiet period before a change is applied; 0 means
+	// DefaultDebounce.
+	Debounce time.Duration
+	// Wait tunes the wait for KubeSphere after each change; its Notify is
+	// replaced by Reporter.Event, and its Timeout bounds each wait.
+	Wait cluster.WaitOptions
+	// ModTime is the time stored in the packages' entries
+	// (SOURCE_DATE_EPOCH).
+	ModTime time.Time
+	// Clock runs the debounce and measures the times reported; nil means
+	// the real clock.
+	Clock clock.Clock
+	// Now is recorded as the publication time of each version; nil means
+	// time.Now.
+	Now func() time.Time
+	// Events replaces the file system watcher (tests).
+	Events EventSource
+	// Reporter receives what happens; it is called from more than one
+	// goroutine, one call at a time per goroutine. Required.
+	Reporter Reporter
+}
+
+// Reporter receives what a session does. Library code never prints; the
+// CLI renders these.
+type Reporter interface {
+	// Step, Warn and Event report the publication, the InstallPlan write
+	// and KubeSphere's progress (see cluster.Progress).
+	cluster.Progress
+	// Change reports a change about to be applied.
+	Change(Change)
+	// Problem reports a change that was not applied, and why: the
+	// extension does not pass the checks (a diag.List error: see
+	// diag.AsErrors), or the cluster refused it. Nothing on the cluster was
+	// changed by a failed check. The session keeps watching.
+	Problem(error)
+	// Warnings reports the warnings of a build, when they differ from the
+	// previous build's.
+	Warnings(diag.List)
+	// Applied reports an InstallPlan written.
+	Applied(Applied)
+	// Settled reports the end of KubeSphere's work on the last change:
+	// plan installed (err nil), or the wait's error, such as a
+	// *cluster.FailedError with its diagnosis (job logs).
+	Settled(plan *kubesphere.InstallPlan, err error)
+}
+
+// Change is a change set about to be applied.
+type Change struct {
+	// Files are the changed files, relative to the directory (absolute for
+	// values files outside it); empty for the first installation.
+	Files []string
+	// ValuesOnly is true when only the config is updated.
+	ValuesOnly bool
+}
+
+// Applied is an InstallPlan written for a change.
+type Applied struct {
+	Name string
+	// Version is the version the plan asks for.
+	Version string
+	// ValuesOnly is true when only the config changed.
+	ValuesOnly bool
+	// Action is what the write did to the plan.
+	Action cluster.Action
+	// Elapsed is ksbuilder's own time from the start of the change (after
+	// the debounce) to the InstallPlan written: checks, build,
+	// publication and the write.
+	Elapsed time.Duration
+	// Pruned lists the older development versions unpublished after the
+	// write.
+	Pruned []cluster.ObjectResult
+}
+
+// CleanupError is a cleanup (Options.Cleanup) that failed; Run returns
+// it joined with the context's error.
+type CleanupError struct{ Err error }
+
+func (e *CleanupError) Error() string { return "cleaning up: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *CleanupError) Unwrap() error { return e.Err }
+
+// ErrNameChanged refuses a change of the extension's name during a
+// session.
+var ErrNameChanged = errors.New("the extension's name changed")
+
+// Run runs a session until ctx ends: it installs the extension, then
+// applies every change. It returns ctx's error (context.Canceled after
+// Ctrl-C), joined with a cleanup's error; or an error that stops the
+// session before it starts (the cluster cannot be reached, the watcher
+// cannot start).
+func Run(ctx context.Context, opts Options) error {
+	if opts.Reporter == nil {
+		return errors.New("dev: no Reporter")
+	}
+	s, err := newSession(opts)
+	if err != nil {
+		return err
+	}
+	return s.run(ctx)
+}
+
+type session struct {
+	opts   Options
+	rep    Reporter
+	client *cluster.Client
+	root   string
+	filter *filter
+	clk    clock.Clock
+
+	// State of the session, owned by the loop goroutine.
+	name        string
+	nextN       int
+	current     string          // the development version the plan uses
+	published   map[string]any  // values.yaml of the current version
+	fingerprint [32]byte        // sources and values flags last applied
+	pendingFull bool            // a change not yet published
+	known       map[string]bool // the files of the sources applied and read since
+	warnings    string
+
+	failed    atomic.Bool // KubeSphere's last installation failed
+	followMu  sync.Mutex
+	stopWatch func()
+}
+
+func newSession(opts Options) (*session, error) {
+	if opts.Keep <= 0 {
+		opts.Keep = DefaultKeep
+	}
+	if opts.Debounce <= 0 {
+		opts.Debounce = DefaultDebounce
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	for _, f := range opts.Values.ValueFiles {
+		if strings.TrimSpace(f) == "-" {
+			return nil, errors.New("values from stdin (-f -) cannot be watched; put them in a file")
+		}
+	}
+	root, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	var valueFiles []string
+	for _, f := range opts.Values.ValueFiles {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return nil, err
+		}
+		valueFiles = append(valueFiles, abs)
+	}
+	opts.Values.ValueFiles = valueFiles
+	filt, err := newFilter(root, valueFiles)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(opts.Dir, ".helmignore"), err)
+	}
+	client := opts.Target.Client
+	if client == nil {
+		if client, err = cluster.Connect(opts.Target.Connect); err != nil {
+			return nil, err
+		}
+	}
+	return &session{opts: opts, rep: opts.Reporter, client: client, root: root, filter: filt, clk: opts.Clock, nextN: 1}, nil
+}
+
+func (s *session) run(ctx context.Context) error {
+	events := s.opts.Events
+	if events == nil {
+		w, err := NewFSWatcher(s.root, s.opts.Values.ValueFiles, s.filter.skipDir)
+		if err != nil {
+			return fmt.Errorf("watching %s: %w", s.opts.Dir, err)
+		}
+		events = w
+	}
+	defer events.Close()
+
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	defer stopLoop()
+	changes := make(chan change)
+	batches := make(chan batch)
+	go func() {
+		defer close(changes)
+		for p := range events.Events() {
+			if c, ok := s.filter.match(p); ok {
+				select {
+				case changes <- c:
+				case <-loopCtx.Done():
+					return
+				}
+			}
+		}
+	}()
+	go debounce(loopCtx, s.clk, s.opts.Debounce, changes, batches)
+
+	if err := s.apply(ctx, nil); err != nil {
+		if ctx.Err() != nil {
+			s.stopFollowing()
+			return errors.Join(ctx.Err(), s.cleanup(ctx))
+		}
+		if _, isDiag := diag.AsErrors(err); !isDiag {
+			return err
+		}
+		s.rep.Problem(err)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			s.stopFollowing()
+			return errors.Join(ctx.Err(), s.cleanup(ctx))
+		case err := <-events.Errors():
+			s.rep.Warn(fmt.Sprintf("watching %s: %v", s.opts.Dir, err))
+		case b := <-batches:
+			if b.has(".helmignore") {
+				if err := s.filter.reload(); err != nil {
+					s.rep.Problem(fmt.Errorf("%s: %w", filepath.Join(s.opts.Dir, ".helmignore"), err))
+				}
+			}
+			if err := s.apply(ctx, b); err != nil && ctx.Err() == nil {
+				s.rep.Problem(err)
+			}
+		}
+	}
+}
+
+// apply applies a change set (nil for the first installation).
+func (s *session) apply(ctx context.Context, b batch) error {
+	if b != nil {
+		if b = s.dropTransient(b); len(b) == 0 {
+			return nil
+		}
+	}
+	start := s.clk.Now()
+	valuesOnly := b.valuesOnly() && s.current != "" && !s.pendingFull
+	s.rep.Change(Change{Files: b.names(), ValuesOnly: valuesOnly})
+	var err error
+	if valuesOnly {
+		err = s.updateConfig(ctx, start)
+	} else {
+		err = s.publish(ctx, start)
+		if err != nil {
+			s.pendingFull = true
+		}
+	}
+	return err
+}
+
+// dropTransient leaves out of a batch the files that came and went: they
+// do not exist and were in none of the sources applied or read since,
+// such as an editor's temporary file renamed over the real one.
+func (s *session) dropTransient(b batch) batch {
+	var out batch
+	for _, c := range b {
+		p := c.Name
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(s.root, filepath.FromSlash(p))
+		}
+		if _, err := os.Lstat(p); err != nil && errors.Is(err, fs.ErrNotExist) && !s.known[c.Name] {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// load reads and checks the extension: extension.yaml, permissions.yaml;
+// with render, the templates parse and the chart renders with its default
+// values.
+func (s *session) load(render bool) (*source.Source, *extension.Extension, error) {
+	src, err := source.LoadDir(s.root)
+	if err != nil {
+		return nil, nil, err
+	}
+	src.Path = s.opts.Dir
+	if s.known == nil {
+		s.known = map[string]bool{}
+	}
+	for _, n := range src.Names() {
+		s.known[n] = true
+	}
+	ext, diags := packager.Validate(src)
+	if err := diags.Err(); err != nil {
+		return nil, nil, err
+	}
+	if s.name != "" && ext.Name != s.name {
+		return nil, nil, fmt.Errorf("%w from %s to %s: restart \"ksbuilder dev\" to work on %s", ErrNameChanged, s.name, ext.Name, ext.Name)
+	}
+	if render {
+		if err := packager.CheckRender(src, ext); err != nil {
+			return nil, nil, err
+		}
+	}
+	return src, ext, nil
+}
+
+// config is the InstallPlan's config for the extension in src: what turns
+// the published values.yaml into the edited one, then the values flags.
+// It also returns the fingerprint of what gets installed: the sources
+// and the values flags.
+func (s *session) config(src *source.Source, published map[string]any) (map[string]any, [32]byte, error) {
+	flags := map[string]any{}
+	if !s.opts.Values.Empty() {
+		var err error
+		if flags, err = s.opts.Values.Merge(strings.NewReader("")); err != nil {
+			return nil, [32]byte{}, err
+		}
+	}
+	edited := map[string]any{}
+	if data, ok := src.Read(valuesFile); ok {
+		v, err := chartutil.ReadValues(data)
+		if err != nil {
+			return nil, [32]byte{}, fmt.Errorf("%s: %w", filepath.Join(s.opts.Dir, valuesFile), err)
+		}
+		edited = v
+	}
+	return values.MergeMaps(valuesOverlay(published, edited), flags), fingerprint(src, flags), nil
+}
+
+// publish checks and packages the extension as the next development
+// version, publishes it and upgrades the InstallPlan to it.
+func (s *session) publish(ctx context.Context, start time.Time) error {
+	src, ext, err := s.load(false)
+	if err != nil {
+		return err
+	}
+	base := ext.Version
+	if s.name == "" {
+		if err := s.begin(ctx, ext.Name); err != nil {
+			return err
+		}
+	}
+	version := cluster.DevVersion(base, s.nextN)
+	pkg, err := packager.Build(src, packager.Options{ModTime: s.opts.ModTime, Version: version})
+	if err != nil {
+		return err
+	}
+	if err := packager.CheckRenderChart(src, pkg.Extension, pkg.Chart); err != nil {
+		return err
+	}
+	s.reportWarnings(pkg.Warnings)
+	config, fp, err := s.config(src, pkg.Chart.Values)
+	if err != nil {
+		return err
+	}
+	if s.current != "" && fp == s.fingerprint && !s.failed.Load() {
+		s.pendingFull = false
+		s.rep.Step("Nothing changed in the package or the values")
+		return nil
+	}
+	exists, err := s.planExists(ctx)
+	if err != nil {
+		return err
+	}
+	s.stopFollowing()
+	s.nextN++
+	out, err := cluster.Install(ctx, cluster.InstallRequest{
+		Target:         cluster.Target{Client: s.client},
+		InstallOptions: cluster.InstallOptions{Values: config, Clusters: s.opts.Clusters, Upgrade: exists},
+		Package:        pkg,
+		Created:        s.opts.Now(),
+		NoWait:         true,
+		Progress:       s.rep,
+	})
+	if err != nil {
+		return err
+	}
+	s.current, s.published, s.fingerprint, s.pendingFull = version, pkg.Chart.Values, fp, false
+	s.known = fileSet(src)
+	s.written(ctx, out, Applied{Name: s.name, Version: version, Action: out.Action, Elapsed: s.clk.Since(start)})
+	return nil
+}
+
+// updateConfig updates the InstallPlan's config after a change of values
+// only: same version, new config.
+func (s *session) updateConfig(ctx context.Context, start time.Time) error {
+	src, _, err := s.load(true)
+	if err != nil {
+		return err
+	}
+	config, fp, err := s.config(src, s.published)
+	if err != nil {
+		return err
+	}
+	if fp == s.fingerprint && !s.failed.Load() {
+		s.rep.Step("Nothing changed in the values")
+		return nil
+	}
+	s.stopFollowing()
+	out, err := cluster.Install(ctx, cluster.InstallRequest{
+		Target:         cluster.Target{Client: s.client},
+		InstallOptions: cluster.InstallOptions{Name: s.name, Version: s.current, Values: config, Clusters: s.opts.Clusters, Upgrade: true},
+		NoWait:         true,
+		Progress:       s.rep,
+	})
+	if err != nil {
+		return err
+	}
+	s.fingerprint, s.known = fp, fileSet(src)
+	s.written(ctx, out, Applied{Name: s.name, Version: s.current, ValuesOnly: true, Action: out.Action, Elapsed: s.clk.Since(start)})
+	return nil
+}
+
+// written prunes the old development versions, reports a written plan and
+// follows KubeSphere's work on it.
+func (s *session) written(ctx context.Context, out *cluster.InstallOutcome, applied Applied) {
+	s.failed.Store(false)
+	if !applied.ValuesOnly {
+		pruned, err := s.client.PruneDevVersions(ctx, s.name, s.opts.Keep)
+		applied.Pruned = pruned
+		if err != nil && ctx.Err() == nil {
+			s.rep.Warn(fmt.Sprintf("removing old development versions: %v", err))
+		}
+	}
+	s.rep.Applied(applied)
+	// The wait starts from the plan as written: it misses no change.
+	s.follow(ctx, out.Plan, out.Expect)
+}
+
+// begin starts work on an extension: the next development version follows
+// the highest published one, so a restarted session never reuses one.
+func (s *session) begin(ctx context.Context, name string) error {
+	devs, err := s.client.DevVersions(ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(devs) > 0 {
+		s.nextN = devs[len(devs)-1].N + 1
+	}
+	s.name = name
+	return nil
+}
+
+// planExists reports whether the extension has an InstallPlan.
+func (s *session) planExists(ctx context.Context) (bool, error) {
+	_, err := s.client.Plan(ctx, s.name)
+	switch {
+	case errors.Is(err, cluster.ErrNotInstalled):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// follow waits, in the background, for KubeSphere to act on the plan, and
+// reports the outcome. A new change stops the wait first.
+func (s *session) follow(ctx context.Context, plan *kubesphere.InstallPlan, exp cluster.Expectation) {
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	wait := s.opts.Wait
+	wait.Notify = s.rep.Event
+	go func() {
+		defer close(done)
+		final, err := s.client.Wait(wctx, plan, exp, wait)
+		if wctx.Err() != nil {
+			return // superseded by a newer change, or the session ended
+		}
+		if err != nil {
+			s.failed.Store(true)
+		}
+		s.rep.Settled(final, err)
+	}()
+	s.followMu.Lock()
+	s.stopWatch = func() { cancel(); <-done }
+	s.followMu.Unlock()
+}
+
+// stopFollowing stops the wait of the previous change.
+func (s *session) stopFollowing() {
+	s.followMu.Lock()
+	stop := s.stopWatch
+	s.stopWatch = nil
+	s.followMu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// cleanup uninstalls the extension and unpublishes the development
+// versions, when asked, on a context of its own: ctx has ended.
+func (s *session) cleanup(ctx context.Context) error {
+	switch {
+	case s.name == "":
+		return nil
+	case !s.opts.Cleanup:
+		if s.current != "" {
+			s.rep.Step(fmt.Sprintf("Stopped watching; %s %s stays installed (\"ksbuilder uninstall %s\" removes it)", s.name, s.current, s.name))
+		}
+		return nil
+	}
+	s.rep.Step(fmt.Sprintf("Stopped watching; uninstalling %s and unpublishing its development versions", s.name))
+	timeout := s.opts.Wait.Timeout
+	if timeout <= 0 {
+		timeout = cleanupTimeout
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	wait := s.opts.Wait
+	wait.Notify = s.rep.Event
+	_, err := cluster.Uninstall(cctx, cluster.UninstallRequest{
+		Target:           cluster.Target{Client: s.client},
+		UninstallOptions: cluster.UninstallOptions{Name: s.name},
+		Wait:             wait,
+		Progress:         s.rep,
+	})
+	if err != nil && !errors.Is(err, cluster.ErrNotInstalled) {
+		return &CleanupError{Err: err}
+	}
+	results, err := s.client.RemoveDevVersions(cctx, s.name)
+	for _, r := range results {
+		s.rep.Step(r.String())
+	}
+	if err != nil {
+		return &CleanupError{Err: err}
+	}
+	return nil
+}
+
+// reportWarnings reports a build's warnings when they changed.
+func (s *session) reportWarnings(list diag.List) {
+	var b strings.Builder
+	for _, d := range list {
+		b.WriteString(d.Error())
+		b.WriteByte('\n')
+	}
+	if b.String() != s.warnings {
+		s.warnings = b.String()
+		if len(list) > 0 {
+			s.rep.Warnings(list)
+		}
+	}
+}
+
+// fingerprint identifies the sources and the values flags applied, to
+// skip a change that changes nothing (a file saved unchanged, an edit
+// undone).
+func fingerprint(src *source.Source, flags map[string]any) [32]byte {
+	h := sha256.New()
+	for _, f := range src.Files() {
+		fmt.Fprintf(h, "%s\x00%d\x00", f.Name, len(f.Data))
+		h.Write(f.Data)
+	}
+	cfg, _ := json.Marshal(flags) // maps marshal with sorted keys
+	h.Write(cfg)
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// fileSet lists the files of a source.
+func fileSet(src *source.Source) map[string]bool {
+	out := map[string]bool{}
+	for _, n := range src.Names() {
+		out[n] = true
+	}
+	return out
+}
