@@ -19,11 +19,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
-	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 )
 
 // ErrNotMulticluster is returned (as a *NotMulticlusterError) when
@@ -65,6 +63,10 @@ type InstallOptions struct {
 	// Upgrade changes the version of an existing plan; without it, a plan
 	// for another version is an error.
 	Upgrade bool
+	// Renders, when set, holds the renders a caller has already checked
+	// (see CheckRender): the chart is not rendered again with the same
+	// values. Nil renders every time.
+	Renders *RenderCache
 	// DryRun runs every check (they read the cluster) but writes nothing:
 	// the result lists the objects that would be written.
 	DryRun bool
@@ -159,14 +161,11 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 	}
 	switch {
 	case opts.Values != nil:
-		config, err := yaml.Marshal(opts.Values)
+		config, err := ConfigText(opts.Values)
 		if err != nil {
 			return nil, err
 		}
-		spec.Config = string(config)
-		if len(opts.Values) == 0 {
-			spec.Config = ""
-		}
+		spec.Config = config
 	case opts.ResetValues:
 		spec.Config = ""
 	}
@@ -191,7 +190,7 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		if opts.Publication != nil {
 			ch = opts.Publication.Chart
 		}
-		if err := c.renderCheck(ctx, ev, ch, spec); err != nil {
+		if err := c.renderCheck(ctx, ev, ch, spec, opts.Renders); err != nil {
 			check.Problems = append(check.Problems, err.Error())
 		}
 	}
@@ -512,34 +511,15 @@ func unsatisfied(constraint, version string) string {
 
 // renderCheck renders the chart the way KubeSphere's installer will, for
 // the host release and each placed cluster, so a template error is reported
-// before anything is written.
-func (c *Client) renderCheck(ctx context.Context, ev *kubesphere.ExtensionVersion, ch *chart.Chart, spec kubesphere.InstallPlanSpec) error {
+// before anything is written. Renders already in cache are not repeated.
+func (c *Client) renderCheck(ctx context.Context, ev *kubesphere.ExtensionVersion, ch *chart.Chart, spec kubesphere.InstallPlanSpec, cache *RenderCache) error {
 	if ch == nil {
 		var err error
 		if ch, err = c.publishedChart(ctx, ev); err != nil || ch == nil {
 			return err
 		}
 	}
-	name := spec.Extension.Name
-	ns := ev.TargetNamespace(name)
-	vals, err := HostValues(ch, spec.Config)
-	if err != nil {
-		return fmt.Errorf("the values: %w", err)
-	}
-	if _, err := manifest.Render(ch, manifest.RenderOptions{ReleaseName: name, Namespace: ns, Values: vals}); err != nil {
-		return fmt.Errorf("the chart does not render with these values: %s", oneLine(err))
-	}
-	for _, cluster := range placedClusters(&spec) {
-		override := spec.ClusterScheduling.Overrides[cluster]
-		vals, err := AgentValues(ch, spec.Config, override, cluster, RoleHost)
-		if err != nil {
-			return fmt.Errorf("the values for cluster %s: %w", cluster, err)
-		}
-		if _, err := manifest.Render(ch, manifest.RenderOptions{ReleaseName: kubesphere.AgentReleaseName(name), Namespace: ns, Values: vals}); err != nil {
-			return fmt.Errorf("the agent chart does not render for cluster %s with these values: %s", cluster, oneLine(err))
-		}
-	}
-	return nil
+	return CheckRender(ch, ev.TargetNamespace(spec.Extension.Name), spec, cache)
 }
 
 // publishedChart loads a published version's chart from its ConfigMap; nil

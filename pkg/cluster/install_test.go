@@ -347,9 +347,12 @@ func TestChartThatFailsToRender(t *testing.T) {
 	edit(t, dir, "charts/frontend/templates/required.yaml", func(string) string {
 		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  token: {{ required \"frontend.token is required\" .Values.token | quote }}\n"
 	})
-	_, _, err := install(t, c, dir, cluster.InstallOptions{})
-	if err == nil || !strings.Contains(err.Error(), "the chart does not render with these values") || !strings.Contains(err.Error(), "frontend.token is required") {
-		t.Fatalf("got %v", err)
+	// With a render cache too: a failed render is never taken as checked.
+	for _, renders := range []*cluster.RenderCache{nil, {}} {
+		_, _, err := install(t, c, dir, cluster.InstallOptions{Renders: renders})
+		if err == nil || !strings.Contains(err.Error(), "the chart does not render with these values") || !strings.Contains(err.Error(), "frontend.token is required") {
+			t.Fatalf("got %v", err)
+		}
 	}
 	ctx := testContext(t)
 	if _, err := c.ShowVersion(ctx, "unrenderable", ""); err == nil {

@@ -23,8 +23,9 @@ type change struct {
 	// Name is the file relative to the extension directory (slash
 	// separated), or its absolute path for a values file outside it.
 	Name string
-	// Values is true for the top chart's values.yaml and the values files
-	// given with -f: changing only those updates the InstallPlan's config.
+	// Values is true for the top chart's values.yaml, the values files
+	// given with -f and the files given with --set-file: changing only
+	// those updates the InstallPlan's config.
 	Values bool
 }
 
@@ -34,7 +35,7 @@ const valuesFile = "values.yaml"
 
 // filter decides which changed paths matter: not ignored by .helmignore
 // (and source's built-in rules), not an editor's temporary file, inside
-// the extension directory or one of the values files.
+// the extension directory or one of the values files (-f, --set-file).
 type filter struct {
 	root       string
 	valueFiles map[string]bool
@@ -97,6 +98,22 @@ func (f *filter) match(p string) (change, bool) {
 		return change{}, false
 	}
 	return change{Name: rel, Values: rel == valuesFile}, true
+}
+
+// rematch applies the current rules to a batch again: one matched before
+// .helmignore was read again may hold files it now ignores.
+func (f *filter) rematch(b batch) batch {
+	var out batch
+	for _, c := range b {
+		p := c.Name
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(f.root, filepath.FromSlash(p))
+		}
+		if c, ok := f.match(p); ok {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // ignored applies the ignore rules to a file and each directory above it.

@@ -308,3 +308,120 @@ func TestFSWatcher(t *testing.T) {
 	for range w.Events() {
 	}
 }
+
+// watchedEvents reads the events of w up to path and returns the ones
+// before it.
+func watchedEvents(ctx context.Context, t *testing.T, w *FSWatcher, path string) []string {
+	t.Helper()
+	var seen []string
+	for {
+		select {
+		case p := <-w.Events():
+			if p == path {
+				return seen
+			}
+			seen = append(seen, p)
+		case err := <-w.Errors():
+			t.Fatal(err)
+		case <-ctx.Done():
+			t.Fatalf("no event for %s; saw %v", path, seen)
+		}
+	}
+}
+
+// TestSetFileWatched checks that the files of --set-file are watched,
+// outside the directory and inside an ignored one, and that a change to
+// one is a change of values.
+func TestSetFileWatched(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, ".helmignore"), "secrets/\n")
+	outside := filepath.Join(t.TempDir(), "cert.pem")
+	writeFile(t, outside, "one\n")
+	inside := filepath.Join(root, "secrets", "token")
+	writeFile(t, inside, "one\n")
+	paths, err := setFilePaths([]string{"tls.cert=" + outside + ",token=" + inside})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(paths, []string{outside, inside}) {
+		t.Fatalf("set-file paths %v", paths)
+	}
+	f, err := newFilter(root, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewFSWatcher(root, paths, f.skipDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, p := range []string{outside, inside} {
+		writeFile(t, p, "two\n")
+		watchedEvents(ctx, t, w, p)
+		c, ok := f.match(p)
+		if !ok || !c.Values {
+			t.Errorf("match(%s) = %+v, %v; want a change of values", p, c, ok)
+		}
+	}
+	// Other files of the ignored directory still do not count.
+	if c, ok := f.match(filepath.Join(root, "secrets", "other")); ok {
+		t.Errorf("an ignored file matches: %+v", c)
+	}
+}
+
+func TestSetFileStdinRefused(t *testing.T) {
+	if _, err := setFilePaths([]string{"a=-"}); err == nil {
+		t.Error("--set-file a=- is accepted")
+	}
+}
+
+// TestHelmignoreEditRescans checks that after .helmignore changes, a
+// directory it no longer ignores is watched, one it now ignores is not,
+// and a batch read before the change keeps only what is not ignored now.
+func TestHelmignoreEditRescans(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, ".helmignore"), "gen/\n")
+	writeFile(t, filepath.Join(root, "gen", "sub", "old.yaml"), "a: 1\n")
+	writeFile(t, filepath.Join(root, "docs", "a.md"), "old\n")
+	f, err := newFilter(root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewFSWatcher(root, nil, f.skipDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	writeFile(t, filepath.Join(root, ".helmignore"), "docs/\n")
+	watchedEvents(ctx, t, w, filepath.Join(root, ".helmignore"))
+	before := batch{{Name: ".helmignore"}, {Name: "docs/a.md"}, {Name: "templates/cm.yaml"}}
+	if err := f.reload(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Rescan(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.rematch(before).names(), []string{".helmignore", "templates/cm.yaml"}; !slices.Equal(got, want) {
+		t.Errorf("batch after the reload %v, want %v", got, want)
+	}
+
+	// gen/ and gen/sub/ are watched now; docs/ is not: its event, written
+	// first, would come before the sentinel's.
+	writeFile(t, filepath.Join(root, "docs", "a.md"), "new\n")
+	for _, p := range []string{filepath.Join(root, "gen", "new.yaml"), filepath.Join(root, "gen", "sub", "old.yaml")} {
+		writeFile(t, p, "a: 2\n")
+		for _, seen := range watchedEvents(ctx, t, w, p) {
+			if filepath.Base(filepath.Dir(seen)) == "docs" {
+				t.Errorf("a newly ignored directory is still watched: %s", seen)
+			}
+		}
+		if _, ok := f.match(p); !ok {
+			t.Errorf("%s does not match after gen/ stopped being ignored", p)
+		}
+	}
+}

@@ -7,6 +7,7 @@
 package dev
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -15,12 +16,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/strvals"
 	"k8s.io/utils/clock"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
@@ -48,8 +53,9 @@ const (
 type Options struct {
 	// Dir is the extension directory.
 	Dir string
-	// Values are the values flags; the files of ValueFiles are watched
-	// too ("-" is not supported: stdin cannot be read again).
+	// Values are the values flags; the files of ValueFiles and FileValues
+	// (--set-file) are watched too, and a change to one only updates the
+	// config ("-" is not supported: stdin cannot be read again).
 	Values values.Options
 	// Clusters place a Multicluster extension's agent (see
 	// cluster.InstallOptions).
@@ -171,12 +177,18 @@ type session struct {
 	root   string
 	filter *filter
 	clk    clock.Clock
+	// watched are the values files (-f, --set-file), absolute.
+	watched []string
+	// renders are the renders checked before each install, which
+	// cluster.Install then does not repeat.
+	renders *cluster.RenderCache
 
 	// State of the session, owned by the loop goroutine.
 	name        string
 	nextN       int
 	current     string          // the development version the plan uses
 	published   map[string]any  // values.yaml of the current version
+	chart       *chart.Chart    // the current version's chart, as published
 	fingerprint [32]byte        // sources and values flags last applied
 	pendingFull bool            // a change not yet published
 	known       map[string]bool // the files of the sources applied and read since
@@ -218,7 +230,11 @@ func newSession(opts Options) (*session, error) {
 		valueFiles = append(valueFiles, abs)
 	}
 	opts.Values.ValueFiles = valueFiles
-	filt, err := newFilter(root, valueFiles)
+	setFiles, err := setFilePaths(opts.Values.FileValues)
+	if err != nil {
+		return nil, err
+	}
+	filt, err := newFilter(root, append(slices.Clone(valueFiles), setFiles...))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(opts.Dir, ".helmignore"), err)
 	}
@@ -228,13 +244,14 @@ func newSession(opts Options) (*session, error) {
 			return nil, err
 		}
 	}
-	return &session{opts: opts, rep: opts.Reporter, client: client, root: root, filter: filt, clk: opts.Clock, nextN: 1}, nil
+	return &session{opts: opts, rep: opts.Reporter, client: client, root: root, filter: filt, clk: opts.Clock, nextN: 1,
+		renders: &cluster.RenderCache{}, watched: append(valueFiles, setFiles...)}, nil
 }
 
 func (s *session) run(ctx context.Context) error {
 	events := s.opts.Events
 	if events == nil {
-		w, err := NewFSWatcher(s.root, s.opts.Values.ValueFiles, s.filter.skipDir)
+		w, err := NewFSWatcher(s.root, s.watched, s.filter.skipDir)
 		if err != nil {
 			return fmt.Errorf("watching %s: %w", s.opts.Dir, err)
 		}
@@ -279,15 +296,64 @@ func (s *session) run(ctx context.Context) error {
 			s.rep.Warn(fmt.Sprintf("watching %s: %v", s.opts.Dir, err))
 		case b := <-batches:
 			if b.has(".helmignore") {
-				if err := s.filter.reload(); err != nil {
-					s.rep.Problem(fmt.Errorf("%s: %w", filepath.Join(s.opts.Dir, ".helmignore"), err))
-				}
+				b = s.reloadIgnore(events, b)
 			}
 			if err := s.apply(ctx, b); err != nil && ctx.Err() == nil {
 				s.rep.Problem(err)
 			}
 		}
 	}
+}
+
+// rescanner is an EventSource that can apply the ignore rules again to
+// what it watches (FSWatcher).
+type rescanner interface {
+	Rescan() error
+}
+
+// reloadIgnore reads .helmignore again after it changed: directories it no
+// longer ignores are watched, and the batch keeps only the files it does
+// not ignore now.
+func (s *session) reloadIgnore(events EventSource, b batch) batch {
+	if err := s.filter.reload(); err != nil {
+		s.rep.Problem(fmt.Errorf("%s: %w", filepath.Join(s.opts.Dir, ".helmignore"), err))
+		return b
+	}
+	if r, ok := events.(rescanner); ok {
+		if err := r.Rescan(); err != nil {
+			s.rep.Warn(fmt.Sprintf("watching %s: %v", s.opts.Dir, err))
+		}
+	}
+	return s.filter.rematch(b)
+}
+
+// setFilePaths lists the files of --set-file flags (key=path,...),
+// absolute. stdin ("-") is refused: it cannot be read again.
+func setFilePaths(flags []string) ([]string, error) {
+	var paths []string
+	for _, v := range flags {
+		var bad error
+		err := strvals.ParseIntoFile(v, map[string]any{}, func(rs []rune) (any, error) {
+			p := string(rs)
+			if strings.TrimSpace(p) == "-" {
+				bad = fmt.Errorf("--set-file %s: a file from stdin (-) cannot be watched; put it in a file", v)
+				return "", bad
+			}
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				return "", err
+			}
+			paths = append(paths, abs)
+			return "", nil
+		})
+		if bad != nil {
+			return nil, bad
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--set-file %s: %w", v, err)
+		}
+	}
+	return paths, nil
 }
 
 // apply applies a change set (nil for the first installation).
@@ -401,28 +467,32 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := packager.CheckRenderChart(src, pkg.Extension, pkg.Chart); err != nil {
-		return err
-	}
-	s.reportWarnings(pkg.Warnings)
 	config, fp, err := s.config(src, pkg.Chart.Values)
 	if err != nil {
 		return err
 	}
+	plan, err := s.plan(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.checkRender(pkg.Extension, pkg.Chart, version, config, plan, func() error {
+		return packager.CheckRenderChart(src, pkg.Extension, pkg.Chart)
+	})
+	if err != nil {
+		return err
+	}
+	s.reportWarnings(pkg.Warnings)
 	if s.current != "" && fp == s.fingerprint && !s.failed.Load() {
 		s.pendingFull = false
 		s.rep.Step("Nothing changed in the package or the values")
 		return nil
 	}
-	exists, err := s.planExists(ctx)
-	if err != nil {
-		return err
-	}
+	exists := plan != nil
 	s.stopFollowing()
 	s.nextN++
 	out, err := cluster.Install(ctx, cluster.InstallRequest{
 		Target:         cluster.Target{Client: s.client},
-		InstallOptions: cluster.InstallOptions{Values: config, Clusters: s.opts.Clusters, Upgrade: exists},
+		InstallOptions: cluster.InstallOptions{Values: config, Clusters: s.opts.Clusters, Upgrade: exists, Renders: s.renders},
 		Package:        pkg,
 		Created:        s.opts.Now(),
 		NoWait:         true,
@@ -432,6 +502,10 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 		return err
 	}
 	s.current, s.published, s.fingerprint, s.pendingFull = version, pkg.Chart.Values, fp, false
+	s.chart, err = loader.LoadArchive(bytes.NewReader(pkg.Data))
+	if err != nil {
+		s.chart = nil // the next change of values renders the published chart again
+	}
 	s.known = fileSet(src)
 	s.written(ctx, out, Applied{Name: s.name, Version: version, Action: out.Action, Elapsed: s.clk.Since(start)})
 	return nil
@@ -440,7 +514,7 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 // updateConfig updates the InstallPlan's config after a change of values
 // only: same version, new config.
 func (s *session) updateConfig(ctx context.Context, start time.Time) error {
-	src, _, err := s.load(true)
+	src, ext, err := s.load(s.chart == nil)
 	if err != nil {
 		return err
 	}
@@ -452,10 +526,20 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 		s.rep.Step("Nothing changed in the values")
 		return nil
 	}
+	if s.chart != nil {
+		plan, err := s.plan(ctx)
+		if err != nil {
+			return err
+		}
+		err = s.checkRender(ext, s.chart, s.current, config, plan, func() error { return packager.CheckRender(src, ext) })
+		if err != nil {
+			return err
+		}
+	}
 	s.stopFollowing()
 	out, err := cluster.Install(ctx, cluster.InstallRequest{
 		Target:         cluster.Target{Client: s.client},
-		InstallOptions: cluster.InstallOptions{Name: s.name, Version: s.current, Values: config, Clusters: s.opts.Clusters, Upgrade: true},
+		InstallOptions: cluster.InstallOptions{Name: s.name, Version: s.current, Values: config, Clusters: s.opts.Clusters, Upgrade: true, Renders: s.renders},
 		NoWait:         true,
 		Progress:       s.rep,
 	})
@@ -465,6 +549,52 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 	s.fingerprint, s.known = fp, fileSet(src)
 	s.written(ctx, out, Applied{Name: s.name, Version: s.current, ValuesOnly: true, Action: out.Action, Elapsed: s.clk.Since(start)})
 	return nil
+}
+
+// checkRender renders the chart as cluster.Install's checks will, through
+// the session's render cache, so that Install does not render it again.
+// When it fails, diagnose (packager's checks, with the default values)
+// runs to report the problem at its file and line; if those pass, the
+// values are the problem, and the error says so as Install would.
+func (s *session) checkRender(ext *extension.Extension, ch *chart.Chart, version string, config map[string]any, plan *kubesphere.InstallPlan, diagnose func() error) error {
+	text, err := cluster.ConfigText(config)
+	if err != nil {
+		return err
+	}
+	spec := kubesphere.InstallPlanSpec{Extension: kubesphere.ExtensionRef{Name: ext.Name, Version: version}, Config: text}
+	if ext.Mode() == extension.Multicluster {
+		spec.ClusterScheduling = s.scheduling(plan)
+	}
+	err = cluster.CheckRender(ch, ext.TargetNamespace(), spec, s.renders)
+	if err == nil {
+		return nil
+	}
+	if derr := diagnose(); derr != nil {
+		return derr
+	}
+	return &cluster.CheckError{Name: ext.Name, Version: version, Problems: []string{err.Error()}}
+}
+
+// hostClusterName is the name KubeSphere gives the host cluster. Install
+// places a new plan's agent on the host cluster; under another name,
+// Install renders that agent's release itself.
+const hostClusterName = "host"
+
+// scheduling is the cluster scheduling Install will write for a
+// Multicluster extension: the placement asked for, else the plan's, else
+// the host cluster; with the plan's overrides.
+func (s *session) scheduling(plan *kubesphere.InstallPlan) *kubesphere.ClusterScheduling {
+	cs := &kubesphere.ClusterScheduling{}
+	if plan != nil && plan.Spec.ClusterScheduling != nil {
+		cs = plan.Spec.ClusterScheduling.DeepCopy()
+	}
+	switch {
+	case len(s.opts.Clusters) > 0:
+		cs.Placement = &kubesphere.Placement{Clusters: s.opts.Clusters}
+	case cs.Placement == nil:
+		cs.Placement = &kubesphere.Placement{Clusters: []string{hostClusterName}}
+	}
+	return cs
 }
 
 // written prunes the old development versions, reports a written plan and
@@ -497,16 +627,16 @@ func (s *session) begin(ctx context.Context, name string) error {
 	return nil
 }
 
-// planExists reports whether the extension has an InstallPlan.
-func (s *session) planExists(ctx context.Context) (bool, error) {
-	_, err := s.client.Plan(ctx, s.name)
+// plan returns the extension's InstallPlan; nil when there is none.
+func (s *session) plan(ctx context.Context) (*kubesphere.InstallPlan, error) {
+	plan, err := s.client.Plan(ctx, s.name)
 	switch {
 	case errors.Is(err, cluster.ErrNotInstalled):
-		return false, nil
+		return nil, nil
 	case err != nil:
-		return false, err
+		return nil, err
 	}
-	return true, nil
+	return plan, nil
 }
 
 // follow waits, in the background, for KubeSphere to act on the plan, and

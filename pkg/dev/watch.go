@@ -33,6 +33,8 @@ type FSWatcher struct {
 	errs    chan error
 	done    chan struct{}
 	closed  sync.Once
+	// extraDirs are the directories watched for the extra files.
+	extraDirs map[string]bool
 }
 
 // NewFSWatcher watches every directory under root for which skipDir (given
@@ -50,7 +52,7 @@ func NewFSWatcher(root string, extra []string, skipDir func(path string) bool) (
 	if skipDir == nil {
 		skipDir = func(string) bool { return false }
 	}
-	fw := &FSWatcher{w: w, root: root, skipDir: skipDir, events: make(chan string, 256), errs: make(chan error, 16), done: make(chan struct{})}
+	fw := &FSWatcher{w: w, root: root, skipDir: skipDir, events: make(chan string, 256), errs: make(chan error, 16), done: make(chan struct{}), extraDirs: map[string]bool{}}
 	if _, err := fw.addTree(root, false); err != nil {
 		_ = w.Close()
 		return nil, err
@@ -61,11 +63,14 @@ func NewFSWatcher(root string, extra []string, skipDir func(path string) bool) (
 			_ = w.Close()
 			return nil, err
 		}
-		if dir := filepath.Dir(abs); !within(root, dir) {
+		// Inside the tree, a file in a skipped directory needs its
+		// directory watched too.
+		if dir := filepath.Dir(abs); !within(root, dir) || (dir != root && skipDir(dir)) {
 			if err := w.Add(dir); err != nil {
 				_ = w.Close()
 				return nil, err
 			}
+			fw.extraDirs[dir] = true
 		}
 	}
 	go fw.run()
@@ -96,6 +101,22 @@ func (fw *FSWatcher) addTree(dir string, report bool) ([]string, error) {
 		return fw.w.Add(p)
 	})
 	return files, err
+}
+
+// Rescan applies skipDir to the tree again, after the rules behind it
+// changed (.helmignore was edited): directories no longer skipped are
+// watched, and those now skipped are not. Files already in a newly
+// watched directory are not reported: the change of the rules is.
+func (fw *FSWatcher) Rescan() error {
+	for _, p := range fw.w.WatchList() {
+		if p != fw.root && within(fw.root, p) && !fw.extraDirs[p] && fw.skipDir(p) {
+			if err := fw.w.Remove(p); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+				return err
+			}
+		}
+	}
+	_, err := fw.addTree(fw.root, false)
+	return err
 }
 
 func (fw *FSWatcher) run() {

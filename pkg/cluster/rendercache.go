@@ -1,0 +1,142 @@
+package cluster
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"sync"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
+)
+
+// RenderCache remembers the renders that succeeded, keyed by the chart's
+// content, the release, the namespace and the values, so that Install
+// (InstallOptions.Renders) does not render again what its caller has just
+// checked with CheckRender. A failed render is never remembered. It is
+// safe for concurrent use; the zero value is ready.
+type RenderCache struct {
+	mu sync.Mutex
+	ok map[[32]byte]bool
+}
+
+// render renders c with opts unless the same render succeeded before.
+func (rc *RenderCache) render(c *chart.Chart, opts manifest.RenderOptions) error {
+	if rc == nil {
+		_, err := manifest.Render(c, opts)
+		return err
+	}
+	key, err := renderKey(c, opts)
+	if err != nil {
+		return err
+	}
+	rc.mu.Lock()
+	hit := rc.ok[key]
+	rc.mu.Unlock()
+	if hit {
+		return nil
+	}
+	if _, err := manifest.Render(c, opts); err != nil {
+		return err
+	}
+	rc.mu.Lock()
+	if rc.ok == nil {
+		rc.ok = map[[32]byte]bool{}
+	}
+	rc.ok[key] = true
+	rc.mu.Unlock()
+	return nil
+}
+
+// renderKey identifies a render: the chart's content (dependencies
+// included), the release, the namespace and the values.
+func renderKey(c *chart.Chart, opts manifest.RenderOptions) ([32]byte, error) {
+	h := sha256.New()
+	if err := hashChart(h, c); err != nil {
+		return [32]byte{}, err
+	}
+	vals, err := json.Marshal(opts.Values) // maps marshal with sorted keys
+	if err != nil {
+		return [32]byte{}, err
+	}
+	fmt.Fprintf(h, "release\x00%s\x00%s\x00%d\x00", opts.ReleaseName, opts.Namespace, len(vals))
+	h.Write(vals)
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out, nil
+}
+
+// hashChart writes everything of a chart that a render reads.
+func hashChart(h hash.Hash, c *chart.Chart) error {
+	meta, err := json.Marshal(struct {
+		Metadata *chart.Metadata
+		Lock     *chart.Lock
+		Values   map[string]any
+	}{c.Metadata, c.Lock, c.Values})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(h, "chart\x00%d\x00", len(meta))
+	h.Write(meta)
+	fmt.Fprintf(h, "schema\x00%d\x00", len(c.Schema))
+	h.Write(c.Schema)
+	for _, group := range [][]*chart.File{c.Templates, c.Files} {
+		fmt.Fprintf(h, "files\x00%d\x00", len(group))
+		for _, f := range group {
+			fmt.Fprintf(h, "%s\x00%d\x00", f.Name, len(f.Data))
+			h.Write(f.Data)
+		}
+	}
+	deps := c.Dependencies()
+	fmt.Fprintf(h, "deps\x00%d\x00", len(deps))
+	for _, d := range deps {
+		if err := hashChart(h, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ConfigText is the InstallPlan's spec.config Install writes for values:
+// "" for none.
+func ConfigText(values map[string]any) (string, error) {
+	if len(values) == 0 {
+		return "", nil
+	}
+	config, err := yaml.Marshal(values)
+	if err != nil {
+		return "", err
+	}
+	return string(config), nil
+}
+
+// CheckRender renders a chart the way KubeSphere's installer will for an
+// InstallPlan spec (spec.config; an agent release for each placed cluster,
+// with its override), into namespace, as Install's checks do. With cache,
+// the renders that succeed are remembered: an Install with the same cache
+// (InstallOptions.Renders), chart and spec does not render again.
+func CheckRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanSpec, cache *RenderCache) error {
+	name := spec.Extension.Name
+	vals, err := HostValues(ch, spec.Config)
+	if err != nil {
+		return fmt.Errorf("the values: %w", err)
+	}
+	if err := cache.render(ch, manifest.RenderOptions{ReleaseName: name, Namespace: namespace, Values: vals}); err != nil {
+		return fmt.Errorf("the chart does not render with these values: %s", oneLine(err))
+	}
+	for _, cluster := range placedClusters(&spec) {
+		override := spec.ClusterScheduling.Overrides[cluster]
+		vals, err := AgentValues(ch, spec.Config, override, cluster, RoleHost)
+		if err != nil {
+			return fmt.Errorf("the values for cluster %s: %w", cluster, err)
+		}
+		if err := cache.render(ch, manifest.RenderOptions{ReleaseName: kubesphere.AgentReleaseName(name), Namespace: namespace, Values: vals}); err != nil {
+			return fmt.Errorf("the agent chart does not render for cluster %s with these values: %s", cluster, oneLine(err))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/chart"
+
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+)
+
+// cacheChart fails to render when replicas is "bad".
+func cacheChart() *chart.Chart {
+	return &chart.Chart{
+		Metadata: &chart.Metadata{APIVersion: "v2", Name: "demo", Version: "0.1.0"},
+		Values:   map[string]any{"replicas": 1},
+		Templates: []*chart.File{{Name: "templates/cm.yaml", Data: []byte(
+			"{{ if eq (toString .Values.replicas) \"bad\" }}{{ fail \"bad replicas\" }}{{ end }}\n" +
+				"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  replicas: {{ .Values.replicas | quote }}\n")}},
+	}
+}
+
+func demoSpec(config string, clusters ...string) kubesphere.InstallPlanSpec {
+	spec := kubesphere.InstallPlanSpec{Extension: kubesphere.ExtensionRef{Name: "demo", Version: "0.1.0"}, Config: config}
+	if len(clusters) > 0 {
+		spec.ClusterScheduling = placed(clusters...)
+	}
+	return spec
+}
+
+func TestRenderCacheRemembersSuccessesOnly(t *testing.T) {
+	rc := &RenderCache{}
+	if err := CheckRender(cacheChart(), "extension-demo", demoSpec(""), rc); err != nil {
+		t.Fatal(err)
+	}
+	if len(rc.ok) != 1 {
+		t.Fatalf("%d renders remembered after the host render, want 1", len(rc.ok))
+	}
+	// The same chart (a fresh copy) and values: a hit, nothing added.
+	if err := CheckRender(cacheChart(), "extension-demo", demoSpec(""), rc); err != nil {
+		t.Fatal(err)
+	}
+	if len(rc.ok) != 1 {
+		t.Fatalf("%d renders remembered after the same render, want 1", len(rc.ok))
+	}
+	// Other values, another namespace, an agent, another chart: new renders.
+	for _, spec := range []kubesphere.InstallPlanSpec{demoSpec("replicas: 2\n"), demoSpec("", "host")} {
+		if err := CheckRender(cacheChart(), "extension-demo", spec, rc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := CheckRender(cacheChart(), "other", demoSpec(""), rc); err != nil {
+		t.Fatal(err)
+	}
+	changed := cacheChart()
+	changed.Templates[0].Data = append(changed.Templates[0].Data, "  extra: x\n"...)
+	if err := CheckRender(changed, "extension-demo", demoSpec(""), rc); err != nil {
+		t.Fatal(err)
+	}
+	if len(rc.ok) != 5 {
+		t.Fatalf("%d renders remembered, want 5 (host, other values, agent, namespace, chart)", len(rc.ok))
+	}
+	// A failure is reported every time and never remembered.
+	for range 2 {
+		err := CheckRender(cacheChart(), "extension-demo", demoSpec("replicas: bad\n"), rc)
+		if err == nil || !strings.Contains(err.Error(), "bad replicas") {
+			t.Fatalf("got %v, want the render's failure", err)
+		}
+	}
+	if len(rc.ok) != 5 {
+		t.Fatalf("%d renders remembered after failures, want 5", len(rc.ok))
+	}
+}
+
+func TestCheckRenderWithoutCache(t *testing.T) {
+	if err := CheckRender(cacheChart(), "extension-demo", demoSpec("replicas: 3\n", "host"), nil); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckRender(cacheChart(), "extension-demo", demoSpec("", "member-1"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := demoSpec("", "member-1")
+	spec.ClusterScheduling.Overrides = map[string]string{"member-1": "replicas: bad\n"}
+	err = CheckRender(cacheChart(), "extension-demo", spec, nil)
+	if err == nil || !strings.Contains(err.Error(), "agent chart does not render for cluster member-1") {
+		t.Fatalf("got %v, want the agent's failure", err)
+	}
+}
