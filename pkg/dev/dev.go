@@ -234,7 +234,8 @@ func newSession(opts Options) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	filt, err := newFilter(root, append(slices.Clone(valueFiles), setFiles...))
+	watched := append(slices.Clone(valueFiles), setFiles...)
+	filt, err := newFilter(root, watched)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(opts.Dir, ".helmignore"), err)
 	}
@@ -245,7 +246,7 @@ func newSession(opts Options) (*session, error) {
 		}
 	}
 	return &session{opts: opts, rep: opts.Reporter, client: client, root: root, filter: filt, clk: opts.Clock, nextN: 1,
-		renders: &cluster.RenderCache{}, watched: append(valueFiles, setFiles...)}, nil
+		renders: &cluster.RenderCache{}, watched: watched}, nil
 }
 
 func (s *session) run(ctx context.Context) error {

@@ -473,3 +473,49 @@ func TestFailedInstallation(t *testing.T) {
 		t.Fatalf("Run returned %v", err)
 	}
 }
+
+// TestSetFile checks that a change to a --set-file file is a change of
+// values, and that a config the chart does not render with is refused
+// before anything is written, as install's checks refuse it.
+func TestSetFile(t *testing.T) {
+	ctx := testContext(t)
+	const name = "devsetfile"
+	dir := scaffold(t, name)
+	edit(t, dir, "charts/backend/values.yaml", func(s string) string { return s + "token: default\n" })
+	edit(t, dir, "charts/backend/templates/token.yaml", content(
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: token\ndata:\n  token: {{ required \"backend.token is required\" .Values.token | quote }}\n"))
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	edit(t, filepath.Dir(tokenFile), "token", content("t1"))
+	src := newFakeSource()
+	rec, stop := session(t, dev.Options{Dir: dir, Events: src, Cleanup: true,
+		Values: values.Options{FileValues: []string{"backend.token=" + tokenFile}}})
+	plan := rec.awaitInstalled(ctx, "0.1.0-dev.1")
+	if !strings.Contains(plan.Spec.Config, "token: t1") {
+		t.Fatalf("config %q does not carry the --set-file value", plan.Spec.Config)
+	}
+
+	// An empty token: the chart does not render with the config.
+	edit(t, filepath.Dir(tokenFile), "token", content(""))
+	src.events <- tokenFile
+	ch := rec.await(ctx, "a change", func(v any) bool { _, ok := v.(dev.Change); return ok }).(dev.Change)
+	if !ch.ValuesOnly || !slices.Equal(ch.Files, []string{tokenFile}) {
+		t.Errorf("change %+v, want the --set-file file alone, values only", ch)
+	}
+	p := rec.await(ctx, "a problem", func(v any) bool { _, ok := v.(problem); return ok }).(problem)
+	if msg := p.err.Error(); !strings.Contains(msg, "with these values") || !strings.Contains(msg, "backend.token is required") {
+		t.Errorf("problem %v, want the render's failure with the config", p.err)
+	}
+
+	edit(t, filepath.Dir(tokenFile), "token", content("t2"))
+	src.events <- tokenFile
+	if a := rec.awaitApplied(ctx); !a.ValuesOnly || a.Version != "0.1.0-dev.1" {
+		t.Errorf("applied %+v, want a config update of 0.1.0-dev.1", a)
+	}
+	plan = rec.awaitInstalled(ctx, "0.1.0-dev.1")
+	if !strings.Contains(plan.Spec.Config, "token: t2") {
+		t.Errorf("config %q does not carry the edited --set-file file", plan.Spec.Config)
+	}
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v", err)
+	}
+}
