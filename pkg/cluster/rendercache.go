@@ -20,6 +20,10 @@ import (
 // checked with CheckRender. A failed render is never remembered. It is
 // safe for concurrent use; the zero value is ready.
 type RenderCache struct {
+	// Validate, when set, also checks what each render not in the cache
+	// produced; a render it refuses is a failure, and not remembered.
+	Validate func(*manifest.Release) error
+
 	mu sync.Mutex
 	ok map[[32]byte]bool
 }
@@ -40,8 +44,14 @@ func (rc *RenderCache) render(c *chart.Chart, opts manifest.RenderOptions) error
 	if hit {
 		return nil
 	}
-	if _, err := manifest.Render(c, opts); err != nil {
+	rendered, err := manifest.RenderRelease(c, opts)
+	if err != nil {
 		return err
+	}
+	if rc.Validate != nil {
+		if err := rc.Validate(rendered); err != nil {
+			return err
+		}
 	}
 	rc.mu.Lock()
 	if rc.ok == nil {

@@ -1,12 +1,14 @@
 package cluster
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chart"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 )
 
 // cacheChart fails to render when replicas is "bad".
@@ -85,5 +87,33 @@ func TestCheckRenderWithoutCache(t *testing.T) {
 	err = CheckRender(cacheChart(), "extension-demo", spec, nil)
 	if err == nil || !strings.Contains(err.Error(), "agent chart does not render for cluster member-1") {
 		t.Fatalf("got %v, want the agent's failure", err)
+	}
+}
+
+func TestRenderCacheValidate(t *testing.T) {
+	var validated int
+	rc := &RenderCache{Validate: func(r *manifest.Release) error {
+		validated++
+		if strings.Contains(r.Templates["demo/templates/cm.yaml"], `"9"`) {
+			return errors.New("nine is refused")
+		}
+		return nil
+	}}
+	for range 2 {
+		if err := CheckRender(cacheChart(), "extension-demo", demoSpec(""), rc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if validated != 1 {
+		t.Errorf("validated %d times, want once: the second render is cached", validated)
+	}
+	for range 2 {
+		err := CheckRender(cacheChart(), "extension-demo", demoSpec("replicas: 9\n"), rc)
+		if err == nil || !strings.Contains(err.Error(), "nine is refused") {
+			t.Fatalf("got %v, want Validate's refusal", err)
+		}
+	}
+	if validated != 3 || len(rc.ok) != 1 {
+		t.Errorf("validated %d times, %d renders remembered; want 3 and 1: a refused render is not remembered", validated, len(rc.ok))
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
@@ -246,7 +247,7 @@ func newSession(opts Options) (*session, error) {
 		}
 	}
 	return &session{opts: opts, rep: opts.Reporter, client: client, root: root, filter: filt, clk: opts.Clock, nextN: 1,
-		renders: &cluster.RenderCache{}, watched: watched}, nil
+		renders: &cluster.RenderCache{Validate: validObjects}, watched: watched}, nil
 }
 
 func (s *session) run(ctx context.Context) error {
@@ -574,6 +575,17 @@ func (s *session) checkRender(ext *extension.Extension, ch *chart.Chart, version
 		return derr
 	}
 	return &cluster.CheckError{Name: ext.Name, Version: version, Problems: []string{err.Error()}}
+}
+
+// validObjects refuses a render with a document that is not a Kubernetes
+// object, as packager's checks do.
+func validObjects(r *manifest.Release) error {
+	_, bad := manifest.ParseObjects(r.Templates)
+	_, badCRDs := manifest.ParseObjects(r.CRDs)
+	if bad = append(bad, badCRDs...); len(bad) > 0 {
+		return fmt.Errorf("%s: document %d is not a valid object: %v", bad[0].File, bad[0].Index+1, bad[0].Err)
+	}
+	return nil
 }
 
 // hostClusterName is the name KubeSphere gives the host cluster. Install

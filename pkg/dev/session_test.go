@@ -475,15 +475,17 @@ func TestFailedInstallation(t *testing.T) {
 }
 
 // TestSetFile checks that a change to a --set-file file is a change of
-// values, and that a config the chart does not render with is refused
-// before anything is written, as install's checks refuse it.
+// values, and that a config the chart does not render with, or renders
+// into a document that is not an object, is refused before anything is
+// written.
 func TestSetFile(t *testing.T) {
 	ctx := testContext(t)
 	const name = "devsetfile"
 	dir := scaffold(t, name)
 	edit(t, dir, "charts/backend/values.yaml", func(s string) string { return s + "token: default\n" })
 	edit(t, dir, "charts/backend/templates/token.yaml", content(
-		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: token\ndata:\n  token: {{ required \"backend.token is required\" .Values.token | quote }}\n"))
+		"{{ if eq .Values.token \"raw\" }}just text{{ else }}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: token\ndata:\n"+
+			"  token: {{ required \"backend.token is required\" .Values.token | quote }}\n{{ end }}"))
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	edit(t, filepath.Dir(tokenFile), "token", content("t1"))
 	src := newFakeSource()
@@ -504,6 +506,14 @@ func TestSetFile(t *testing.T) {
 	p := rec.await(ctx, "a problem", func(v any) bool { _, ok := v.(problem); return ok }).(problem)
 	if msg := p.err.Error(); !strings.Contains(msg, "with these values") || !strings.Contains(msg, "backend.token is required") {
 		t.Errorf("problem %v, want the render's failure with the config", p.err)
+	}
+
+	// A config with which a document is not an object.
+	edit(t, filepath.Dir(tokenFile), "token", content("raw"))
+	src.events <- tokenFile
+	p = rec.await(ctx, "a problem", func(v any) bool { _, ok := v.(problem); return ok }).(problem)
+	if msg := p.err.Error(); !strings.Contains(msg, "token.yaml: document 1 is not a valid object") {
+		t.Errorf("problem %v, want the document that is not an object", p.err)
 	}
 
 	edit(t, filepath.Dir(tokenFile), "token", content("t2"))
