@@ -1,8 +1,6 @@
 package dev_test
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"testing"
 
@@ -18,37 +16,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	var err error
-	testEnv, err = testcluster.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() {
-		if err := testEnv.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping the test control plane:", err)
-		}
-	}()
-	if testEnv.Available() {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		logf := func(string, ...any) {}
-		if os.Getenv("KSBUILDER_TEST_CONTROLLER_LOG") != "" {
-			logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "controller: "+format+"\n", args...) }
-		}
-		controller, err = testcontroller.Start(ctx, testEnv.Config, testcontroller.Options{Log: logf})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer func() {
-			cancel()
-			controller.Wait()
-		}()
-	}
-	return m.Run()
+	os.Exit(testcontroller.RunTests(m, func(env *testcluster.Env, c *testcontroller.Controller) {
+		testEnv, controller = env, c
+	}))
 }
