@@ -10,6 +10,8 @@ import (
 	"time"
 
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 )
 
 func writeFile(t *testing.T, p, data string) {
@@ -422,6 +424,26 @@ func TestHelmignoreEditRescans(t *testing.T) {
 		}
 		if _, ok := f.match(p); !ok {
 			t.Errorf("%s does not match after gen/ stopped being ignored", p)
+		}
+	}
+}
+
+// A PATH that is missing or is a file is named before the cluster is
+// tried (the kubeconfig given does not exist either).
+func TestPathCheckedBeforeCluster(t *testing.T) {
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "hello-0.1.0.tgz")
+	if err := os.WriteFile(archive, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noKubeconfig := cluster.ConnectOptions{Kubeconfig: filepath.Join(dir, "missing-kubeconfig")}
+	for path, want := range map[string]string{
+		filepath.Join(dir, "nope"): filepath.Join(dir, "nope") + ": no such file or directory",
+		archive:                    archive + ": not a directory: dev watches an extension's directory (a .tgz cannot change)",
+	} {
+		_, err := newSession(Options{Dir: path, Target: cluster.Target{Connect: noKubeconfig}})
+		if err == nil || err.Error() != want {
+			t.Errorf("newSession(%s) = %v, want %q", path, err, want)
 		}
 	}
 }

@@ -222,6 +222,9 @@ func newSession(opts Options) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDir(opts.Dir); err != nil {
+		return nil, err
+	}
 	var valueFiles []string
 	for _, f := range opts.Values.ValueFiles {
 		abs, err := filepath.Abs(f)
@@ -248,6 +251,21 @@ func newSession(opts Options) (*session, error) {
 	}
 	return &session{opts: opts, rep: opts.Reporter, client: client, root: root, filter: filt, clk: opts.Clock, nextN: 1,
 		renders: &cluster.RenderCache{Validate: validObjects}, watched: watched}, nil
+}
+
+// checkDir refuses a PATH that is not a directory before anything else
+// (the cluster connection) is tried: dev watches a directory, not a .tgz.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: no such file or directory", dir)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s: not a directory: dev watches an extension's directory (a .tgz cannot change)", dir)
+	}
+	return nil
 }
 
 func (s *session) run(ctx context.Context) error {
