@@ -259,24 +259,7 @@ func TestFSWatcher(t *testing.T) {
 	defer w.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	// awaitPath reads events up to path and returns the ones before it.
-	awaitPath := func(path string) []string {
-		t.Helper()
-		var seen []string
-		for {
-			select {
-			case p := <-w.Events():
-				if p == path {
-					return seen
-				}
-				seen = append(seen, p)
-			case err := <-w.Errors():
-				t.Fatal(err)
-			case <-ctx.Done():
-				t.Fatalf("no event for %s; saw %v", path, seen)
-			}
-		}
-	}
+	awaitPath := func(path string) []string { t.Helper(); return watchedEvents(ctx, t, w, path) }
 
 	values := filepath.Join(root, "values.yaml")
 	writeFile(t, values, "a: 1\n")
