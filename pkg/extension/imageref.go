@@ -21,9 +21,14 @@ type ImageRef struct {
 	Digest string
 }
 
-// String returns the canonical reference: domain/path[:tag][@digest].
+// String returns the canonical reference: domain/path[:tag][@digest]. The
+// domain is empty, as in distribution/reference, when the first component
+// has a dot but is no valid host name ("0_x.o/app"): then path alone.
 func (r ImageRef) String() string {
-	s := r.Domain + "/" + r.Path
+	s := r.Path
+	if r.Domain != "" {
+		s = r.Domain + "/" + s
+	}
 	if r.Tag != "" {
 		s += ":" + r.Tag
 	}
