@@ -12,21 +12,7 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/ignore"
-
-	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
-
-// Limits bound what an archive may hold.
-type Limits struct {
-	// MaxTotalSize is the largest total uncompressed size of all files.
-	MaxTotalSize int64
-	// MaxEntries is the largest number of tar entries, directories included.
-	MaxEntries int
-}
-
-// DefaultLimits are far above any real extension (the marketplace takes
-// 1 MiB compressed) and keep a hostile archive from exhausting memory.
-var DefaultLimits = Limits{MaxTotalSize: 100 * units.MiB, MaxEntries: 10000}
 
 // ErrUnsafeArchive is wrapped by every refusal of a hostile archive entry.
 var ErrUnsafeArchive = errors.New("unsafe archive")
@@ -43,7 +29,10 @@ func LoadArchiveFile(p string, lim Limits) (*Source, error) {
 
 // ReadArchive reads a gzip-compressed tar archive into memory. Absolute
 // paths, ".." components, links, device files and other non-regular entries
-// are refused, as are archives over the limits. The top-level directory
+// are refused, as are names that could not be extracted everywhere (see
+// CheckName), a name used as both a file and a directory, and archives over
+// the limits, subchart archives (charts/*.tgz) counted expanded: sizes are
+// checked from the headers before anything is read. The top-level directory
 // (<name>/ in packages made by Helm or ksbuilder) is stripped; "./" prefixes
 // are accepted. The extension's .helmignore applies, as for directories.
 func ReadArchive(r io.Reader, name string, lim Limits) (*Source, error) {
@@ -56,9 +45,8 @@ func ReadArchive(r io.Reader, name string, lim Limits) (*Source, error) {
 
 	var (
 		entries []entry
-		seen    = map[string]bool{}
-		total   int64
-		count   int
+		names   = newNameSet()
+		budget  = NewBudget(lim)
 	)
 	refuse := func(format string, args ...any) error {
 		return fmt.Errorf("%s: %w: %s", name, ErrUnsafeArchive, fmt.Sprintf(format, args...))
@@ -71,47 +59,44 @@ func ReadArchive(r io.Reader, name string, lim Limits) (*Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: reading archive: %w", name, err)
 		}
-		count++
-		if count > lim.MaxEntries {
-			return nil, refuse("more than %d entries", lim.MaxEntries)
+		if err := budget.Entry(); err != nil {
+			return nil, refuse("%v", err)
 		}
-		switch h.Typeflag {
-		case tar.TypeXGlobalHeader:
-			continue
-		case tar.TypeDir:
-			if _, err := cleanEntryName(h.Name); err != nil {
-				return nil, refuse("%v", err)
-			}
-			continue
-		case tar.TypeReg:
-		case tar.TypeSymlink, tar.TypeLink:
-			return nil, refuse("entry %q is a link (to %q); links are not allowed", h.Name, h.Linkname)
-		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-			return nil, refuse("entry %q is a device or pipe; only regular files are allowed", h.Name)
-		default:
-			return nil, refuse("entry %q has unsupported type %q; only regular files are allowed", h.Name, string(h.Typeflag))
-		}
-		clean, err := cleanEntryName(h.Name)
+		file, err := entryKind(h)
 		if err != nil {
 			return nil, refuse("%v", err)
 		}
-		if clean == "" {
+		clean, err := cleanEntryName(h.Name)
+		if err == nil && clean != "" {
+			err = CheckName(clean)
+		}
+		if err != nil {
+			return nil, refuse("%v", err)
+		}
+		if !file {
+			if clean != "" {
+				if err := names.addDir(clean); err != nil {
+					return nil, refuse("%v", err)
+				}
+			}
 			continue
 		}
-		if seen[clean] {
-			return nil, refuse("entry %q appears more than once", clean)
+		if clean == "" {
+			return nil, refuse("entry %q is a file named like the archive's root", h.Name)
 		}
-		seen[clean] = true
-		var buf bytes.Buffer
-		n, err := io.CopyN(&buf, tr, lim.MaxTotalSize-total+1)
-		if err != nil && !errors.Is(err, io.EOF) {
+		if err := names.addFile(clean); err != nil {
+			return nil, refuse("%v", err)
+		}
+		// The declared size is checked before anything is read; the tar
+		// reader then yields exactly that many bytes.
+		if err := budget.File(fmt.Sprintf("entry %q", clean), h.Size); err != nil {
+			return nil, refuse("%v", err)
+		}
+		data := make([]byte, h.Size)
+		if _, err := io.ReadFull(tr, data); err != nil {
 			return nil, fmt.Errorf("%s: reading %q: %w", name, clean, err)
 		}
-		total += n
-		if total > lim.MaxTotalSize {
-			return nil, refuse("more than %s uncompressed", units.FormatBytes(lim.MaxTotalSize))
-		}
-		entries = append(entries, entry{clean, buf.Bytes()})
+		entries = append(entries, entry{clean, data})
 	}
 
 	prefix, err := topDirectory(entries)
@@ -122,7 +107,7 @@ func ReadArchive(r io.Reader, name string, lim Limits) (*Source, error) {
 	for _, e := range entries {
 		files[strings.TrimPrefix(e.name, prefix)] = bytes.TrimPrefix(e.data, utf8BOM)
 	}
-	src := &Source{Path: name, Kind: Archive, files: files}
+	src := &Source{Path: name, Kind: Archive, files: files, helmignore: files[ignore.HelmIgnore]}
 	rules, err := ParseIgnore(files[ignore.HelmIgnore])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", name, ignore.HelmIgnore, err)
@@ -132,6 +117,9 @@ func ReadArchive(r io.Reader, name string, lim Limits) (*Source, error) {
 			delete(files, n)
 			src.Ignored++
 		}
+	}
+	if err := budget.scanSubchartArchives(files, src.Names()); err != nil {
+		return nil, refuse("%v", err)
 	}
 	return src, nil
 }

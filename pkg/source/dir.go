@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -73,8 +74,12 @@ func (e entryInfo) Sys() any           { return nil }
 // LoadDir reads an extension directory. Ignored directories are skipped
 // without being read; symbolic links are followed, as Helm does, when they
 // resolve inside the extension directory, and refused when they lead out of
-// it; other irregular files are refused.
-func LoadDir(dir string) (*Source, error) {
+// it; other irregular files are refused. The files, and the content of
+// subchart archives, are held to DefaultLimits, each file's size checked
+// from its directory entry before it is read.
+func LoadDir(dir string) (*Source, error) { return loadDir(dir, DefaultLimits) }
+
+func loadDir(dir string, lim Limits) (*Source, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -85,24 +90,46 @@ func LoadDir(dir string) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	var helmignore []byte
-	if data, err := os.ReadFile(filepath.Join(root, ignore.HelmIgnore)); err == nil {
-		helmignore = data
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+	helmignorePath := filepath.Join(dir, ignore.HelmIgnore)
+	helmignore, err := readLimited(filepath.Join(root, ignore.HelmIgnore), DefaultLimits.MaxFileSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", helmignorePath, err)
 	}
 	rules, err := ParseIgnore(helmignore)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ignore.HelmIgnore), err)
+		return nil, fmt.Errorf("%s: %w", helmignorePath, err)
 	}
 	w := &dirWalker{
-		src:   &Source{Path: dir, Kind: Directory, files: map[string][]byte{}},
-		rules: rules, realRoot: realRoot, limit: DefaultLimits.MaxTotalSize,
+		src:   &Source{Path: dir, Kind: Directory, files: map[string][]byte{}, helmignore: helmignore},
+		rules: rules, realRoot: realRoot, budget: NewBudget(lim),
 	}
 	if err := w.walk(root, "", map[string]bool{}); err != nil {
 		return nil, err
 	}
+	if err := w.budget.scanSubchartArchives(w.src.files, w.src.Names()); err != nil {
+		return nil, limitError(dir, err)
+	}
 	return w.src, nil
+}
+
+// readLimited reads a file of at most limit bytes, and no more than one
+// byte past it.
+func readLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %s", units.FormatBytes(limit))
+	}
+	return data, nil
 }
 
 type dirWalker struct {
@@ -110,8 +137,7 @@ type dirWalker struct {
 	rules *IgnoreRules
 	// realRoot is the extension directory with every link resolved.
 	realRoot string
-	total    int64
-	limit    int64
+	budget   *Budget
 }
 
 // walk reads the directory osDir, whose package path is prefix. visited holds
@@ -139,6 +165,7 @@ func (w *dirWalker) walk(osDir, prefix string, visited map[string]bool) error {
 		}
 		full := filepath.Join(osDir, name)
 		mode := e.Type()
+		var info fs.FileInfo
 		if mode&fs.ModeSymlink != 0 {
 			fi, err := os.Stat(full)
 			if err != nil {
@@ -148,7 +175,7 @@ func (w *dirWalker) walk(osDir, prefix string, visited map[string]bool) error {
 				}
 				return fmt.Errorf("%s: broken symbolic link: %w", full, err)
 			}
-			mode = fi.Mode().Type()
+			mode, info = fi.Mode().Type(), fi
 			if !w.rules.Ignore(rel, mode.IsDir()) {
 				if err := w.checkLink(full, rel); err != nil {
 					return err
@@ -169,18 +196,60 @@ func (w *dirWalker) walk(osDir, prefix string, visited map[string]bool) error {
 		case !mode.IsRegular():
 			return fmt.Errorf("%s: cannot package irregular file (mode %s); remove it or list it in .helmignore", full, mode)
 		default:
-			data, err := os.ReadFile(full)
+			if info == nil {
+				if info, err = e.Info(); err != nil {
+					return err
+				}
+			}
+			data, err := w.read(full, rel, info.Size())
 			if err != nil {
 				return err
-			}
-			w.total += int64(len(data))
-			if w.total > w.limit {
-				return fmt.Errorf("%s: the extension's files add up to more than %s; list large files in .helmignore", w.src.Path, units.FormatBytes(w.limit))
 			}
 			w.src.files[rel] = bytes.TrimPrefix(data, utf8BOM)
 		}
 	}
 	return nil
+}
+
+// read reads a file of the extension whose directory entry gives size,
+// checking the limits before reading and never reading more than the
+// remaining budget plus one byte, should the file grow meanwhile.
+func (w *dirWalker) read(full, rel string, size int64) ([]byte, error) {
+	if err := CheckName(rel); err != nil {
+		return nil, fmt.Errorf("%s: %v (rename it, or list it in .helmignore)", filepath.Join(w.src.Path, filepath.FromSlash(rel)), err)
+	}
+	if err := w.budget.Entry(); err != nil {
+		return nil, limitError(w.src.Path, err)
+	}
+	if err := w.budget.Check(rel, size); err != nil {
+		return nil, limitError(w.src.Path, err)
+	}
+	f, err := os.Open(full)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	limit := w.budget.Remaining()
+	if max := w.budget.lim.MaxFileSize; max > 0 && limit > max {
+		limit = max
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if err := w.budget.File(rel, int64(len(data))); err != nil {
+		return nil, limitError(w.src.Path, err)
+	}
+	return data, nil
+}
+
+// limitError words a limit the extension directory dir exceeds, with the fix.
+func limitError(dir string, err error) error {
+	var large *FileTooLargeError
+	if errors.As(err, &large) {
+		return fmt.Errorf("%s: %v (list it in .helmignore, make it smaller or serve it from a URL)", dir, err)
+	}
+	return fmt.Errorf("%s: %v (list files the chart does not need in .helmignore)", dir, err)
 }
 
 // checkLink refuses a symbolic link that resolves outside the extension

@@ -40,6 +40,8 @@ type Source struct {
 	Ignored int
 
 	files map[string][]byte
+	// helmignore is the .helmignore the rules came from (nil without one).
+	helmignore []byte
 }
 
 // New builds a Source from files, for callers that assemble one in memory.

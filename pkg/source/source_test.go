@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -128,12 +129,11 @@ func TestReadArchiveBomb(t *testing.T) {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	tw := tar.NewWriter(zw)
-	size := int64(200 << 20)
-	if err := tw.WriteHeader(&tar.Header{Name: "h/zeros", Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
-		t.Fatal(err)
-	}
-	chunk := make([]byte, 1<<20)
-	for i := int64(0); i < size/int64(len(chunk)); i++ {
+	chunk := make([]byte, 5<<20)
+	for i := 0; i < 25; i++ {
+		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("h/zeros%d", i), Mode: 0o644, Size: int64(len(chunk)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := tw.Write(chunk); err != nil {
 			t.Fatal(err)
 		}
