@@ -15,6 +15,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/suggest"
+	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
 
 // Diagnostic codes produced while decoding YAML.
@@ -74,9 +75,19 @@ func syntaxDiagnostic(file string, err error) diag.Diagnostic {
 	return dg
 }
 
+// MaxMetadataFileSize is the largest extension.yaml or permissions.yaml
+// decoded: KubeSphere turns them into objects that must fit etcd's request
+// limit of 1.5 MiB, and decoding a larger file only costs time and memory.
+const MaxMetadataFileSize = 1536 << 10
+
 // parseDocuments splits data into YAML documents. It returns a syntax
 // diagnostic on the first parse error.
 func parseDocuments(file string, data []byte) ([]*yaml.Node, *diag.Diagnostic) {
+	if len(data) > MaxMetadataFileSize {
+		return nil, &diag.Diagnostic{Severity: diag.Error, Code: CodeYAMLSyntax, File: file,
+			Message: fmt.Sprintf("the file is %s, over the limit of %s", units.FormatBytes(int64(len(data))), units.FormatBytes(MaxMetadataFileSize)),
+			Hint:    "KubeSphere stores it in objects that etcd limits to 1.5 MiB; move large content (long descriptions, images) into files the console loads"}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []*yaml.Node
 	for {
@@ -89,8 +100,32 @@ func parseDocuments(file string, data []byte) ([]*yaml.Node, *diag.Diagnostic) {
 			dg := syntaxDiagnostic(file, err)
 			return docs, &dg
 		}
+		if big := largeMapping(&n); big != nil {
+			return docs, &diag.Diagnostic{Severity: diag.Error, Code: CodeYAMLSyntax, File: file, Line: big.Line, Column: big.Column,
+				Message: fmt.Sprintf("a mapping of %d keys, over the limit of %d", len(big.Content)/2, MaxMappingKeys),
+				Hint:    "no KubeSphere field takes that many; remove the generated keys"}
+		}
 		docs = append(docs, &n)
 	}
+}
+
+// MaxMappingKeys is the most keys a mapping of extension.yaml or
+// permissions.yaml may have: decoding free-form fields checks keys for
+// duplicates in quadratic time, and no real field comes close.
+const MaxMappingKeys = 1000
+
+// largeMapping returns the first mapping under n with more than
+// MaxMappingKeys keys. Aliases are not followed.
+func largeMapping(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.MappingNode && len(n.Content)/2 > MaxMappingKeys {
+		return n
+	}
+	for _, c := range n.Content {
+		if big := largeMapping(c); big != nil {
+			return big
+		}
+	}
+	return nil
 }
 
 // content returns the top-level node of a document node.

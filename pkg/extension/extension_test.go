@@ -27,6 +27,17 @@ func (f files) HasDir(dir string) bool {
 	return false
 }
 
+// Read returns a small valid image of the file's type.
+func (f files) Read(name string) ([]byte, bool) {
+	if !f[name] {
+		return nil, false
+	}
+	if strings.HasSuffix(name, ".png") {
+		return []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), true
+	}
+	return []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), true
+}
+
 var validFiles = files{"static/icon.svg": true, "static/shot.png": true, "icon.svg": true}
 
 func readValid(t *testing.T) string {

@@ -396,6 +396,8 @@ type FileSet interface {
 	HasFile(name string) bool
 	// HasDir reports whether any file lies under the slash-separated directory.
 	HasDir(name string) bool
+	// Read returns the content of the file at the slash-separated path.
+	Read(name string) ([]byte, bool)
 }
 
 // IsLocal reports whether an icon or screenshot reference names a file in
@@ -444,6 +446,7 @@ func (e *Extension) ValidateFiles(files FileSet) diag.List {
 		}
 	}
 	v.localFile("icon", e.Icon, CodeIconFile, files, static)
+	v.checkIcon(e.Icon, files)
 	for i, s := range e.Screenshots {
 		v.localFile(fmt.Sprintf("screenshots[%d]", i), s, CodeScreenshotFile, files, static)
 	}

@@ -9,7 +9,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/klauspost/compress/flate"
@@ -17,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ksbuilder/ksbuilder/pkg/source"
 	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
 
@@ -212,13 +212,16 @@ func (e *TooLargeError) Largest(n int) []EntrySize { return e.pkg.Largest(n) }
 
 // WriteFile writes the package into dir as <name>-<version>.tgz, atomically:
 // the archive goes to a temporary file in dir that is renamed into place, so
-// a failed write never leaves a partial package behind.
+// a failed write never leaves a partial package behind. The temporary file
+// is named by source.TempFilePattern: no extension ever takes it in, and
+// those a killed run left in dir are removed.
 func WriteFile(p *Package, dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	removeStaleTempFiles(dir)
 	dest := filepath.Join(dir, p.FileName())
-	tmp, err := os.CreateTemp(dir, "."+strings.TrimSuffix(p.FileName(), ".tgz")+".*.tmp")
+	tmp, err := os.CreateTemp(dir, source.TempFilePattern(os.Getpid(), p.FileName()))
 	if err != nil {
 		return "", err
 	}
@@ -244,4 +247,20 @@ func WriteFile(p *Package, dir string) (string, error) {
 		return "", err
 	}
 	return dest, nil
+}
+
+// removeStaleTempFiles removes the temporary files in dir whose process is
+// no longer running. It is best effort: what cannot be removed stays, and
+// is never packaged anyway.
+func removeStaleTempFiles(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, ok := source.TempFileOwner(e.Name())
+		if ok && e.Type().IsRegular() && pid != os.Getpid() && !processRunning(pid) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

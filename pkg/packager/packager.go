@@ -5,6 +5,7 @@
 package packager
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -86,6 +87,13 @@ func (p *Package) Size() int64 { return int64(len(p.Data)) }
 // The extension is nil only when extension.yaml is missing.
 func Validate(src *source.Source) (*extension.Extension, diag.List) {
 	data, ok := src.Read(extension.MetadataFile)
+	if line, rule, hidden := src.HiddenBy(extension.MetadataFile); !ok && hidden {
+		return nil, diag.List{{
+			Severity: diag.Error, Code: CodeMissingMetadata, File: ".helmignore", Line: line,
+			Message: fmt.Sprintf("%q leaves extension.yaml out of the extension", rule),
+			Hint:    `remove or narrow the line (a "!" line ignores every file it does not match)`,
+		}}
+	}
 	if !ok {
 		return nil, diag.List{{
 			Severity: diag.Error, Code: CodeMissingMetadata, File: extension.MetadataFile,
@@ -135,6 +143,9 @@ func Build(src *source.Source, opts Options) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkReadable(ext, entries).Err(); err != nil {
+		return nil, err
+	}
 	pkg := &Package{Extension: ext, Chart: c, Data: data, Entries: entries, Warnings: diags}
 	limit := opts.MaxSize
 	if limit <= 0 {
@@ -151,6 +162,27 @@ func Build(src *source.Source, opts Options) (*Package, error) {
 		})
 	}
 	return pkg, nil
+}
+
+// checkReadable refuses a package that "ksbuilder validate" or Helm's
+// loader (hence KubeSphere's installer) would refuse: over the reader's
+// limits (a Chart.yaml over Helm's 5 MiB per file, with an icon inlined),
+// or with a name tar cannot extract.
+func checkReadable(ext *extension.Extension, entries []Entry) diag.List {
+	files := make([]source.FileInfo, len(entries))
+	for i, e := range entries {
+		files[i] = source.FileInfo{Name: e.Name, Size: e.Size}
+	}
+	err := source.CheckFiles(source.DefaultLimits, files)
+	if err == nil {
+		return nil
+	}
+	hint := "list files the chart does not need in .helmignore"
+	var large *source.FileTooLargeError
+	if errors.As(err, &large) && large.Name == ext.Name+"/Chart.yaml" && extension.IsLocal(ext.Icon) {
+		hint = fmt.Sprintf("the icon %s is inlined into Chart.yaml as a data URI: use a smaller icon, or a URL", ext.Icon)
+	}
+	return diag.List{{Severity: diag.Error, Code: CodeChart, Message: "in the package, " + err.Error() + "; Helm's loader would refuse it", Hint: hint}}
 }
 
 // LoadChart builds the extension's Helm chart in memory: Chart.yaml

@@ -21,7 +21,8 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // IgnoreRules decides which paths of an extension are left out: the rules of
 // its .helmignore, Helm's defaults (dot-files under templates/), every .git
-// directory, and .tgz files at the root (earlier packages of the extension).
+// directory, .tgz files at the root (earlier packages of the extension) and
+// ksbuilder's own temporary files (see TempFilePattern), wherever they are.
 type IgnoreRules struct {
 	helm *ignore.Rules
 }
@@ -48,6 +49,9 @@ func (r *IgnoreRules) Ignore(name string, isDir bool) bool {
 		return true
 	}
 	if !isDir && !strings.Contains(name, "/") && strings.EqualFold(path.Ext(name), ".tgz") {
+		return true
+	}
+	if !isDir && IsTempFile(base) {
 		return true
 	}
 	return r.helm.Ignore(name, entryInfo{name: base, dir: isDir})
@@ -278,4 +282,23 @@ func (w *dirWalker) checkLink(full, rel string) error {
 func within(root, p string) bool {
 	r, err := filepath.Rel(root, p)
 	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) && !filepath.IsAbs(r)
+}
+
+// HiddenBy returns the line of the extension's .helmignore (1-based, and its
+// text) that leaves the file out, if one does. A "!" line, which Helm takes
+// as "ignore everything this does not match", counts.
+func (s *Source) HiddenBy(name string) (line int, rule string, ok bool) {
+	if s.helmignore == nil {
+		return 0, "", false
+	}
+	for i, text := range strings.Split(string(bytes.TrimPrefix(s.helmignore, utf8BOM)), "\n") {
+		r, err := ignore.Parse(strings.NewReader(text))
+		if err != nil || strings.TrimSpace(text) == "" {
+			continue
+		}
+		if ignoredInArchive(&IgnoreRules{helm: r}, name) {
+			return i + 1, strings.TrimSpace(text), true
+		}
+	}
+	return 0, "", false
 }

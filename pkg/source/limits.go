@@ -269,3 +269,34 @@ func (b *Budget) scanSubchartArchives(files map[string][]byte, names []string) e
 	}
 	return nil
 }
+
+// FileInfo is a file of an archive about to be written.
+type FileInfo struct {
+	// Name is the slash-separated path inside the archive.
+	Name string
+	Size int64
+}
+
+// CheckFiles applies the archive reader's checks to the files of an archive
+// about to be written, so that a writer never produces an archive that
+// ReadArchive, or Helm's loader, refuses: the limits, the names, a name
+// used twice or as both a file and a directory.
+func CheckFiles(lim Limits, files []FileInfo) error {
+	b := NewBudget(lim)
+	names := newNameSet()
+	for _, f := range files {
+		if err := CheckName(f.Name); err != nil {
+			return err
+		}
+		if err := names.addFile(f.Name); err != nil {
+			return err
+		}
+		if err := b.Entry(); err != nil {
+			return err
+		}
+		if err := b.File(f.Name, f.Size); err != nil {
+			return err
+		}
+	}
+	return nil
+}

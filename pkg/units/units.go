@@ -31,6 +31,9 @@ var suffixes = []struct {
 	{"kib", KiB}, {"mib", MiB}, {"kb", 1000}, {"mb", 1000 * 1000}, {"k", KiB}, {"m", MiB}, {"b", 1},
 }
 
+// maxBytes is 2^63, the first size an int64 cannot hold.
+const maxBytes = float64(1 << 63)
+
 // ParseBytes parses a size such as "1048576", "900KiB", "1MiB", "1MB" or
 // "512k". KiB/MiB (and k/m) are powers of 1024; kB/MB are powers of 1000.
 func ParseBytes(s string) (int64, error) {
@@ -43,8 +46,10 @@ func ParseBytes(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("invalid size %q (examples: 1MiB, 900KiB, 1048576)", s)
+	// NaN fails every comparison; ±Inf and huge values do not fit an int64.
+	n := v * float64(factor)
+	if err != nil || !(n >= 1 && n < maxBytes) {
+		return 0, fmt.Errorf("invalid size %q: give a positive size below 8 EiB, such as 1MiB, 900KiB or 1048576", s)
 	}
-	return int64(v * float64(factor)), nil
+	return int64(n), nil
 }
