@@ -1,7 +1,10 @@
 package packager
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
+	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -134,4 +137,87 @@ func TestTemporaryFiles(t *testing.T) {
 	if _, err := os.Stat(stale); err != nil {
 		t.Errorf("a file outside the destination was removed: %v", err)
 	}
+}
+
+// TestHelmignoreHidingMetadata checks that a .helmignore line that leaves
+// extension.yaml out is named, a "!" line included, instead of "not found".
+func TestHelmignoreHidingMetadata(t *testing.T) {
+	for _, tt := range []struct {
+		helmignore string
+		line       int
+		rule       string
+	}{
+		{"# editors\n*.swp\n*.yaml\n", 3, "*.yaml"},
+		{"node_modules/\n!templates/\n", 2, "!templates/"},
+		{"\ufeffextension.yaml\n", 1, "extension.yaml"},
+	} {
+		dir := copyTree(t, helloWorld)
+		writeFile(t, dir, ".helmignore", tt.helmignore)
+		src, err := source.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, diags := Validate(src)
+		want := diag.Diagnostic{Severity: diag.Error, Code: CodeMissingMetadata, File: ".helmignore", Line: tt.line,
+			Message: fmt.Sprintf("%q leaves extension.yaml out of the extension", tt.rule),
+			Hint:    `remove or narrow the line (a "!" line ignores every file it does not match)`}
+		if len(diags) != 1 || diags[0] != want {
+			t.Errorf("%q: diagnostics = %+v\nwant %+v", tt.helmignore, diags, want)
+		}
+	}
+}
+
+// FuzzPackageRoundTrip checks the guarantee of package on arbitrary extra
+// files: whatever Build accepts, our reader and Helm's loader read back,
+// and packaging the package gives the same bytes.
+func FuzzPackageRoundTrip(f *testing.F) {
+	base, err := source.Load(helloWorld)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("static/a.txt", []byte("hello"), "values.yaml", []byte("a: 1\n"))
+	f.Add("templates/x.yaml", []byte("{{ .Values.a }}"), "charts/b/Chart.yaml", []byte("name: b\nversion: 1.0.0\napiVersion: v2\n"))
+	f.Add("a\xffb", []byte{0}, "charts/x.tgz", []byte{0x1f, 0x8b})
+	f.Add("extension.yaml", []byte("name: x"), ".helmignore", []byte("!x\n"))
+	f.Fuzz(func(t *testing.T, name1 string, data1 []byte, name2 string, data2 []byte) {
+		files := base.Files()
+		files = append(files, source.File{Name: name1, Data: data1}, source.File{Name: name2, Data: data2})
+		// Through an archive, so that names and limits are those of the reader.
+		archive, err := tryArchive(files)
+		if err != nil {
+			return // a name tar cannot hold
+		}
+		src, err := source.ReadArchive(bytes.NewReader(archive), "fuzz.tgz", source.DefaultLimits)
+		if err != nil {
+			return
+		}
+		pkg, err := Build(src, Options{})
+		if err != nil {
+			return
+		}
+		assertReadable(t, pkg)
+	})
+}
+
+// tryArchive writes files into a gzip-compressed tar, failing on names tar
+// cannot hold.
+func tryArchive(files []source.File) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, f := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: f.Name, Mode: 0o644, Size: int64(len(f.Data)), Typeflag: tar.TypeReg}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(f.Data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
