@@ -160,7 +160,7 @@ func TestHelmignoreHidingMetadata(t *testing.T) {
 		_, diags := Validate(src)
 		want := diag.Diagnostic{Severity: diag.Error, Code: CodeMissingMetadata, File: ".helmignore", Line: tt.line,
 			Message: fmt.Sprintf("%q leaves extension.yaml out of the extension", tt.rule),
-			Hint:    `remove or narrow the line (a "!" line ignores every file it does not match)`}
+			Hint:    `remove or narrow the line; a "!" line ignores every file it does not match`}
 		if len(diags) != 1 || diags[0] != want {
 			t.Errorf("%q: diagnostics = %+v\nwant %+v", tt.helmignore, diags, want)
 		}

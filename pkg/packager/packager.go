@@ -91,7 +91,7 @@ func Validate(src *source.Source) (*extension.Extension, diag.List) {
 		return nil, diag.List{{
 			Severity: diag.Error, Code: CodeMissingMetadata, File: ".helmignore", Line: line,
 			Message: fmt.Sprintf("%q leaves extension.yaml out of the extension", rule),
-			Hint:    `remove or narrow the line (a "!" line ignores every file it does not match)`,
+			Hint:    `remove or narrow the line; a "!" line ignores every file it does not match`,
 		}}
 	}
 	if !ok {
