@@ -58,6 +58,11 @@ func TestRenderGolden(t *testing.T) {
 			if _, ok := files[".helmignore"]; !ok {
 				t.Error(".helmignore missing: the embed must use all:")
 			}
+			// Helm's "!" ignores every file a rule does not match
+			// (extension.yaml included): the scaffold must not suggest it.
+			if bytes.Contains(files[".helmignore"], []byte("!")) {
+				t.Errorf(".helmignore mentions \"!\":\n%s", files[".helmignore"])
+			}
 		})
 	}
 }

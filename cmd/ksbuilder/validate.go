@@ -38,9 +38,11 @@ func newValidateCmd(f *Factory, runF func(*validateOptions) error) *cli.Command 
 		ArgsUsage: "[PATH]",
 		Description: `Runs every check of "ksbuilder package" on PATH (a directory or a .tgz;
 default ".") in memory: extension.yaml and permissions.yaml, the files they
-reference, the chart and its subcharts, and the size limit. Archives are read
-with limits and entries that could escape a directory are refused. Nothing is
-written to disk. Exits 1 when the extension is not valid.
+reference, the chart and its subcharts, and the size limit. Helm's limits
+hold (5 MiB per file, under 100 MiB in all, subchart archives counted
+expanded), sizes are checked before reading, and archive entries that could
+escape a directory or that tar cannot extract are refused. Nothing is written
+to disk. Exits 1 when the extension is not valid.
 
 For style and best-practice checks, use "ksbuilder lint".
 
