@@ -74,7 +74,14 @@ func ParseTemplate(data []byte) error {
 // ParseTemplate, and calls bad for each that does not parse with its chart
 // path ("ext/charts/backend/templates/a.yaml"). Library charts' templates
 // that are not partials are left out, as Helm leaves them.
+//
+// All templates are parsed in one pass of Helm's engine, with one function
+// map, as an install parses them; building Helm's function map for each
+// template cost more than parsing it. Only when that pass fails is each
+// template parsed on its own, to report every one that does not parse.
 func ParseTemplates(c *chart.Chart, bad func(chartPath string, err *TemplateError)) {
+	var paths []string
+	var files []*chart.File
 	var walk func(c *chart.Chart, prefix string)
 	walk = func(c *chart.Chart, prefix string) {
 		library := c.Metadata != nil && strings.EqualFold(c.Metadata.Type, "library")
@@ -82,13 +89,35 @@ func ParseTemplates(c *chart.Chart, bad func(chartPath string, err *TemplateErro
 			if t == nil || (library && !strings.HasPrefix(path.Base(t.Name), "_")) {
 				continue
 			}
-			if err := ParseTemplate(t.Data); err != nil {
-				bad(prefix+t.Name, err.(*TemplateError))
-			}
+			paths = append(paths, prefix+t.Name)
+			files = append(files, t)
 		}
 		for _, sub := range c.Dependencies() {
 			walk(sub, prefix+"charts/"+sub.Name()+"/")
 		}
 	}
 	walk(c, c.Name()+"/")
+	if len(files) == 0 || parseAll(files) == nil {
+		return
+	}
+	for i, t := range files {
+		if err := ParseTemplate(t.Data); err != nil {
+			bad(paths[i], err.(*TemplateError))
+		}
+	}
+}
+
+// parseAll parses templates with Helm's engine in one pass, each as a
+// partial of one chart so that none is executed, and returns the engine's
+// error for the first that does not parse.
+func parseAll(templates []*chart.File) error {
+	c := &chart.Chart{
+		Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: parseChart, Version: "0.0.0"},
+		Templates: make([]*chart.File, len(templates)),
+	}
+	for i, t := range templates {
+		c.Templates[i] = &chart.File{Name: parseTemplate + strconv.Itoa(i), Data: t.Data}
+	}
+	_, err := engine.Render(c, chartutil.Values{})
+	return err
 }
