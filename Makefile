@@ -27,14 +27,25 @@ build: ## build bin/ksbuilder
 	CGO_ENABLED=0 $(GO) build -trimpath -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ksbuilder
 
 .PHONY: demo
-demo: build ## create an extension in a temporary directory and package it
+demo: ## build ksbuilder, create an extension in a temporary directory, package it
+	@echo "building $(BIN) (the first build downloads the Go modules and compiles for a few minutes)"
+	@$(MAKE) --no-print-directory build >/dev/null
 	@demo=$$(mktemp -d "$${TMPDIR:-/tmp}/ksbuilder-demo.XXXXXX"); \
 	./$(BIN) create --no-prompt --name hello-world --category dev-tools --author "ksbuilder demo" --dir "$$demo/hello-world" >/dev/null && \
 	./$(BIN) validate "$$demo/hello-world" >/dev/null && \
-	./$(BIN) package "$$demo/hello-world" -d "$$demo"
+	./$(BIN) package "$$demo/hello-world" -d "$$demo" && \
+	printf '%s\n' "" "Next, from this directory:" \
+	  "  ./$(BIN) lint $$demo/hello-world" \
+	  "  ./$(BIN) template $$demo/hello-world" \
+	  "  export PATH=\"$(CURDIR)/bin:\$$PATH\"   # then just: ksbuilder --help"
+
+# The race detector needs cgo, so a C compiler.
+.PHONY: check-cc
+check-cc:
+	@command -v "$${CC:-cc}" >/dev/null || command -v gcc >/dev/null || { echo "make test: go test -race needs a C compiler (cgo); install one, e.g. apt-get install gcc" >&2; exit 1; }
 
 .PHONY: test
-test: ## run all tests with the race detector (unit, end-to-end, short fuzzing); builds the test control plane first
+test: check-cc ## run all tests with the race detector (needs a C compiler; unit, end-to-end, short fuzzing); builds the test control plane first
 	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" $(GO) test -race ./...
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
