@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-
-	helmrepo "helm.sh/helm/v3/pkg/repo"
 )
 
 // IndexFileName is the name of the index in the directory.
@@ -54,7 +52,7 @@ func Index(opts Options) (*Result, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", opts.Dir)
 	}
-	index, err := helmrepo.IndexDirectory(opts.Dir, opts.URL)
+	index, err := indexDirectory(opts.Dir, opts.URL)
 	if err != nil {
 		return nil, fmt.Errorf("indexing %s: %w", opts.Dir, err)
 	}
@@ -62,15 +60,15 @@ func Index(opts Options) (*Result, error) {
 		return nil, fmt.Errorf("%s has no chart packages (*.tgz): build them with \"ksbuilder package -d %s\"", opts.Dir, opts.Dir)
 	}
 	if opts.Merge != "" {
-		old, err := helmrepo.LoadIndexFile(opts.Merge)
+		old, err := loadIndexFile(opts.Merge)
 		if err != nil {
 			return nil, fmt.Errorf("merging %s: %w", opts.Merge, err)
 		}
-		index.Merge(old)
+		index.merge(old)
 	}
-	index.SortEntries()
+	index.sortEntries()
 	dest := filepath.Join(opts.Dir, IndexFileName)
-	if err := index.WriteFile(dest, 0o644); err != nil {
+	if err := index.writeFile(dest); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", dest, err)
 	}
 	res := &Result{Path: dest, Entries: []Entry{}}

@@ -5,11 +5,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/provenance"
 	helmrepo "helm.sh/helm/v3/pkg/repo"
+	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/repo"
 )
@@ -143,4 +145,64 @@ func TestIndexErrors(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(empty, repo.IndexFileName)); !os.IsNotExist(err) {
 		t.Errorf("an index was written for an empty directory: %v", err)
 	}
+}
+
+func TestIndexAsHelmWritesIt(t *testing.T) {
+	// The index is written without helm.sh/helm/v3/pkg/repo (start-up
+	// cost); it must be the one Helm writes, time stamps aside.
+	t.Parallel()
+	old := t.TempDir()
+	savePackage(t, old, "hello", "0.0.9")
+	savePackage(t, old, "hello", "0.2.0")
+	if _, err := repo.Index(repo.Options{Dir: old, URL: "https://old.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	savePackage(t, dir, "hello", "0.2.0")
+	savePackage(t, dir, "hello", "0.10.0-rc.1")
+	if err := os.Mkdir(filepath.Join(dir, "sub dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	savePackage(t, filepath.Join(dir, "sub dir"), "alpha", "1.0.0")
+	if err := os.WriteFile(filepath.Join(dir, "not-a-chart.tgz"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const url = "https://charts.example.com/base/"
+	oldIndex := filepath.Join(old, repo.IndexFileName)
+	if _, err := repo.Index(repo.Options{Dir: dir, URL: url, Merge: oldIndex}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := helmrepo.LoadIndexFile(filepath.Join(dir, repo.IndexFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := helmrepo.IndexDirectory(dir, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := helmrepo.LoadIndexFile(oldIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Merge(merged)
+	want.SortEntries()
+	if g, w := indexYAML(t, got), indexYAML(t, want); g != w {
+		t.Errorf("index.yaml:\n%s\nHelm writes:\n%s", g, w)
+	}
+}
+
+// indexYAML is an index as YAML without its time stamps.
+func indexYAML(t *testing.T, index *helmrepo.IndexFile) string {
+	t.Helper()
+	index.Generated = time.Time{}
+	for _, versions := range index.Entries {
+		for _, v := range versions {
+			v.Created = time.Time{}
+		}
+	}
+	data, err := yaml.Marshal(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
