@@ -116,9 +116,9 @@ func main() {
 
 	inits, total := initCosts(*runs, *ksbuilder)
 	fmt.Fprintf(&b, "Package initialisation of `ksbuilder version` (`GODEBUG=inittrace=1`, median of %d runs): %.1f ms in all; the largest:\n\n", *runs, total)
-	b.WriteString("| package | init (ms) |\n|---|---:|\n")
+	b.WriteString("| package | init (ms) | allocated (KiB) |\n|---|---:|---:|\n")
 	for _, in := range inits {
-		fmt.Fprintf(&b, "| `%s` | %.2f |\n", in.pkg, in.ms)
+		fmt.Fprintf(&b, "| `%s` | %.2f | %.0f |\n", in.pkg, in.ms, in.kb)
 	}
 	b.WriteString(endMarker + "\n")
 	log.Printf("start-up: package initialisation %.1f ms in all", total)
@@ -181,10 +181,12 @@ func spread(xs []float64) string {
 	return fmt.Sprintf("%.2f [%.2f-%.2f]", median(s), s[len(s)/4], s[(3*len(s))/4])
 }
 
-// initCost is one package's initialisation time.
+// initCost is one package's initialisation: clock time, and the memory
+// it allocates (which, unlike the time, the machine's load does not move).
 type initCost struct {
 	pkg string
 	ms  float64
+	kb  float64
 }
 
 // initCosts runs "ksbuilder version" with GODEBUG=inittrace=1 and returns
@@ -192,6 +194,7 @@ type initCost struct {
 // runs) and the median of the total.
 func initCosts(n int, ksbuilder string) ([]initCost, float64) {
 	per := map[string][]float64{}
+	kb := map[string]float64{}
 	var totals []float64
 	for i := 0; i < n; i++ {
 		cmd := exec.Command(ksbuilder, "version")
@@ -206,7 +209,7 @@ func initCosts(n int, ksbuilder string) ([]initCost, float64) {
 		for sc.Scan() {
 			// init PKG @0.5 ms, 0.12 ms clock, 1024 bytes, 10 allocs
 			f := strings.Fields(sc.Text())
-			if len(f) < 6 || f[0] != "init" || f[5] != "clock," {
+			if len(f) < 8 || f[0] != "init" || f[6] != "clock," {
 				continue
 			}
 			v, err := strconv.ParseFloat(f[4], 64)
@@ -214,6 +217,9 @@ func initCosts(n int, ksbuilder string) ([]initCost, float64) {
 				continue
 			}
 			per[f[1]] = append(per[f[1]], v)
+			if b, err := strconv.ParseFloat(f[7], 64); err == nil {
+				kb[f[1]] = b / 1024
+			}
 			total += v
 		}
 		totals = append(totals, total)
@@ -223,7 +229,7 @@ func initCosts(n int, ksbuilder string) ([]initCost, float64) {
 		for len(vs) < n {
 			vs = append(vs, 0)
 		}
-		out = append(out, initCost{pkg, median(vs)})
+		out = append(out, initCost{pkg, median(vs), kb[pkg]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ms > out[j].ms })
 	if len(out) > 12 {
