@@ -31,8 +31,8 @@ demo: ## build ksbuilder, create an extension in a temporary directory, package 
 	@echo "building $(BIN) (the first build downloads the Go modules and compiles for a few minutes)"
 	@$(MAKE) --no-print-directory build >/dev/null
 	@demo=$$(mktemp -d "$${TMPDIR:-/tmp}/ksbuilder-demo.XXXXXX"); \
-	./$(BIN) create --no-prompt --name hello-world --category dev-tools --author "ksbuilder demo" --dir "$$demo/hello-world" >/dev/null && \
-	./$(BIN) validate "$$demo/hello-world" >/dev/null && \
+	out=$$(./$(BIN) create --no-prompt --name hello-world --category dev-tools --author "ksbuilder demo" --dir "$$demo/hello-world" 2>&1 && \
+	  ./$(BIN) validate "$$demo/hello-world" 2>&1) || { echo "$$out" >&2; exit 1; }; \
 	./$(BIN) package "$$demo/hello-world" -d "$$demo" && \
 	printf '%s\n' "" "Next, from this directory:" \
 	  "  ./$(BIN) lint $$demo/hello-world" \
