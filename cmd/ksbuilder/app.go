@@ -33,8 +33,8 @@ const (
 // commands' help leaves them out (hidden) and points to "ksbuilder --help".
 func globalFlags(hidden bool) []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{Name: flagNoPrompt, Usage: "never ask questions; fail with a usage error when an answer is missing [$" + envNoPrompt + "]", Hidden: hidden},
-		&cli.BoolFlag{Name: flagDebug, Usage: "print debug information to stderr [$" + envDebug + "]", Hidden: hidden},
+		&cli.BoolFlag{Name: flagNoPrompt, Usage: "never ask questions; fail with a usage error when an answer is missing [$" + envNoPrompt + "]", Hidden: hidden, DisableDefaultText: true},
+		&cli.BoolFlag{Name: flagDebug, Usage: "print debug information to stderr [$" + envDebug + "]", Hidden: hidden, DisableDefaultText: true},
 	}
 }
 

@@ -34,7 +34,7 @@ current-context: dev
 	}{
 		{[]string{"create", "--type"}, "full\nfrontend\nbackend\n"},
 		{[]string{"create", "hello", "--category"}, "ai-machine-learning\ndeepseek\ndatabase\nobservability\nintegration-delivery\nnetworking\nsecurity\nstorage\nstreaming-messaging\ncomputing\ndev-tools\n"},
-		{[]string{"lint", "-o"}, "text\njson\nsarif\ngithub\n"},
+		{[]string{"lint", "-o"}, "text\njson\nyaml\nsarif\ngithub\n"},
 		{[]string{"install", "./hello", "--output"}, "text\njson\nyaml\n"},
 		{[]string{"extension", "list", "-o"}, "text\njson\nyaml\n"},
 		{[]string{"install", "--kubeconfig", kubeconfig, "--context"}, "dev\nstaging\n"},

@@ -38,7 +38,7 @@ func TestGlobalFlagEnvSpellings(t *testing.T) {
 	}
 	// A falsy one allows them; the flag still wins.
 	t.Setenv(envNoPrompt, "no")
-	p := prompt.NewFake().Answer("Author:", "Jane").Answer("E-mail", "").Answer("Web page", "").Answer("Project type:", "full")
+	p := prompt.NewFake().Answer("Author:", "Jane").Answer("E-mail", "").Answer("Web page", "").Answer("Project type:", "frontend  console UI only (frontend subchart)")
 	if r := runCLI(t, true, p, "create", "--name", "x", "--category", "storage"); r.code != 0 || len(p.Asked()) == 0 {
 		t.Fatalf("KSBUILDER_NO_PROMPT=no: exit %d, asked %q, %q", r.code, p.Asked(), r.stderr)
 	}
@@ -165,7 +165,7 @@ func TestVersionInfo(t *testing.T) {
 // shown once, and the global flags are listed by "ksbuilder --help" only.
 func TestHelpFlags(t *testing.T) {
 	app := newApp(newFactory(iostreams.System(), "x"))
-	metavar := regexp.MustCompile(`(?m)^\s+-.* value\b`)
+	metavar := regexp.MustCompile(`(?m)^\s+--?[\w-]+ value\b`)
 	var walk func(path []string, cmds []*cli.Command)
 	walk = func(path []string, cmds []*cli.Command) {
 		for _, c := range cmds {
