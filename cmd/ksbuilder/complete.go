@@ -177,20 +177,21 @@ func flagNames(flags []cli.Flag) []string {
 	return append(out, "--help")
 }
 
-// nameCompletion is the kind of name each command's NAME argument is.
-var nameCompletion = map[string]cluster.NameKind{
-	"status":             cluster.InstalledNames,
-	"uninstall":          cluster.InstalledNames,
-	"upgrade":            cluster.InstalledNames,
-	"unpublish":          cluster.PublishedNames,
-	"extension show":     cluster.PublishedNames,
-	"extension versions": cluster.PublishedNames,
+// nameCompletion is the kind of name a command's NAME argument is.
+func nameCompletion(path string) (cluster.NameKind, bool) {
+	switch path {
+	case "status", "uninstall", "upgrade":
+		return cluster.InstalledNames, true
+	case "unpublish", "extension show", "extension versions":
+		return cluster.PublishedNames, true
+	}
+	return 0, false
 }
 
 // argumentNames completes a command's first argument when it is the name
 // of something on the cluster; other arguments are left to the shell.
 func argumentNames(ctx context.Context, st completionState, words []string) []string {
-	kind, ok := nameCompletion[st.path]
+	kind, ok := nameCompletion(st.path)
 	if !ok || st.positional > 0 {
 		return nil
 	}
