@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
+	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/suggest"
 )
 
@@ -19,13 +21,34 @@ const (
 	flagDebug    = "debug"
 )
 
-// globalFlags are accepted before and after the command name.
-func globalFlags() []cli.Flag {
+// The environment variables of the global flags. They are read by
+// applyGlobalFlags, not by urfave/cli, which accepts only Go's spellings
+// of a boolean.
+const (
+	envNoPrompt = "KSBUILDER_NO_PROMPT"
+	envDebug    = "KSBUILDER_DEBUG"
+)
+
+// globalFlags are accepted before and after the command name. The
+// commands' help leaves them out (hidden) and points to "ksbuilder --help".
+func globalFlags(hidden bool) []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{Name: flagNoPrompt, Usage: "never ask questions; fail with a usage error when an answer is missing", EnvVars: []string{"KSBUILDER_NO_PROMPT"}},
-		&cli.BoolFlag{Name: flagDebug, Usage: "print debug information to stderr", EnvVars: []string{"KSBUILDER_DEBUG"}},
+		&cli.BoolFlag{Name: flagNoPrompt, Usage: "never ask questions; fail with a usage error when an answer is missing [$" + envNoPrompt + "]", Hidden: hidden, DisableDefaultText: true},
+		&cli.BoolFlag{Name: flagDebug, Usage: "print debug information to stderr [$" + envDebug + "]", Hidden: hidden, DisableDefaultText: true},
 	}
 }
+
+// isGlobalFlag reports whether fl is one of globalFlags.
+func isGlobalFlag(fl cli.Flag) bool {
+	name := fl.Names()[0]
+	return name == flagNoPrompt || name == flagDebug
+}
+
+// globalOptionsHelp ends the help of every command.
+const globalOptionsHelp = `
+GLOBAL OPTIONS:
+   --no-prompt, --debug (see "ksbuilder --help")
+`
 
 // run executes the CLI with args and returns the exit code.
 func run(ctx context.Context, args []string, ios *iostreams.IOStreams) int {
@@ -36,34 +59,54 @@ func run(ctx context.Context, args []string, ios *iostreams.IOStreams) int {
 func runWith(ctx context.Context, f *Factory, args []string) int {
 	app := newApp(f)
 	cmdPath := app.Name
-	if completeFlagValue(app, args, f.IO.Out) {
+	if words, current, ok := completionRequest(app, args); ok {
+		for _, c := range complete(ctx, app, words, current) {
+			fmt.Fprintln(f.IO.Out, c)
+		}
 		return exitOK
 	}
 	args = helpToFlag(app, args)
 	f.run.Args = args
+	f.run.Output = requestedFormat(app, args)
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err != nil {
 		if c := findCommand(app, args); c != "" {
 			cmdPath = app.Name + " " + c
 		}
+		f.run.Terminated = terminated(ctx)
 		printError(f, cmdPath, err)
 	}
 	return exitCode(err)
 }
 
+// requestedFormat returns the structured format (json or yaml) that -o
+// asks for on the command line, when the command has that format: a
+// failure before the command reads its flags (a usage error) is then
+// printed in it too.
+func requestedFormat(app *cli.App, args []string) output.Format {
+	words := args[1:]
+	formats := outputFormats(walkWords(app, words).flags)
+	for _, name := range []string{"-o", "--output"} {
+		v := flagValue(words, name)
+		if (v == string(output.JSON) || v == string(output.YAML)) && slices.Contains(formats, v) {
+			return output.Format(v)
+		}
+	}
+	return ""
+}
+
 // newApp builds the command tree.
 func newApp(f *Factory) *cli.App {
 	app := &cli.App{
-		Name:                 "ksbuilder",
-		Usage:                "build, check, package, publish and test-install KubeSphere extensions",
-		Version:              f.Version,
-		Reader:               f.IO.In,
-		Writer:               f.IO.Out,
-		ErrWriter:            f.IO.ErrOut,
-		EnableBashCompletion: true,
-		HideHelpCommand:      true,
-		Suggest:              true,
-		Flags:                globalFlags(),
+		Name:            "ksbuilder",
+		Usage:           "build, check, package, publish and test-install KubeSphere extensions",
+		Version:         f.Version,
+		Reader:          f.IO.In,
+		Writer:          f.IO.Out,
+		ErrWriter:       f.IO.ErrOut,
+		HideHelpCommand: true,
+		Suggest:         true,
+		Flags:           globalFlags(false),
 		// Errors are printed and mapped to exit codes by run, never here.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -134,8 +177,11 @@ func inCategory(name string, cmds ...*cli.Command) []*cli.Command {
 // prepareCommand gives a command (and its subcommands) the global flags, the
 // usage-error mapping and the global-flag handling around its action.
 func prepareCommand(f *Factory, c *cli.Command) {
-	c.Flags = append(c.Flags, globalFlags()...)
+	c.Flags = append(c.Flags, globalFlags(true)...)
 	c.HideHelpCommand = true
+	if len(c.Subcommands) == 0 {
+		c.CustomHelpTemplate = cli.CommandHelpTemplate + globalOptionsHelp
+	}
 	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(f, err) }
 	if len(c.Subcommands) > 0 && c.Action == nil {
 		// A group: an unknown subcommand is a usage error, not urfave's
@@ -162,17 +208,30 @@ func prepareCommand(f *Factory, c *cli.Command) {
 // applyGlobalFlags reads the global flags from wherever they were set:
 // before the command name, after it, or in the environment.
 func applyGlobalFlags(f *Factory, c *cli.Context) {
-	f.IO.SetNeverPrompt(lineageBool(c, flagNoPrompt))
-	f.debug = lineageBool(c, flagDebug)
+	f.IO.SetNeverPrompt(lineageBool(c, flagNoPrompt, envNoPrompt))
+	f.debug = lineageBool(c, flagDebug, envDebug)
 }
 
-func lineageBool(c *cli.Context, name string) bool {
+// lineageBool reads a boolean flag from the command or its parents, else
+// from the environment variable env.
+func lineageBool(c *cli.Context, name, env string) bool {
 	for _, ctx := range c.Lineage() {
 		if ctx.IsSet(name) {
 			return ctx.Bool(name)
 		}
 	}
-	return false
+	return envBool(os.Getenv(env))
+}
+
+// envBool reads a boolean environment variable the way gh and NO_COLOR
+// do: unset, empty, "0", "false", "no", "off" (any case) are false;
+// anything else ("1", "true", "yes", "on") is true.
+func envBool(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no", "off", "n", "f":
+		return false
+	}
+	return true
 }
 
 func unknownCommand(app *cli.App, name string) error {
@@ -303,10 +362,6 @@ func findCommand(app *cli.App, args []string) string {
 func reorderArgs(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
-	}
-	// Shell completion asks with a trailing flag that must stay last.
-	if last := args[len(args)-1]; last == "--generate-bash-completion" {
-		return append(reorderArgs(app, args[:len(args)-1]), last)
 	}
 	out := []string{args[0]}
 	rest := args[1:]

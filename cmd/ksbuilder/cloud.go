@@ -35,9 +35,9 @@ func serverFlag() cli.Flag {
 // cloudTimeoutFlag is --timeout of the Cloud commands that make requests.
 func cloudTimeoutFlag() cli.Flag {
 	return &cli.DurationFlag{
-		Name: "timeout",
-		Usage: fmt.Sprintf("how long each request to KubeSphere Cloud may take, retries included (default: %s, uploads %s)",
-			cloud.DefaultTimeout, cloud.DefaultUploadTimeout),
+		Name:        "timeout",
+		Usage:       "how long each request to KubeSphere Cloud may take (`DURATION`), retries included",
+		DefaultText: fmt.Sprintf("%s, uploads %s", cloud.DefaultTimeout, cloud.DefaultUploadTimeout),
 	}
 }
 
@@ -109,7 +109,7 @@ func (f *Factory) newCloudClient(t *cloudTarget, token string, progress bool) (*
 		opts = append(opts, cloud.WithLogger(f))
 	}
 	if progress && f.IO.IsStderrTTY() {
-		opts = append(opts, cloud.WithProgress(&progressBar{w: f.IO.ErrOut}))
+		opts = append(opts, cloud.WithProgress(&progressBar{w: f.IO.ErrOut, server: t.Host}))
 	}
 	if t.Timeout > 0 {
 		opts = append(opts, cloud.WithTimeout(t.Timeout), cloud.WithUploadTimeout(t.Timeout))
@@ -172,14 +172,21 @@ func formatTime(s string) string {
 	return t.Local().Format("2006-01-02 15:04:05 MST")
 }
 
-// progressBar draws upload progress on a terminal.
+// progressBar draws upload progress on a terminal. Once every byte is
+// sent it says so: the bar at 100 % is followed by a line saying the
+// server is at work, not by silence.
 type progressBar struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	w      io.Writer
+	server string
+	bar    *progressbar.ProgressBar
+	name   string
+	total  int64
+	sent   int64
 }
 
 func (p *progressBar) Start(name string, total int64) {
 	w := p.w
+	p.name, p.total, p.sent = name, total, 0
 	p.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(name),
@@ -193,12 +200,21 @@ func (p *progressBar) Start(name string, total int64) {
 
 func (p *progressBar) Add(n int) {
 	if p.bar != nil {
+		p.sent += int64(n)
 		_ = p.bar.Add(n)
 	}
 }
 
 func (p *progressBar) Finish() {
-	if p.bar != nil {
-		_ = p.bar.Finish()
+	if p.bar == nil {
+		return
 	}
+	if p.sent < p.total {
+		_ = p.bar.Exit() // a failed upload does not show 100 %
+		fmt.Fprintln(p.w)
+	} else {
+		_ = p.bar.Finish()
+		fmt.Fprintf(p.w, "Uploaded %s; waiting for %s to store it\n", p.name, p.server)
+	}
+	p.bar = nil
 }

@@ -50,7 +50,8 @@ func TestNewPushCmd(t *testing.T) {
 			args: "push ./hello --dry-run --no-submit --max-size 900KiB -o json --server http://127.0.0.1:9/",
 			want: pushOptions{Path: "./hello", DryRun: true, NoSubmit: true, MaxSize: 900 << 10, Output: output.JSON}, server: "http://127.0.0.1:9",
 		},
-		{name: "yaml output", args: "push -o yaml", wantErr: `unsupported output format "yaml"`},
+		{name: "yaml output", args: "push -o yaml", want: pushOptions{Path: ".", MaxSize: 1 << 20, Output: output.YAML}, server: "https://apis.kubesphere.cloud"},
+		{name: "bad output", args: "push -o xml", wantErr: `unsupported output format "xml"`},
 		{name: "two paths", args: "push a b", wantErr: "too many arguments"},
 		{name: "bad size", args: "push --max-size lots", wantErr: "--max-size:"},
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -365,6 +366,26 @@ func TestPushProgressBar(t *testing.T) {
 	_, stderr = e.must("", "push", dir)
 	if !strings.Contains(stderr, "\r") || !strings.Contains(stderr, "hello-0.1.0.tgz") || !strings.Contains(stderr, "100%") {
 		t.Fatalf("no progress bar on a terminal:\n%q", stderr)
+	}
+	// At 100 % the server is at work: say so, then the next step.
+	host := strings.TrimPrefix(e.srv.URL, "http://")
+	if !regexp.MustCompile(`100%.*\n+Uploaded hello-0.1.0.tgz; waiting for ` + regexp.QuoteMeta(host) + ` to store it\nSubmitting snapshot`).MatchString(stderr) {
+		t.Fatalf("no step after the bar:\n%q", stderr)
+	}
+	// list and get show what they wait for on a terminal, and clear it.
+	for _, args := range [][]string{{"list"}, {"get", "hello"}} {
+		stdout, stderr := e.must("", args...)
+		want := "Listing your extensions on " + host
+		if args[0] == "get" {
+			want = "Reading hello on " + host
+		}
+		if !strings.Contains(stderr, want) || !strings.HasSuffix(stderr, "\r\x1b[K") || !strings.Contains(stdout, "hello") {
+			t.Errorf("%v on a terminal: stderr %q", args, stderr)
+		}
+	}
+	e.stderrTTY = false
+	if _, stderr := e.must("", "list"); stderr != "" {
+		t.Errorf("list without a terminal: stderr %q", stderr)
 	}
 }
 

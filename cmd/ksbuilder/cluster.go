@@ -76,7 +76,7 @@ func target(opts cluster.ConnectOptions) cluster.Target {
 // waitFlags control how long a command follows KubeSphere's work.
 func waitFlags(what, returnWhen string) []cli.Flag {
 	return []cli.Flag{
-		&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for the " + what + "; 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
+		&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for the " + what + " (`DURATION`); 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
 		&cli.BoolFlag{Name: flagNoWait, Usage: "return " + returnWhen + ", without waiting for the " + what, Category: "Waiting"},
 	}
 }
@@ -103,6 +103,19 @@ func newProgress(f *Factory, name string) *progress {
 		go p.spin()
 	}
 	return p
+}
+
+// Wait shows on the live line what the command is waiting for, with the
+// time spent, until the next line or Close; nothing when stderr is not a
+// terminal.
+func (p *progress) Wait(what string) {
+	if p.stop == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.current, p.since = what, time.Now()
+	fmt.Fprintf(p.f.IO.ErrOut, "\r\x1b[K%s %s", spinnerFrames[0], what)
 }
 
 // Step prints a step of a workflow.
@@ -150,9 +163,12 @@ func (p *progress) Event(e cluster.Event) {
 	fmt.Fprintln(p.f.IO.ErrOut, line)
 }
 
+// spinnerFrames animate the live line.
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
 func (p *progress) spin() {
 	defer close(p.done)
-	frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+	frames := spinnerFrames
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for i := 0; ; i++ {

@@ -180,10 +180,6 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("completion %s: exit %d, %q", shell, r.code, r.stderr)
 		}
 	}
-	// urfave/cli reads the word being completed from os.Args.
-	saved := os.Args
-	defer func() { os.Args = saved }()
-	os.Args = []string{"ksbuilder", "--generate-bash-completion"}
 	r := runCLI(t, false, nil, "--generate-bash-completion")
 	for _, cmd := range []string{"create", "package", "validate"} {
 		if !strings.Contains(r.stdout, cmd) {

@@ -7,16 +7,13 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// The completion scripts ask the binary itself for candidates: urfave/cli
-// answers "--generate-bash-completion" with the commands or flags that fit.
+// The completion scripts ask the binary itself for candidates, with
+// "ksbuilder __complete WORD... CURRENT" (see complete.go). When it offers
+// none, the shell completes file names.
 const bashCompletion = `# bash completion for ksbuilder
 _ksbuilder() {
   local cur="${COMP_WORDS[COMP_CWORD]}" words
-  if [[ "$cur" == -* ]]; then
-    words=$("${COMP_WORDS[@]:0:$COMP_CWORD}" "$cur" --generate-bash-completion 2>/dev/null)
-  else
-    words=$("${COMP_WORDS[@]:0:$COMP_CWORD}" --generate-bash-completion 2>/dev/null)
-  fi
+  words=$("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD-1}" "$cur" 2>/dev/null)
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
 complete -o bashdefault -o default -F _ksbuilder ksbuilder
@@ -26,14 +23,9 @@ const zshCompletion = `#compdef ksbuilder
 # zsh completion for ksbuilder
 _ksbuilder() {
   local -a candidates
-  local cur=${words[CURRENT]}
-  if [[ "$cur" == -* ]]; then
-    candidates=(${(f)"$(${words[@]:0:CURRENT-1} $cur --generate-bash-completion 2>/dev/null)"})
-  else
-    candidates=(${(f)"$(${words[@]:0:CURRENT-1} --generate-bash-completion 2>/dev/null)"})
-  fi
+  candidates=(${(f)"$(${words[1]} __complete "${(@)words[2,CURRENT-1]}" "${words[CURRENT]}" 2>/dev/null)"})
   if (( ${#candidates} )); then
-    _describe 'ksbuilder' candidates
+    compadd -a candidates
   else
     _files
   fi
@@ -41,28 +33,32 @@ _ksbuilder() {
 compdef _ksbuilder ksbuilder
 `
 
+const fishCompletion = `# fish completion for ksbuilder
+function __ksbuilder_complete
+  set -l words (commandline -opc)
+  set -l cmd $words[1]
+  set -e words[1]
+  set -l current (commandline -ct)
+  set -l candidates ($cmd __complete $words "$current" 2>/dev/null)
+  if test (count $candidates) -gt 0
+    printf '%s\n' $candidates
+  else
+    __fish_complete_path "$current"
+  end
+end
+complete -c ksbuilder -f -a '(__ksbuilder_complete)'
+`
+
 const powershellCompletion = `# PowerShell completion for ksbuilder
 Register-ArgumentCompleter -Native -CommandName ksbuilder -ScriptBlock {
   param($wordToComplete, $commandAst, $cursorPosition)
-  $words = $commandAst.CommandElements | ForEach-Object { $_.ToString() }
+  $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
   if ($wordToComplete -ne '') { $words = $words[0..($words.Count - 2)] }
-  $args = @($words | Select-Object -Skip 1)
-  if ($wordToComplete -like '-*') { $args += $wordToComplete }
-  $args += '--generate-bash-completion'
-  & ksbuilder @args 2>$null | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
+  $request = @('__complete') + @($words | Select-Object -Skip 1) + @("$wordToComplete")
+  & ksbuilder @request 2>$null | ForEach-Object {
     [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
   }
 }
-`
-
-// fishValueCompletion adds the flag values urfave/cli's fish script lacks:
-// fish asks ksbuilder with the words typed so far.
-const fishValueCompletion = `
-# flag values: ask ksbuilder
-for flag in category type output context
-  complete -c ksbuilder -l $flag -x -a '(eval (string escape -- (commandline -opc)) --generate-bash-completion 2>/dev/null)'
-end
-complete -c ksbuilder -s o -x -a '(eval (string escape -- (commandline -opc)) --generate-bash-completion 2>/dev/null)'
 `
 
 func newCompletionCmd(f *Factory) *cli.Command {
@@ -85,11 +81,7 @@ func newCompletionCmd(f *Factory) *cli.Command {
 				case "powershell":
 					script = powershellCompletion
 				case "fish":
-					s, err := c.App.ToFishCompletion()
-					if err != nil {
-						return err
-					}
-					script = s + fishValueCompletion
+					script = fishCompletion
 				}
 				_, err := fmt.Fprint(f.IO.Out, script)
 				return err

@@ -48,15 +48,15 @@ Examples:
   mkdir hello && cd hello && git init && ksbuilder create hello --dir . --category dev-tools --author Me
   ksbuilder create grafana --from grafana-8.5.0.tgz --entry link --category observability --author Me`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "name", Usage: "extension name, as NAME: lower-case letters, digits and '-', at most 32 characters"},
-			&cli.StringFlag{Name: "category", Usage: "category name (see ksbuilder category)"},
-			&cli.StringFlag{Name: "author", Usage: "author or organisation"},
-			&cli.StringFlag{Name: "email", Usage: "author's e-mail address (optional)"},
-			&cli.StringFlag{Name: "url", Usage: "author's or project's web page (optional)"},
-			&cli.StringFlag{Name: "type", Usage: "project type: full, frontend or backend (default full)"},
+			&cli.StringFlag{Name: "name", Usage: "extension `NAME`: lower-case letters, digits and '-', at most 32 characters"},
+			&cli.StringFlag{Name: "category", Usage: "`CATEGORY` name (see ksbuilder category)"},
+			&cli.StringFlag{Name: "author", Usage: "`AUTHOR` or organisation"},
+			&cli.StringFlag{Name: "email", Usage: "author's e-mail `ADDRESS` (optional)"},
+			&cli.StringFlag{Name: "url", Usage: "author's or project's web page `URL` (optional)"},
+			&cli.StringFlag{Name: "type", Usage: "project `TYPE`: full, frontend or backend (default full)"},
 			&cli.StringFlag{Name: "from", Usage: "wrap an existing Helm chart `ARCHIVE` (.tgz) instead of the frontend/backend templates"},
-			&cli.StringFlag{Name: "entry", Usage: "with --from: how the console shows the chart's application: iframe or link", Value: create.EntryIframe},
-			&cli.StringFlag{Name: "dir", Usage: "directory to write to: missing, or empty but for dot-files (default ./NAME)"},
+			&cli.StringFlag{Name: "entry", Usage: "with --from: how the console shows the chart's application (`ENTRY`): iframe or link", Value: create.EntryIframe},
+			&cli.StringFlag{Name: "dir", Usage: "`DIR` to write to: missing, or empty but for dot-files (default ./NAME)"},
 			&cli.BoolFlag{Name: "force", Usage: "write into a non-empty directory, replacing files with the same names"},
 		},
 		Action: func(c *cli.Context) error {

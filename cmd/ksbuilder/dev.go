@@ -59,7 +59,7 @@ Examples:
 			&cli.BoolFlag{Name: "cleanup", Usage: "after Ctrl-C, uninstall the extension and unpublish its development versions"},
 			&cli.IntFlag{Name: "keep", Usage: "keep the last `N` development versions published", Value: dev.DefaultKeep},
 			&cli.DurationFlag{Name: "debounce", Usage: "apply a change once the files have been untouched for `DURATION`", Value: dev.DefaultDebounce},
-			&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for each installation; 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
+			&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for each installation (`DURATION`); 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
 		}, valuesFlags()...), clusterFlags()...),
 		Action: func(c *cli.Context) error {
 			path, err := pathArg(c)

@@ -64,7 +64,7 @@ Examples:
   ksbuilder doctor ./hello --context staging
   ksbuilder doctor -o json`,
 		Flags: append([]cli.Flag{
-			outputFlag("text or json"),
+			outputFlag("text, json or yaml"),
 			serverFlag(),
 		}, clusterFlags()...),
 		Action: func(c *cli.Context) error {
@@ -73,7 +73,7 @@ Examples:
 			}
 			opts := &doctorOptions{f: f, Path: c.Args().First()}
 			var err error
-			if opts.Output, err = outputFormat(c, output.Text, output.JSON); err != nil {
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 				return err
 			}
 			connect := connectOptions(c)
@@ -124,8 +124,8 @@ func doctorRun(c *cli.Context, opts *doctorOptions) error {
 	}
 	checks := doctor.Run(c.Context, opts.Doctor)
 	var err error
-	if opts.Output == output.JSON {
-		err = output.WriteJSON(f.IO.Out, doctorReport{OK: !doctor.Failed(checks), Checks: checks})
+	if opts.Output != output.Text {
+		err = output.Write(f.IO.Out, opts.Output, doctorReport{OK: !doctor.Failed(checks), Checks: checks}, nil)
 	} else {
 		err = writeDoctorText(f, f.IO.Out, checks)
 	}

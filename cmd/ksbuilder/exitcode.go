@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
@@ -74,21 +77,50 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// printError reports an error. With -o json it is a JSON object on stdout
-// ({"error", "exitCode", "path", "diagnostics"}), so scripts that
-// parse stdout always get JSON; otherwise it goes to stderr, diagnostics one
-// per line, and a usage error adds a pointer to --help.
+// receivedSignalKey keys the signal that stopped the command (an
+// *atomic.Value holding an os.Signal) in its context.
+type receivedSignalKey struct{}
+
+// withReceivedSignal lets the error report name the signal that runMain
+// received: "Terminated." for SIGTERM, "Interrupted." for Ctrl-C.
+func withReceivedSignal(ctx context.Context, received *atomic.Value) context.Context {
+	return context.WithValue(ctx, receivedSignalKey{}, received)
+}
+
+// terminated reports whether ctx was cancelled by SIGTERM.
+func terminated(ctx context.Context) bool {
+	received, _ := ctx.Value(receivedSignalKey{}).(*atomic.Value)
+	if received == nil {
+		return false
+	}
+	sig, _ := received.Load().(os.Signal)
+	return sig == syscall.SIGTERM
+}
+
+// stoppedMessage is the line an interrupted command ends with.
+func (r *runInfo) stoppedMessage() string {
+	if r.Terminated {
+		return "Terminated."
+	}
+	return "Interrupted."
+}
+
+// printError reports an error. With -o json (or -o yaml) it is an object
+// on stdout ({"error", "exitCode", "path", "diagnostics"}), so scripts
+// that parse stdout always get JSON (YAML), usage errors included;
+// otherwise it goes to stderr, diagnostics one per line, and a usage error
+// adds a pointer to --help.
 func printError(f *Factory, cmdPath string, err error) {
 	var silent *silentError
 	if errors.As(err, &silent) {
 		return
 	}
-	if f.run.Output == output.JSON {
-		printJSONError(f, err)
+	if f.run.Output == output.JSON || f.run.Output == output.YAML {
+		printStructuredError(f, err)
 		return
 	}
 	if errors.Is(err, prompt.ErrCancelled) || errors.Is(err, context.Canceled) {
-		fmt.Fprintln(f.IO.ErrOut, "Interrupted.")
+		fmt.Fprintln(f.IO.ErrOut, f.run.stoppedMessage())
 		return
 	}
 	if list, ok := diag.AsErrors(err); ok {
@@ -102,7 +134,7 @@ func printError(f *Factory, cmdPath string, err error) {
 	}
 }
 
-// jsonError is the shape of a failure printed with -o json.
+// jsonError is the shape of a failure printed with -o json or -o yaml.
 // Diagnostics name their files relative to Path, as in lint's and
 // validate's JSON output.
 type jsonError struct {
@@ -112,7 +144,7 @@ type jsonError struct {
 	Diagnostics diag.List `json:"diagnostics,omitempty"`
 }
 
-func printJSONError(f *Factory, err error) {
+func printStructuredError(f *Factory, err error) {
 	e := jsonError{Error: err.Error(), ExitCode: exitCode(err)}
 	if list, ok := diag.AsErrors(err); ok {
 		e.Error = fmt.Sprintf("%d problems found", len(list))
@@ -122,9 +154,9 @@ func printJSONError(f *Factory, err error) {
 		e.Path, e.Diagnostics = f.run.Path, list
 	}
 	if errors.Is(err, prompt.ErrCancelled) || errors.Is(err, context.Canceled) {
-		e.Error = "interrupted"
+		e.Error = strings.ToLower(strings.TrimSuffix(f.run.stoppedMessage(), "."))
 	}
-	if werr := output.WriteJSON(f.IO.Out, e); werr != nil {
+	if werr := output.Write(f.IO.Out, f.run.Output, e, nil); werr != nil {
 		fmt.Fprintf(f.IO.ErrOut, "error: %s\n", err)
 	}
 }

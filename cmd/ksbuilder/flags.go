@@ -1,15 +1,24 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
+	"os"
+
 	"github.com/urfave/cli/v2"
 
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
 
+// outputUsage starts the usage text of every -o/--output flag; the
+// formats follow it.
+const outputUsage = "output `FORMAT`: "
+
 // outputFlag is the -o/--output flag.
 func outputFlag(formats string) cli.Flag {
-	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: " + formats, Value: "text"}
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: outputUsage + formats, Value: "text"}
 }
 
 // outputFormat reads -o/--output; an unsupported value is a usage error.
@@ -26,7 +35,7 @@ func outputFormat(c *cli.Context, allowed ...output.Format) (output.Format, erro
 
 // maxSizeFlag is --max-size, the package size limit.
 func maxSizeFlag() cli.Flag {
-	return &cli.StringFlag{Name: "max-size", Usage: "size limit of the package, e.g. 1MiB or 900KiB", Value: "1MiB"}
+	return &cli.StringFlag{Name: "max-size", Usage: "`SIZE` limit of the package, e.g. 1MiB or 900KiB", Value: "1MiB"}
 }
 
 // maxSize reads --max-size in bytes; a bad value is a usage error.
@@ -54,6 +63,30 @@ func pathArg(c *cli.Context) (string, error) {
 	return "", exactArgs(c, "[PATH]")
 }
 
+// nameArg returns the NAME argument of commands that act on an extension
+// by name. Without one, it is the name in ./extension.yaml: in an
+// extension's directory the name is not needed, as with install and push.
+func nameArg(c *cli.Context) (string, error) {
+	if c.NArg() > 0 {
+		if err := exactArgs(c, "NAME"); err != nil {
+			return "", err
+		}
+		return c.Args().First(), nil
+	}
+	data, err := os.ReadFile(extension.MetadataFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", usageErrorf("missing argument NAME (or run it in the extension's directory, where %s names it)", extension.MetadataFile)
+	}
+	if err != nil {
+		return "", err
+	}
+	ext, _ := extension.Parse(data)
+	if ext.Name == "" {
+		return "", usageErrorf("missing argument NAME, and ./%s has no name", extension.MetadataFile)
+	}
+	return ext.Name, nil
+}
+
 // runInfo is what the command being run has parsed that the error report
 // needs: the PATH its diagnostics are relative to and the -o format.
 type runInfo struct {
@@ -62,6 +95,8 @@ type runInfo struct {
 	Args   []string
 	Path   string
 	Output output.Format
+	// Terminated is set when SIGTERM stopped the command.
+	Terminated bool
 }
 
 // runInfoKey is the runInfo's key in cli.App.Metadata.

@@ -38,21 +38,22 @@ func newGetCmd(f *Factory, runF func(*getOptions) error) *cli.Command {
 	return &cli.Command{
 		Name:      "get",
 		Usage:     "Show an extension on KubeSphere Cloud and its snapshots",
-		ArgsUsage: "NAME",
+		ArgsUsage: "[NAME]",
 		Description: `Shows an extension's ID and status and, for each uploaded version
 (snapshot), its ID, status (draft, submitted, active) and last update in
-local time.
+local time. Without NAME, the extension is the one in the current directory
+(the name in ./extension.yaml).
 
 Examples:
   ksbuilder get hello
   ksbuilder get hello -o yaml`,
 		Flags: []cli.Flag{serverFlag(), cloudTimeoutFlag(), outputFlag("text, json or yaml")},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, "NAME"); err != nil {
+			name, err := nameArg(c)
+			if err != nil {
 				return err
 			}
-			opts := &getOptions{f: f, Name: c.Args().First()}
-			var err error
+			opts := &getOptions{f: f, Name: name}
 			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 				return err
 			}
@@ -73,6 +74,9 @@ func getRun(c *cli.Context, opts *getOptions) error {
 	if err != nil {
 		return err
 	}
+	p := newProgress(f, "")
+	defer p.Close()
+	p.Wait("Reading " + opts.Name + " on " + t.Host)
 	ext, err := client.ExtensionSummary(c.Context, opts.Name)
 	if cloud.IsNotFound(err) {
 		return fmt.Errorf("extension %q not found on %s (ksbuilder list shows yours)", opts.Name, t.Host)
@@ -81,6 +85,7 @@ func getRun(c *cli.Context, opts *getOptions) error {
 		return cloudError(t, err)
 	}
 	snaps, err := client.Snapshots(c.Context, opts.Name)
+	p.Close()
 	if err != nil {
 		return cloudError(t, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -35,13 +36,13 @@ Examples:
   ksbuilder images ./hello --set global.imageRegistry=registry.example.com -o json
   ksbuilder images save ./hello -o hello-images.tar --platform linux/amd64
   ksbuilder images push hello-images.tar --registry registry.example.com/mirror`,
-		Flags: append([]cli.Flag{outputFlag("text or json")}, valuesFlags()...),
+		Flags: append([]cli.Flag{outputFlag("text, json or yaml")}, valuesFlags()...),
 		Action: func(c *cli.Context) error {
 			path, err := pathArg(c)
 			if err != nil {
 				return err
 			}
-			format, err := outputFormat(c, output.Text, output.JSON)
+			format, err := outputFormat(c, output.Text, output.JSON, output.YAML)
 			if err != nil {
 				return err
 			}
@@ -103,7 +104,7 @@ func destinationFlag() cli.Flag {
 }
 
 func jobsFlag() cli.Flag {
-	return &cli.IntFlag{Name: flagJobs, Usage: "transfers at once", Value: images.DefaultJobs}
+	return &cli.IntFlag{Name: flagJobs, Usage: "`N` transfers at once", Value: images.DefaultJobs}
 }
 
 // imagesOptions reads the registry, platform and jobs flags.
@@ -139,6 +140,30 @@ func destinationOption(c *cli.Context) (images.Destination, error) {
 	return d, nil
 }
 
+// flagArchive is images save's archive path.
+const flagArchive = "archive"
+
+// archiveFlag reads images save's --archive, or the -o FILE.tar of
+// earlier versions with a deprecation warning; -o json, yaml or text is
+// refused: it would write an archive named "json".
+func archiveFlag(f *Factory, c *cli.Context) (string, error) {
+	file, old := c.String(flagArchive), c.String("output")
+	switch {
+	case old == "":
+	case slices.Contains([]string{string(output.Text), string(output.JSON), string(output.YAML)}, old):
+		return "", usageErrorf("images save writes an archive and has no output format: -o %s would name the archive %q; give its path with --%s FILE.tar", old, old, flagArchive)
+	case file != "":
+		return "", usageErrorf("give the archive's path once, with --%s", flagArchive)
+	default:
+		f.Warnf("-o for the archive of images save is deprecated; use --%s %s", flagArchive, old)
+		file = old
+	}
+	if file == "" {
+		return "", usageErrorf("--%s FILE.tar is required: where to write the archive", flagArchive)
+	}
+	return file, nil
+}
+
 func newImagesSaveCmd(f *Factory) *cli.Command {
 	return &cli.Command{
 		Name:      "save",
@@ -160,10 +185,12 @@ Credentials are the ones of "ksbuilder registry login", "helm registry
 login" and "docker login".
 
 Examples:
-  ksbuilder images save ./hello -o hello-images.tar
-  ksbuilder images save ./hello -o hello-images.tar --platform linux/amd64,linux/arm64 -f prod-values.yaml`,
+  ksbuilder images save ./hello --archive hello-images.tar
+  ksbuilder images save ./hello --archive hello-images.tar --platform linux/amd64,linux/arm64 -f prod-values.yaml`,
 		Flags: append(append([]cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the archive to `FILE.tar`"},
+			&cli.StringFlag{Name: flagArchive, Usage: "write the archive to `FILE.tar`"},
+			// -o FILE.tar was the archive's flag; -o is an output format elsewhere.
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Hidden: true},
 			platformFlag(),
 			jobsFlag(),
 		}, valuesFlags()...), registryFlags()...),
@@ -172,9 +199,9 @@ Examples:
 			if err != nil {
 				return err
 			}
-			file := c.String("output")
-			if file == "" {
-				return usageErrorf("-o FILE.tar is required: where to write the archive")
+			file, err := archiveFlag(f, c)
+			if err != nil {
+				return err
 			}
 			opts, err := imagesOptions(f, c, true)
 			if err != nil {
@@ -215,14 +242,14 @@ Examples:
   ksbuilder images push hello-images.tar --registry localhost:5000 --plain-http -o json`,
 		Flags: append([]cli.Flag{
 			destinationFlag(),
-			outputFlag("text or json"),
+			outputFlag("text, json or yaml"),
 			jobsFlag(),
 		}, registryFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, "FILE.tar"); err != nil {
 				return err
 			}
-			format, err := outputFormat(c, output.Text, output.JSON)
+			format, err := outputFormat(c, output.Text, output.JSON, output.YAML)
 			if err != nil {
 				return err
 			}
@@ -260,7 +287,7 @@ Examples:
   ksbuilder images mirror ./hello --registry localhost:5000 --plain-http --platform linux/amd64 -o json`,
 		Flags: append(append([]cli.Flag{
 			destinationFlag(),
-			outputFlag("text or json"),
+			outputFlag("text, json or yaml"),
 			platformFlag(),
 			jobsFlag(),
 		}, valuesFlags()...), registryFlags()...),
@@ -269,7 +296,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			format, err := outputFormat(c, output.Text, output.JSON)
+			format, err := outputFormat(c, output.Text, output.JSON, output.YAML)
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,7 @@ func TestImagesExitCodes(t *testing.T) {
 	if err := os.Mkdir(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runCLIContext(ctx, append([]string{"images", "save", ext, "-o", filepath.Join(out, "images.tar"), "--set", "global.imageRegistry=" + reg.Host}, cfg...)...)
+	code, _, stderr := runCLIContext(ctx, append([]string{"images", "save", ext, "--archive", filepath.Join(out, "images.tar"), "--set", "global.imageRegistry=" + reg.Host}, cfg...)...)
 	if code != exitInterrupted || stderr != "Interrupted.\n" {
 		t.Errorf("interrupted save: exit %d, %q", code, stderr)
 	}

@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 )
@@ -58,11 +60,12 @@ func newInstallCmd(f *Factory, runF func(*installOptions) error) *cli.Command {
 	return &cli.Command{
 		Name:      "install",
 		Usage:     "Install an extension on a KubeSphere cluster and wait until it runs",
-		ArgsUsage: "PATH|NAME",
+		ArgsUsage: "[PATH|NAME]",
 		Description: `Creates or updates the extension's InstallPlan, the way the KubeSphere
 console does, and waits until KubeSphere has installed it. Given a PATH (a
 directory or .tgz), the extension is published first ("ksbuilder publish");
-given a NAME, the published version --version is used.
+given a NAME, the published version --version is used. Without either, the
+extension in the current directory is installed (PATH ".").
 
 ` + installChecks + `
 
@@ -88,11 +91,12 @@ func newUpgradeCmd(f *Factory, runF func(*installOptions) error) *cli.Command {
 	return &cli.Command{
 		Name:      "upgrade",
 		Usage:     "Upgrade an installed extension to another version and wait",
-		ArgsUsage: "PATH|NAME",
+		ArgsUsage: "[PATH|NAME]",
 		Description: `Changes the version of an installed extension's InstallPlan (a JSON merge
 patch of its spec), and waits until KubeSphere has upgraded it. Given a PATH
 (a directory or .tgz), the new version is published first ("ksbuilder
-publish"); given a NAME, --version names a published version. The plan must
+publish"); given a NAME, --version names a published version; without
+either, PATH is the current directory. The plan must
 exist: install first with "ksbuilder install". A version lower than the
 installed one is a downgrade: Helm installs the older chart over the newer
 release, and ksbuilder warns.
@@ -114,6 +118,18 @@ Examples:
 	}
 }
 
+// pathOrNameArg returns install's and upgrade's argument; without one, the
+// extension in the current directory (".") when it has extension.yaml.
+func pathOrNameArg(c *cli.Context) (string, error) {
+	if c.NArg() > 0 {
+		return c.Args().First(), exactArgs(c, "PATH|NAME")
+	}
+	if _, err := os.Stat(extension.MetadataFile); err != nil {
+		return "", usageErrorf("missing argument PATH|NAME (or run it in the extension's directory, where %s is)", extension.MetadataFile)
+	}
+	return ".", nil
+}
+
 func installFlags(upgrade bool) []cli.Flag {
 	what, waitFor := "install", "installation"
 	if upgrade {
@@ -132,14 +148,15 @@ func installFlags(upgrade bool) []cli.Flag {
 }
 
 func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installOptions) error) error {
-	if err := exactArgs(c, "PATH|NAME"); err != nil {
+	arg, err := pathOrNameArg(c)
+	if err != nil {
 		return err
 	}
 	opts := &installOptions{
 		f: f, Version: c.String("version"), Clusters: c.StringSlice("cluster"), Upgrade: upgrade,
 		ResetValues: c.Bool("reset-values"), NoWait: c.Bool(flagNoWait), DryRun: c.Bool(flagDryRun), Connect: connectOptions(c),
 	}
-	if arg := c.Args().First(); isPath(arg) {
+	if isPath(arg) {
 		opts.Path = arg
 		if run := runOf(c); run != nil {
 			run.Path = arg // diagnostics of the extension name its files under PATH
@@ -154,7 +171,6 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 	if opts.ResetValues && !vals.Empty() {
 		return usageErrorf("--reset-values cannot be used with other values flags: the new values replace the old ones anyway")
 	}
-	var err error
 	if opts.Values, err = mergeValues(vals, f.IO.In); err != nil {
 		return err
 	}

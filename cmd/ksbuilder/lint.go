@@ -133,7 +133,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "skip", Usage: "skip the rule `RULE` (repeatable or comma-separated); see --list-rules"},
 			&cli.BoolFlag{Name: "list-rules", Usage: "list the rules and exit"},
 			maxSizeFlag(),
-			outputFlag("text, json, sarif (for code scanning) or github (Actions annotations)"),
+			outputFlag("text, json, yaml, sarif (for code scanning) or github (Actions annotations)"),
 		}, valuesFlags()...),
 		Action: func(c *cli.Context) error {
 			opts := &lintOptions{
@@ -168,7 +168,7 @@ Examples:
 			if opts.MaxSize, err = maxSize(c); err != nil {
 				return err
 			}
-			if opts.Output, err = outputFormat(c, output.Text, output.JSON, formatSARIF, formatGitHub); err != nil {
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML, formatSARIF, formatGitHub); err != nil {
 				return err
 			}
 			if opts.ListRules && c.NArg() > 0 {
@@ -246,8 +246,8 @@ func lintRun(opts *lintOptions) error {
 	}
 	many := len(report.Results) != 1 || len(opts.Paths) != 1 || paths[0] != opts.Paths[0]
 	switch opts.Output {
-	case output.JSON:
-		if err := output.WriteJSON(f.IO.Out, report); err != nil {
+	case output.JSON, output.YAML:
+		if err := output.Write(f.IO.Out, opts.Output, report, nil); err != nil {
 			return err
 		}
 	case formatSARIF:

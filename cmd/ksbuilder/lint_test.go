@@ -55,7 +55,7 @@ func TestNewLintCmd(t *testing.T) {
 		{name: "bad fail-on", args: []string{"lint", "--fail-on", "fatal"}, wantErr: `--fail-on: "fatal" is not a severity (write error, warning or info)`},
 		{name: "config and no-config", args: []string{"lint", "--config", "c.yaml", "--no-config"}, wantErr: "--config and --no-config cannot be used together"},
 		{name: "unknown rule", args: []string{"lint", "--skip", "nope"}, wantErr: `--skip: "nope" is not a rule`},
-		{name: "bad output", args: []string{"lint", "-o", "yaml"}, wantErr: `unsupported output format "yaml"`},
+		{name: "bad output", args: []string{"lint", "-o", "xml"}, wantErr: `unsupported output format "xml"`},
 		{name: "bad size", args: []string{"lint", "--max-size", "lots"}, wantErr: "--max-size"},
 		{name: "list rules with a path", args: []string{"lint", "--list-rules", "x"}, wantErr: "--list-rules takes no PATH"},
 	}

@@ -61,7 +61,10 @@ func listRun(c *cli.Context, opts *listOptions) error {
 	if err != nil {
 		return err
 	}
+	p := newProgress(f, "")
+	p.Wait("Listing your extensions on " + t.Host)
 	list, err := client.MyExtensions(c.Context)
+	p.Close()
 	if err != nil {
 		return cloudError(t, err)
 	}

@@ -33,7 +33,7 @@ func runMain(args []string, ios *iostreams.IOStreams) int {
 	defer signal.Stop(signals)
 	var received atomic.Value
 	go watchSignals(signals, cancel, &received, ios.ErrOut, os.Exit)
-	code := run(ctx, args, ios)
+	code := run(withReceivedSignal(ctx, &received), args, ios)
 	if sig, ok := received.Load().(os.Signal); ok && code == exitInterrupted {
 		return signalExitCode(sig)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -92,6 +93,9 @@ func TestSIGTERMExitCode(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != exitTerminated {
 		t.Fatalf("exit = %v, want exit status %d; stderr:\n%s", err, exitTerminated, stderr.String())
+	}
+	if !strings.HasSuffix(stderr.String(), "Terminated.\n") {
+		t.Errorf("SIGTERM does not end with \"Terminated.\": %q", stderr.String())
 	}
 }
 

@@ -71,9 +71,9 @@ Examples:
   ksbuilder package hello-0.1.0.tgz -o json
   ksbuilder package ./hello --push oci://registry.example.com/charts`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "destination", Aliases: []string{"d"}, Usage: "directory to write the package to", Value: "."},
+			&cli.StringFlag{Name: "destination", Aliases: []string{"d"}, Usage: "`DIR` to write the package to", Value: "."},
 			maxSizeFlag(),
-			outputFlag("text or json"),
+			outputFlag("text, json or yaml"),
 			&cli.StringFlag{Name: "push", Usage: "push the package to the OCI repository `oci://HOST/REPO`"},
 			&cli.BoolFlag{Name: "force", Usage: "with --push, replace a different package under the same tag"},
 		}, registryFlags()...),
@@ -101,7 +101,7 @@ Examples:
 			if opts.MaxSize, err = maxSize(c); err != nil {
 				return err
 			}
-			if opts.Output, err = outputFormat(c, output.Text, output.JSON); err != nil {
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 				return err
 			}
 			if opts.ModTime, err = sourceDateEpoch(); err != nil {

@@ -67,7 +67,7 @@ Examples:
 			&cli.BoolFlag{Name: "dry-run", Usage: "do everything locally and show what would be sent"},
 			&cli.BoolFlag{Name: "no-submit", Usage: "upload without submitting for review"},
 			maxSizeFlag(),
-			outputFlag("text or json"),
+			outputFlag("text, json or yaml"),
 		},
 		Action: func(c *cli.Context) error {
 			opts := &pushOptions{f: f, DryRun: c.Bool("dry-run"), NoSubmit: c.Bool("no-submit")}
@@ -78,7 +78,7 @@ Examples:
 			if opts.MaxSize, err = maxSize(c); err != nil {
 				return err
 			}
-			if opts.Output, err = outputFormat(c, output.Text, output.JSON); err != nil {
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 				return err
 			}
 			if opts.ModTime, err = sourceDateEpoch(); err != nil {
@@ -138,8 +138,8 @@ func pushRun(c *cli.Context, opts *pushOptions) error {
 		return cloudError(t, err)
 	}
 
-	if opts.Output == output.JSON {
-		return output.WriteJSON(f.IO.Out, res)
+	if opts.Output != output.Text {
+		return output.Write(f.IO.Out, opts.Output, res, nil)
 	}
 	if opts.DryRun {
 		f.Infof("Dry run: nothing was sent to %s.", t.URL)

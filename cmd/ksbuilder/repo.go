@@ -44,13 +44,13 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Usage: "`URL` the directory is served at"},
 			&cli.StringFlag{Name: "merge", Usage: "keep the entries of the index `FILE`"},
-			outputFlag("text or json"),
+			outputFlag("text, json or yaml"),
 		},
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, "DIR"); err != nil {
 				return err
 			}
-			format, err := outputFormat(c, output.Text, output.JSON)
+			format, err := outputFormat(c, output.Text, output.JSON, output.YAML)
 			if err != nil {
 				return err
 			}

@@ -26,7 +26,7 @@ func newStatusCmd(f *Factory, runF func(*statusOptions) error) *cli.Command {
 	return &cli.Command{
 		Name:      "status",
 		Usage:     "Show the installation state of an extension",
-		ArgsUsage: "NAME",
+		ArgsUsage: "[NAME]",
 		Description: `Shows the extension's InstallPlan: its state, the planned version and the
 version KubeSphere recorded, the target namespace, the Helm release, the last
 executor job, the conditions, the state history and, for a Multicluster
@@ -35,7 +35,8 @@ extension, the agent's state on each cluster.
 With --watch it follows the plan like "install" does, until every release is
 Installed (exit 0), one fails (exit 1, with the job's logs), the plan is
 deleted, or --timeout passes; then it prints the status. This is how to
-resume waiting after Ctrl-C.
+resume waiting after Ctrl-C. Without NAME, the extension is the one in the
+current directory (the name in ./extension.yaml).
 
 Examples:
   ksbuilder status hello
@@ -43,15 +44,15 @@ Examples:
   ksbuilder status hello -o json`,
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "follow the plan until it settles"},
-			&cli.DurationFlag{Name: flagTimeout, Usage: "with --watch: how long to wait; 0 waits forever", Value: 10 * time.Minute},
+			&cli.DurationFlag{Name: flagTimeout, Usage: "with --watch: how long to wait (`DURATION`); 0 waits forever", Value: 10 * time.Minute},
 			outputFlag("text, json or yaml"),
 		}, clusterFlags()...),
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, "NAME"); err != nil {
+			name, err := nameArg(c)
+			if err != nil {
 				return err
 			}
-			opts := &statusOptions{f: f, Name: c.Args().First(), Watch: c.Bool("watch"), Connect: connectOptions(c)}
-			var err error
+			opts := &statusOptions{f: f, Name: name, Watch: c.Bool("watch"), Connect: connectOptions(c)}
 			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 				return err
 			}

@@ -28,7 +28,7 @@ func newUninstallCmd(f *Factory, runF func(*uninstallOptions) error) *cli.Comman
 	return &cli.Command{
 		Name:      "uninstall",
 		Usage:     "Uninstall an extension and wait until it is gone",
-		ArgsUsage: "NAME",
+		ArgsUsage: "[NAME]",
 		Description: `Deletes the extension's InstallPlan, which makes KubeSphere run
 "helm uninstall" for its agents, then for the extension, and waits until the
 plan is gone. KubeSphere keeps the target namespace and the installer's RBAC.
@@ -47,6 +47,9 @@ Extension are deleted once the plan is gone (see "ksbuilder unpublish").
 --dry-run runs the checks and lists the objects that would be deleted,
 without deleting anything.
 
+Without NAME, the extension is the one in the current directory (the name
+in ./extension.yaml).
+
 Examples:
   ksbuilder uninstall hello
   ksbuilder uninstall hello --force
@@ -57,10 +60,11 @@ Examples:
 			&cli.BoolFlag{Name: flagDryRun, Usage: "list what would be deleted, without deleting it"},
 		}, waitFlags("uninstallation", "once the InstallPlan is marked for deletion")...), clusterFlags()...),
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, "NAME"); err != nil {
+			name, err := nameArg(c)
+			if err != nil {
 				return err
 			}
-			opts := &uninstallOptions{f: f, Name: c.Args().First(), Force: c.Bool("force"), Unpublish: c.Bool("unpublish"),
+			opts := &uninstallOptions{f: f, Name: name, Force: c.Bool("force"), Unpublish: c.Bool("unpublish"),
 				NoWait: c.Bool(flagNoWait), DryRun: c.Bool(flagDryRun), Connect: connectOptions(c)}
 			if opts.Unpublish && opts.NoWait {
 				return usageErrorf("--unpublish needs to wait for the InstallPlan to be gone; drop --no-wait")
@@ -142,7 +146,7 @@ Examples:
 			&cli.StringFlag{Name: "version", Usage: "unpublish only `VERSION`"},
 			&cli.BoolFlag{Name: "uninstall", Usage: "uninstall the extension first, and wait"},
 			&cli.BoolFlag{Name: flagDryRun, Usage: "list what would be deleted, without deleting it"},
-			&cli.DurationFlag{Name: flagTimeout, Usage: "with --uninstall: how long to wait; 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
+			&cli.DurationFlag{Name: flagTimeout, Usage: "with --uninstall: how long to wait (`DURATION`); 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
 			outputFlag("text, json or yaml"),
 		}, clusterFlags()...),
 		Action: func(c *cli.Context) error {

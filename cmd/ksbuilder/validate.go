@@ -51,7 +51,7 @@ Examples:
   ksbuilder validate hello-0.1.0.tgz -o json`,
 		Flags: []cli.Flag{
 			maxSizeFlag(),
-			outputFlag("text or json"),
+			outputFlag("text, json or yaml"),
 		},
 		Action: func(c *cli.Context) error {
 			opts := &validateOptions{f: f, Path: "."}
@@ -62,7 +62,7 @@ Examples:
 			if opts.MaxSize, err = maxSize(c); err != nil {
 				return err
 			}
-			if opts.Output, err = outputFormat(c, output.Text, output.JSON); err != nil {
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -102,8 +102,8 @@ func validateRun(opts *validateOptions) error {
 	}
 	res.Valid = !res.Diagnostics.HasErrors()
 
-	if opts.Output == output.JSON {
-		if err := output.WriteJSON(f.IO.Out, res); err != nil {
+	if opts.Output != output.Text {
+		if err := output.Write(f.IO.Out, opts.Output, res, nil); err != nil {
 			return err
 		}
 	} else {

@@ -14,9 +14,43 @@ import (
 
 // versionInfo is the data printed by "ksbuilder version".
 type versionInfo struct {
-	Version   string `json:"version"`
+	Version string `json:"version"`
+	// Commit is the VCS revision the binary was built from ("" when the
+	// build recorded none, as with go install), with ".dirty" for
+	// uncommitted changes.
+	Commit string `json:"commit"`
+	// BuildDate is the time of that commit (RFC 3339, UTC): a rebuild of the
+	// same commit reports the same date, so release builds stay reproducible.
+	BuildDate string `json:"buildDate"`
 	GoVersion string `json:"goVersion"`
 	Platform  string `json:"platform"`
+}
+
+// newVersionInfo describes the binary: version, and from the build
+// information the commit and its date.
+func newVersionInfo(version string, info *debug.BuildInfo) versionInfo {
+	v := versionInfo{Version: version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if info == nil {
+		return v
+	}
+	if info.GoVersion != "" {
+		v.GoVersion = info.GoVersion
+	}
+	dirty := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v.Commit = s.Value
+		case "vcs.time":
+			v.BuildDate = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if dirty && v.Commit != "" {
+		v.Commit += ".dirty"
+	}
+	return v
 }
 
 func newVersionCmd(f *Factory) *cli.Command {
@@ -26,7 +60,8 @@ func newVersionCmd(f *Factory) *cli.Command {
 		Description: `Prints the version of this ksbuilder binary on stdout, without a leading "v"
 (e.g. 0.5.0). A release build reports its release; "go install ...@v0.5.0"
 reports 0.5.0; a build from a checkout reports 0.0.0-dev+REVISION. With -o json
-or -o yaml the Go version and the platform (os/arch) are included too.
+or -o yaml the commit, its date (the build date of a reproducible build), the
+Go version and the platform (os/arch) are included too.
 "ksbuilder --version" prints "ksbuilder version VERSION".
 
 Examples:
@@ -41,7 +76,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			info := versionInfo{Version: f.Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+			info := newVersionInfo(f.Version, buildInfo())
 			return output.Write(f.IO.Out, format, info, func(w io.Writer) error {
 				_, err := fmt.Fprintln(w, info.Version)
 				return err
