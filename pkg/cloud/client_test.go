@@ -610,3 +610,32 @@ func TestParseServerHidesUserInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestServerMessageIsSanitized: an error message from the server prints
+// without its escape sequences and capped, however long it is.
+func TestServerMessageIsSanitized(t *testing.T) {
+	long := strings.Repeat("A", 10<<20)
+	for name, body := range map[string]string{
+		"json": `{"message":"\u001b[2J\u001b]0;pwned\u0007denied ` + long + `"}`,
+		"text": "\x1b[2J\x1b]0;pwned\x07denied " + long,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprint(w, body)
+			}))
+			defer srv.Close()
+			_, err := newClient(t, srv.URL, "t").CurrentUser(context.Background())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if strings.ContainsAny(msg, "\x1b\x07") || strings.Contains(msg, "pwned") {
+				t.Errorf("escape sequences pass through: %q", msg[:min(len(msg), 80)])
+			}
+			if len(msg) > 2*1024 || !strings.Contains(msg, "more bytes") || !strings.Contains(msg, "denied AAA") {
+				t.Errorf("message of %d bytes, want the start capped with a count: %q…", len(msg), msg[:min(len(msg), 80)])
+			}
+		})
+	}
+}
