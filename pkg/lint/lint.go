@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
 
@@ -227,9 +228,22 @@ func hasError(list diag.List, rule string) bool {
 	})
 }
 
+// MaxChartDepth is how deep subcharts may nest: the extension's chart is
+// level 0, charts/app level 1. Helm's linter runs on every subchart with
+// its own subcharts, so its cost grows with the depth times the number of
+// charts; real charts nest 3 or 4 levels.
+const MaxChartDepth = 16
+
 // loadChart builds the chart: with the package when extension.yaml is
 // valid (for the size check), else directly, so the chart rules still run.
+// A chart nested too deep is a finding, and the chart rules do not run.
 func (l *linter) loadChart(metadataErrors bool) bool {
+	if depth, deepest := chartDepth(l.src); depth > MaxChartDepth {
+		l.add(diag.Diagnostic{Severity: diag.Error, Code: packager.CodeChart, File: deepest,
+			Message: fmt.Sprintf("subcharts are nested %d levels deep; ksbuilder lints at most %d", depth, MaxChartDepth),
+			Hint:    "flatten the chart: declare deep dependencies on a chart higher up"})
+		return false
+	}
 	if metadataErrors {
 		c, err := packager.LoadChart(l.src, l.ext)
 		if err != nil {
@@ -275,6 +289,24 @@ func (l *linter) loadChart(metadataErrors bool) bool {
 	}
 	l.chart = pkg.Chart
 	return true
+}
+
+// chartDepth returns how deep the subcharts under the extension's
+// charts/ nest (the "charts/NAME" pairs a file's path starts with) and the
+// path of the deepest one. A subchart packed as a .tgz is one level.
+func chartDepth(src *source.Source) (int, string) {
+	depth, deepest := 0, ""
+	for _, f := range src.Files() {
+		parts := strings.Split(f.Name, "/")
+		n := 0
+		for 2*n+1 < len(parts) && parts[2*n] == "charts" {
+			n++
+		}
+		if n > depth {
+			depth, deepest = n, strings.Join(parts[:2*n], "/")
+		}
+	}
+	return depth, deepest
 }
 
 // rendered reports whether every release of the extension rendered, so
