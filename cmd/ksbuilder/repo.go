@@ -59,7 +59,9 @@ Examples:
 			if opts.URL == "" {
 				return usageErrorf("--url is required: the base URL DIR is served at, e.g. https://charts.example.com")
 			}
-			res, err := repo.Index(opts)
+			// Reading and hashing the packages does not watch the context;
+			// Index checks it before writing.
+			res, err := untilInterrupted(c.Context, func() (*repo.Result, error) { return repo.Index(c.Context, opts) })
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@
 package lint
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -80,7 +81,15 @@ func (r *Result) FailsAt(threshold diag.Severity) bool {
 // findings; the error is for failures of the run itself, such as a
 // temporary directory that cannot be written.
 func Lint(src *source.Source, opts Options) (*Result, error) {
-	l := &linter{src: src, opts: opts}
+	return lintContext(context.Background(), src, opts)
+}
+
+// lintContext is Lint stopping early, with ctx's error, once ctx is
+// cancelled: between charts for Helm's linter, between the releases and
+// between the rule groups. Helm's linter's temporary directory is removed
+// before it returns.
+func lintContext(ctx context.Context, src *source.Source, opts Options) (*Result, error) {
+	l := &linter{ctx: ctx, src: src, opts: opts}
 	ext, diags := packager.Validate(src)
 	l.add(diags...)
 	if ext == nil {
@@ -119,11 +128,16 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 			helmFindings, helmErr = l.helmLint(helmVals)
 		}()
 		l.render()
-		l.workloadRules()
-		l.kubeAPIRules()
-		l.imageRules()
-		l.crdUpgrade()
+		for _, rules := range []func(){l.workloadRules, l.kubeAPIRules, l.imageRules, l.crdUpgrade} {
+			if ctx.Err() != nil {
+				break
+			}
+			rules()
+		}
 		<-done
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if helmErr != nil && l.enabled(RuleHelmLint) {
 			return nil, helmErr
 		}
@@ -135,6 +149,8 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 
 // linter carries the state of one run.
 type linter struct {
+	// ctx stops the run when cancelled.
+	ctx  context.Context
 	src  *source.Source
 	opts Options
 	ext  *extension.Extension

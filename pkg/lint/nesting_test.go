@@ -1,9 +1,13 @@
 package lint
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
@@ -69,5 +73,42 @@ func TestLintNestingCapped(t *testing.T) {
 	}
 	if strings.Contains(format(res.Findings), "levels deep") {
 		t.Fatalf("a chart at the limit refused:\n%s", format(res.Findings))
+	}
+}
+
+// cancelAfter is a context whose Err reports cancellation from its n-th
+// call on: it cancels a run at a fixed point, whatever the machine's speed.
+type cancelAfter struct {
+	context.Context
+	mu    sync.Mutex
+	calls int
+	n     int
+}
+
+func (c *cancelAfter) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	if c.calls >= c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestLintCancelled: a cancelled run stops between charts and rules, returns
+// the context's error and removes Helm's linter's temporary directory.
+func TestLintCancelled(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nested")
+	fixture.Write(t, dir, nestedFiles(t, 4))
+	tmp := t.TempDir()
+	for _, n := range []int{1, 3, 6} {
+		ctx := &cancelAfter{Context: context.Background(), n: n}
+		_, err := LintAll(ctx, []Target{{Path: dir, Options: Options{TempDir: tmp}}}, 1)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled at check %d: err = %v, want context.Canceled", n, err)
+		}
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			t.Fatalf("cancelled at check %d: %s left behind", n, left[0].Name())
+		}
 	}
 }
