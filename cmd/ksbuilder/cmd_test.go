@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -401,5 +403,44 @@ func TestDiagnosticFormatEverywhere(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &e); err != nil || r.code != 1 || len(e.Diagnostics) != 1 || e.Diagnostics[0].Code != "version-format" {
 			t.Errorf("%v -o json: exit %d, %v, stdout %q, stderr %q", args, r.code, err, r.stdout, r.stderr)
 		}
+	}
+}
+
+// TestRepoIndexMergeSanitized: entries of a merged index (a file from
+// elsewhere) print without escape sequences and capped.
+func TestRepoIndexMergeSanitized(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if r := runCLI(t, false, nil, "create", "--name", "hello", "--category", "storage", "--author", "me"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := runCLI(t, false, nil, "package", "hello", "-d", "dist"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	url := "https://old.example.com/\x1b]0;pwned\x07\x1b[2J" + strings.Repeat("a", 100<<10) + ".tgz"
+	old := "apiVersion: v1\nentries:\n  hello:\n  - apiVersion: v2\n    name: hello\n    version: 0.0.9\n    urls:\n    - " +
+		strconv.Quote(url) + "\ngenerated: \"2024-01-01T00:00:00Z\"\n"
+	if err := os.WriteFile("old.yaml", []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, false, nil, "repo", "index", "dist", "--url", "https://charts.example.com", "--merge", "old.yaml")
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if strings.ContainsAny(r.stdout, "\x1b\x07") || strings.Contains(r.stdout, "pwned") {
+		t.Errorf("escape sequences pass through: %q", r.stdout[:min(len(r.stdout), 200)])
+	}
+	if len(r.stdout) > 4096 || !strings.Contains(r.stdout, "hello 0.0.9 https://old.example.com/aaa") || !strings.Contains(r.stdout, "more bytes") {
+		t.Errorf("stdout of %d bytes, want the long URL capped: %q", len(r.stdout), r.stdout[:min(len(r.stdout), 200)])
+	}
+}
+
+// TestPrintErrorStripsEscapes: an error message, which may quote a server
+// anywhere inside, reaches the terminal without escape sequences.
+func TestPrintErrorStripsEscapes(t *testing.T) {
+	ios, _, _, errOut := iostreams.Test()
+	f := newFactory(ios, "1.2.3")
+	printError(f, "ksbuilder", errors.New("upload failed: \x1b]0;pwned\x07\x1b[2Jdenied"))
+	if got, want := errOut.String(), "error: upload failed: denied\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -75,7 +76,7 @@ Examples:
 			if runF != nil {
 				return runF(opts)
 			}
-			return createRun(opts)
+			return createRun(c.Context, opts)
 		},
 	}
 }
@@ -97,7 +98,7 @@ func createName(c *cli.Context) (string, error) {
 	return "", exactArgs(c, "[NAME]")
 }
 
-func createRun(opts *createOptions) error {
+func createRun(ctx context.Context, opts *createOptions) error {
 	f := opts.f
 	if f.IO.CanPrompt() {
 		if err := askCreateQuestions(f, &opts.Options); err != nil {
@@ -111,6 +112,9 @@ func createRun(opts *createOptions) error {
 	}
 	if err := opts.Validate(); err != nil {
 		return &usageError{err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return err // interrupted while answering or before writing: nothing written
 	}
 	res, err := create.Create(opts.Options)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/prompt"
+	"github.com/ksbuilder/ksbuilder/pkg/safetext"
 )
 
 // Exit codes.
@@ -127,7 +128,8 @@ func printError(f *Factory, cmdPath string, err error) {
 		printDiagnostics(f, list)
 		return
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.colorize("error:", colorRed), err)
+	// Errors may quote a server or a file: no escape sequence gets through.
+	fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.colorize("error:", colorRed), safetext.Strip(err.Error()))
 	var usage *usageError
 	if errors.As(err, &usage) {
 		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmdPath)

@@ -261,7 +261,10 @@ Examples:
 			if err != nil {
 				return err
 			}
-			pushed, err := images.Push(c.Context, c.Args().First(), dest, opts)
+			// Reading and hashing the archive does not watch the context.
+			pushed, err := untilInterrupted(c.Context, func() ([]images.Saved, error) {
+				return images.Push(c.Context, c.Args().First(), dest, opts)
+			})
 			finishProgress(opts)
 			if err != nil {
 				return registryError(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log"
@@ -177,12 +178,12 @@ Examples:
 			if runF != nil {
 				return runF(opts)
 			}
-			return lintRun(opts)
+			return lintRun(c.Context, opts)
 		},
 	}
 }
 
-func lintRun(opts *lintOptions) error {
+func lintRun(ctx context.Context, opts *lintOptions) error {
 	f := opts.f
 	if opts.ListRules {
 		return listRules(f, opts.Output)
@@ -217,7 +218,8 @@ func lintRun(opts *lintOptions) error {
 		}
 	}
 	start := f.Now()
-	results, err := lint.LintAll(targets, 0)
+	f.Debugf("linting %d extensions", len(targets))
+	results, err := lint.LintAll(ctx, targets, 0)
 	if err != nil {
 		return err
 	}

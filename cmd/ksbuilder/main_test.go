@@ -1,18 +1,26 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/ksbuilder/ksbuilder/create"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
+	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 )
 
 func TestWatchSignals(t *testing.T) {
@@ -131,4 +139,108 @@ func TestResolveVersion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCancelledCommandsWriteNothing: every command that works on files
+// stops with 130 when its context is cancelled (the first Ctrl-C or
+// SIGTERM) and writes nothing.
+func TestCancelledCommandsWriteNothing(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if r := runCLI(t, false, nil, "create", "--name", "hello", "--category", "storage", "--author", "me"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := runCLI(t, false, nil, "package", "hello", "-d", "dist"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		args    []string
+		mustNot string // a path the command must not create
+	}{
+		{[]string{"create", "--name", "other", "--category", "storage", "--author", "me"}, "other"},
+		{[]string{"package", "hello", "-d", "out"}, "out/hello-0.1.0.tgz"},
+		{[]string{"package", "hello", "-d", "pushed", "--push", "oci://127.0.0.1:1/charts", "--plain-http"}, "pushed/hello-0.1.0.tgz"},
+		{[]string{"repo", "index", "dist", "--url", "https://charts.example.com"}, "dist/index.yaml"},
+		{[]string{"lint", "hello"}, ""},
+		{[]string{"images", "push", "missing.tar", "--registry", "127.0.0.1:1", "--plain-http"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args[0], func(t *testing.T) {
+			ios, _, _, errOut := iostreams.Test()
+			code := runWith(ctx, newFactory(ios, "1.2.3"), append([]string{"ksbuilder"}, tt.args...))
+			if code != exitInterrupted {
+				t.Errorf("%v: exit %d, want %d; stderr:\n%s", tt.args, code, exitInterrupted, errOut.String())
+			}
+			if tt.mustNot != "" {
+				if _, err := os.Stat(tt.mustNot); err == nil {
+					t.Errorf("%v: %s written", tt.args, tt.mustNot)
+				}
+			}
+		})
+	}
+}
+
+// TestSIGINTStopsLint: one SIGINT stops a lint that Helm's linter keeps
+// busy (eight extensions with subcharts nested 15 deep), with exit 130 and
+// Helm's temporary directories removed.
+func TestSIGINTStopsLint(t *testing.T) {
+	bin, err := exec.LookPath("ksbuilder") // testscript.Main put it on PATH
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	args := []string{"--debug", "lint"}
+	for i := range 8 {
+		dir := filepath.Join(root, fmt.Sprintf("ext%d", i))
+		files, _, err := create.Render(create.Options{Name: fmt.Sprintf("ext%d", i), Category: "storage", Author: "me", Type: create.Full})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub := "charts/" + firstChartDir(files)
+		for level := 1; level <= 15; level++ {
+			sub += fmt.Sprintf("/charts/n%d", level)
+			files[sub+"/Chart.yaml"] = []byte(fmt.Sprintf("apiVersion: v2\nname: n%d\nversion: 0.1.0\n", level))
+			files[sub+"/templates/cm.yaml"] = []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Chart.Name }}\n")
+		}
+		fixture.Write(t, dir, files)
+		args = append(args, dir)
+	}
+	tmp := t.TempDir()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "NO_COLOR=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() && !strings.HasPrefix(lines.Text(), "debug: linting ") {
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stderr)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitInterrupted {
+		t.Fatalf("exit = %v, want exit status %d; stderr:\n%s", err, exitInterrupted, rest)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("%s left in the temporary directory", left[0].Name())
+	}
+}
+
+// firstChartDir returns the name of the first subchart directory among
+// scaffold files.
+func firstChartDir(files map[string][]byte) string {
+	for name := range files {
+		if rest, ok := strings.CutPrefix(name, "charts/"); ok {
+			dir, _, _ := strings.Cut(rest, "/")
+			return dir
+		}
+	}
+	return "app"
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -110,15 +111,17 @@ Examples:
 			if runF != nil {
 				return runF(opts)
 			}
-			return packageRun(opts)
+			return packageRun(c.Context, opts)
 		},
 	}
 }
 
-func packageRun(opts *packageOptions) error {
+func packageRun(ctx context.Context, opts *packageOptions) error {
 	f := opts.f
 	start := f.Now()
-	pkg, err := loadAndBuild(f, opts.Path, packager.Options{MaxSize: opts.MaxSize, ModTime: opts.ModTime})
+	pkg, err := untilInterrupted(ctx, func() (*packager.Package, error) {
+		return loadAndBuild(f, opts.Path, packager.Options{MaxSize: opts.MaxSize, ModTime: opts.ModTime})
+	})
 	if err != nil {
 		return err
 	}
@@ -138,7 +141,7 @@ func packageRun(opts *packageOptions) error {
 		res.Warnings = diag.List{}
 	}
 	if opts.Push != nil {
-		pushed, err := pushPackage(opts, pkg)
+		pushed, err := pushPackage(ctx, opts, pkg)
 		if err != nil {
 			return err
 		}
@@ -156,14 +159,16 @@ func packageRun(opts *packageOptions) error {
 }
 
 // pushPackage pushes the package to the --push repository.
-func pushPackage(opts *packageOptions, pkg *packager.Package) (*registry.PushResult, error) {
+func pushPackage(ctx context.Context, opts *packageOptions, pkg *packager.Package) (*registry.PushResult, error) {
 	f := opts.f
 	client, err := registry.New(opts.Registry)
 	if err != nil {
 		return nil, err
 	}
 	ref := opts.Push.Child(pkg.Extension.Name).WithTag(pkg.Extension.Version)
-	pushed, err := client.Push(ref, pkg.Data, opts.Force, opts.ModTime)
+	pushed, err := untilInterrupted(ctx, func() (*registry.PushResult, error) {
+		return client.Push(ref, pkg.Data, opts.Force, opts.ModTime)
+	})
 	if err != nil {
 		return nil, registryError(err)
 	}

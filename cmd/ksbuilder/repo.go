@@ -8,6 +8,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/repo"
+	"github.com/ksbuilder/ksbuilder/pkg/safetext"
 )
 
 func newRepoCmd(f *Factory) *cli.Command {
@@ -58,7 +59,9 @@ Examples:
 			if opts.URL == "" {
 				return usageErrorf("--url is required: the base URL DIR is served at, e.g. https://charts.example.com")
 			}
-			res, err := repo.Index(opts)
+			// Reading and hashing the packages does not watch the context;
+			// Index checks it before writing.
+			res, err := untilInterrupted(c.Context, func() (*repo.Result, error) { return repo.Index(c.Context, opts) })
 			if err != nil {
 				return err
 			}
@@ -67,7 +70,9 @@ Examples:
 			}
 			return output.Write(f.IO.Out, format, res, func(w io.Writer) error {
 				for _, e := range res.Entries {
-					if _, err := fmt.Fprintf(w, "%s %s %s\n", e.Name, e.Version, e.URLs[0]); err != nil {
+					// Merged entries come from a file fetched from elsewhere.
+					name, ver, url := safetext.Line(e.Name, 0), safetext.Line(e.Version, 0), safetext.Line(e.URLs[0], 0)
+					if _, err := fmt.Fprintf(w, "%s %s %s\n", name, ver, url); err != nil {
 						return err
 					}
 				}

@@ -120,14 +120,69 @@ func ParseServer(raw string) (string, *url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", nil, fmt.Errorf("invalid server URL %q: want http(s)://host[:port][/path]", raw)
+		return "", nil, fmt.Errorf("invalid server URL %q: want http(s)://host[:port][/path]", withoutUserInfo(raw))
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", nil, fmt.Errorf("invalid server URL %q: no user info, query or fragment allowed", raw)
+		return "", nil, fmt.Errorf("invalid server URL %q: no user info, query or fragment allowed", withoutUserInfo(raw))
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u.String(), u, nil
+}
+
+// maxRedirects is how many redirects a call follows, as net/http's default.
+const maxRedirects = 10
+
+// keepCredentialsToOrigin follows redirects, but sends the token and
+// cookies only to the exact origin (scheme, host and port) of the first
+// request: net/http forwards them to the same host on any port.
+func keepCredentialsToOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	if !sameOrigin(req.URL, via[0].URL) {
+		for _, h := range []string{"Authorization", "Cookie", "Proxy-Authorization"} {
+			req.Header.Del(h)
+		}
+	}
+	return nil
+}
+
+// sameOrigin reports whether two URLs have the same scheme, host and port
+// (the scheme's default port when none is written).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && portOf(a) == portOf(b)
+}
+
+// portOf returns a URL's port, or its scheme's default one.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}
+
+// withoutUserInfo removes the "user:password@" of a URL, parsable or not,
+// so an error can quote the rest without leaking a secret.
+func withoutUserInfo(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		scheme, rest = "", raw
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+		rest = rest[at+1:]
+	}
+	if !ok {
+		return rest
+	}
+	return scheme + "://" + rest
 }
 
 // New returns a client for server that authenticates with token.
@@ -156,7 +211,7 @@ func New(server, token string, opts ...Option) (*Client, error) {
 	}
 	rt = &transport{next: rt, log: s.logger}
 
-	rc := resty.NewWithClient(&http.Client{Transport: rt}).
+	rc := resty.NewWithClient(&http.Client{Transport: rt, CheckRedirect: keepCredentialsToOrigin}).
 		SetBaseURL(base).
 		SetAuthToken(token).
 		SetHeader("User-Agent", s.userAgent).

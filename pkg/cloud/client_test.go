@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -547,5 +548,94 @@ func TestStatusText(t *testing.T) {
 	err := &cloud.APIError{Status: http.StatusTooManyRequests, Message: "slow down"}
 	if got := err.Error(); got != "HTTP 429 Too Many Requests: slow down" {
 		t.Fatal(got)
+	}
+}
+
+// TestRedirectKeepsTokenToItsOrigin checks that the bearer token follows a
+// redirect only to the exact origin it was issued for: the same host on
+// another port is another server.
+func TestRedirectKeepsTokenToItsOrigin(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen = map[string]string{}
+	)
+	record := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen[name] = r.Header.Get("Authorization")
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"user_id":"u1","username":"alice"}`)
+		}
+	}
+	other := httptest.NewServer(record("other port"))
+	defer other.Close()
+	var origin *httptest.Server
+	origin = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("hop") {
+		case "":
+			// Same host, same port: the token may follow.
+			http.Redirect(w, r, origin.URL+r.URL.Path+"?hop=1", http.StatusFound)
+		case "1":
+			mu.Lock()
+			seen["same origin"] = r.Header.Get("Authorization")
+			mu.Unlock()
+			http.Redirect(w, r, other.URL+r.URL.Path, http.StatusFound)
+		}
+	}))
+	defer origin.Close()
+	if _, err := newClient(t, origin.URL, "s3cret").CurrentUser(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := seen["same origin"]; got != "Bearer s3cret" {
+		t.Errorf("redirect to the same origin: Authorization %q, want the token", got)
+	}
+	if got, ok := seen["other port"]; !ok || got != "" {
+		t.Errorf("redirect to another port: Authorization %q (reached: %v), want none", got, ok)
+	}
+}
+
+// TestParseServerHidesUserInfo checks that a server URL with user info is
+// refused without echoing the secret.
+func TestParseServerHidesUserInfo(t *testing.T) {
+	for _, raw := range []string{"https://alice:hunter2@cloud.example", "https://hunter2@cloud.example/x", "https://alice:hunter2@cloud.example:bad port"} {
+		_, _, err := cloud.ParseServer(raw)
+		if err == nil {
+			t.Fatalf("%s: accepted", raw)
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: error echoes the secret: %v", raw, err)
+		}
+	}
+}
+
+// TestServerMessageIsSanitized: an error message from the server prints
+// without its escape sequences and capped, however long it is.
+func TestServerMessageIsSanitized(t *testing.T) {
+	long := strings.Repeat("A", 10<<20)
+	for name, body := range map[string]string{
+		"json": `{"message":"\u001b[2J\u001b]0;pwned\u0007denied ` + long + `"}`,
+		"text": "\x1b[2J\x1b]0;pwned\x07denied " + long,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprint(w, body)
+			}))
+			defer srv.Close()
+			_, err := newClient(t, srv.URL, "t").CurrentUser(context.Background())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if strings.ContainsAny(msg, "\x1b\x07") || strings.Contains(msg, "pwned") {
+				t.Errorf("escape sequences pass through: %q", msg[:min(len(msg), 80)])
+			}
+			if len(msg) > 2*1024 || !strings.Contains(msg, "more bytes") || !strings.Contains(msg, "denied AAA") {
+				t.Errorf("message of %d bytes, want the start capped with a count: %q…", len(msg), msg[:min(len(msg), 80)])
+			}
+		})
 	}
 }

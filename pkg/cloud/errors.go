@@ -9,7 +9,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/ksbuilder/ksbuilder/pkg/safetext"
 )
 
 // APIError is an answer from the server with a non-2xx status.
@@ -17,7 +18,8 @@ type APIError struct {
 	// Status is the HTTP status code.
 	Status int
 	// Message is the server's explanation: the "message" of a JSON error
-	// body, else the first line of text in the body (HTML tags removed).
+	// body, else the first line of text in the body (HTML tags removed),
+	// made printable and capped (safetext.Line).
 	Message string
 }
 
@@ -46,7 +48,7 @@ func hasStatus(err error, status int) bool {
 	return errors.As(err, &e) && e.Status == status
 }
 
-// maxMessageLen bounds a message taken from a non-JSON body.
+// maxMessageLen bounds, in bytes, a message taken from a non-JSON body.
 const maxMessageLen = 200
 
 func newAPIError(status int, body []byte) *APIError {
@@ -54,9 +56,9 @@ func newAPIError(status int, body []byte) *APIError {
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(body, &m) == nil && strings.TrimSpace(m.Message) != "" {
-		return &APIError{Status: status, Message: strings.TrimSpace(m.Message)}
+		return &APIError{Status: status, Message: safetext.Line(strings.TrimSpace(m.Message), safetext.MaxLen)}
 	}
-	return &APIError{Status: status, Message: firstLine(body)}
+	return &APIError{Status: status, Message: safetext.Line(firstLine(body), maxMessageLen)}
 }
 
 var (
@@ -65,7 +67,7 @@ var (
 )
 
 // firstLine returns the first non-blank line of a body, with HTML tags
-// removed, shortened to maxMessageLen characters.
+// removed.
 func firstLine(body []byte) string {
 	text := string(bytes.ToValidUTF8(body, []byte("?")))
 	if strings.HasPrefix(strings.TrimSpace(text), "<") {
@@ -76,9 +78,6 @@ func firstLine(body []byte) string {
 		line = strings.Join(strings.Fields(line), " ")
 		if line == "" {
 			continue
-		}
-		if utf8.RuneCountInString(line) > maxMessageLen {
-			line = string([]rune(line)[:maxMessageLen]) + "..."
 		}
 		return line
 	}

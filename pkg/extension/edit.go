@@ -43,14 +43,17 @@ func EditMetadata(data []byte, edit MetadataEdit) ([]byte, error) {
 	}
 	root := content(docs[0])
 	if edit.Icon != "" {
-		v := mappingValue(root, "icon")
-		if v == nil {
+		i := mappingIndex(root, "icon")
+		if i < 0 {
 			return nil, fmt.Errorf("%s: no icon to replace", MetadataFile)
 		}
-		setString(v, edit.Icon)
+		setString(detach(docs, root, i), edit.Icon)
 	}
 	if len(edit.Screenshots) > 0 {
-		seq := mappingValue(root, "screenshots")
+		var seq *yaml.Node
+		if i := mappingIndex(root, "screenshots"); i >= 0 {
+			seq = detach(docs, root, i)
+		}
 		if seq == nil || seq.Kind != yaml.SequenceNode {
 			return nil, fmt.Errorf("%s: screenshots is not a list", MetadataFile)
 		}
@@ -58,7 +61,7 @@ func EditMetadata(data []byte, edit MetadataEdit) ([]byte, error) {
 			if i < 0 || i >= len(seq.Content) {
 				return nil, fmt.Errorf("%s: no screenshots[%d]", MetadataFile, i)
 			}
-			setString(seq.Content[i], v)
+			setString(detach(docs, seq, i), v)
 		}
 	}
 	for _, key := range edit.Remove {
@@ -79,18 +82,67 @@ func EditMetadata(data []byte, edit MetadataEdit) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// mappingValue returns the value node of a key in a mapping, or nil.
-func mappingValue(m *yaml.Node, key string) *yaml.Node {
+// mappingIndex returns the index in m.Content of the value of a key, or -1.
+func mappingIndex(m *yaml.Node, key string) int {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
-			v := m.Content[i+1]
-			if v.Kind == yaml.AliasNode && v.Alias != nil {
-				return v.Alias
-			}
-			return v
+			return i + 1
 		}
 	}
-	return nil
+	return -1
+}
+
+// detach makes parent.Content[i] a node that can be changed without
+// changing any other value, keeping the document's anchors valid: an alias
+// is replaced by a copy of the node it names, and the uses of the node's
+// own anchor get copies of it before the anchor is dropped.
+func detach(docs []*yaml.Node, parent *yaml.Node, i int) *yaml.Node {
+	n := parent.Content[i]
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			return n
+		}
+		c := copyNode(n.Alias)
+		c.HeadComment, c.LineComment, c.FootComment = n.HeadComment, n.LineComment, n.FootComment
+		parent.Content[i] = c
+		return c
+	}
+	if n.Anchor != "" {
+		for _, doc := range docs {
+			replaceAliases(doc, n)
+		}
+		n.Anchor = ""
+	}
+	return n
+}
+
+// replaceAliases replaces, under n, each alias of target by a copy of it.
+func replaceAliases(n, target *yaml.Node) {
+	for i, c := range n.Content {
+		if c.Kind == yaml.AliasNode && c.Alias == target {
+			cp := copyNode(target)
+			cp.HeadComment, cp.LineComment, cp.FootComment = c.HeadComment, c.LineComment, c.FootComment
+			n.Content[i] = cp
+			continue
+		}
+		replaceAliases(c, target)
+	}
+}
+
+// copyNode copies a node and what it holds, without its anchors; aliases
+// inside stay aliases (their anchors come earlier in the document), so the
+// copy is no larger than the original.
+func copyNode(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Anchor = ""
+	if n.Kind == yaml.AliasNode {
+		return &c
+	}
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, child := range n.Content {
+		c.Content[i] = copyNode(child)
+	}
+	return &c
 }
 
 // setString makes n a string scalar, keeping its quoting style and comments.

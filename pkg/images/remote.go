@@ -17,6 +17,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/ksbuilder/ksbuilder/pkg/registry"
+	"github.com/ksbuilder/ksbuilder/pkg/safetext"
 )
 
 // DefaultJobs is how many images (and blobs) are transferred at once.
@@ -124,7 +125,7 @@ func classify(err error, host, ref string) error {
 	case errors.As(err, &op), errors.As(err, &dns):
 		e.Kind = registry.Unreachable
 	default:
-		return fmt.Errorf("%s: %w", ref, err)
+		return fmt.Errorf("%s: %w", ref, safetext.Error(err)) // the registry's own words: printable, capped
 	}
 	return e
 }

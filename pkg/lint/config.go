@@ -288,36 +288,61 @@ func (r ConfigRule) matches(file string) bool {
 	}
 	parts := strings.Split(file, "/")
 	for _, p := range r.Paths {
-		pattern := strings.Split(strings.Trim(p, "/"), "/")
 		// The glob matches the file or any directory above it.
-		for n := len(parts); n > 0; n-- {
-			if globMatch(pattern, parts[:n]) {
-				return true
-			}
+		if globMatchPrefix(strings.Split(strings.Trim(p, "/"), "/"), parts, segmentMatch) {
+			return true
 		}
 	}
 	return false
 }
 
-// globMatch matches path segments against glob segments, "**" standing for
-// any number of segments.
-func globMatch(pattern, parts []string) bool {
-	if len(pattern) == 0 {
-		return len(parts) == 0
-	}
-	if pattern[0] == "**" {
-		for i := 0; i <= len(parts); i++ {
-			if globMatch(pattern[1:], parts[i:]) {
-				return true
+// segmentMatch matches one path segment against one glob segment.
+func segmentMatch(pattern, name string) bool {
+	ok, _ := path.Match(pattern, name)
+	return ok
+}
+
+// globMatchPrefix reports whether the glob segments match parts or a
+// non-empty prefix of them (a directory above the file), "**" standing for
+// any number of segments. It steps through parts once, keeping the set of
+// glob positions reached, so a path costs at most one match per glob
+// segment and path segment, whatever the number of "**".
+func globMatchPrefix(pattern, parts []string, match func(pattern, name string) bool) bool {
+	reached := make([]bool, len(pattern)+1)
+	next := make([]bool, len(pattern)+1)
+	// closeOver marks the positions after each reached "**": it may stand
+	// for no segment.
+	closeOver := func(set []bool) {
+		for i, p := range pattern {
+			if set[i] && p == "**" {
+				set[i+1] = true
 			}
 		}
-		return false
 	}
-	if len(parts) == 0 {
-		return false
+	reached[0] = true
+	closeOver(reached)
+	for _, part := range parts {
+		clear(next)
+		alive := false
+		for i, p := range pattern {
+			if !reached[i] {
+				continue
+			}
+			switch {
+			case p == "**":
+				next[i], alive = true, true
+			case match(p, part):
+				next[i+1], alive = true, true
+			}
+		}
+		if !alive {
+			return false
+		}
+		closeOver(next)
+		reached, next = next, reached
+		if reached[len(pattern)] {
+			return true
+		}
 	}
-	if ok, _ := path.Match(pattern[0], parts[0]); !ok {
-		return false
-	}
-	return globMatch(pattern[1:], parts[1:])
+	return false
 }

@@ -3,6 +3,7 @@ package lint
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -169,4 +170,90 @@ func TestLintAdjust(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, res.Findings)
 	assert.Equal(t, 1, res.Skipped)
+}
+
+// TestGlobManyDoubleStars: a glob of ten "**" against a path 30 segments
+// deep costs at most one segment match per glob segment and path segment
+// (the recursive matcher tried every split: over 2 minutes).
+func TestGlobManyDoubleStars(t *testing.T) {
+	pattern := strings.Split(strings.Repeat("**/x/", 10)+"nomatch", "/")
+	parts := strings.Split(strings.Repeat("x/", 29)+"y", "/")
+	calls := 0
+	count := func(p, name string) bool {
+		calls++
+		return segmentMatch(p, name)
+	}
+	assert.False(t, globMatchPrefix(pattern, parts, count))
+	assert.LessOrEqual(t, calls, len(pattern)*len(parts))
+
+	r := ConfigRule{Paths: []string{strings.Repeat("**/", 10) + "y"}}
+	assert.True(t, r.matches(strings.Repeat("x/", 29)+"y"))
+	assert.False(t, r.matches(strings.Repeat("x/", 29)+"z"))
+}
+
+// recursiveGlobMatch is the plain definition of a glob over segments (the
+// matcher this package had, exponential in the number of "**"):
+// FuzzGlobMatch checks the linear matcher against it on small inputs.
+func recursiveGlobMatch(pattern, parts []string) bool {
+	if len(pattern) == 0 {
+		return len(parts) == 0
+	}
+	if pattern[0] == "**" {
+		for i := 0; i <= len(parts); i++ {
+			if recursiveGlobMatch(pattern[1:], parts[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	return len(parts) > 0 && segmentMatch(pattern[0], parts[0]) && recursiveGlobMatch(pattern[1:], parts[1:])
+}
+
+// FuzzGlobMatch compares the linear matcher with the recursive definition:
+// the glob matches the file or a directory above it.
+func FuzzGlobMatch(f *testing.F) {
+	f.Add("**/charts/**", "charts/app/README.md")
+	f.Add("legacy/*", "old/legacy/demo/x")
+	f.Add("**/**/a", "a")
+	f.Add("a/**", "a")
+	f.Add("[a-/**", "a/b")
+	f.Fuzz(func(t *testing.T, glob, file string) {
+		pattern := strings.Split(strings.Trim(glob, "/"), "/")
+		parts := strings.Split(file, "/")
+		if len(pattern) > 6 || len(parts) > 6 || strings.Count(glob, "**") > 3 {
+			return // the recursive definition is exponential
+		}
+		want := false
+		for n := len(parts); n > 0 && !want; n-- {
+			want = recursiveGlobMatch(pattern, parts[:n])
+		}
+		if got := globMatchPrefix(pattern, parts, segmentMatch); got != want {
+			t.Fatalf("glob %q, file %q: got %v, want %v", glob, file, got, want)
+		}
+	})
+}
+
+// FuzzLoadConfig feeds random configuration files to the loader and the
+// adjuster it builds: an error or a configuration, never a panic.
+func FuzzLoadConfig(f *testing.F) {
+	f.Add("rules:\n  - rule: readme\n    severity: warning\n    paths: [\"**/charts/**\"]\n    reason: x\n")
+	f.Add("rules:\n  - rule: node-selector\n    skip: true\n    paths: [\"legacy/*\", \"[\"]\n    reason: x\n")
+	f.Add("rules: 3\n")
+	f.Add("rules:\n  - &a {rule: readme, skip: true, reason: x}\n  - *a\n")
+	f.Add("rules:\n  - rule: [\n")
+	f.Fuzz(func(t *testing.T, data string) {
+		file := filepath.Join(t.TempDir(), ConfigFileName)
+		writeFile(t, file, data)
+		cfg, err := LoadConfig(file)
+		if err != nil {
+			if _, ok := diag.AsErrors(err); !ok {
+				t.Fatalf("error without diagnostics: %v", err)
+			}
+			return
+		}
+		adjust := cfg.Adjuster(filepath.Dir(file))
+		for _, rule := range []string{RuleReadme, RuleNodeSelector} {
+			adjust(diag.Diagnostic{Severity: diag.Warning, Code: rule, File: "charts/app/README.md"})
+		}
+	})
 }

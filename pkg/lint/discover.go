@@ -2,6 +2,7 @@ package lint
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -91,8 +92,9 @@ type Target struct {
 // LintAll loads and lints the targets on up to workers goroutines
 // (GOMAXPROCS when workers < 1). The results are in the order of the
 // targets; the error is the first target's, in that order, that could not
-// be read or linted.
-func LintAll(targets []Target, workers int) ([]*Result, error) {
+// be read or linted. Once ctx is cancelled the run stops early and returns
+// ctx's error.
+func LintAll(ctx context.Context, targets []Target, workers int) ([]*Result, error) {
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -105,12 +107,16 @@ func LintAll(targets []Target, workers int) ([]*Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				if ctx.Err() != nil {
+					errs[i] = ctx.Err()
+					continue
+				}
 				src, err := source.Load(targets[i].Path)
 				if err != nil {
 					errs[i] = err
 					continue
 				}
-				results[i], err = Lint(src, targets[i].Options)
+				results[i], err = lintContext(ctx, src, targets[i].Options)
 				if err != nil {
 					errs[i] = fmt.Errorf("%s: %w", targets[i].Path, err)
 				}
@@ -122,6 +128,9 @@ func LintAll(targets []Target, workers int) ([]*Result, error) {
 	}
 	close(next)
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -57,7 +58,7 @@ func TestLintAll(t *testing.T) {
 	for _, name := range corpus {
 		targets = append(targets, Target{Path: filepath.Join("../../testdata/corpus", name)})
 	}
-	results, err := LintAll(targets, 2)
+	results, err := LintAll(context.Background(), targets, 2)
 	require.NoError(t, err)
 	require.Len(t, results, len(corpus))
 	for i, name := range corpus {
@@ -66,7 +67,7 @@ func TestLintAll(t *testing.T) {
 		assert.Equal(t, string(want), format(results[i].Findings), name)
 	}
 
-	_, err = LintAll(append(targets, Target{Path: "no-such-dir"}), 0)
+	_, err = LintAll(context.Background(), append(targets, Target{Path: "no-such-dir"}), 0)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no-such-dir")
 }

@@ -40,6 +40,9 @@ func (l *linter) helmLint(vals map[string]any) (diag.List, error) {
 // helmLintChart lints one chart of the tree, then its subcharts. chartPath
 // is the chart's path in the tree ("ext/charts/backend").
 func (l *linter) helmLintChart(out *diag.List, root string, c *chart.Chart, chartPath string, vals map[string]any) {
+	if l.ctx.Err() != nil {
+		return // the run is cancelled; Lint returns the context's error
+	}
 	chartDir := filepath.Join(root, filepath.FromSlash(chartPath))
 	ns := l.ext.TargetNamespace()
 	// Helm's values rule coalesces values.yaml into the maps nested in

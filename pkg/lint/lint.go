@@ -7,10 +7,12 @@
 package lint
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
 
@@ -79,7 +81,15 @@ func (r *Result) FailsAt(threshold diag.Severity) bool {
 // findings; the error is for failures of the run itself, such as a
 // temporary directory that cannot be written.
 func Lint(src *source.Source, opts Options) (*Result, error) {
-	l := &linter{src: src, opts: opts}
+	return lintContext(context.Background(), src, opts)
+}
+
+// lintContext is Lint stopping early, with ctx's error, once ctx is
+// cancelled: between charts for Helm's linter, between the releases and
+// between the rule groups. Helm's linter's temporary directory is removed
+// before it returns.
+func lintContext(ctx context.Context, src *source.Source, opts Options) (*Result, error) {
+	l := &linter{ctx: ctx, src: src, opts: opts}
 	ext, diags := packager.Validate(src)
 	l.add(diags...)
 	if ext == nil {
@@ -118,11 +128,16 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 			helmFindings, helmErr = l.helmLint(helmVals)
 		}()
 		l.render()
-		l.workloadRules()
-		l.kubeAPIRules()
-		l.imageRules()
-		l.crdUpgrade()
+		for _, rules := range []func(){l.workloadRules, l.kubeAPIRules, l.imageRules, l.crdUpgrade} {
+			if ctx.Err() != nil {
+				break
+			}
+			rules()
+		}
 		<-done
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if helmErr != nil && l.enabled(RuleHelmLint) {
 			return nil, helmErr
 		}
@@ -134,6 +149,8 @@ func Lint(src *source.Source, opts Options) (*Result, error) {
 
 // linter carries the state of one run.
 type linter struct {
+	// ctx stops the run when cancelled.
+	ctx  context.Context
 	src  *source.Source
 	opts Options
 	ext  *extension.Extension
@@ -227,9 +244,22 @@ func hasError(list diag.List, rule string) bool {
 	})
 }
 
+// MaxChartDepth is how deep subcharts may nest: the extension's chart is
+// level 0, charts/app level 1. Helm's linter runs on every subchart with
+// its own subcharts, so its cost grows with the depth times the number of
+// charts; real charts nest 3 or 4 levels.
+const MaxChartDepth = 16
+
 // loadChart builds the chart: with the package when extension.yaml is
 // valid (for the size check), else directly, so the chart rules still run.
+// A chart nested too deep is a finding, and the chart rules do not run.
 func (l *linter) loadChart(metadataErrors bool) bool {
+	if depth, deepest := chartDepth(l.src); depth > MaxChartDepth {
+		l.add(diag.Diagnostic{Severity: diag.Error, Code: packager.CodeChart, File: deepest,
+			Message: fmt.Sprintf("subcharts are nested %d levels deep; ksbuilder lints at most %d", depth, MaxChartDepth),
+			Hint:    "flatten the chart: declare deep dependencies on a chart higher up"})
+		return false
+	}
 	if metadataErrors {
 		c, err := packager.LoadChart(l.src, l.ext)
 		if err != nil {
@@ -275,6 +305,24 @@ func (l *linter) loadChart(metadataErrors bool) bool {
 	}
 	l.chart = pkg.Chart
 	return true
+}
+
+// chartDepth returns how deep the subcharts under the extension's
+// charts/ nest (the "charts/NAME" pairs a file's path starts with) and the
+// path of the deepest one. A subchart packed as a .tgz is one level.
+func chartDepth(src *source.Source) (int, string) {
+	depth, deepest := 0, ""
+	for _, f := range src.Files() {
+		parts := strings.Split(f.Name, "/")
+		n := 0
+		for 2*n+1 < len(parts) && parts[2*n] == "charts" {
+			n++
+		}
+		if n > depth {
+			depth, deepest = n, strings.Join(parts[:2*n], "/")
+		}
+	}
+	return depth, deepest
 }
 
 // rendered reports whether every release of the extension rendered, so

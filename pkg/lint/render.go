@@ -40,6 +40,9 @@ func (l *linter) render() {
 		sides = append(sides, manifest.Agent)
 	}
 	for _, side := range sides {
+		if l.ctx.Err() != nil {
+			return
+		}
 		opts, err := manifest.InstallerRelease(l.ext, l.chart, side, l.opts.Values)
 		if err != nil {
 			l.add(diag.Diagnostic{Severity: diag.Error, Code: RuleRender, File: extension.MetadataFile, Message: err.Error()})

@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/ksbuilder/ksbuilder/pkg/safetext"
 )
 
 // Format is a machine-readable or human output format selected with -o.
@@ -88,9 +90,14 @@ func NewTable(w io.Writer, headers ...string) *Table {
 	return t
 }
 
-// Row adds one row.
+// Row adds one row. Each cell is printed as one line, without control
+// characters and capped (cells often hold a server's text).
 func (t *Table) Row(cells ...string) {
-	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
+	safe := make([]string, len(cells))
+	for i, c := range cells {
+		safe[i] = safetext.Line(c, safetext.MaxLen)
+	}
+	fmt.Fprintln(t.tw, strings.Join(safe, "\t"))
 }
 
 // Flush writes the table out.

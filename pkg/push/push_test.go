@@ -363,3 +363,22 @@ func TestRenderFailureRefusedLocally(t *testing.T) {
 		})
 	}
 }
+
+// TestAnchoredIcon: an icon with a YAML anchor used elsewhere in
+// extension.yaml is rewritten and the anchor's other use keeps its value.
+func TestAnchoredIcon(t *testing.T) {
+	meta := strings.Replace(metadata, "icon: ./static/icon.svg # the icon", "icon: &icon ./static/icon.svg # the icon", 1) +
+		"annotations:\n  example.com/icon-source: *icon\n"
+	plan, err := push.NewPlan(newSource(extensionFiles(meta)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := plan.DryRun(packager.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Metadata, "icon: "+push.PlaceholderBase+"hello/0.1.0/icon.svg # the icon") ||
+		!strings.Contains(res.Metadata, "example.com/icon-source: ./static/icon.svg") {
+		t.Fatalf("metadata:\n%s", res.Metadata)
+	}
+}

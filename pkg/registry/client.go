@@ -23,6 +23,8 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 	"oras.land/oras-go/v2/registry/remote/errcode"
+
+	"github.com/ksbuilder/ksbuilder/pkg/safetext"
 )
 
 // ConfigEnv names the variable that overrides DefaultConfigPath, as in Helm.
@@ -147,11 +149,11 @@ func (e *Error) Error() string {
 	case NotFound:
 		return fmt.Sprintf("%s was not found in the registry", e.Ref)
 	case TLSFailure:
-		return fmt.Sprintf("TLS connection to registry %s failed: %s", e.Host, rootCause(e.Err))
+		return fmt.Sprintf("TLS connection to registry %s failed: %s", e.Host, safetext.Line(rootCause(e.Err), safetext.MaxLen))
 	case Unreachable:
-		return fmt.Sprintf("cannot reach registry %s: %s", e.Host, rootCause(e.Err))
+		return fmt.Sprintf("cannot reach registry %s: %s", e.Host, safetext.Line(rootCause(e.Err), safetext.MaxLen))
 	}
-	return fmt.Sprintf("registry %s: %v", e.Host, e.Err)
+	return fmt.Sprintf("registry %s: %v", e.Host, safetext.Error(e.Err))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -200,7 +202,8 @@ func classify(err error, ref Reference) error {
 	case errors.As(err, &op), errors.As(err, &dns):
 		e.Kind = Unreachable
 	default:
-		return fmt.Errorf("registry %s: %w", ref.Registry, err)
+		// The registry's own words: printable and capped.
+		return fmt.Errorf("registry %s: %w", ref.Registry, safetext.Error(err))
 	}
 	return e
 }

@@ -3,8 +3,12 @@ package registry_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -291,5 +295,30 @@ func TestBadTLSFiles(t *testing.T) {
 		if _, err := registry.New(opts); err == nil {
 			t.Errorf("New(%+v) accepted bad TLS files", opts)
 		}
+	}
+}
+
+// TestServerErrorIsSanitized: a registry's error message prints without
+// its escape sequences and capped.
+func TestServerErrorIsSanitized(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("A", 4000) // oras reads at most 8 KiB of an error body
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"errors":[{"code":"DENIED","message":"\u001b[2J\u001b]0;pwned\u0007no %s"}]}`, long)
+	}))
+	defer srv.Close()
+	c := newClient(t, registry.Options{PlainHTTP: true})
+	_, err := c.Pull(ref(t, "oci://"+strings.TrimPrefix(srv.URL, "http://")+"/hello:0.1.0"))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	if strings.ContainsAny(msg, "\x1b\x07") || strings.Contains(msg, "pwned") {
+		t.Errorf("escape sequences pass through: %q", msg[:min(len(msg), 120)])
+	}
+	if len(msg) > 2048 || !strings.Contains(msg, "more bytes") || !strings.Contains(msg, "no AAA") {
+		t.Errorf("message of %d bytes, want it capped: %q", len(msg), msg[:min(len(msg), 120)])
 	}
 }

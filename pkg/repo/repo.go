@@ -4,6 +4,7 @@
 package repo
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -40,8 +41,9 @@ type Result struct {
 }
 
 // Index writes Dir/index.yaml over the packages in Dir, atomically: a
-// failure leaves the previous index as it was.
-func Index(opts Options) (*Result, error) {
+// failure leaves the previous index as it was. Once ctx is cancelled it
+// writes nothing and returns ctx's error.
+func Index(ctx context.Context, opts Options) (*Result, error) {
 	if err := checkURL(opts.URL); err != nil {
 		return nil, err
 	}
@@ -67,6 +69,9 @@ func Index(opts Options) (*Result, error) {
 		index.merge(old)
 	}
 	index.sortEntries()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	dest := filepath.Join(opts.Dir, IndexFileName)
 	if err := index.writeFile(dest); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", dest, err)

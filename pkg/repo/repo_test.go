@@ -1,6 +1,8 @@
 package repo_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +41,7 @@ func TestIndex(t *testing.T) {
 	savePackage(t, filepath.Join(dir, "more"), "hello", "0.2.0")
 	savePackage(t, dir, "alpha", "1.0.0")
 
-	res, err := repo.Index(repo.Options{Dir: dir, URL: "https://charts.example.com/ks"})
+	res, err := repo.Index(context.Background(), repo.Options{Dir: dir, URL: "https://charts.example.com/ks"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,13 +84,13 @@ func TestIndexMerge(t *testing.T) {
 	old := t.TempDir()
 	savePackage(t, old, "hello", "0.1.0")
 	savePackage(t, old, "hello", "0.2.0")
-	if _, err := repo.Index(repo.Options{Dir: old, URL: "https://old.example.com"}); err != nil {
+	if _, err := repo.Index(context.Background(), repo.Options{Dir: old, URL: "https://old.example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	savePackage(t, dir, "hello", "0.2.0")
 	savePackage(t, dir, "hello", "0.3.0")
-	res, err := repo.Index(repo.Options{Dir: dir, URL: "https://new.example.com", Merge: filepath.Join(old, repo.IndexFileName)})
+	res, err := repo.Index(context.Background(), repo.Options{Dir: dir, URL: "https://new.example.com", Merge: filepath.Join(old, repo.IndexFileName)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +108,7 @@ func TestIndexErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	savePackage(t, dir, "hello", "0.1.0")
-	if _, err := repo.Index(repo.Options{Dir: dir, URL: "https://charts.example.com"}); err != nil {
+	if _, err := repo.Index(context.Background(), repo.Options{Dir: dir, URL: "https://charts.example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	indexPath := filepath.Join(dir, repo.IndexFileName)
@@ -130,7 +132,7 @@ func TestIndexErrors(t *testing.T) {
 		{repo.Options{Dir: indexPath, URL: "https://charts.example.com"}, "is not a directory"},
 	}
 	for _, tt := range tests {
-		_, err := repo.Index(tt.opts)
+		_, err := repo.Index(context.Background(), tt.opts)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: %v, want an error containing %q", tt.opts, err, tt.want)
 		}
@@ -154,7 +156,7 @@ func TestIndexAsHelmWritesIt(t *testing.T) {
 	old := t.TempDir()
 	savePackage(t, old, "hello", "0.0.9")
 	savePackage(t, old, "hello", "0.2.0")
-	if _, err := repo.Index(repo.Options{Dir: old, URL: "https://old.example.com"}); err != nil {
+	if _, err := repo.Index(context.Background(), repo.Options{Dir: old, URL: "https://old.example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -169,7 +171,7 @@ func TestIndexAsHelmWritesIt(t *testing.T) {
 	}
 	const url = "https://charts.example.com/base/"
 	oldIndex := filepath.Join(old, repo.IndexFileName)
-	if _, err := repo.Index(repo.Options{Dir: dir, URL: url, Merge: oldIndex}); err != nil {
+	if _, err := repo.Index(context.Background(), repo.Options{Dir: dir, URL: url, Merge: oldIndex}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := helmrepo.LoadIndexFile(filepath.Join(dir, repo.IndexFileName))
@@ -205,4 +207,18 @@ func indexYAML(t *testing.T, index *helmrepo.IndexFile) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestIndexCancelled: a cancelled run writes no index.
+func TestIndexCancelled(t *testing.T) {
+	dir := t.TempDir()
+	savePackage(t, dir, "hello", "0.1.0")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := repo.Index(ctx, repo.Options{Dir: dir, URL: "https://charts.example.com"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, repo.IndexFileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("index written: %v", err)
+	}
 }

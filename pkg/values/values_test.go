@@ -78,3 +78,18 @@ func TestMergeErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMerge feeds random values flags and a values file on stdin to Merge:
+// an error or a map, never a panic.
+func FuzzMerge(f *testing.F) {
+	f.Add("a.b=1,c={x,y}", `a={"b":[1,{"c":null}]}`, "s=01", "l=a,b=c", "a:\n  b: 2\n")
+	f.Add("a[0].b=1", `x=[1,2`, "a\\,b=c", "=", "- not a map\n")
+	f.Add("a[65537]=1", `a.b={"deep":{"er":1}}`, "a[1]=x", "k=v", "a: &x [*x]\n")
+	f.Fuzz(func(t *testing.T, set, setJSON, setString, literal, file string) {
+		opts := Options{ValueFiles: []string{"-"}, Values: []string{set}, JSONValues: []string{setJSON}, StringValues: []string{setString}, LiteralValues: []string{literal}}
+		got, err := opts.Merge(strings.NewReader(file))
+		if err == nil && got == nil {
+			t.Fatal("no values and no error")
+		}
+	})
+}
