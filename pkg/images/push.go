@@ -101,9 +101,9 @@ func Push(ctx context.Context, archivePath string, dest Destination, opts Option
 		if ref == "" {
 			return nil, fmt.Errorf("%s: index.json manifests[%d] has no %s annotation: push needs the image's reference", archivePath, i, RefNameAnnotation)
 		}
-		t, err := a.taggable(d)
+		t, err := a.taggable(ref, d)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ref, err)
+			return nil, err
 		}
 		items = append(items, &item{image: ref, t: t, desc: d})
 	}
