@@ -126,6 +126,9 @@ func Save(ctx context.Context, imgs []Image, path string, opts Options) (*SaveRe
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("%s: the directory %s does not exist", path, dir)
 	}
+	if err := checkTarget(path); err != nil {
+		return nil, err
+	}
 	c, err := newClient(ctx, opts.Registry, opts.Jobs, opts.WrapTransport)
 	if err != nil {
 		return nil, err
@@ -172,6 +175,9 @@ func Save(ctx context.Context, imgs []Image, path string, opts Options) (*SaveRe
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := checkTarget(path); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return nil, err
 	}
@@ -180,6 +186,30 @@ func Save(ctx context.Context, imgs []Image, path string, opts Options) (*SaveRe
 		res.Images = append(res.Images, Saved{Source: it.image, Digest: it.desc.Digest.String()})
 	}
 	return res, nil
+}
+
+// checkTarget refuses a path that exists and is not a regular file: the
+// archive is renamed into place, which would replace a symbolic link, a
+// device or a pipe rather than write through it.
+func checkTarget(path string) error {
+	st, err := os.Lstat(path)
+	if err != nil || st.Mode().IsRegular() {
+		return nil
+	}
+	kind := "not a regular file"
+	switch m := st.Mode(); {
+	case m&os.ModeSymlink != 0:
+		kind = "a symbolic link"
+	case m.IsDir():
+		kind = "a directory"
+	case m&os.ModeDevice != 0:
+		kind = "a device"
+	case m&os.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case m&os.ModeSocket != 0:
+		kind = "a socket"
+	}
+	return fmt.Errorf("%s is %s: the archive is written to a temporary file and renamed over the target, so it must be a regular file or not exist; choose another path", path, kind)
 }
 
 // collect walks every image and returns its blobs, each once, in the

@@ -659,3 +659,44 @@ func TestPushBadArchive(t *testing.T) {
 		}
 	}
 }
+
+// The archive replaces only a regular file: a symbolic link (or a
+// device) is refused before anything is pulled, and left as it was.
+func TestSaveRefusesNonRegularTarget(t *testing.T) {
+	s := seed(t)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.tar")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "sub.tar")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cnt := &counter{}
+	o := opts(t)
+	o.WrapTransport = cnt.wrap
+	for path, kind := range map[string]string{link: "a symbolic link", sub: "a directory"} {
+		_, err := images.Save(context.Background(), s.list, path, o)
+		if want := path + " is " + kind + ": "; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("got %v, want %q...", err, want)
+		}
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", st, err)
+	}
+	if data, _ := os.ReadFile(target); string(data) != "keep" {
+		t.Errorf("the link's target changed: %q", data)
+	}
+	if len(cnt.reqs) != 0 {
+		t.Errorf("pulled before refusing: %v", cnt.reqs)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
