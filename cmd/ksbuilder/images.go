@@ -114,6 +114,9 @@ func imagesOptions(f *Factory, c *cli.Context, withPlatform bool) (images.Option
 	if opts.Registry, err = registryOptions(c); err != nil {
 		return opts, err
 	}
+	if err := registryTimeout(c, &opts.Registry); err != nil {
+		return opts, err
+	}
 	if withPlatform {
 		if opts.Platforms, err = images.ParsePlatforms(c.String(flagPlatform)); err != nil {
 			return opts, usageErrorf("--%s: %w", flagPlatform, err)
@@ -193,7 +196,7 @@ Examples:
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Hidden: true},
 			platformFlag(),
 			jobsFlag(),
-		}, valuesFlags()...), registryFlags()...),
+		}, valuesFlags()...), append(registryFlags(), registryTimeoutFlag())...),
 		Action: func(c *cli.Context) error {
 			path, err := pathArg(c)
 			if err != nil {
@@ -244,7 +247,7 @@ Examples:
 			destinationFlag(),
 			outputFlag("text, json or yaml"),
 			jobsFlag(),
-		}, registryFlags()...),
+		}, append(registryFlags(), registryTimeoutFlag())...),
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, "FILE.tar"); err != nil {
 				return err
@@ -290,7 +293,7 @@ Examples:
 			outputFlag("text, json or yaml"),
 			platformFlag(),
 			jobsFlag(),
-		}, valuesFlags()...), registryFlags()...),
+		}, valuesFlags()...), append(registryFlags(), registryTimeoutFlag())...),
 		Action: func(c *cli.Context) error {
 			path, err := pathArg(c)
 			if err != nil {

@@ -123,11 +123,11 @@ func replaced(entries []tarEntry, name string, edit func([]byte) []byte) []tarEn
 }
 
 // byRef returns the index.json entry of the image whose reference ends
-// with suffix.
+// with suffix (not its OCI view).
 func byRef(t *testing.T, m *v1.IndexManifest, suffix string) v1.Descriptor {
 	t.Helper()
 	for _, d := range m.Manifests {
-		if strings.HasSuffix(d.Annotations[images.RefNameAnnotation], suffix) {
+		if _, view := d.Annotations[images.ViewAnnotation]; !view && strings.HasSuffix(d.Annotations[images.RefNameAnnotation], suffix) {
 			return d
 		}
 	}

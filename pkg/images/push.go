@@ -97,6 +97,9 @@ func Push(ctx context.Context, archivePath string, dest Destination, opts Option
 	}
 	var items []*item
 	for i, d := range m.Manifests {
+		if _, ok := d.Annotations[ViewAnnotation]; ok {
+			continue
+		}
 		ref := d.Annotations[RefNameAnnotation]
 		if ref == "" {
 			return nil, fmt.Errorf("%s: index.json manifests[%d] has no %s annotation: push needs the image's reference", archivePath, i, RefNameAnnotation)
