@@ -46,7 +46,7 @@ const flagRegistryTimeout = "timeout"
 func registryTimeoutFlag() cli.Flag {
 	return &cli.DurationFlag{
 		Name:     flagRegistryTimeout,
-		Usage:    "fail when a registry makes no progress for this long: connecting, TLS handshake, waiting for a response, or between two reads or writes of a transfer",
+		Usage:    "fail when a registry makes no progress for `DURATION`: connecting, TLS handshake, waiting for a response, or between two reads or writes of a transfer",
 		Value:    registry.DefaultTimeout,
 		Category: "Registry",
 	}

@@ -86,14 +86,30 @@ func (d Destination) Target(image string) (string, error) {
 // registry already has are not uploaded again. The archive is read in
 // place, not unpacked.
 func Push(ctx context.Context, archivePath string, dest Destination, opts Options) ([]Saved, error) {
-	a, err := openArchive(ctx, archivePath)
+	a, items, err := readArchive(ctx, archivePath)
 	if err != nil {
 		return nil, err
 	}
 	defer a.Close()
-	m, err := a.index()
+	c, err := newClient(ctx, opts.Registry, opts.Jobs, opts.WrapTransport)
 	if err != nil {
 		return nil, err
+	}
+	return c.push(items, dest, opts.Progress)
+}
+
+// readArchive opens an archive and reads every image of its index.json,
+// checking every blob (see archive.taggable). The caller closes the
+// archive.
+func readArchive(ctx context.Context, archivePath string) (*archive, []*item, error) {
+	a, err := openArchive(ctx, archivePath)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := a.index()
+	if err != nil {
+		_ = a.Close()
+		return nil, nil, err
 	}
 	var items []*item
 	for i, d := range m.Manifests {
@@ -102,19 +118,17 @@ func Push(ctx context.Context, archivePath string, dest Destination, opts Option
 		}
 		ref := d.Annotations[RefNameAnnotation]
 		if ref == "" {
-			return nil, fmt.Errorf("%s: index.json manifests[%d] has no %s annotation: push needs the image's reference", archivePath, i, RefNameAnnotation)
+			_ = a.Close()
+			return nil, nil, fmt.Errorf("%s: index.json manifests[%d] has no %s annotation: push needs the image's reference", archivePath, i, RefNameAnnotation)
 		}
 		t, err := a.taggable(ref, d)
 		if err != nil {
-			return nil, err
+			_ = a.Close()
+			return nil, nil, err
 		}
 		items = append(items, &item{image: ref, t: t, desc: d})
 	}
-	c, err := newClient(ctx, opts.Registry, opts.Jobs, opts.WrapTransport)
-	if err != nil {
-		return nil, err
-	}
-	return c.push(items, dest, opts.Progress)
+	return a, items, nil
 }
 
 // push writes items to their targets under dest.
