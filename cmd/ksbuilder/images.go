@@ -234,8 +234,9 @@ func newImagesPushCmd(f *Factory) *cli.Command {
 registry --registry HOST[:PORT][/PREFIX], keeping each repository path
 under it (docker.io/kubesphere/x:1 → HOST/PREFIX/kubesphere/x:1,
 nginx:1 → HOST/PREFIX/library/nginx:1; an image referenced by digest is
-pushed by digest). Digests are unchanged; blobs the registry already has
-are not uploaded again. Prints each pushed reference and its digest, and
+pushed by digest). The archive is checked whole before the first request:
+every blob must be there, of its size and hash to its digest. Digests are
+unchanged; blobs the registry already has are not uploaded again. Prints each pushed reference and its digest, and
 on standard error the value to install the extension with
 (--set global.imageRegistry=HOST/PREFIX) for charts that build their image
 references from global.imageRegistry.
