@@ -88,7 +88,10 @@ func (a *archive) scan(ctx context.Context) error {
 			return fmt.Errorf("%s: not an image archive (a tar of an OCI image layout): %w", a.path, err)
 		}
 		name := strings.TrimPrefix(h.Name, "./")
-		var newHash func() hash.Hash
+		var (
+			alg     string
+			newHash func() hash.Hash
+		)
 		switch {
 		case h.Typeflag == tar.TypeDir:
 			continue
@@ -97,7 +100,7 @@ func (a *archive) scan(ctx context.Context) error {
 		case name == "oci-layout", name == "index.json":
 		case blobPath.MatchString(name):
 			m := blobPath.FindStringSubmatch(name)
-			newHash = digestAlgorithms[m[1]]
+			alg, newHash = m[1], digestAlgorithms[m[1]]
 			if newHash == nil || len(m[2]) != 2*newHash().Size() {
 				return fmt.Errorf("%s: %s: not a sha256 or sha512 digest", a.path, h.Name)
 			}
@@ -118,7 +121,6 @@ func (a *archive) scan(ctx context.Context) error {
 			if _, err := copyContext(ctx, hh, tr, buf); err != nil {
 				return fmt.Errorf("%s: reading %s: %w", a.path, h.Name, err)
 			}
-			alg := strings.Split(name, "/")[1]
 			s.actual = v1.Hash{Algorithm: alg, Hex: hex.EncodeToString(hh.Sum(nil))}
 		}
 		a.entries[name] = s

@@ -84,7 +84,9 @@ func (d Destination) Target(image string) (string, error) {
 // Push pushes every image of an archive written by Save to dest, keeping
 // repository paths (see Destination.Target) and digests. Blobs the
 // registry already has are not uploaded again. The archive is read in
-// place, not unpacked.
+// place, not unpacked, and checked whole before the first request: a
+// blob that is missing, of another size or does not hash to its digest
+// is a *BlobError.
 func Push(ctx context.Context, archivePath string, dest Destination, opts Options) ([]Saved, error) {
 	a, items, err := readArchive(ctx, archivePath)
 	if err != nil {
