@@ -114,6 +114,9 @@ func imagesOptions(f *Factory, c *cli.Context, withPlatform bool) (images.Option
 	if opts.Registry, err = registryOptions(c); err != nil {
 		return opts, err
 	}
+	if err := registryTimeout(c, &opts.Registry); err != nil {
+		return opts, err
+	}
 	if withPlatform {
 		if opts.Platforms, err = images.ParsePlatforms(c.String(flagPlatform)); err != nil {
 			return opts, usageErrorf("--%s: %w", flagPlatform, err)
@@ -193,7 +196,7 @@ Examples:
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Hidden: true},
 			platformFlag(),
 			jobsFlag(),
-		}, valuesFlags()...), registryFlags()...),
+		}, valuesFlags()...), append(registryFlags(), registryTimeoutFlag())...),
 		Action: func(c *cli.Context) error {
 			path, err := pathArg(c)
 			if err != nil {
@@ -231,8 +234,9 @@ func newImagesPushCmd(f *Factory) *cli.Command {
 registry --registry HOST[:PORT][/PREFIX], keeping each repository path
 under it (docker.io/kubesphere/x:1 → HOST/PREFIX/kubesphere/x:1,
 nginx:1 → HOST/PREFIX/library/nginx:1; an image referenced by digest is
-pushed by digest). Digests are unchanged; blobs the registry already has
-are not uploaded again. Prints each pushed reference and its digest, and
+pushed by digest). The archive is checked whole before the first request:
+every blob must be there, of its size and hash to its digest. Digests are
+unchanged; blobs the registry already has are not uploaded again. Prints each pushed reference and its digest, and
 on standard error the value to install the extension with
 (--set global.imageRegistry=HOST/PREFIX) for charts that build their image
 references from global.imageRegistry.
@@ -244,7 +248,7 @@ Examples:
 			destinationFlag(),
 			outputFlag("text, json or yaml"),
 			jobsFlag(),
-		}, registryFlags()...),
+		}, append(registryFlags(), registryTimeoutFlag())...),
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, "FILE.tar"); err != nil {
 				return err
@@ -293,7 +297,7 @@ Examples:
 			outputFlag("text, json or yaml"),
 			platformFlag(),
 			jobsFlag(),
-		}, valuesFlags()...), registryFlags()...),
+		}, valuesFlags()...), append(registryFlags(), registryTimeoutFlag())...),
 		Action: func(c *cli.Context) error {
 			path, err := pathArg(c)
 			if err != nil {

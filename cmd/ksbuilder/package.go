@@ -77,7 +77,7 @@ Examples:
 			outputFlag("text, json or yaml"),
 			&cli.StringFlag{Name: "push", Usage: "push the package to the OCI repository `oci://HOST/REPO`"},
 			&cli.BoolFlag{Name: "force", Usage: "with --push, replace a different package under the same tag"},
-		}, registryFlags()...),
+		}, append(registryFlags(), registryTimeoutFlag())...),
 		Action: func(c *cli.Context) error {
 			opts := &packageOptions{f: f, Destination: c.String("destination"), Force: c.Bool("force")}
 			var err error
@@ -94,6 +94,9 @@ Examples:
 				}
 				opts.Push = &ref
 				if opts.Registry, err = registryOptions(c); err != nil {
+					return err
+				}
+				if err := registryTimeout(c, &opts.Registry); err != nil {
 					return err
 				}
 			} else if opts.Force {

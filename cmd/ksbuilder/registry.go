@@ -37,6 +37,30 @@ func registryFlags() []cli.Flag {
 	}
 }
 
+// flagRegistryTimeout is --timeout of the commands that only talk to
+// registries (publish's --timeout is how long to wait for the
+// installation).
+const flagRegistryTimeout = "timeout"
+
+// registryTimeoutFlag is how long a registry may stall.
+func registryTimeoutFlag() cli.Flag {
+	return &cli.DurationFlag{
+		Name:     flagRegistryTimeout,
+		Usage:    "fail when a registry makes no progress for `DURATION`: connecting, TLS handshake, waiting for a response, or between two reads or writes of a transfer",
+		Value:    registry.DefaultTimeout,
+		Category: "Registry",
+	}
+}
+
+// registryTimeout reads --timeout (registryTimeoutFlag) into opts.
+func registryTimeout(c *cli.Context, opts *registry.Options) error {
+	opts.Timeout = c.Duration(flagRegistryTimeout)
+	if opts.Timeout <= 0 {
+		return usageErrorf("--%s: %s is not a positive duration (e.g. 30s, 2m)", flagRegistryTimeout, opts.Timeout)
+	}
+	return nil
+}
+
 // registryOptions reads the registry flags.
 func registryOptions(c *cli.Context) (registry.Options, error) {
 	opts := registry.Options{
@@ -71,8 +95,11 @@ func registryError(err error) error {
 	var (
 		regErr *registry.Error
 		exists *registry.TagExistsError
+		stall  *registry.StallError
 	)
 	switch {
+	case errors.As(err, &stall):
+		return fmt.Errorf("%w (check the registry; for a slow one, raise --%s)", err, flagRegistryTimeout)
 	case errors.As(err, &regErr) && regErr.Kind == registry.Unauthorized:
 		return &authError{err: fmt.Errorf("%w: log in with \"ksbuilder registry login %s\"", err, regErr.Host)}
 	case errors.As(err, &regErr) && regErr.Kind == registry.TLSFailure:

@@ -84,34 +84,53 @@ func (d Destination) Target(image string) (string, error) {
 // Push pushes every image of an archive written by Save to dest, keeping
 // repository paths (see Destination.Target) and digests. Blobs the
 // registry already has are not uploaded again. The archive is read in
-// place, not unpacked.
+// place, not unpacked, and checked whole before the first request: a
+// blob that is missing, of another size or does not hash to its digest
+// is a *BlobError.
 func Push(ctx context.Context, archivePath string, dest Destination, opts Options) ([]Saved, error) {
-	a, err := openArchive(ctx, archivePath)
+	a, items, err := readArchive(ctx, archivePath)
 	if err != nil {
 		return nil, err
 	}
 	defer a.Close()
-	m, err := a.index()
-	if err != nil {
-		return nil, err
-	}
-	var items []*item
-	for i, d := range m.Manifests {
-		ref := d.Annotations[RefNameAnnotation]
-		if ref == "" {
-			return nil, fmt.Errorf("%s: index.json manifests[%d] has no %s annotation: push needs the image's reference", archivePath, i, RefNameAnnotation)
-		}
-		t, err := a.taggable(d)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ref, err)
-		}
-		items = append(items, &item{image: ref, t: t, desc: d})
-	}
 	c, err := newClient(ctx, opts.Registry, opts.Jobs, opts.WrapTransport)
 	if err != nil {
 		return nil, err
 	}
 	return c.push(items, dest, opts.Progress)
+}
+
+// readArchive opens an archive and reads every image of its index.json,
+// checking every blob (see archive.taggable). The caller closes the
+// archive.
+func readArchive(ctx context.Context, archivePath string) (*archive, []*item, error) {
+	a, err := openArchive(ctx, archivePath)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := a.index()
+	if err != nil {
+		_ = a.Close()
+		return nil, nil, err
+	}
+	var items []*item
+	for i, d := range m.Manifests {
+		if _, ok := d.Annotations[ViewAnnotation]; ok {
+			continue
+		}
+		ref := d.Annotations[RefNameAnnotation]
+		if ref == "" {
+			_ = a.Close()
+			return nil, nil, fmt.Errorf("%s: index.json manifests[%d] has no %s annotation: push needs the image's reference", archivePath, i, RefNameAnnotation)
+		}
+		t, err := a.taggable(ref, d)
+		if err != nil {
+			_ = a.Close()
+			return nil, nil, err
+		}
+		items = append(items, &item{image: ref, t: t, desc: d})
+	}
+	return a, items, nil
 }
 
 // push writes items to their targets under dest.

@@ -95,6 +95,10 @@ func classify(err error, host, ref string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	var stall *registry.StallError
+	if errors.As(err, &stall) {
+		return stall
+	}
 	e := &registry.Error{Host: host, Ref: ref, Err: err}
 	var (
 		terr     *transport.Error

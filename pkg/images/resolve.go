@@ -41,6 +41,9 @@ type item struct {
 	// t is a v1.Image or v1.ImageIndex; desc its descriptor.
 	t    remote.Taggable
 	desc v1.Descriptor
+	// view is the OCI index Save adds for an image in Docker's format
+	// (addOCIViews), or nil.
+	view *v1.Descriptor
 }
 
 // resolve fetches the manifests of every image (jobs at a time) and

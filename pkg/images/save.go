@@ -29,6 +29,12 @@ const (
 	// containerdNameAnnotation is the same reference for "ctr images
 	// import".
 	containerdNameAnnotation = "io.containerd.image.name"
+	// ViewAnnotation marks an extra entry of index.json: an OCI index
+	// listing a Docker-format image (or the images of a Docker manifest
+	// list), for readers that look up only OCI media types (skopeo's
+	// oci-archive transport). Its value is the digest of the image's own
+	// entry, which follows it; push skips the view.
+	ViewAnnotation = "io.kubesphere.ksbuilder.oci-view-of"
 )
 
 // Progress hears how a transfer goes. Calls are serialised.
@@ -126,6 +132,9 @@ func Save(ctx context.Context, imgs []Image, path string, opts Options) (*SaveRe
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("%s: the directory %s does not exist", path, dir)
 	}
+	if err := checkTarget(path); err != nil {
+		return nil, err
+	}
 	c, err := newClient(ctx, opts.Registry, opts.Jobs, opts.WrapTransport)
 	if err != nil {
 		return nil, err
@@ -136,6 +145,9 @@ func Save(ctx context.Context, imgs []Image, path string, opts Options) (*SaveRe
 	}
 	blobs, order, err := c.collect(ctx, items)
 	if err != nil {
+		return nil, err
+	}
+	if order, err = addOCIViews(items, blobs, order); err != nil {
 		return nil, err
 	}
 	progress := &syncProgress{p: opts.Progress}
@@ -172,6 +184,9 @@ func Save(ctx context.Context, imgs []Image, path string, opts Options) (*SaveRe
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := checkTarget(path); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return nil, err
 	}
@@ -180,6 +195,30 @@ func Save(ctx context.Context, imgs []Image, path string, opts Options) (*SaveRe
 		res.Images = append(res.Images, Saved{Source: it.image, Digest: it.desc.Digest.String()})
 	}
 	return res, nil
+}
+
+// checkTarget refuses a path that exists and is not a regular file: the
+// archive is renamed into place, which would replace a symbolic link, a
+// device or a pipe rather than write through it.
+func checkTarget(path string) error {
+	st, err := os.Lstat(path)
+	if err != nil || st.Mode().IsRegular() {
+		return nil
+	}
+	kind := "not a regular file"
+	switch m := st.Mode(); {
+	case m&os.ModeSymlink != 0:
+		kind = "a symbolic link"
+	case m.IsDir():
+		kind = "a directory"
+	case m&os.ModeDevice != 0:
+		kind = "a device"
+	case m&os.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case m&os.ModeSocket != 0:
+		kind = "a socket"
+	}
+	return fmt.Errorf("%s is %s: the archive is written to a temporary file and renamed over the target, so it must be a regular file or not exist; choose another path", path, kind)
 }
 
 // collect walks every image and returns its blobs, each once, in the
@@ -234,6 +273,55 @@ func (c *client) collect(ctx context.Context, items []*item) (map[v1.Hash]*blob,
 		}
 	}
 	return blobs, order, nil
+}
+
+// addOCIViews gives every image whose manifest is Docker's an OCI index
+// listing it (with its platform) or, for a Docker manifest list, listing
+// its images: skopeo finds an image of an OCI layout only through an
+// entry of OCI media type. The image's own entry is kept, so its digest
+// is unchanged for push and containerd.
+func addOCIViews(items []*item, blobs map[v1.Hash]*blob, order []v1.Hash) ([]v1.Hash, error) {
+	for i, it := range items {
+		var children []v1.Descriptor
+		switch it.desc.MediaType {
+		case types.DockerManifestSchema2:
+			m, err := v1.ParseManifest(bytes.NewReader(blobs[it.desc.Digest].data))
+			if err != nil {
+				return nil, fmt.Errorf("image %s: manifest: %w", it.image, err)
+			}
+			d := v1.Descriptor{MediaType: it.desc.MediaType, Digest: it.desc.Digest, Size: it.desc.Size}
+			if cfg, ok := blobs[m.Config.Digest]; ok {
+				if cf, err := v1.ParseConfigFile(bytes.NewReader(cfg.data)); err == nil {
+					d.Platform = cf.Platform()
+				}
+			}
+			children = []v1.Descriptor{d}
+		case types.DockerManifestList:
+			m, err := v1.ParseIndexManifest(bytes.NewReader(blobs[it.desc.Digest].data))
+			if err != nil {
+				return nil, fmt.Errorf("image %s: manifest list: %w", it.image, err)
+			}
+			children = m.Manifests
+		default:
+			continue
+		}
+		raw, err := json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: children})
+		if err != nil {
+			return nil, err
+		}
+		h, size, err := v1.SHA256(bytes.NewReader(raw))
+		if err != nil {
+			return nil, err
+		}
+		it.view = &v1.Descriptor{MediaType: types.OCIImageIndex, Digest: h, Size: size}
+		if b, ok := blobs[h]; ok {
+			b.items = append(b.items, i)
+			continue
+		}
+		blobs[h] = &blob{desc: *it.view, data: raw, items: []int{i}}
+		order = append(order, h)
+	}
+	return order, nil
 }
 
 // walk reports the blobs below an image or index (not its own manifest).
@@ -298,6 +386,13 @@ func walk(ctx context.Context, t any, add func(*blob)) error {
 func writeArchive(ctx context.Context, f *os.File, items []*item, blobs map[v1.Hash]*blob, order []v1.Hash, jobs int, progress *syncProgress) error {
 	index := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
 	for _, it := range items {
+		// The view first: "ctr images import" names both entries alike
+		// and keeps the last.
+		if it.view != nil {
+			v := *it.view
+			v.Annotations = map[string]string{RefNameAnnotation: it.image, ViewAnnotation: it.desc.Digest.String()}
+			index.Manifests = append(index.Manifests, v)
+		}
 		d := it.desc
 		d.Platform = nil
 		d.Annotations = map[string]string{RefNameAnnotation: it.image, containerdNameAnnotation: it.image}

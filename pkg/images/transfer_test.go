@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -21,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ksbuilder/ksbuilder/internal/testutil/ociregistry"
 	"github.com/ksbuilder/ksbuilder/pkg/images"
@@ -227,11 +232,19 @@ func TestSavePush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Manifests) != len(s.list) {
-		t.Fatalf("%d manifests, want %d", len(m.Manifests), len(s.list))
-	}
-	for _, d := range m.Manifests {
+	var views int
+	for i, d := range m.Manifests {
 		ref := d.Annotations[images.RefNameAnnotation]
+		if of, ok := d.Annotations[images.ViewAnnotation]; ok {
+			// An OCI index listing a Docker-format image, right before
+			// the image's own entry.
+			views++
+			next := m.Manifests[min(i+1, len(m.Manifests)-1)]
+			if d.MediaType != types.OCIImageIndex || i+1 == len(m.Manifests) || next.Digest.String() != of || next.Annotations[images.RefNameAnnotation] != ref {
+				t.Errorf("view %d of %s: %+v", i, ref, d)
+			}
+			continue
+		}
 		want, ok := s.digest[ref]
 		if !ok || d.Digest != want {
 			t.Errorf("%s: %s, want %s", ref, d.Digest, want)
@@ -246,6 +259,9 @@ func TestSavePush(t *testing.T) {
 				t.Errorf("%s: %d platforms, want both", ref, len(cm.Manifests))
 			}
 		}
+	}
+	if len(m.Manifests)-views != len(s.list) || views != 2 {
+		t.Fatalf("%d manifests and %d views, want %d images, 2 of them Docker's", len(m.Manifests)-views, views, len(s.list))
 	}
 	if err := complete(ii); err != nil {
 		t.Error(err)
@@ -657,5 +673,92 @@ func TestPushBadArchive(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// The archive replaces only a regular file: a symbolic link (or a
+// device) is refused before anything is pulled, and left as it was.
+func TestSaveRefusesNonRegularTarget(t *testing.T) {
+	s := seed(t)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.tar")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "sub.tar")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cnt := &counter{}
+	o := opts(t)
+	o.WrapTransport = cnt.wrap
+	for path, kind := range map[string]string{link: "a symbolic link", sub: "a directory"} {
+		_, err := images.Save(context.Background(), s.list, path, o)
+		if want := path + " is " + kind + ": "; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("got %v, want %q...", err, want)
+		}
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", st, err)
+	}
+	if data, _ := os.ReadFile(target); string(data) != "keep" {
+		t.Errorf("the link's target changed: %q", data)
+	}
+	if len(cnt.reqs) != 0 {
+		t.Errorf("pulled before refusing: %v", cnt.reqs)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+// A registry that stalls ends save and push with an error naming it and
+// what stalled, after the timeout of no progress.
+func TestRegistryStall(t *testing.T) {
+	s := seed(t)
+	// A proxy to the seeded registry whose blob downloads stop after
+	// the headers and a few bytes.
+	upstream, err := url.Parse("http://" + s.srv.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	stalling := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:") {
+			_, _ = w.Write([]byte("partial"))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer stalling.Close()
+	host := strings.TrimPrefix(stalling.URL, "http://")
+	o := opts(t)
+	o.Registry.Timeout = 300 * time.Millisecond
+	img := images.Image{Image: host + "/kubesphere/app:1", Sources: s.list[0].Sources}
+	dir := t.TempDir()
+	_, err = images.Save(context.Background(), []images.Image{img}, filepath.Join(dir, "x.tar"), o)
+	var stall *registry.StallError
+	if !errors.As(err, &stall) || stall.Host != host || !strings.HasPrefix(stall.Doing, "reading the response to GET /v2/kubesphere/app/blobs/sha256:") {
+		t.Errorf("save: got %v", err)
+	}
+	assertEmpty(t, dir)
+
+	// A registry that accepts connections and never answers.
+	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer silent.Close()
+	archive := filepath.Join(t.TempDir(), "images.tar")
+	if _, err := images.Save(context.Background(), s.list, archive, opts(t)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = images.Push(context.Background(), archive, images.Destination{Host: strings.TrimPrefix(silent.URL, "http://")}, o)
+	if !errors.As(err, &stall) || stall.Doing != "waiting for the response to GET /v2/" {
+		t.Errorf("push: got %v", err)
 	}
 }

@@ -52,6 +52,11 @@ type Options struct {
 	CertFile, KeyFile string
 	// RegistryConfig is the credentials file; DefaultConfigPath when empty.
 	RegistryConfig string
+	// Timeout is how long a registry may make no progress: connecting,
+	// the TLS handshake, waiting for a response, or between two reads or
+	// writes of a transfer. A request that stalls that long fails with a
+	// *StallError. DefaultTimeout when zero.
+	Timeout time.Duration
 }
 
 // Client talks to OCI registries.
@@ -76,10 +81,7 @@ func New(opts Options) (*Client, error) {
 		helmregistry.ClientOptWriter(io.Discard),
 		helmregistry.ClientOptEnableCache(true),
 		helmregistry.ClientOptCredentialsFile(cfg),
-		helmregistry.ClientOptHTTPClient(&http.Client{Transport: &http.Transport{
-			TLSClientConfig: tlsConf,
-			Proxy:           http.ProxyFromEnvironment,
-		}}),
+		helmregistry.ClientOptHTTPClient(&http.Client{Transport: newTransport(tlsConf, opts.Timeout)}),
 	}
 	if opts.PlainHTTP {
 		clientOpts = append(clientOpts, helmregistry.ClientOptPlainHTTP())
@@ -177,6 +179,10 @@ func rootCause(err error) string {
 func classify(err error, ref Reference) error {
 	if err == nil {
 		return nil
+	}
+	var stall *StallError
+	if errors.As(err, &stall) {
+		return stall
 	}
 	e := &Error{Host: ref.Registry, Ref: ref.String(), Err: err}
 	var (

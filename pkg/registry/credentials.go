@@ -3,28 +3,11 @@ package registry
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 )
-
-// Transport returns an HTTP transport with the TLS settings of opts (CA
-// file, client certificate, certificate check), for clients other than
-// Helm's that talk to the same registries.
-func (o Options) Transport() (*http.Transport, error) {
-	conf, err := tlsConfig(o)
-	if err != nil {
-		return nil, err
-	}
-	return &http.Transport{
-		TLSClientConfig:     conf,
-		Proxy:               http.ProxyFromEnvironment,
-		ForceAttemptHTTP2:   true,
-		MaxIdleConnsPerHost: 16,
-	}, nil
-}
 
 // CredentialFunc returns the credential lookup Helm's client makes: the
 // RegistryConfig file (DefaultConfigPath when empty), then Docker's

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/base64"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -50,7 +51,7 @@ func TestTransport(t *testing.T) {
 		t.Error("a missing CA file is an error")
 	}
 	tr, err := Options{InsecureSkipTLSVerify: true}.Transport()
-	if err != nil || !tr.TLSClientConfig.InsecureSkipVerify {
+	if err != nil || !tr.(*stallTransport).next.(*http.Transport).TLSClientConfig.InsecureSkipVerify {
 		t.Errorf("got %v, %v", tr, err)
 	}
 }
