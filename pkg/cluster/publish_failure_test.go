@@ -83,11 +83,11 @@ func TestPublishChecksBeforeTheFirstWrite(t *testing.T) {
 	}
 }
 
-// refuseVersions installs an admission policy that refuses every write of
-// the named ExtensionVersions except dry runs, as a webhook with side
+// refuseWrites installs an admission policy that refuses every write of
+// the named kubesphere.io objects except dry runs, as a webhook with side
 // effects or a store limit would: the dry run passes, the write fails.
-// probe is one of the names, used to wait until the policy is in force.
-func refuseVersions(t *testing.T, probe string, names ...string) {
+// probe is a name to wait with until the policy is in force.
+func refuseWrites(t *testing.T, resource, probe string, names ...string) {
 	t.Helper()
 	ctx := testContext(t)
 	cs, dyn := kube(t)
@@ -105,7 +105,7 @@ func refuseVersions(t *testing.T, probe string, names ...string) {
 				RuleWithOperations: admissionv1.RuleWithOperations{
 					Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
 					Rule: admissionv1.Rule{APIGroups: []string{kubesphere.GroupVersion.Group}, APIVersions: []string{"*"},
-						Resources: []string{kubesphere.ResourceExtensionVersions}},
+						Resources: []string{resource}},
 				},
 			}}},
 			Validations: []admissionv1.Validation{{
@@ -132,19 +132,19 @@ func refuseVersions(t *testing.T, probe string, names ...string) {
 		_ = cs.AdmissionregistrationV1().ValidatingAdmissionPolicies().Delete(ctx, policyName, metav1.DeleteOptions{})
 	})
 	// The policy takes effect once the server has loaded it.
-	versions := dyn.Resource(kubesphere.GroupVersion.WithResource(kubesphere.ResourceExtensionVersions))
+	objects := dyn.Resource(kubesphere.GroupVersion.WithResource(resource))
 	obj := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": kubesphere.GroupVersion.String(), "kind": "ExtensionVersion",
-		"metadata": map[string]any{"name": probe},
-		"spec":     map[string]any{"version": "0.0.1"},
+		"apiVersion": kubesphere.GroupVersion.String(),
+		"kind":       map[string]string{kubesphere.ResourceExtensionVersions: "ExtensionVersion", kubesphere.ResourceExtensions: "Extension"}[resource],
+		"metadata":   map[string]any{"name": probe},
 	}}
 	for {
-		_, err := versions.Create(ctx, obj, metav1.CreateOptions{})
+		_, err := objects.Create(ctx, obj, metav1.CreateOptions{})
 		if err != nil && strings.Contains(err.Error(), "refused by the test's admission policy") {
 			return
 		}
 		if err == nil {
-			if err := versions.Delete(ctx, probe, metav1.DeleteOptions{}); err != nil {
+			if err := objects.Delete(ctx, probe, metav1.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -168,7 +168,7 @@ func TestPublishUndoesTheChartWhenTheVersionWriteFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := chartBytes(t, first)
-	refuseVersions(t, "undo-probe", "undo-0.1.0", "undo-0.2.0")
+	refuseWrites(t, kubesphere.ResourceExtensionVersions, "undo-probe", "undo-0.1.0", "undo-0.2.0")
 
 	// The published version: its chart is restored.
 	edit(t, dir, "README.md", func(s string) string { return s + "\nChanged.\n" })
@@ -195,5 +195,53 @@ func TestPublishUndoesTheChartWhenTheVersionWriteFails(t *testing.T) {
 	}
 	if chartBytes(t, second) != nil {
 		t.Error("the ConfigMap of the refused version is left")
+	}
+}
+
+// When the Extension write fails, the ExtensionVersion and the chart
+// ConfigMap are put back as they were.
+func TestPublishUndoesEverythingWhenTheExtensionWriteFails(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	ctx := testContext(t)
+	dir := scaffold(t, "undo-ext", create.Frontend)
+	first := publication(t, dir)
+	if _, err := c.Publish(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	old := chartBytes(t, first)
+	refuseWrites(t, kubesphere.ResourceExtensions, "undo-ext-probe", "undo-ext")
+
+	// The same version with a new chart and description.
+	edit(t, dir, "README.md", func(s string) string { return s + "\nChanged.\n" })
+	changed := publication(t, dir)
+	changed.Version.Spec.Description = kubesphere.Locales{"en": "changed"}
+	changed.Extension.Spec.Description = kubesphere.Locales{"en": "changed"}
+	_, err := c.Publish(ctx, changed)
+	if err == nil || !strings.HasPrefix(err.Error(), "writing Extension undo-ext: ") || !strings.HasSuffix(err.Error(),
+		"; undone: ExtensionVersion undo-ext-0.1.0 restored to what it was before, ConfigMap kubesphere-system/extension-undo-ext-0.1.0-chart restored to the chart it held before; nothing else was changed") {
+		t.Errorf("got %v", err)
+	}
+	if !bytes.Equal(chartBytes(t, first), old) {
+		t.Error("the ConfigMap still holds the new chart")
+	}
+	ev := &kubesphere.ExtensionVersion{}
+	if err := getObject(t, kubesphere.ResourceExtensionVersions, "undo-ext-0.1.0", ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Spec.Description["en"] == "changed" {
+		t.Error("the ExtensionVersion still describes the refused publication")
+	}
+
+	// A new version: what publish created is deleted.
+	setVersion(t, dir, "0.2.0")
+	second := publication(t, dir)
+	_, err = c.Publish(ctx, second)
+	if err == nil || !strings.HasSuffix(err.Error(),
+		"; undone: ExtensionVersion undo-ext-0.2.0 deleted (publish created it), ConfigMap kubesphere-system/extension-undo-ext-0.2.0-chart deleted (publish created it); nothing else was changed") {
+		t.Errorf("got %v", err)
+	}
+	if err := getObject(t, kubesphere.ResourceExtensionVersions, "undo-ext-0.2.0", ev); !apierrors.IsNotFound(err) {
+		t.Errorf("the ExtensionVersion of the refused version: %v", err)
 	}
 }
