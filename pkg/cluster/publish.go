@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"strings"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -12,8 +14,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
@@ -191,9 +196,15 @@ type PublishResult struct {
 }
 
 // Publish creates or updates the chart ConfigMap, the ExtensionVersion and
-// the Extension, in that order, with server-side apply. Publishing the same
-// package again changes nothing. The Extension is left alone when a newer
-// version is already published, since it describes the newest version.
+// the Extension, in that order, the first two with server-side apply.
+// Publishing the same package again changes nothing. The Extension
+// describes the newest published version: it is left alone when a newer
+// version is published, even by a concurrent publish.
+//
+// Every check the server can make without a write (sizes, and a dry run of
+// the ExtensionVersion and Extension writes) is made before the first
+// write. When a write fails all the same, the writes before it are undone,
+// and the *PublishError says what, if anything, is left changed.
 func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, error) {
 	if err := c.requireKubeSphere(ctx); err != nil {
 		return nil, err
@@ -230,7 +241,6 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 	if err != nil {
 		return nil, err
 	}
-	newer := ""
 	for _, other := range others {
 		if other.Spec.Version == version {
 			continue
@@ -240,25 +250,31 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 				"%s %s installs into namespace %s but the published %s uses %s; KubeSphere cannot upgrade across a namespace change",
 				name, version, ns, other.Spec.Version, otherNS))
 		}
-		if semverLess(version, other.Spec.Version) && semverLess(newer, other.Spec.Version) {
-			newer = other.Spec.Version
-		}
+	}
+	if err := c.checkPublication(ctx, p); err != nil {
+		return nil, err
 	}
 
+	var done []*write
+	fail := func(err error) (*PublishResult, error) {
+		return nil, c.undo(ctx, err, done)
+	}
 	if p.ConfigMap != nil {
-		cmRes, changed, err := c.applyConfigMap(ctx, p.ConfigMap)
+		w, changed, err := c.applyConfigMap(ctx, p.ConfigMap, name, version)
 		if err != nil {
 			return nil, err
 		}
 		res.ChartChanged = changed
-		res.Objects = append(res.Objects, cmRes)
+		res.Objects = append(res.Objects, w.result)
+		done = append(done, w)
 	}
 
-	evRes, err := c.applyObject(ctx, kubesphere.ResourceExtensionVersions, "ExtensionVersion", p.Version, &kubesphere.ExtensionVersion{}, &kubesphere.ExtensionVersion{})
+	w, err := c.applyObject(ctx, kubesphere.ResourceExtensionVersions, "ExtensionVersion", p.Version, &kubesphere.ExtensionVersion{}, &kubesphere.ExtensionVersion{})
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	res.Objects = append(res.Objects, evRes)
+	res.Objects = append(res.Objects, w.result)
+	done = append(done, w)
 	if replaced != nil {
 		cmRes, err := c.deleteReplacedChart(ctx, p.Version, replaced, others)
 		if err != nil {
@@ -269,48 +285,181 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 		}
 	}
 
-	if newer != "" {
-		// Keep the Extension (it describes the newest version) unless it is
-		// missing.
-		switch err := c.get(ctx, kubesphere.ResourceExtensions, name, &kubesphere.Extension{}); {
-		case err == nil:
-			res.Objects = append(res.Objects, ObjectResult{Kind: "Extension", Name: name, Action: Kept,
-				Reason: fmt.Sprintf("it describes the newer version %s", newer)})
-			return res, nil
-		case !apierrors.IsNotFound(err):
-			return nil, err
-		}
-	}
-	extRes, err := c.applyObject(ctx, kubesphere.ResourceExtensions, "Extension", p.Extension, &kubesphere.Extension{}, &kubesphere.Extension{})
+	w, err = c.writeExtension(ctx, p)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	res.Objects = append(res.Objects, extRes)
+	res.Objects = append(res.Objects, w.result)
 	return res, nil
 }
 
+// MaxObjectSize is the largest ExtensionVersion or Extension publish
+// writes: KubeSphere keeps them in etcd, which refuses a request over 1.5
+// MiB by default, and the server adds metadata of its own.
+const MaxObjectSize = units.MiB
+
+// ObjectTooLargeError is an ExtensionVersion or Extension too large to
+// store, found before anything is written.
+type ObjectTooLargeError struct {
+	Kind, Name string
+	Size       int64
+	// IconSize is the size of the icon (often a data: URI) in it.
+	IconSize int64
+}
+
+func (e *ObjectTooLargeError) Error() string {
+	fix := "shorten its descriptions in extension.yaml"
+	if e.IconSize > e.Size/2 {
+		fix = fmt.Sprintf("its icon takes %s of it: use a smaller icon, or an http(s) URL, in extension.yaml", units.FormatBytes(e.IconSize))
+	}
+	return fmt.Sprintf("%s %s would take %s, over the %s publish allows (etcd refuses large objects); %s",
+		e.Kind, e.Name, units.FormatBytes(e.Size), units.FormatBytes(MaxObjectSize), fix)
+}
+
+// checkPublication makes every check the server can make without a
+// write, so a publication the server refuses changes nothing: the size of
+// the ExtensionVersion and the Extension, and a dry run of their writes
+// (the CRD schema, admission, permissions). The ConfigMap, the first
+// write, needs no dry run.
+func (c *Client) checkPublication(ctx context.Context, p *Publication) error {
+	for _, o := range []struct {
+		kind string
+		obj  object
+		info *kubesphere.ExtensionInfo
+	}{{"ExtensionVersion", p.Version, &p.Version.Spec.ExtensionInfo}, {"Extension", p.Extension, &p.Extension.Spec.ExtensionInfo}} {
+		body, err := json.Marshal(o.obj)
+		if err != nil {
+			return err
+		}
+		if size := int64(len(body)); size > MaxObjectSize {
+			return &ObjectTooLargeError{Kind: o.kind, Name: o.obj.GetName(), Size: size, IconSize: int64(len(o.info.Icon))}
+		}
+	}
+	body, err := json.Marshal(p.Version)
+	if err != nil {
+		return err
+	}
+	if err := c.ks.Patch(types.ApplyPatchType).Resource(kubesphere.ResourceExtensionVersions).Name(p.Version.Name).
+		Param("fieldManager", FieldManager).Param("force", "true").Param("dryRun", metav1.DryRunAll).
+		Body(body).Do(ctx).Error(); err != nil {
+		return fmt.Errorf("the server refuses ExtensionVersion %s (nothing was written): %w", p.Version.Name, c.explain(err))
+	}
+	current, err := c.getRaw(ctx, kubesphere.ResourceExtensions, p.Extension.Name)
+	if err != nil {
+		return err
+	}
+	if _, err := c.putExtension(ctx, current, p.Extension, true); err != nil && !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("the server refuses Extension %s (nothing was written): %w", p.Extension.Name, err)
+	}
+	return nil
+}
+
+// write is an object publish wrote, and how to put it back.
+type write struct {
+	result ObjectResult
+	// undo puts the object back as it was; nil when nothing changed.
+	undo func(ctx context.Context) error
+	// undone says what undo did, e.g. "deleted (publish created it)".
+	undone string
+	// left says what stays changed when undo fails.
+	left string
+}
+
+// PublishError is a publish that failed after its first write: the writes
+// before the failed one were undone (Undone), except those listed in Left.
+type PublishError struct {
+	// Err is the write that failed.
+	Err error
+	// Undone says, for each object put back as it was, what was done.
+	Undone []string
+	// Left says, for each object still changed, what it holds and why it
+	// could not be put back.
+	Left []string
+}
+
+func (e *PublishError) Error() string {
+	msg := e.Err.Error()
+	if len(e.Undone) > 0 {
+		msg += "; undone: " + strings.Join(e.Undone, ", ")
+	}
+	if len(e.Left) == 0 {
+		return msg + "; nothing else was changed"
+	}
+	return msg + "; left changed: " + strings.Join(e.Left, "; ") + " (publish again, or unpublish the version)"
+}
+
+func (e *PublishError) Unwrap() error { return e.Err }
+
+// undo puts back what the writes changed, newest first, and returns the
+// error that says what is left. It runs even when ctx is canceled (an
+// interrupted publish still cleans up), for a bounded time.
+func (c *Client) undo(ctx context.Context, err error, done []*write) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+	defer cancel()
+	perr := &PublishError{Err: err}
+	for i := len(done) - 1; i >= 0; i-- {
+		w := done[i]
+		if w.undo == nil {
+			continue
+		}
+		name := w.result.Kind + " " + w.result.Name
+		if w.result.Namespace != "" {
+			name = w.result.Kind + " " + w.result.Namespace + "/" + w.result.Name
+		}
+		if uerr := w.undo(ctx); uerr != nil {
+			perr.Left = append(perr.Left, fmt.Sprintf("%s %s (putting it back failed: %v)", name, w.left, c.explain(uerr)))
+			continue
+		}
+		perr.Undone = append(perr.Undone, name+" "+w.undone)
+	}
+	return perr
+}
+
+// undoTimeout bounds the undoing of a failed publish.
+const undoTimeout = 30 * time.Second
+
 // applyConfigMap applies the chart ConfigMap and reports whether its chart
 // bytes changed.
-func (c *Client) applyConfigMap(ctx context.Context, cm *corev1.ConfigMap) (ObjectResult, bool, error) {
-	res := ObjectResult{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}
+func (c *Client) applyConfigMap(ctx context.Context, cm *corev1.ConfigMap, name, version string) (*write, bool, error) {
+	w := &write{result: ObjectResult{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}}
 	cms := c.core.CoreV1().ConfigMaps(cm.Namespace)
 	before, err := cms.Get(ctx, cm.Name, metav1.GetOptions{})
 	existed := err == nil
 	if err != nil && !apierrors.IsNotFound(err) {
-		return res, false, c.explain(err)
+		return nil, false, c.explain(err)
 	}
 	body, err := json.Marshal(cm)
 	if err != nil {
-		return res, false, err
+		return nil, false, err
 	}
 	force := true
 	after, err := cms.Patch(ctx, cm.Name, types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 	if err != nil {
-		return res, false, fmt.Errorf("writing ConfigMap %s/%s: %w", cm.Namespace, cm.Name, c.explain(err))
+		return nil, false, fmt.Errorf("writing ConfigMap %s/%s: %w", cm.Namespace, cm.Name, c.explain(err))
 	}
-	res.Action = writeAction(existed, before, after)
+	w.result.Action = writeAction(existed, before, after)
 	changed := !existed || !bytes.Equal(before.BinaryData[kubesphere.ChartKey], cm.BinaryData[kubesphere.ChartKey])
-	return res, changed, nil
+	switch w.result.Action {
+	case Created:
+		w.undone, w.left = "deleted (publish created it)", fmt.Sprintf("holds the chart of %s %s", name, version)
+		w.undo = func(ctx context.Context) error {
+			pre := metav1.Preconditions{UID: &after.UID, ResourceVersion: &after.ResourceVersion}
+			return cms.Delete(ctx, after.Name, metav1.DeleteOptions{Preconditions: &pre})
+		}
+	case Configured:
+		w.undone = "restored to what it held before"
+		if changed {
+			w.undone = "restored to the chart it held before"
+		}
+		w.left = fmt.Sprintf("holds the new chart of %s %s", name, version)
+		w.undo = func(ctx context.Context) error {
+			restore := before.DeepCopy()
+			restore.ResourceVersion, restore.ManagedFields = after.ResourceVersion, nil
+			_, err := cms.Update(ctx, restore, metav1.UpdateOptions{FieldManager: FieldManager})
+			return err
+		}
+	}
+	return w, changed, nil
 }
 
 // deleteReplacedChart deletes the ConfigMap a version took its chart from
@@ -367,22 +516,169 @@ func publishedChart(cm *corev1.ConfigMap, name, version string) bool {
 
 // applyObject applies a kubesphere.io object and says what changed. before
 // and after are empty objects of the same kind to decode into.
-func (c *Client) applyObject(ctx context.Context, resource, kind string, obj, before, after object) (ObjectResult, error) {
-	res := ObjectResult{Kind: kind, Name: obj.GetName()}
-	err := c.get(ctx, resource, obj.GetName(), before)
-	existed := err == nil
-	if err != nil && !apierrors.IsNotFound(err) {
-		return res, err
+func (c *Client) applyObject(ctx context.Context, resource, kind string, obj, before, after object) (*write, error) {
+	w := &write{result: ObjectResult{Kind: kind, Name: obj.GetName()}}
+	raw, err := c.getRaw(ctx, resource, obj.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if raw != nil {
+		if err := json.Unmarshal(raw, before); err != nil {
+			return nil, err
+		}
 	}
 	body, err := json.Marshal(obj)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	if err := c.apply(ctx, resource, obj.GetName(), body, after); err != nil {
-		return res, fmt.Errorf("writing %s %s: %w", kind, obj.GetName(), err)
+		return nil, fmt.Errorf("writing %s %s: %w", kind, obj.GetName(), err)
 	}
-	res.Action = writeAction(existed, before, after)
-	return res, nil
+	w.result.Action = writeAction(raw != nil, before, after)
+	c.setUndo(w, resource, raw, after)
+	return w, nil
+}
+
+// setUndo records how to undo a write of a kubesphere.io object: delete
+// what it created, or put back raw, what it replaced; either only while
+// the object is still as written (after).
+func (c *Client) setUndo(w *write, resource string, raw []byte, after object) {
+	uid, rv := after.GetUID(), after.GetResourceVersion()
+	switch w.result.Action {
+	case Created:
+		w.undone, w.left = "deleted (publish created it)", "was created by this publish"
+		w.undo = func(ctx context.Context) error {
+			opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}}
+			return c.ks.Delete().Resource(resource).Name(w.result.Name).Body(&opts).Do(ctx).Error()
+		}
+	case Configured:
+		w.undone, w.left = "restored to what it was before", "describes this publication"
+		w.undo = func(ctx context.Context) error {
+			restore := &unstructured.Unstructured{}
+			if err := restore.UnmarshalJSON(raw); err != nil {
+				return err
+			}
+			restore.SetResourceVersion(rv)
+			restore.SetManagedFields(nil)
+			body, err := restore.MarshalJSON()
+			if err != nil {
+				return err
+			}
+			return c.ks.Put().Resource(resource).Name(w.result.Name).Param("fieldManager", FieldManager).Body(body).Do(ctx).Error()
+		}
+	}
+}
+
+// getRaw reads a kubesphere.io object as the server sends it, so that
+// writing it back loses no field; it returns nil when there is none.
+func (c *Client) getRaw(ctx context.Context, resource, name string) ([]byte, error) {
+	raw, err := c.ks.Get().Resource(resource).Name(name).Do(ctx).Raw()
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, c.explain(err)
+	}
+	return raw, nil
+}
+
+// writeExtension makes the Extension describe the publication's version
+// when it is the newest published one, or when there is no Extension. The
+// Extension is read before the versions are listed, and written only if it
+// has not changed since (created if still missing, replaced only at the
+// resource version read), retrying on a conflict: so of concurrent
+// publishes of several versions, the newest always has the last word.
+func (c *Client) writeExtension(ctx context.Context, p *Publication) (*write, error) {
+	name, version := p.Extension.Name, p.Version.Spec.Version
+	var w *write
+	retriable := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
+	err := retry.OnError(extensionBackoff, retriable, func() error {
+		w = &write{result: ObjectResult{Kind: "Extension", Name: name}}
+		raw, err := c.getRaw(ctx, kubesphere.ResourceExtensions, name)
+		if err != nil {
+			return err
+		}
+		versions, err := c.versions(ctx, name)
+		if err != nil {
+			return err
+		}
+		if newer := newestAbove(version, versions); newer != "" && raw != nil {
+			w.result.Action, w.result.Reason = Kept, fmt.Sprintf("it describes the newer version %s", newer)
+			return nil
+		}
+		after, err := c.putExtension(ctx, raw, p.Extension, false)
+		if err != nil {
+			return err
+		}
+		before := &kubesphere.Extension{}
+		if raw != nil {
+			if err := json.Unmarshal(raw, before); err != nil {
+				return err
+			}
+		}
+		w.result.Action = writeAction(raw != nil, before, after)
+		c.setUndo(w, kubesphere.ResourceExtensions, raw, after)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("writing Extension %s: %w", name, err)
+	}
+	return w, nil
+}
+
+// extensionBackoff paces the retries of an Extension write that lost a
+// race with another writer.
+var extensionBackoff = wait.Backoff{Steps: 12, Duration: 10 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: time.Second}
+
+// putExtension creates the Extension when current (its raw JSON) is nil,
+// else replaces its spec and sets its labels, keeping everything else
+// (status, other labels), at current's resource version: a write since
+// current was read makes it fail with a conflict.
+func (c *Client) putExtension(ctx context.Context, current []byte, ext *kubesphere.Extension, dryRun bool) (*kubesphere.Extension, error) {
+	after := &kubesphere.Extension{}
+	if current == nil {
+		req := c.ks.Post().Resource(kubesphere.ResourceExtensions).Param("fieldManager", FieldManager)
+		if dryRun {
+			req = req.Param("dryRun", metav1.DryRunAll)
+		}
+		return after, c.explain(req.Body(ext).Do(ctx).Into(after))
+	}
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(current); err != nil {
+		return nil, err
+	}
+	spec, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&ext.Spec)
+	if err != nil {
+		return nil, err
+	}
+	obj.Object["spec"] = spec
+	labels := obj.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	maps.Copy(labels, ext.Labels)
+	obj.SetLabels(labels)
+	body, err := obj.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	req := c.ks.Put().Resource(kubesphere.ResourceExtensions).Name(ext.Name).Param("fieldManager", FieldManager)
+	if dryRun {
+		req = req.Param("dryRun", metav1.DryRunAll)
+	}
+	return after, c.explain(req.Body(body).Do(ctx).Into(after))
+}
+
+// newestAbove returns the newest of the versions newer than version, or
+// "" when there is none.
+func newestAbove(version string, versions []kubesphere.ExtensionVersion) string {
+	newest := ""
+	for _, v := range versions {
+		if semverLess(version, v.Spec.Version) && semverLess(newest, v.Spec.Version) {
+			newest = v.Spec.Version
+		}
+	}
+	return newest
 }
 
 // object is a Kubernetes object with metadata.

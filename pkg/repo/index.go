@@ -1,6 +1,9 @@
 package repo
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -53,28 +56,42 @@ type chartVersion struct {
 	URL           string `json:"url,omitempty"`
 }
 
-// indexDirectory indexes the chart packages (*.tgz) of dir and of its
-// subdirectories one level down, served under baseURL. Files that are not
-// charts are skipped; a chart whose metadata is invalid is an error.
-func indexDirectory(dir, baseURL string) (*indexFile, error) {
-	top, err := filepath.Glob(filepath.Join(dir, "*.tgz"))
+// indexDirectory indexes the chart packages (*.tgz) of opts.Dir and of
+// its subdirectories one level down, served under opts.URL (relative URLs
+// without it). Files that are not charts are recorded in res.Skipped; a
+// chart whose metadata is invalid is an error.
+func indexDirectory(opts Options, res *Result) (*indexFile, error) {
+	top, err := filepath.Glob(filepath.Join(opts.Dir, "*.tgz"))
 	if err != nil {
 		return nil, err
 	}
-	nested, err := filepath.Glob(filepath.Join(dir, "*", "*.tgz"))
+	nested, err := filepath.Glob(filepath.Join(opts.Dir, "*", "*.tgz"))
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	index := &indexFile{APIVersion: "v1", Generated: now, Entries: map[string][]*chartVersion{}}
+	index := &indexFile{APIVersion: "v1", Entries: map[string][]*chartVersion{}}
 	for _, archive := range append(top, nested...) {
-		rel, err := filepath.Rel(dir, archive)
+		rel, err := filepath.Rel(opts.Dir, archive)
 		if err != nil {
 			return nil, err
 		}
-		c, err := loader.Load(archive)
+		skip := func(reason string) { res.Skipped = append(res.Skipped, Skipped{Path: archive, Reason: reason}) }
+		data, err := os.ReadFile(archive)
 		if err != nil {
-			continue // not a chart
+			skip(err.Error())
+			continue
+		}
+		c, err := loader.LoadArchive(bytes.NewReader(data))
+		if err != nil {
+			skip("not a chart: " + err.Error())
+			continue
+		}
+		created := opts.Stamp
+		if created.IsZero() {
+			if created, err = packageTime(archive, data); err != nil {
+				skip("not a chart: " + err.Error())
+				continue
+			}
 		}
 		md := c.Metadata
 		if md.APIVersion == "" {
@@ -83,28 +100,66 @@ func indexDirectory(dir, baseURL string) (*indexFile, error) {
 		if err := md.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w", rel, err)
 		}
-		digest, err := fileDigest(archive)
+		sum := sha256.Sum256(data)
+		u, err := joinURL(opts.URL, filepath.ToSlash(rel))
 		if err != nil {
 			return nil, err
 		}
-		u, err := joinURL(baseURL, filepath.ToSlash(rel))
-		if err != nil {
-			return nil, err
-		}
-		index.Entries[md.Name] = append(index.Entries[md.Name], &chartVersion{Metadata: md, URLs: []string{u}, Digest: digest, Created: now})
+		index.Entries[md.Name] = append(index.Entries[md.Name], &chartVersion{Metadata: md, URLs: []string{u},
+			Digest: hex.EncodeToString(sum[:]), Created: created.UTC().Truncate(time.Second)})
 	}
 	return index, nil
 }
 
-// loadIndexFile reads an index.yaml (or its JSON form), leaving out the
-// entries Helm would skip: empty ones and those with invalid metadata.
-func loadIndexFile(name string) (*indexFile, error) {
+// packageTime is the newest modification time in a package, or the
+// file's own when the package has none (ksbuilder package without
+// SOURCE_DATE_EPOCH stamps every entry with the Unix epoch).
+func packageTime(path string, data []byte) (time.Time, error) {
+	t, err := newestModTime(data)
+	if err != nil || t.Unix() > 0 {
+		return t, err
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return info.ModTime(), nil
+}
+
+// newestModTime is the newest modification time of the entries of a
+// gzipped tar archive.
+func newestModTime(data []byte) (time.Time, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return time.Time{}, err
+	}
+	tr := tar.NewReader(zr)
+	var newest time.Time
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return newest, nil
+		}
+		if err != nil {
+			return time.Time{}, err
+		}
+		if h.ModTime.After(newest) {
+			newest = h.ModTime
+		}
+	}
+}
+
+// loadIndexFile reads an index.yaml (or its JSON form), leaving out, and
+// listing, the entries Helm would skip (empty ones and those with invalid
+// metadata) and those filed under another chart's name, which KubeSphere
+// skips.
+func loadIndexFile(name string) (*indexFile, []Skipped, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(data) == 0 {
-		return nil, fmt.Errorf("%s is empty", name)
+		return nil, nil, fmt.Errorf("%s is empty", name)
 	}
 	index := &indexFile{}
 	if json.Valid(data) {
@@ -113,26 +168,44 @@ func loadIndexFile(name string) (*indexFile, error) {
 		err = yaml.UnmarshalStrict(data, index)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if index.APIVersion == "" {
-		return nil, fmt.Errorf("%s: no apiVersion", name)
+		return nil, nil, fmt.Errorf("%s: no apiVersion", name)
 	}
-	for chartName, versions := range index.Entries {
-		index.Entries[chartName] = slices.DeleteFunc(versions, func(v *chartVersion) bool {
-			if v == nil {
+	var skipped []Skipped
+	for _, chartName := range sortedKeys(index.Entries) {
+		index.Entries[chartName] = slices.DeleteFunc(index.Entries[chartName], func(v *chartVersion) bool {
+			if v == nil || v.Metadata == nil {
+				skipped = append(skipped, Skipped{Path: name, Entry: chartName, Reason: "empty entry"})
 				return true
 			}
-			if v.Metadata == nil {
-				v.Metadata = &chart.Metadata{}
+			if v.Name != chartName {
+				skipped = append(skipped, Skipped{Path: name, Entry: chartName + " " + v.Version,
+					Reason: fmt.Sprintf("its chart is named %q: KubeSphere skips it", v.Name)})
+				return true
 			}
 			if v.APIVersion == "" {
 				v.APIVersion = chart.APIVersionV1
 			}
-			return skippedEntry(v.Validate())
+			if err := v.Validate(); skippedEntry(err) {
+				skipped = append(skipped, Skipped{Path: name, Entry: chartName + " " + v.Version, Reason: err.Error()})
+				return true
+			}
+			return false
 		})
 	}
-	return index, nil
+	return index, skipped, nil
+}
+
+// sortedKeys lists the chart names of an index in order.
+func sortedKeys(m map[string][]*chartVersion) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // skippedEntry reports whether an entry failing validation with err is
@@ -146,10 +219,11 @@ func skippedEntry(err error) bool {
 	return true
 }
 
-// merge adds the entries of old that index does not have.
+// merge adds the entries of old that index does not have, in a fixed
+// order.
 func (index *indexFile) merge(old *indexFile) {
-	for _, versions := range old.Entries {
-		for _, v := range versions {
+	for _, name := range sortedKeys(old.Entries) {
+		for _, v := range old.Entries[name] {
 			if !index.has(v.Name, v.Version) {
 				index.Entries[v.Name] = append(index.Entries[v.Name], v)
 			}
@@ -198,6 +272,19 @@ func (index *indexFile) sortEntries() {
 	}
 }
 
+// newestCreated is the newest created time of the entries.
+func (index *indexFile) newestCreated() time.Time {
+	var newest time.Time
+	for _, versions := range index.Entries {
+		for _, v := range versions {
+			if v.Created.After(newest) {
+				newest = v.Created
+			}
+		}
+	}
+	return newest.UTC()
+}
+
 // writeFile writes the index as YAML, atomically.
 func (index *indexFile) writeFile(name string) error {
 	data, err := yaml.Marshal(index)
@@ -215,18 +302,4 @@ func joinURL(base, rel string) (string, error) {
 	}
 	u.Path = path.Join(u.Path, rel)
 	return u.String(), nil
-}
-
-// fileDigest is the hex SHA-256 of a file, as Helm's index records it.
-func fileDigest(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
