@@ -50,7 +50,7 @@ func (r *run) apiServer(context.Context) Check {
 	}
 	info, err := r.reach()
 	if err != nil {
-		return unreachable(c, err)
+		return unreachable(c, err, r.opts.Timeout)
 	}
 	msg := fmt.Sprintf("Kubernetes %s at %s", info.version.GitVersion, c.server)
 	if r.opts.KubeVersion != "" {
@@ -63,11 +63,14 @@ func (r *run) apiServer(context.Context) Check {
 	return Check{Status: OK, Message: msg}
 }
 
-// unreachable explains why the API server did not answer.
-func unreachable(c *connection, err error) Check {
+// unreachable explains why the API server did not answer within timeout.
+func unreachable(c *connection, err error, timeout time.Duration) Check {
 	var urlErr *url.Error
 	var netErr net.Error
 	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		return Check{Status: Fail, Message: fmt.Sprintf("the API server %s did not answer within %s", c.server, timeout),
+			Fix: "check that the cluster runs and answers (kubectl get --raw /readyz), and the network path to it (VPN, proxy, firewall), or pick another --context"}
 	case apierrors.IsUnauthorized(err):
 		return Check{Status: Fail, Message: fmt.Sprintf("%s rejected the credentials: %v", c.server, err),
 			Fix: "renew the credentials of the kubeconfig's user (log in to the cluster again)"}

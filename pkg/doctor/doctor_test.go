@@ -3,9 +3,11 @@ package doctor_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 
 	"github.com/ksbuilder/ksbuilder/internal/testutil/testcluster"
@@ -467,4 +470,57 @@ func recreateCRD(t *testing.T, dyn dynamic.Interface, crd *unstructured.Unstruct
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatal("the InstallPlan CRD did not come back")
+}
+
+// An API server that accepts connections and never answers fails doctor
+// every time: no check may turn a missing answer into a warning.
+func TestUnansweringServerFails(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["silent"] = &clientcmdapi.Cluster{Server: "http://" + ln.Addr().String()}
+	cfg.AuthInfos["me"] = &clientcmdapi.AuthInfo{Token: "x"}
+	cfg.Contexts["silent"] = &clientcmdapi.Context{Cluster: "silent", AuthInfo: "me"}
+	cfg.CurrentContext = "silent"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		checks := byID(t, doctor.Options{Kubeconfig: path, Timeout: 200 * time.Millisecond})
+		var all []doctor.Check
+		for _, c := range checks {
+			all = append(all, c)
+		}
+		if !doctor.Failed(all) {
+			t.Errorf("run %d: doctor did not fail: %+v", i, all)
+		}
+		expect(t, checks, doctor.IDAPIServer, doctor.Fail, "did not answer within 200ms")
+		for _, id := range []string{doctor.IDCRDs, doctor.IDController, doctor.IDPermissions} {
+			expect(t, checks, id, doctor.Skip)
+		}
+	}
 }
