@@ -123,10 +123,14 @@ func (p *progress) line(s string) {
 	fmt.Fprintln(p.f.IO.ErrOut, s)
 }
 
-// Event prints one event.
+// Event prints one event; a live event only sets the live line.
 func (p *progress) Event(e cluster.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if e.Live != "" {
+		p.current, p.since = e.Live, e.Time
+		return
+	}
 	who := p.name
 	if e.Name != "" {
 		who = e.Name
@@ -165,11 +169,23 @@ func (p *progress) spin() {
 		case <-tick.C:
 			p.mu.Lock()
 			if p.current != "" {
-				fmt.Fprintf(p.f.IO.ErrOut, "\r\x1b[K%s %s for %s", frames[i%len(frames)], p.current, time.Since(p.since).Round(time.Second))
+				fmt.Fprintf(p.f.IO.ErrOut, "\r\x1b[K%s %s %s", frames[i%len(frames)], p.current, clockDuration(time.Since(p.since)))
 			}
 			p.mu.Unlock()
 		}
 	}
+}
+
+// clockDuration writes a duration as a clock does: 0:42, 12:05, 1:02:03.
+func clockDuration(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	if s < 0 {
+		s = 0
+	}
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
 // Close removes the live line. It may be called more than once.
@@ -195,8 +211,13 @@ func reportWaitError(f *Factory, name string, err error) error {
 		failed  *cluster.FailedError
 		timeout *cluster.TimeoutError
 		busy    *cluster.PlanBusyError
+		down    *cluster.ControllerDownError
 	)
 	switch {
+	case errors.As(err, &down):
+		printError(f, "", err)
+		fmt.Fprintf(f.IO.ErrOut, "%s the InstallPlan stays as written and KubeSphere acts on it once its controller runs; \"ksbuilder doctor\" checks the cluster, \"ksbuilder status %s --watch\" follows the plan\n", f.colorize("hint:", colorCyan), name)
+		return &silentError{code: exitFailure}
 	case errors.As(err, &busy):
 		return fmt.Errorf("%w; follow it with \"ksbuilder status %s --watch\"", err, name)
 	case errors.Is(err, context.Canceled):
@@ -214,7 +235,10 @@ func reportWaitError(f *Factory, name string, err error) error {
 		return &silentError{code: exitFailure}
 	case errors.As(err, &timeout):
 		printError(f, "", err)
-		if timeout.ClockSkew == nil {
+		switch {
+		case timeout.Untouched:
+			fmt.Fprintf(f.IO.ErrOut, "%s KubeSphere never started on the plan, so nothing is under way: check its controller with \"ksbuilder doctor\"\n", f.colorize("hint:", colorCyan))
+		case timeout.ClockSkew == nil:
 			fmt.Fprintf(f.IO.ErrOut, "%s KubeSphere may still finish; follow it with: ksbuilder status %s --watch\n", f.colorize("hint:", colorCyan), name)
 		}
 		return &silentError{code: exitFailure}

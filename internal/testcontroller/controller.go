@@ -6,7 +6,8 @@
 // history and its "never go back in time" rule, executor Jobs named
 // helm-<action>-<release>-<6 random> in the target namespace, agents on
 // clusterScheduling placements, force deletion, and the copy of the plan's
-// status onto the Extension.
+// status onto the Extension. It presents itself as ks-core's
+// ks-controller-manager Deployment, with one ready replica.
 //
 // Since no pods run, the executor's work is done in-process: after a short
 // delay the Helm SDK installs, upgrades or uninstalls the chart read from the
@@ -25,8 +26,10 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -42,6 +45,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
 )
@@ -128,6 +132,9 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Controller, er
 		return nil, err
 	}
 	c := &Controller{opts: opts, cfg: cfg, client: direct, ctx: ctx, behaviours: map[string]Behaviour{}, jobStarts: map[string]time.Time{}}
+	if err := c.announce(ctx); err != nil {
+		return nil, err
+	}
 	skip := true
 	err = builder.ControllerManagedBy(mgr).
 		Named("installplan").
@@ -161,6 +168,34 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Controller, er
 		}
 	}
 	return c, nil
+}
+
+// announce creates KubeSphere's controller Deployment with one ready
+// replica, as ks-core runs it: ksbuilder checks it before waiting.
+func (c *Controller) announce(ctx context.Context) error {
+	name := cluster.ControllerDeployment
+	labels := map[string]string{"app": name.Name}
+	one := int32(1)
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: name.Namespace, Name: name.Name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "ks-controller-manager", Image: "kubesphere/ks-controller-manager:v4.1.3"}}},
+			},
+		},
+	}
+	if err := c.client.Create(ctx, d); client.IgnoreAlreadyExists(err) != nil {
+		return fmt.Errorf("creating deployment %s: %w", name, err)
+	}
+	if err := c.client.Get(ctx, name, d); err != nil {
+		return err
+	}
+	d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas = 1, 1, 1, 1
+	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}}
+	return c.client.Status().Update(ctx, d)
 }
 
 // SetBehaviour bends the controller for one extension.

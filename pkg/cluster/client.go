@@ -27,7 +27,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
+	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
@@ -63,6 +65,8 @@ type Client struct {
 	mc     rest.Interface // cluster.kubesphere.io/v1alpha1
 	watch  rest.Interface // kubesphere.io/v1alpha1 without a request timeout
 	params runtime.ParameterCodec
+	// controller is KubeSphere's controller Deployment.
+	controller types.NamespacedName
 
 	checkOnce sync.Once
 	checkErr  error
@@ -181,7 +185,7 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 	}
 	return &Client{
 		Server: cfg.Host, core: core, ks: ks, mc: mc, watch: watch,
-		params: runtime.NewParameterCodec(scheme),
+		params: runtime.NewParameterCodec(scheme), controller: ControllerDeployment,
 	}, nil
 }
 
@@ -189,6 +193,7 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 // fake clientset implements it for tests.
 type coreAPI interface {
 	CoreV1() corev1client.CoreV1Interface
+	AppsV1() appsv1client.AppsV1Interface
 	BatchV1() batchv1client.BatchV1Interface
 	Discovery() discovery.DiscoveryInterfaces
 }
@@ -197,12 +202,17 @@ type coreAPI interface {
 // only, not client-go's whole clientset, which would double the binary.
 type coreClients struct {
 	core      *corev1client.CoreV1Client
+	apps      *appsv1client.AppsV1Client
 	batch     *batchv1client.BatchV1Client
 	discovery *discovery.DiscoveryClient
 }
 
 func newCoreClients(cfg *rest.Config) (*coreClients, error) {
 	core, err := corev1client.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := appsv1client.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -214,10 +224,11 @@ func newCoreClients(cfg *rest.Config) (*coreClients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &coreClients{core: core, batch: batch, discovery: disc}, nil
+	return &coreClients{core: core, apps: apps, batch: batch, discovery: disc}, nil
 }
 
 func (c *coreClients) CoreV1() corev1client.CoreV1Interface     { return c.core }
+func (c *coreClients) AppsV1() appsv1client.AppsV1Interface     { return c.apps }
 func (c *coreClients) BatchV1() batchv1client.BatchV1Interface  { return c.batch }
 func (c *coreClients) Discovery() discovery.DiscoveryInterfaces { return c.discovery }
 

@@ -116,8 +116,8 @@ func (e *CheckError) Error() string {
 	return fmt.Sprintf("cannot install %s %s:\n  - %s", e.Name, e.Version, strings.Join(e.Problems, "\n  - "))
 }
 
-// Install checks that an extension version can be installed (it is
-// published, its required dependencies are installed, the Kubernetes and
+// Install checks that an extension version can be installed (KubeSphere's
+// controller runs, the version is published, its required dependencies are installed, the Kubernetes and
 // KubeSphere versions fit, the chart renders with the values), publishes it
 // when asked, and creates or updates its InstallPlan. It does not wait.
 func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResult, error) {
@@ -144,6 +144,9 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 	}
 
 	check := &CheckError{Name: name, Version: version}
+	if down := c.controllerDown(ctx); down != nil {
+		check.Problems = append(check.Problems, down.Error())
+	}
 	clusters, err := c.placement(ctx, ev, plan, exists, opts.Clusters, check)
 	if err != nil {
 		return nil, err

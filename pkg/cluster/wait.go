@@ -77,6 +77,10 @@ type Event struct {
 	State string
 	// Detail is the job, a condition message or a warning.
 	Detail string
+	// Live, when set, is no change but what the wait is doing now, for a
+	// live line (e.g. "waiting for KubeSphere to pick up InstallPlan
+	// hello"); State and Detail are then empty.
+	Live string
 }
 
 // FailedError is a release that ended in a failure state.
@@ -128,6 +132,9 @@ type TimeoutError struct {
 	// plan still said it was busy: the likely reason for the timeout. Its
 	// text is among the Reasons, and errors.As finds it.
 	ClockSkew *ClockSkewError
+	// Untouched is true when KubeSphere never started on what was
+	// expected of it: nothing is under way that could still finish.
+	Untouched bool
 }
 
 func (e *TimeoutError) Error() string {
@@ -188,14 +195,23 @@ func releaseLabel(name, cluster string) string {
 // as written by Install (or as read, for "status --watch"); exp says which
 // releases must first show that KubeSphere acted on the change.
 //
+// A *ControllerDownError ends it at once when KubeSphere's controller is
+// missing or has no ready replica: nothing would act on the plan.
 // It ends with a *FailedError (with a diagnosis) on a final failure; an
 // InstallFailed before any job was created is retried by KubeSphere and
 // waited out. A *ClockSkewError or *TimeoutError ends it too, and the
 // context's error when the context ends.
 func (c *Client) Wait(ctx context.Context, start *kubesphere.InstallPlan, exp Expectation, opts WaitOptions) (*kubesphere.InstallPlan, error) {
 	opts.defaults()
+	if down := c.controllerDown(ctx); down != nil {
+		return start, down
+	}
 	t := newTracker(start, exp, opts)
-	return c.follow(ctx, start, opts, func(plan *kubesphere.InstallPlan, deleted bool) (bool, error) {
+	live := "following InstallPlan " + start.Name
+	if exp.Host || len(exp.Clusters) > 0 {
+		live = "waiting for KubeSphere to pick up InstallPlan " + start.Name
+	}
+	return c.follow(ctx, start, opts, live, func(plan *kubesphere.InstallPlan, deleted bool) (bool, error) {
 		if deleted {
 			return true, fmt.Errorf("InstallPlan %s was deleted while waiting for it", start.Name)
 		}
@@ -204,13 +220,16 @@ func (c *Client) Wait(ctx context.Context, start *kubesphere.InstallPlan, exp Ex
 }
 
 // WaitDeleted follows an InstallPlan being deleted until it is gone. It
-// ends with a *FailedError when a release's uninstall failed (and the plan
+// ends with a *ControllerDownError, a *FailedError when a release's uninstall failed (and the plan
 // is not marked for force deletion), a *TimeoutError, or the context's
 // error.
 func (c *Client) WaitDeleted(ctx context.Context, start *kubesphere.InstallPlan, opts WaitOptions) error {
 	opts.defaults()
+	if down := c.controllerDown(ctx); down != nil {
+		return down
+	}
 	t := newTracker(start, Expectation{}, opts)
-	_, err := c.follow(ctx, start, opts, func(plan *kubesphere.InstallPlan, deleted bool) (bool, error) {
+	_, err := c.follow(ctx, start, opts, "waiting for KubeSphere to uninstall "+start.Name, func(plan *kubesphere.InstallPlan, deleted bool) (bool, error) {
 		if deleted {
 			return true, nil
 		}
@@ -228,8 +247,8 @@ type timeoutFunc func(ctx context.Context, plan *kubesphere.InstallPlan) *Timeou
 
 // follow watches a plan, reads it again every interval, and hands each
 // version to judge until judge says done or fails, the time is up or ctx
-// ends.
-func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts WaitOptions, judge verdictFunc, timedOut timeoutFunc) (*kubesphere.InstallPlan, error) {
+// ends. live is the first live line: what the wait waits for.
+func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts WaitOptions, live string, judge verdictFunc, timedOut timeoutFunc) (*kubesphere.InstallPlan, error) {
 	var timeout <-chan time.Time
 	if opts.Timeout > 0 {
 		timer := opts.Clock.NewTimer(opts.Timeout)
@@ -245,6 +264,7 @@ func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts
 
 	plan, deleted := start, false
 	unreachable := false
+	opts.Notify(Event{Time: opts.now(), Name: start.Name, Live: live})
 	for {
 		done, err := judge(plan, deleted)
 		if err != nil || done {
@@ -499,6 +519,9 @@ func (t *tracker) installVerdict(ctx context.Context, c *Client, plan *kubespher
 	host := t.observe("", plan.Status.InstallationStatus, fromStart)
 	done, err := t.releaseVerdict(ctx, c, plan, "", host, plan.Status.InstallationStatus)
 	if err != nil || !done {
+		if err == nil {
+			t.warnIdle(plan)
+		}
 		return false, err
 	}
 	clusters := placedClusters(&plan.Spec)
@@ -720,10 +743,29 @@ func jobFinished(job *batchv1.Job) (time.Time, bool) {
 // why KubeSphere never moved on.
 func (t *tracker) timeoutError(c *Client) timeoutFunc {
 	return func(ctx context.Context, plan *kubesphere.InstallPlan) *TimeoutError {
-		e := &TimeoutError{Name: t.name, After: t.opts.Timeout, Plan: plan}
+		e := &TimeoutError{Name: t.name, After: t.opts.Timeout, Plan: plan, Untouched: t.untouched()}
 		e.Reasons, e.ClockSkew = t.timeoutReasons(ctx, c, plan)
+		if down := c.controllerDown(ctx); down != nil {
+			e.Reasons = append([]string{down.Error()}, e.Reasons...)
+			e.Untouched = true
+		}
 		return e
 	}
+}
+
+// untouched reports whether KubeSphere has not started on any release
+// that was expected to change.
+func (t *tracker) untouched() bool {
+	expected := false
+	for _, r := range t.releases {
+		if r.expect {
+			expected = true
+			if r.active {
+				return false
+			}
+		}
+	}
+	return expected
 }
 
 // timeoutReasons describes what each unfinished release was doing, and
