@@ -6,7 +6,13 @@
 // history and its "never go back in time" rule, executor Jobs named
 // helm-<action>-<release>-<6 random> in the target namespace, agents on
 // clusterScheduling placements, force deletion, and the copy of the plan's
-// status onto the Extension. It presents itself as ks-core's
+// status onto the Extension. It acts on a release by KubeSphere's own rule
+// (seen on v4.1.3): when the release has no state, or is Installed,
+// InstallFailed or UpgradeFailed and spec.extension.version differs from
+// status.version or the values' hash from status.configHash; status.version
+// is copied from the deployed Helm release even when the state change is
+// dropped, so an upgrade Helm refuses before recording a revision loops on
+// new upgrade jobs until the version or the values change. It presents itself as ks-core's
 // ks-controller-manager Deployment, with one ready replica.
 //
 // Since no pods run, the executor's work is done in-process: after a short

@@ -3,7 +3,6 @@ package testcontroller
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"sort"
 	"time"
@@ -133,14 +132,20 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{}, nil
 }
 
-// changed reports whether a release must be (re)installed: its values or
-// its version differ from what its last job used.
+// changed is KubeSphere's rule for acting on a release: the hash of its
+// values differs from status.configHash (or none is recorded), or
+// spec.extension.version differs from status.version. The old spec does
+// not matter. Since status.version is copied from the deployed Helm
+// release, an upgrade that Helm refused before recording a revision leaves
+// the old version there, and the rule starts another upgrade at once, on
+// every reconcile, as KubeSphere does; setting the spec back to the
+// deployed version makes the rule false, and nothing runs.
 func (c *Controller) changed(plan *kubesphere.InstallPlan, t target, st kubesphere.InstallationStatus) bool {
 	config, err := c.config(plan, t)
 	if err != nil {
 		return false
 	}
-	if st.ConfigHash == "" || st.ConfigHash != hash(config) {
+	if st.ConfigHash == "" || st.ConfigHash != cluster.ConfigHash(config) {
 		return true
 	}
 	return st.Version != "" && st.Version != plan.Spec.Extension.Version
@@ -157,13 +162,6 @@ func (c *Controller) config(plan *kubesphere.InstallPlan, t target) (string, err
 		override = plan.Spec.ClusterScheduling.Overrides[t.cluster]
 	}
 	return cluster.AgentConfig(plan.Spec.Config, override)
-}
-
-// hash is the FNV-1a 64-bit hash of values text, in hex.
-func hash(config string) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(config))
-	return fmt.Sprintf("%016x", h.Sum64())
 }
 
 // setState moves a release to a state at time t, unless it is already in
@@ -278,6 +276,11 @@ func (c *Controller) derive(ctx context.Context, plan *kubesphere.InstallPlan, t
 	// Real installs are seconds apart; these tests are not, so skip a
 	// revision older than the current job.
 	if started := c.jobStart(st.JobName); !started.IsZero() && rel.Info.LastDeployed.Time.Before(started) {
+		if rel.Info.Status == "deployed" {
+			// The state change is dropped (it is older than the job's), but
+			// KubeSphere copies the deployed chart's version all the same.
+			st.Version, st.ReleaseName = rel.Chart.Metadata.Version, rel.Name
+		}
 		return
 	}
 	at := rel.Info.LastDeployed.Time.Add(b.ExecutorClockOffset)
@@ -293,9 +296,8 @@ func (c *Controller) derive(ctx context.Context, plan *kubesphere.InstallPlan, t
 		if rel.Version > 1 {
 			cond = condition(kubesphere.ConditionUpgraded, true, kubesphere.ReasonUpgradeSuccessful, rel.Info.Description)
 		}
-		if setState(st, kubesphere.StateInstalled, at, cond) {
-			st.Version, st.ReleaseName = rel.Chart.Metadata.Version, rel.Name
-		}
+		setState(st, kubesphere.StateInstalled, at, cond)
+		st.Version, st.ReleaseName = rel.Chart.Metadata.Version, rel.Name
 	case "pending-install":
 		setState(st, kubesphere.StateInstalling, at, nil)
 	case "pending-upgrade", "pending-rollback":
@@ -381,11 +383,11 @@ func (c *Controller) prepare(ctx context.Context, plan *kubesphere.InstallPlan, 
 	if err != nil {
 		return nil, err
 	}
-	job, err := c.createJob(ctx, plan, t, action, hash(config), data, config)
+	job, err := c.createJob(ctx, plan, t, action, cluster.ConfigHash(config), data, config)
 	if err != nil {
 		return nil, err
 	}
-	st.ConfigHash, st.Version, st.ReleaseName, st.JobName = hash(config), ev.Spec.Version, t.release, job.Name
+	st.ConfigHash, st.Version, st.ReleaseName, st.JobName = cluster.ConfigHash(config), ev.Spec.Version, t.release, job.Name
 	c.runJob(plan, t, action, job, ch, vals)
 	return job, nil
 }

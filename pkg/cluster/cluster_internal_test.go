@@ -104,10 +104,58 @@ func TestSpecPatchAndExpectations(t *testing.T) {
 			if err != nil || string(patch) != tt.patch {
 				t.Errorf("patch %s, %v\nwant  %s", patch, err, tt.patch)
 			}
-			if got := expectedChanges(&base, &updated); !reflect.DeepEqual(got, tt.expect) {
+			installed := kubesphere.InstallationStatus{State: kubesphere.StateInstalled, Version: "1.0.0", ConfigHash: ConfigHash("a: 1\n")}
+			plan := &kubesphere.InstallPlan{Spec: base, Status: kubesphere.InstallPlanStatus{InstallationStatus: installed,
+				ClusterSchedulingStatuses: map[string]kubesphere.InstallationStatus{"host": installed}}}
+			if got := expectedActions(plan, &updated); !reflect.DeepEqual(got, tt.expect) {
 				t.Errorf("expectation %+v, want %+v", got, tt.expect)
 			}
 		})
+	}
+}
+
+// KubeSphere acts when the spec differs from what the release's status
+// records (version, config hash), not from the old spec: after an upgrade
+// that failed before Helm recorded a revision, status.version is the
+// deployed version, and going back to it changes nothing for KubeSphere.
+func TestKubeSphereRule(t *testing.T) {
+	spec := func(version, config string) *kubesphere.InstallPlanSpec {
+		return &kubesphere.InstallPlanSpec{Extension: kubesphere.ExtensionRef{Name: "x", Version: version}, Config: config}
+	}
+	hash := ConfigHash("a: 1\n")
+	if ConfigHash("") != "cbf29ce484222325" || !sameHash("0abc", "abc") || ConfigHash("a: 1  \n") != hash {
+		t.Errorf("ConfigHash: %s %s", ConfigHash(""), ConfigHash("a: 1  \n"))
+	}
+	looping := kubesphere.InstallationStatus{State: kubesphere.StateUpgradeFailed, Version: "1.0.0", ConfigHash: hash}
+	tests := []struct {
+		name string
+		st   kubesphere.InstallationStatus
+		spec *kubesphere.InstallPlanSpec
+		want bool
+	}{
+		{"new plan", kubesphere.InstallationStatus{}, spec("1.0.0", ""), true},
+		{"back to the deployed version", looping, spec("1.0.0", "a: 1\n"), false},
+		{"looping on the new version", looping, spec("1.1.0", "a: 1\n"), true},
+		{"retry comment", looping, spec("1.0.0", "a: 1\n# ksbuilder-retry: 1\n"), true},
+		{"installed, same spec", kubesphere.InstallationStatus{State: kubesphere.StateInstalled, Version: "1.0.0", ConfigHash: hash}, spec("1.0.0", "a: 1\n"), false},
+		{"failed before a job", kubesphere.InstallationStatus{State: kubesphere.StateInstallFailed}, spec("1.0.0", ""), true},
+		{"uninstalling", kubesphere.InstallationStatus{State: kubesphere.StateUninstalling}, spec("2.0.0", ""), false},
+	}
+	for _, tt := range tests {
+		if got := willAct(tt.spec, "", tt.st); got != tt.want {
+			t.Errorf("%s: willAct = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	plan := &kubesphere.InstallPlan{ObjectMeta: metav1.ObjectMeta{Name: "x"}, Spec: *spec("1.1.0", "a: 1\n"),
+		Status: kubesphere.InstallPlanStatus{InstallationStatus: looping}}
+	if msg := UpgradeLoop(&plan.Spec, looping); !strings.Contains(msg, "KubeSphere retries this upgrade until the version or config changes") || !strings.Contains(msg, "so 1.0.0 stays deployed") {
+		t.Errorf("UpgradeLoop: %q", msg)
+	}
+	if got := stalledReleases(plan, spec("1.0.0", "a: 1\n")); len(got) != 1 {
+		t.Errorf("stalledReleases = %q, want the host release", got)
+	}
+	if got := deployedVersion(plan); got != "1.0.0" {
+		t.Errorf("deployedVersion = %q", got)
 	}
 }
 

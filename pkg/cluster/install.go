@@ -179,12 +179,18 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		spec.ClusterScheduling.Placement = &kubesphere.Placement{Clusters: clusters}
 	}
 
-	if exists && reflect.DeepEqual(normalizedSpec(plan.Spec), normalizedSpec(spec)) {
-		if failed := failedReleases(plan); len(failed) > 0 {
+	if exists {
+		// KubeSphere acts when the version or the config hash differs from
+		// what the release's status records, not from the old spec: a
+		// failed release it would leave alone is re-run with a new comment.
+		if stalled := stalledReleases(plan, &spec); len(stalled) > 0 {
 			var marker string
 			spec.Config, marker = bumpRetry(spec.Config)
-			res.Retry = fmt.Sprintf("the last installation failed (%s) and KubeSphere re-runs it only when the version or spec.config changes: setting the comment %q in spec.config of InstallPlan %s, which changes its hash and nothing else",
-				strings.Join(failed, ", "), marker, name)
+			res.Retry = fmt.Sprintf("the last installation failed (%s) and KubeSphere re-runs it only when spec.extension.version differs from the version it recorded or the hash of spec.config changes: setting the comment %q in spec.config of InstallPlan %s, which changes its hash and nothing else",
+				strings.Join(stalled, ", "), marker, name)
+		}
+		if loop := UpgradeLoop(&plan.Spec, plan.Status.InstallationStatus); loop != "" {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("InstallPlan %s is looping: %s", name, loop))
 		}
 	}
 
@@ -227,10 +233,10 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 	}
 
 	res.PreviousVersion = plan.Spec.Extension.Version
-	if semverLess(version, res.PreviousVersion) {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("downgrading %s from %s to %s: Helm installs the older chart over the newer release", name, res.PreviousVersion, version))
+	if deployed := deployedVersion(plan); semverLess(version, deployed) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("downgrading %s from %s (deployed) to %s: Helm installs the older chart over the newer release", name, deployed, version))
 	}
-	res.Expect = expectedChanges(&plan.Spec, &spec)
+	res.Expect = expectedActions(plan, &spec)
 	if reflect.DeepEqual(normalizedSpec(plan.Spec), normalizedSpec(spec)) {
 		res.Plan, res.Action = plan, Unchanged
 		if res.Publish != nil && res.Publish.ChartChanged {
@@ -273,23 +279,6 @@ func bumpRetry(config string) (string, string) {
 		config += "\n"
 	}
 	return config + marker + "\n", marker
-}
-
-// failedReleases lists the releases of a plan that ended InstallFailed or
-// UpgradeFailed after a job ran (a configHash is set): KubeSphere will not
-// try them again by itself. Failures before a job are retried already.
-func failedReleases(plan *kubesphere.InstallPlan) []string {
-	var out []string
-	judge := func(cluster string, st kubesphere.InstallationStatus) {
-		if (st.State == kubesphere.StateInstallFailed || st.State == kubesphere.StateUpgradeFailed) && st.ConfigHash != "" {
-			out = append(out, releaseLabel(plan.Name, cluster)+" "+st.State)
-		}
-	}
-	judge("", plan.Status.InstallationStatus)
-	for _, cl := range sortedKeys(plan.Status.ClusterSchedulingStatuses) {
-		judge(cl, plan.Status.ClusterSchedulingStatuses[cl])
-	}
-	return out
 }
 
 // dryRunInstall fills the result of a dry run: what would be written and
@@ -548,24 +537,6 @@ func (c *Client) publishedChart(ctx context.Context, ev *kubesphere.ExtensionVer
 		return nil, fmt.Errorf("the chart in ConfigMap %s/%s cannot be loaded: %w", ref.Namespace, ref.Name, err)
 	}
 	return ch, nil
-}
-
-// expectedChanges says which releases a spec change makes KubeSphere act on:
-// a new version or new values reinstall everything; newly placed clusters
-// get an agent.
-func expectedChanges(old, updated *kubesphere.InstallPlanSpec) Expectation {
-	placed := placedClusters(updated)
-	if old.Extension.Version != updated.Extension.Version || old.Config != updated.Config {
-		return Expectation{Host: true, Clusters: placed}
-	}
-	var exp Expectation
-	before := placedClusters(old)
-	for _, cl := range placed {
-		if !slices.Contains(before, cl) || overrideOf(old, cl) != overrideOf(updated, cl) {
-			exp.Clusters = append(exp.Clusters, cl)
-		}
-	}
-	return exp
 }
 
 func overrideOf(spec *kubesphere.InstallPlanSpec, cluster string) string {

@@ -22,6 +22,7 @@ const (
 	DefaultStuckAfter = 2 * time.Minute
 	DefaultSkewGrace  = 30 * time.Second
 	DefaultInterval   = 2 * time.Second
+	DefaultJobSettle  = 5 * time.Second
 )
 
 // WaitOptions tune Wait and WaitDeleted.
@@ -37,6 +38,10 @@ type WaitOptions struct {
 	// Interval is how often the plan is read again and jobs are checked,
 	// besides watching the plan.
 	Interval time.Duration
+	// JobSettle is how long a failure report waits for the executor job to
+	// end: KubeSphere reads the failure from the Helm release, which can
+	// be written before the job has finished and its log is complete.
+	JobSettle time.Duration
 	// Notify receives progress events; nil discards them.
 	Notify func(Event)
 	// Clock measures the timeout, the intervals and the durations in
@@ -53,6 +58,9 @@ func (o *WaitOptions) defaults() {
 	}
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
+	}
+	if o.JobSettle <= 0 {
+		o.JobSettle = DefaultJobSettle
 	}
 	if o.Notify == nil {
 		o.Notify = func(Event) {}
@@ -264,13 +272,22 @@ func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts
 
 	plan, deleted := start, false
 	unreachable := false
+	// Executor jobs are watched too: a release can say Installed before
+	// its job has finished, and the job's end settles it.
+	jobChanges := make(chan struct{}, 1)
+	jobsWatched := ""
 	opts.Notify(Event{Time: opts.now(), Name: start.Name, Live: live})
 	for {
 		done, err := judge(plan, deleted)
 		if err != nil || done {
 			return plan, err
 		}
+		if ns := plan.Status.TargetNamespace; ns != "" && jobsWatched == "" {
+			jobsWatched = ns
+			go c.watchJobs(watchCtx, opts.Clock, ns, plan.Spec.Extension.Name, jobChanges)
+		}
 		select {
+		case <-jobChanges:
 		case <-ctx.Done():
 			return plan, ctx.Err()
 		case <-timeout:
@@ -345,6 +362,67 @@ func (c *Client) watchPlan(ctx context.Context, clk clock.Clock, name, rv string
 			}
 		}
 		w.Stop()
+	}
+}
+
+// watchJobs signals each change of an extension's executor jobs in a
+// namespace until ctx ends; signals that find the channel full are
+// dropped (one pending signal is enough).
+func (c *Client) watchJobs(ctx context.Context, clk clock.Clock, ns, extension string, out chan<- struct{}) {
+	for ctx.Err() == nil {
+		w, err := c.core.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{LabelSelector: kubesphere.LabelExtensionRef + "=" + extension})
+		if err != nil {
+			sleep(ctx, clk, time.Second)
+			continue
+		}
+		for range w.ResultChan() {
+			select {
+			case out <- struct{}{}:
+			default:
+			}
+		}
+		w.Stop()
+	}
+}
+
+// awaitJob waits until an executor job has finished, at most limit on clk;
+// it returns at once when the job is finished, gone or unreadable.
+func (c *Client) awaitJob(ctx context.Context, clk clock.Clock, ns, name string, limit time.Duration) {
+	if ns == "" || name == "" {
+		return
+	}
+	job, err := c.core.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return
+	}
+	if finished, _ := jobFinished(job); !finished.IsZero() {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := clk.NewTimer(limit)
+	defer timer.Stop()
+	w, err := c.core.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, ResourceVersion: job.ResourceVersion})
+	if err != nil {
+		return
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-timer.C():
+			return
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.ResultChan():
+			if !ok || ev.Type == watch.Deleted || ev.Type == watch.Error {
+				return
+			}
+			if job, ok := ev.Object.(*batchv1.Job); ok {
+				if finished, _ := jobFinished(job); !finished.IsZero() {
+					return
+				}
+			}
+		}
 	}
 }
 
@@ -562,8 +640,15 @@ func (t *tracker) releaseVerdict(ctx context.Context, c *Client, plan *kubespher
 		if st.State == kubesphere.StateInstallFailed && st.ConfigHash == "" {
 			return false, nil // failed before a job was created; KubeSphere retries at once
 		}
-		return false, &FailedError{Name: t.name, Cluster: cluster, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cluster),
-			Hint: "KubeSphere retries only when the version or the values change; fix the cause, then install again (ksbuilder changes a comment in the values to make KubeSphere re-run it), or upgrade"}
+		hint := "KubeSphere retries only when the version or the values change; fix the cause, then install again (ksbuilder changes a comment in the values to make KubeSphere re-run it), or upgrade"
+		if loop := UpgradeLoop(&plan.Spec, st); loop != "" {
+			hint = loop + fmt.Sprintf("; fix the cause and upgrade again, or upgrade back to %s (ksbuilder then changes a comment in the values, since KubeSphere sees nothing to do)", st.Version)
+		}
+		// KubeSphere reads the failure from the Helm release, which is
+		// written before the executor job ends: let the job finish so the
+		// report has its status and whole log.
+		c.awaitJob(ctx, t.opts.Clock, plan.Status.TargetNamespace, st.JobName, t.opts.JobSettle)
+		return false, &FailedError{Name: t.name, Cluster: cluster, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cluster), Hint: hint}
 	case kubesphere.StateUninstalling, kubesphere.StateUninstallFailed, kubesphere.StateUninstalled:
 		return false, &PlanBusyError{Name: t.name, Cluster: cluster, State: st.State}
 	case kubesphere.StatePreparing:
@@ -607,6 +692,7 @@ func (t *tracker) deleteVerdict(ctx context.Context, c *Client, plan *kubesphere
 		switch st.State {
 		case kubesphere.StateUninstallFailed:
 			if !forced {
+				c.awaitJob(ctx, t.opts.Clock, plan.Status.TargetNamespace, st.JobName, t.opts.JobSettle)
 				return false, &FailedError{Name: t.name, Cluster: cl, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cl),
 					Hint: ForceHint}
 			}
