@@ -71,7 +71,7 @@ Examples:
 					f.Infof("No extensions found.")
 					return nil
 				}
-				t := output.NewTable(w, "name", "category", "latest", "installed", "state", "display name")
+				t := output.NewTable(w, "name", "category", "latest", "planned", "state", "display name")
 				for _, e := range list {
 					t.Row(e.Name, dash(e.Category), dash(e.Latest), dash(e.PlannedVersion), dash(e.State), e.DisplayName)
 				}
@@ -111,7 +111,7 @@ Examples:
 				return err
 			}
 			return output.Write(f.IO.Out, format, list, func(w io.Writer) error {
-				t := output.NewTable(w, "version", "mode", "namespace", "kubernetes", "kubesphere", "installed", "source")
+				t := output.NewTable(w, "version", "mode", "namespace", "kubernetes", "kubesphere", "plan state", "source")
 				for _, v := range list {
 					t.Row(v.Version, v.InstallationMode, v.Namespace, dash(v.KubeVersion), dash(v.KSVersion), dash(v.Installed), v.Source)
 				}
@@ -180,7 +180,7 @@ func writeVersionDetails(w io.Writer, d *cluster.VersionDetails) error {
 	if !d.Created.IsZero() {
 		field("Published", d.Created.UTC().Format(time.RFC3339))
 	}
-	field("Installed", d.Installed)
+	field("Plan state", d.Installed)
 	field("All versions", strings.Join(d.Versions, ", "))
 	if len(d.Dependencies) > 0 {
 		b.WriteString("External dependencies:\n")

@@ -75,6 +75,10 @@ type Behaviour struct {
 	FailFast bool
 	// JobDuration, when set, replaces Options.JobDuration.
 	JobDuration time.Duration
+	// JobEndDelay keeps an executor job running this long after its Helm
+	// action, as the executor pod does after Helm has written the release:
+	// KubeSphere then reports the release's outcome while the job runs.
+	JobEndDelay time.Duration
 	// Hold, when set, keeps every executor job running until it is closed,
 	// instead of JobDuration: tests decide when a job ends.
 	Hold <-chan struct{}

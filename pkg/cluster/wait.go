@@ -520,9 +520,16 @@ func (t *tracker) observe(cluster string, st kubesphere.InstallationStatus, from
 	return r
 }
 
+// StatePending is what ksbuilder calls a release KubeSphere has not acted
+// on yet (its status.state is empty); PendingMeaning says so in words.
+const (
+	StatePending   = "Pending"
+	PendingMeaning = "KubeSphere has not acted on the plan yet"
+)
+
 func orPending(state string) string {
 	if state == "" {
-		return "Pending"
+		return StatePending
 	}
 	return state
 }
