@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 )
@@ -50,10 +51,24 @@ func clusterError(err error) error {
 		mismatch *cluster.VersionMismatchError
 		notMC    *cluster.NotMulticlusterError
 		other    *cluster.InstalledVersionError
+		noCtx    *cluster.ContextNotFoundError
+		check    *cluster.CheckError
 	)
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &noCtx) && noCtx.Explicit:
+		return usageErrorf("--%s %s: no such context in the kubeconfig (contexts: %s); pick one with --%s NAME", flagContext, noCtx.Name, strings.Join(noCtx.Known, ", "), flagContext)
+	case errors.As(err, &noCtx):
+		return fmt.Errorf("%w; pick one with --%s NAME, or kubectl config use-context NAME", err, flagContext)
+	case errors.As(err, &check) && check.Clusters != nil:
+		clusters := strings.Join(check.Clusters, ", ")
+		if clusters == "" {
+			clusters = "none is Ready"
+		}
+		return fmt.Errorf("%w; choose the clusters with --cluster NAME (repeatable; clusters that take agents: %s)", err, clusters)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%w; your user lacks this permission: \"ksbuilder doctor\" lists every permission publish, install, status and uninstall need; ask a cluster administrator for them (e.g. KubeSphere's platform-admin role)", err)
 	case errors.Is(err, cluster.ErrNoConfig):
 		return fmt.Errorf("%w: set KUBECONFIG, pass --%s, or create ~/.kube/config", err, flagKubeconfig)
 	case errors.As(err, &missing) && !missing.FromEnv:

@@ -64,7 +64,7 @@ Examples:
 			}
 			list, err := client.ListExtensions(c.Context, c.String("category"))
 			if err != nil {
-				return err
+				return clusterError(err)
 			}
 			return output.Write(f.IO.Out, format, list, func(w io.Writer) error {
 				if len(list) == 0 {
@@ -108,7 +108,7 @@ Examples:
 			}
 			list, err := client.ListVersions(c.Context, c.Args().First())
 			if err != nil {
-				return err
+				return clusterError(err)
 			}
 			return output.Write(f.IO.Out, format, list, func(w io.Writer) error {
 				t := output.NewTable(w, "version", "mode", "namespace", "kubernetes", "kubesphere", "plan state", "source")
@@ -149,7 +149,7 @@ Examples:
 			}
 			d, err := client.ShowVersion(c.Context, c.Args().First(), c.String("version"))
 			if err != nil {
-				return err
+				return clusterError(err)
 			}
 			return output.Write(f.IO.Out, format, d, func(w io.Writer) error { return writeVersionDetails(w, d) })
 		},

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -93,6 +94,38 @@ func (e *KubeconfigNotFoundError) Error() string {
 	return fmt.Sprintf("kubeconfig file %s does not exist", strings.Join(e.Paths, ", "))
 }
 
+// ContextNotFoundError is a kubeconfig context that does not exist.
+type ContextNotFoundError struct {
+	Name string
+	// Known are the kubeconfig's contexts.
+	Known []string
+	// Explicit is true when ConnectOptions.Context named it, false when it
+	// is the kubeconfig's current context.
+	Explicit bool
+}
+
+func (e *ContextNotFoundError) Error() string {
+	what := "the current context"
+	if e.Explicit {
+		what = "context"
+	}
+	return fmt.Sprintf("%s %q is not in the kubeconfig (contexts: %s)", what, e.Name, strings.Join(e.Known, ", "))
+}
+
+// KubeconfigError is a kubeconfig that cannot be used; its message is one
+// line, with client-go's list of problems joined.
+type KubeconfigError struct {
+	Err error
+}
+
+func (e *KubeconfigError) Error() string {
+	msg := strings.TrimPrefix(oneLine(e.Err), "invalid configuration: ")
+	msg = strings.TrimSuffix(strings.TrimPrefix(msg, "["), "]")
+	return "the kubeconfig is unusable: " + msg + " (kubectl config view shows it)"
+}
+
+func (e *KubeconfigError) Unwrap() error { return e.Err }
+
 // missingKubeconfig checks the files a kubeconfig is read from: the
 // explicit file must exist, and so must one of $KUBECONFIG's (kubectl
 // skips the missing ones, but when none exists it falls back to another
@@ -131,12 +164,26 @@ func Connect(opts ConnectOptions) (*Client, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = opts.Kubeconfig
 	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: opts.Context})
+	if raw, err := loader.RawConfig(); err == nil {
+		name := raw.CurrentContext
+		if opts.Context != "" {
+			name = opts.Context
+		}
+		if name != "" && raw.Contexts[name] == nil && len(raw.Contexts) > 0 {
+			known := make([]string, 0, len(raw.Contexts))
+			for n := range raw.Contexts {
+				known = append(known, n)
+			}
+			sort.Strings(known)
+			return nil, &ContextNotFoundError{Name: name, Known: known, Explicit: opts.Context != ""}
+		}
+	}
 	cfg, err := loader.ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
 			return nil, ErrNoConfig
 		}
-		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
+		return nil, &KubeconfigError{Err: err}
 	}
 	c, err := NewForConfig(cfg)
 	if err != nil {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
@@ -324,5 +327,32 @@ func TestSkewGraceUsesTheClock(t *testing.T) {
 	var skew *ClockSkewError
 	if !errors.As(err, &skew) || !skew.JobSucceeded || !strings.Contains(err.Error(), "NTP") {
 		t.Errorf("after the grace: %v", err)
+	}
+}
+
+// client-go's kubeconfig errors become one line: a missing context lists
+// the contexts, an unusable one drops client-go's brackets.
+func TestConnectErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kubeconfig")
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:1"}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: "x"}
+	cfg.Contexts["dev"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	cfg.AuthInfos["two"] = &clientcmdapi.AuthInfo{Token: "x", Username: "a", Password: "b"}
+	cfg.Contexts["broken"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "two"}
+	cfg.CurrentContext = "dev"
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Connect(ConnectOptions{Kubeconfig: path, Context: "prod"})
+	var noCtx *ContextNotFoundError
+	if !errors.As(err, &noCtx) || err.Error() != `context "prod" is not in the kubeconfig (contexts: broken, dev)` {
+		t.Errorf("missing context: %v", err)
+	}
+	_, err = Connect(ConnectOptions{Kubeconfig: path, Context: "broken"})
+	var bad *KubeconfigError
+	if !errors.As(err, &bad) || strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "the kubeconfig is unusable: more than one authentication method") {
+		t.Errorf("unusable context: %v", err)
 	}
 }

@@ -107,6 +107,9 @@ type Expectation struct {
 type CheckError struct {
 	Name, Version string
 	Problems      []string
+	// Clusters, when set, are the clusters an agent can be placed on: a
+	// problem is about the placement.
+	Clusters []string
 }
 
 func (e *CheckError) Error() string {
@@ -392,6 +395,7 @@ func (c *Client) placement(ctx context.Context, ev *kubesphere.ExtensionVersion,
 		host := hostCluster(clusters)
 		if host == nil {
 			check.Problems = append(check.Problems, "no host Cluster object (cluster.kubesphere.io, label "+multicluster.LabelHost+") to place the agent on; name the clusters to place it on")
+			check.Clusters = clusterList(clusters)
 			return nil, nil
 		}
 		requested = []string{host.Name}
@@ -406,9 +410,11 @@ func (c *Client) placement(ctx context.Context, ev *kubesphere.ExtensionVersion,
 		switch {
 		case cl == nil:
 			check.Problems = append(check.Problems, fmt.Sprintf("cluster %q not found (clusters: %s)", name, clusterNames(clusters)))
+			check.Clusters = clusterList(clusters)
 		case !cl.Schedulable():
 			check.Problems = append(check.Problems, fmt.Sprintf("cluster %q is not ready for agents (Ready=%s, Schedulable=%s); KubeSphere skips it",
 				name, orUnknown(string(cl.Condition("Ready"))), orUnknown(string(cl.Condition("Schedulable")))))
+			check.Clusters = clusterList(clusters)
 		}
 	}
 	return out, nil
