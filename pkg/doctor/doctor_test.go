@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -523,4 +524,38 @@ func TestUnansweringServerFails(t *testing.T) {
 			expect(t, checks, id, doctor.Skip)
 		}
 	}
+}
+
+// A user who may create, patch and delete the objects but not read them
+// cannot publish: the permissions check fails naming what is missing.
+func TestPermissionsIncomplete(t *testing.T) {
+	opts := baseOptions(t)
+	cs := clientset(t)
+	ctx := context.Background()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "writer-only"}, Rules: []rbacv1.PolicyRule{
+		{Verbs: []string{"create", "patch", "delete"}, APIGroups: []string{"", "kubesphere.io"}, Resources: []string{"configmaps", "extensionversions", "extensions", "installplans"}},
+		{Verbs: []string{"create"}, APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}},
+	}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "writer-only"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "writer-only"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "writer"}}}
+	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range cfg.AuthInfos {
+		user.Impersonate = "writer"
+	}
+	opts.Kubeconfig = filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, opts.Kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	m := byID(t, opts)
+	expect(t, m, doctor.IDPermissions, doctor.Fail, "get namespaces", "get configmaps in kubesphere-system", "list clusters.cluster.kubesphere.io", "watch installplans.kubesphere.io")
 }
