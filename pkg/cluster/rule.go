@@ -116,13 +116,16 @@ func failuresSinceInstalled(st kubesphere.InstallationStatus) int {
 }
 
 // failing reports whether a release ended in a failure KubeSphere does not
-// retry by itself (after a job ran), or loops on failing upgrades.
-func failing(spec *kubesphere.InstallPlanSpec, st kubesphere.InstallationStatus) bool {
+// retry by itself (after a job ran), or is running again after failing
+// (a loop, or a re-run) with an outcome nobody can tell yet.
+func failing(st kubesphere.InstallationStatus) bool {
 	switch st.State {
 	case kubesphere.StateInstallFailed, kubesphere.StateUpgradeFailed:
 		return st.ConfigHash != ""
+	case kubesphere.StatePreparing, kubesphere.StateUpgrading:
+		return failuresSinceInstalled(st) > 0
 	}
-	return UpgradeLoop(spec, st) != ""
+	return false
 }
 
 // releases returns the host release's status (cluster "") and each agent
@@ -135,20 +138,20 @@ func releasesOf(plan *kubesphere.InstallPlan) ([]string, map[string]kubesphere.I
 	return sortedKeys(statuses), statuses
 }
 
-// stalledReleases lists the releases of a plan that failed (or loop on
-// failing upgrades) and that KubeSphere will not run again under spec by
-// its own rule, or might not: a looping release's next job may already
-// have begun with the old spec, and when it fails, status.version is the
-// deployed version again.
+// stalledReleases lists the releases of a plan that failed and that
+// KubeSphere will not run again under spec by its own rule, or might not:
+// a release running again after a failure (a loop on failing upgrades, or
+// a re-run) may fail again, and status.version is then the deployed
+// version, whatever the spec says.
 func stalledReleases(plan *kubesphere.InstallPlan, spec *kubesphere.InstallPlanSpec) []string {
 	var out []string
 	clusters, statuses := releasesOf(plan)
 	for _, cl := range clusters {
 		st := statuses[cl]
-		if !failing(&plan.Spec, st) {
+		if !failing(st) {
 			continue
 		}
-		if UpgradeLoop(&plan.Spec, st) != "" || !willAct(spec, cl, st) {
+		if busy(st.State) || st.State == kubesphere.StatePreparing || UpgradeLoop(&plan.Spec, st) != "" || !willAct(spec, cl, st) {
 			out = append(out, releaseLabel(plan.Name, cl)+" "+st.State)
 		}
 	}
