@@ -10,8 +10,8 @@
 // (seen on v4.1.3): when the release has no state, or is Installed,
 // InstallFailed or UpgradeFailed and spec.extension.version differs from
 // status.version or the values' hash from status.configHash; status.version
-// is copied from the deployed Helm release even when the state change is
-// dropped, so an upgrade Helm refuses before recording a revision loops on
+// is copied from the deployed Helm release when a job failed before Helm
+// recorded a revision, even though the state change is dropped, so an upgrade Helm refuses before recording a revision loops on
 // new upgrade jobs until the version or the values change. It presents itself as ks-core's
 // ks-controller-manager Deployment, with one ready replica.
 //

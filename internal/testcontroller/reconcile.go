@@ -139,7 +139,10 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 // release, an upgrade that Helm refused before recording a revision leaves
 // the old version there, and the rule starts another upgrade at once, on
 // every reconcile, as KubeSphere does; setting the spec back to the
-// deployed version makes the rule false, and nothing runs.
+// deployed version makes the rule false, and nothing runs. (The version is
+// copied from a deployed release older than the job only once the job has
+// failed: while a job runs, and after a failed revision, status.version
+// stays the target version.)
 func (c *Controller) changed(plan *kubesphere.InstallPlan, t target, st kubesphere.InstallationStatus) bool {
 	config, err := c.config(plan, t)
 	if err != nil {
@@ -252,6 +255,7 @@ func (c *Controller) refresh(ctx context.Context, plan *kubesphere.InstallPlan, 
 func (c *Controller) derive(ctx context.Context, plan *kubesphere.InstallPlan, t target, st *kubesphere.InstallationStatus) {
 	ns := plan.Status.TargetNamespace
 	b := c.behaviour(plan.Spec.Extension.Name)
+	jobFailed := false
 	if st.JobName != "" {
 		if job, err := c.getJob(ctx, ns, st.JobName); err == nil {
 			action := job.Annotations[kubesphere.AnnotationExecutorAction]
@@ -260,6 +264,7 @@ func (c *Controller) derive(ctx context.Context, plan *kubesphere.InstallPlan, t
 			case finished.IsZero():
 				setState(st, busyState(action), job.CreationTimestamp.Time, nil)
 			case !succeeded:
+				jobFailed = true
 				state, cond := failure(action, message)
 				setState(st, state, finished, cond)
 			case action == actionUninstall && !c.releaseExists(ns, t.release):
@@ -276,9 +281,10 @@ func (c *Controller) derive(ctx context.Context, plan *kubesphere.InstallPlan, t
 	// Real installs are seconds apart; these tests are not, so skip a
 	// revision older than the current job.
 	if started := c.jobStart(st.JobName); !started.IsZero() && rel.Info.LastDeployed.Time.Before(started) {
-		if rel.Info.Status == "deployed" {
-			// The state change is dropped (it is older than the job's), but
-			// KubeSphere copies the deployed chart's version all the same.
+		if rel.Info.Status == "deployed" && jobFailed {
+			// Helm failed before recording a revision: the state change is
+			// dropped (it is older than the job's), but KubeSphere copies
+			// the deployed chart's version all the same (seen on v4.1.3).
 			st.Version, st.ReleaseName = rel.Chart.Metadata.Version, rel.Name
 		}
 		return
@@ -296,8 +302,9 @@ func (c *Controller) derive(ctx context.Context, plan *kubesphere.InstallPlan, t
 		if rel.Version > 1 {
 			cond = condition(kubesphere.ConditionUpgraded, true, kubesphere.ReasonUpgradeSuccessful, rel.Info.Description)
 		}
-		setState(st, kubesphere.StateInstalled, at, cond)
-		st.Version, st.ReleaseName = rel.Chart.Metadata.Version, rel.Name
+		if setState(st, kubesphere.StateInstalled, at, cond) {
+			st.Version, st.ReleaseName = rel.Chart.Metadata.Version, rel.Name
+		}
 	case "pending-install":
 		setState(st, kubesphere.StateInstalling, at, nil)
 	case "pending-upgrade", "pending-rollback":
