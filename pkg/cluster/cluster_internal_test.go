@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -178,10 +179,13 @@ func TestUnsatisfied(t *testing.T) {
 	}
 }
 
-// fakeClient is a Client whose core API is client-go's fake clientset.
+// fakeClient is a Client whose core API is client-go's fake clientset,
+// with KubeSphere's controller Deployment running.
 func fakeClient(objects ...runtime.Object) (*Client, *fake.Clientset) {
-	cs := fake.NewSimpleClientset(objects...)
-	return &Client{Server: "https://k8s.example:6443", core: cs, opts: ConnectOptions{Context: "dev"}}, cs
+	controller := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ControllerDeployment.Namespace, Name: ControllerDeployment.Name},
+		Status: appsv1.DeploymentStatus{ReadyReplicas: 1}}
+	cs := fake.NewSimpleClientset(append(objects, controller)...)
+	return &Client{Server: "https://k8s.example:6443", core: cs, opts: ConnectOptions{Context: "dev"}, controller: ControllerDeployment}, cs
 }
 
 func failedPlan() *kubesphere.InstallPlan {
