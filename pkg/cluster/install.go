@@ -189,7 +189,7 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		if stalled := stalledReleases(plan, &spec); len(stalled) > 0 {
 			var marker string
 			spec.Config, marker = bumpRetry(spec.Config)
-			res.Retry = fmt.Sprintf("the last installation failed (%s) and KubeSphere re-runs it only when spec.extension.version differs from the version it recorded or the hash of spec.config changes: setting the comment %q in spec.config of InstallPlan %s, which changes its hash and nothing else",
+			res.Retry = fmt.Sprintf("the last installation failed (%s) and KubeSphere re-runs it only when the version or spec.config changes: setting the comment %q in spec.config of InstallPlan %s, which changes its hash and nothing else",
 				strings.Join(stalled, ", "), marker, name)
 		}
 		if loop := UpgradeLoop(&plan.Spec, plan.Status.InstallationStatus); loop != "" {
