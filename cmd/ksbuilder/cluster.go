@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 )
@@ -50,10 +51,24 @@ func clusterError(err error) error {
 		mismatch *cluster.VersionMismatchError
 		notMC    *cluster.NotMulticlusterError
 		other    *cluster.InstalledVersionError
+		noCtx    *cluster.ContextNotFoundError
+		check    *cluster.CheckError
 	)
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &noCtx) && noCtx.Explicit:
+		return usageErrorf("--%s %s: no such context in the kubeconfig (contexts: %s); pick one with --%s NAME", flagContext, noCtx.Name, strings.Join(noCtx.Known, ", "), flagContext)
+	case errors.As(err, &noCtx):
+		return fmt.Errorf("%w; pick one with --%s NAME, or kubectl config use-context NAME", err, flagContext)
+	case errors.As(err, &check) && check.Clusters != nil:
+		clusters := strings.Join(check.Clusters, ", ")
+		if clusters == "" {
+			clusters = "none is Ready"
+		}
+		return fmt.Errorf("%w; choose the clusters with --cluster NAME (repeatable; clusters that take agents: %s)", err, clusters)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%w; your user lacks this permission: \"ksbuilder doctor\" lists every permission publish, install, status and uninstall need; ask a cluster administrator for them (e.g. KubeSphere's platform-admin role)", err)
 	case errors.Is(err, cluster.ErrNoConfig):
 		return fmt.Errorf("%w: set KUBECONFIG, pass --%s, or create ~/.kube/config", err, flagKubeconfig)
 	case errors.As(err, &missing) && !missing.FromEnv:
@@ -136,10 +151,14 @@ func (p *progress) line(s string) {
 	fmt.Fprintln(p.f.IO.ErrOut, s)
 }
 
-// Event prints one event.
+// Event prints one event; a live event only sets the live line.
 func (p *progress) Event(e cluster.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if e.Live != "" {
+		p.current, p.since = e.Live, e.Time
+		return
+	}
 	who := p.name
 	if e.Name != "" {
 		who = e.Name
@@ -181,11 +200,23 @@ func (p *progress) spin() {
 		case <-tick.C:
 			p.mu.Lock()
 			if p.current != "" {
-				fmt.Fprintf(p.f.IO.ErrOut, "\r\x1b[K%s %s for %s", frames[i%len(frames)], p.current, time.Since(p.since).Round(time.Second))
+				fmt.Fprintf(p.f.IO.ErrOut, "\r\x1b[K%s %s %s", frames[i%len(frames)], p.current, clockDuration(time.Since(p.since)))
 			}
 			p.mu.Unlock()
 		}
 	}
+}
+
+// clockDuration writes a duration as a clock does: 0:42, 12:05, 1:02:03.
+func clockDuration(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	if s < 0 {
+		s = 0
+	}
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
 // Close removes the live line. It may be called more than once.
@@ -211,8 +242,13 @@ func reportWaitError(f *Factory, name string, err error) error {
 		failed  *cluster.FailedError
 		timeout *cluster.TimeoutError
 		busy    *cluster.PlanBusyError
+		down    *cluster.ControllerDownError
 	)
 	switch {
+	case errors.As(err, &down):
+		printError(f, "", err)
+		fmt.Fprintf(f.IO.ErrOut, "%s the InstallPlan stays as written and KubeSphere acts on it once its controller runs; \"ksbuilder doctor\" checks the cluster, \"ksbuilder status %s --watch\" follows the plan\n", f.colorize("hint:", colorCyan), name)
+		return &silentError{code: exitFailure}
 	case errors.As(err, &busy):
 		return fmt.Errorf("%w; follow it with \"ksbuilder status %s --watch\"", err, name)
 	case errors.Is(err, context.Canceled):
@@ -230,7 +266,10 @@ func reportWaitError(f *Factory, name string, err error) error {
 		return &silentError{code: exitFailure}
 	case errors.As(err, &timeout):
 		printError(f, "", err)
-		if timeout.ClockSkew == nil {
+		switch {
+		case timeout.Untouched:
+			fmt.Fprintf(f.IO.ErrOut, "%s KubeSphere never started on the plan, so nothing is under way: check its controller with \"ksbuilder doctor\"\n", f.colorize("hint:", colorCyan))
+		case timeout.ClockSkew == nil:
 			fmt.Fprintf(f.IO.ErrOut, "%s KubeSphere may still finish; follow it with: ksbuilder status %s --watch\n", f.colorize("hint:", colorCyan), name)
 		}
 		return &silentError{code: exitFailure}

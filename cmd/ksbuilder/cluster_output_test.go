@@ -1,13 +1,17 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
@@ -74,6 +78,58 @@ func TestIsPath(t *testing.T) {
 	for arg, want := range map[string]bool{"hello": true, "other": false, "./other": true, "x.tgz": true, ".": true, "my-ext": false} {
 		if got := isPath(arg); got != want {
 			t.Errorf("isPath(%q) = %v, want %v", arg, got, want)
+		}
+	}
+}
+
+// A live event sets the live line without printing; a timeout where
+// KubeSphere never started says so instead of "may still finish"; a
+// controller that is down points at doctor.
+func TestWaitingReports(t *testing.T) {
+	ios, _, _, stderr := iostreams.Test()
+	f := newFactory(ios, "test")
+	p := newProgress(f, "hello")
+	p.Event(cluster.Event{Time: time.Now(), Live: "waiting for KubeSphere to pick up InstallPlan hello"})
+	if p.current != "waiting for KubeSphere to pick up InstallPlan hello" || stderr.Len() != 0 {
+		t.Errorf("live line %q, printed %q", p.current, stderr)
+	}
+	if got := clockDuration(42 * time.Second); got != "0:42" {
+		t.Errorf("clockDuration = %q", got)
+	}
+	p.Close()
+	_ = reportWaitError(f, "hello", &cluster.TimeoutError{Name: "hello", After: 10 * time.Minute, Untouched: true})
+	if s := stderr.String(); strings.Contains(s, "may still finish") || !strings.Contains(s, "KubeSphere never started on the plan") {
+		t.Errorf("timeout report:\n%s", s)
+	}
+	stderr.Reset()
+	_ = reportWaitError(f, "hello", &cluster.ControllerDownError{Deployment: cluster.ControllerDeployment, Desired: 1})
+	if s := stderr.String(); !strings.Contains(s, "has 0/1 ready replicas") || !strings.Contains(s, "ksbuilder doctor") {
+		t.Errorf("controller report:\n%s", s)
+	}
+}
+
+// Cluster errors come in one line with the fix: a missing context names
+// the flag and the contexts, a placement problem names --cluster NAME, a
+// forbidden request points at doctor.
+func TestClusterErrorWording(t *testing.T) {
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "kubesphere.io", Resource: "installplans"}, "hello", errors.New(`User "dev" cannot create resource "installplans"`))
+	tests := []struct {
+		err  error
+		want []string
+	}{
+		{&cluster.ContextNotFoundError{Name: "prod", Known: []string{"dev", "test"}, Explicit: true}, []string{"--context prod: no such context in the kubeconfig (contexts: dev, test)"}},
+		{&cluster.CheckError{Name: "net", Version: "1.0.0", Problems: []string{`cluster "x" not found (clusters: host)`}, Clusters: []string{"host"}}, []string{"--cluster NAME", "clusters that take agents: host"}},
+		{fmt.Errorf("creating InstallPlan hello: %w", forbidden), []string{"cannot create resource", `"ksbuilder doctor" lists every permission`}},
+	}
+	for _, tt := range tests {
+		msg := clusterError(tt.err).Error()
+		if strings.Contains(msg, "\n") {
+			t.Errorf("%q is not one line", msg)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%q does not contain %q", msg, w)
+			}
 		}
 	}
 }

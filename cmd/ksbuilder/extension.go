@@ -64,14 +64,14 @@ Examples:
 			}
 			list, err := client.ListExtensions(c.Context, c.String("category"))
 			if err != nil {
-				return err
+				return clusterError(err)
 			}
 			return output.Write(f.IO.Out, format, list, func(w io.Writer) error {
 				if len(list) == 0 {
 					f.Infof("No extensions found.")
 					return nil
 				}
-				t := output.NewTable(w, "name", "category", "latest", "installed", "state", "display name")
+				t := output.NewTable(w, "name", "category", "latest", "planned", "state", "display name")
 				for _, e := range list {
 					t.Row(e.Name, dash(e.Category), dash(e.Latest), dash(e.PlannedVersion), dash(e.State), e.DisplayName)
 				}
@@ -108,10 +108,10 @@ Examples:
 			}
 			list, err := client.ListVersions(c.Context, c.Args().First())
 			if err != nil {
-				return err
+				return clusterError(err)
 			}
 			return output.Write(f.IO.Out, format, list, func(w io.Writer) error {
-				t := output.NewTable(w, "version", "mode", "namespace", "kubernetes", "kubesphere", "installed", "source")
+				t := output.NewTable(w, "version", "mode", "namespace", "kubernetes", "kubesphere", "plan state", "source")
 				for _, v := range list {
 					t.Row(v.Version, v.InstallationMode, v.Namespace, dash(v.KubeVersion), dash(v.KSVersion), dash(v.Installed), v.Source)
 				}
@@ -149,7 +149,7 @@ Examples:
 			}
 			d, err := client.ShowVersion(c.Context, c.Args().First(), c.String("version"))
 			if err != nil {
-				return err
+				return clusterError(err)
 			}
 			return output.Write(f.IO.Out, format, d, func(w io.Writer) error { return writeVersionDetails(w, d) })
 		},
@@ -180,7 +180,7 @@ func writeVersionDetails(w io.Writer, d *cluster.VersionDetails) error {
 	if !d.Created.IsZero() {
 		field("Published", d.Created.UTC().Format(time.RFC3339))
 	}
-	field("Installed", d.Installed)
+	field("Plan state", d.Installed)
 	field("All versions", strings.Join(d.Versions, ", "))
 	if len(d.Dependencies) > 0 {
 		b.WriteString("External dependencies:\n")

@@ -95,8 +95,12 @@ func writeStatusText(w io.Writer, s *cluster.PlanStatus) error {
 		}
 	}
 	field("Name", s.Name)
-	field("Extension", s.Extension+" "+s.PlannedVersion)
+	field("Extension", s.Extension)
+	field("Planned version", s.PlannedVersion)
 	state := s.State
+	if state == cluster.StatePending {
+		state += ": " + cluster.PendingMeaning
+	}
 	if s.Deleting {
 		state += " (being deleted)"
 	}
@@ -106,6 +110,7 @@ func writeStatusText(w io.Writer, s *cluster.PlanStatus) error {
 	field("Release", s.Release)
 	field("Job", s.Job)
 	field("Enabled", fmt.Sprint(s.Enabled))
+	field("Retrying", s.Retrying)
 	field("Placement", strings.Join(s.Clusters, ", "))
 	writeConditions(&b, "", s.Conditions)
 	writeHistory(&b, "", s.History)
@@ -117,7 +122,11 @@ func writeStatusText(w io.Writer, s *cluster.PlanStatus) error {
 	}
 	for _, a := range s.Agents {
 		fmt.Fprintf(&b, "Agent on cluster %s:\n", a.Cluster)
-		fmt.Fprintf(&b, "  %-16s %s\n", "State:", a.State)
+		agentState := a.State
+		if agentState == cluster.StatePending {
+			agentState += ": " + cluster.PendingMeaning
+		}
+		fmt.Fprintf(&b, "  %-16s %s\n", "State:", agentState)
 		for _, kv := range [][2]string{{"Recorded version", a.Version}, {"Release", a.Release}, {"Job", a.Job}} {
 			if kv[1] != "" {
 				fmt.Fprintf(&b, "  %-16s %s\n", kv[0]+":", kv[1])

@@ -6,7 +6,14 @@
 // history and its "never go back in time" rule, executor Jobs named
 // helm-<action>-<release>-<6 random> in the target namespace, agents on
 // clusterScheduling placements, force deletion, and the copy of the plan's
-// status onto the Extension.
+// status onto the Extension. It acts on a release by KubeSphere's own rule
+// (seen on v4.1.3): when the release has no state, or is Installed,
+// InstallFailed or UpgradeFailed and spec.extension.version differs from
+// status.version or the values' hash from status.configHash; status.version
+// is copied from the deployed Helm release when a job failed before Helm
+// recorded a revision, even though the state change is dropped, so an upgrade Helm refuses before recording a revision loops on
+// new upgrade jobs until the version or the values change. It presents itself as ks-core's
+// ks-controller-manager Deployment, with one ready replica.
 //
 // Since no pods run, the executor's work is done in-process: after a short
 // delay the Helm SDK installs, upgrades or uninstalls the chart read from the
@@ -25,8 +32,10 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -42,6 +51,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
 )
@@ -65,6 +75,10 @@ type Behaviour struct {
 	FailFast bool
 	// JobDuration, when set, replaces Options.JobDuration.
 	JobDuration time.Duration
+	// JobEndDelay keeps an executor job running this long after its Helm
+	// action, as the executor pod does after Helm has written the release:
+	// KubeSphere then reports the release's outcome while the job runs.
+	JobEndDelay time.Duration
 	// Hold, when set, keeps every executor job running until it is closed,
 	// instead of JobDuration: tests decide when a job ends.
 	Hold <-chan struct{}
@@ -128,6 +142,9 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Controller, er
 		return nil, err
 	}
 	c := &Controller{opts: opts, cfg: cfg, client: direct, ctx: ctx, behaviours: map[string]Behaviour{}, jobStarts: map[string]time.Time{}}
+	if err := c.announce(ctx); err != nil {
+		return nil, err
+	}
 	skip := true
 	err = builder.ControllerManagedBy(mgr).
 		Named("installplan").
@@ -161,6 +178,34 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Controller, er
 		}
 	}
 	return c, nil
+}
+
+// announce creates KubeSphere's controller Deployment with one ready
+// replica, as ks-core runs it: ksbuilder checks it before waiting.
+func (c *Controller) announce(ctx context.Context) error {
+	name := cluster.ControllerDeployment
+	labels := map[string]string{"app": name.Name}
+	one := int32(1)
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: name.Namespace, Name: name.Name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "ks-controller-manager", Image: "kubesphere/ks-controller-manager:v4.1.3"}}},
+			},
+		},
+	}
+	if err := c.client.Create(ctx, d); client.IgnoreAlreadyExists(err) != nil {
+		return fmt.Errorf("creating deployment %s: %w", name, err)
+	}
+	if err := c.client.Get(ctx, name, d); err != nil {
+		return err
+	}
+	d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas = 1, 1, 1, 1
+	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}}
+	return c.client.Status().Update(ctx, d)
 }
 
 // SetBehaviour bends the controller for one extension.

@@ -244,6 +244,15 @@ func (c *Controller) runJob(plan *kubesphere.InstallPlan, t target, action strin
 		default:
 			err = c.helmInstall(job.Namespace, t.release, executorSA(name), name, ch, vals)
 		}
+		if b.JobEndDelay > 0 {
+			settle := time.NewTimer(b.JobEndDelay)
+			defer settle.Stop()
+			select {
+			case <-settle.C:
+			case <-c.ctx.Done():
+				return
+			}
+		}
 		finished := time.Now()
 		if err != nil {
 			c.logf("job %s/%s: %v", job.Namespace, job.Name, err)

@@ -3,7 +3,6 @@ package testcontroller
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"sort"
 	"time"
@@ -133,14 +132,23 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{}, nil
 }
 
-// changed reports whether a release must be (re)installed: its values or
-// its version differ from what its last job used.
+// changed is KubeSphere's rule for acting on a release: the hash of its
+// values differs from status.configHash (or none is recorded), or
+// spec.extension.version differs from status.version. The old spec does
+// not matter. Since status.version is copied from the deployed Helm
+// release, an upgrade that Helm refused before recording a revision leaves
+// the old version there, and the rule starts another upgrade at once, on
+// every reconcile, as KubeSphere does; setting the spec back to the
+// deployed version makes the rule false, and nothing runs. (The version is
+// copied from a deployed release older than the job only once the job has
+// failed: while a job runs, and after a failed revision, status.version
+// stays the target version.)
 func (c *Controller) changed(plan *kubesphere.InstallPlan, t target, st kubesphere.InstallationStatus) bool {
 	config, err := c.config(plan, t)
 	if err != nil {
 		return false
 	}
-	if st.ConfigHash == "" || st.ConfigHash != hash(config) {
+	if st.ConfigHash == "" || st.ConfigHash != cluster.ConfigHash(config) {
 		return true
 	}
 	return st.Version != "" && st.Version != plan.Spec.Extension.Version
@@ -157,13 +165,6 @@ func (c *Controller) config(plan *kubesphere.InstallPlan, t target) (string, err
 		override = plan.Spec.ClusterScheduling.Overrides[t.cluster]
 	}
 	return cluster.AgentConfig(plan.Spec.Config, override)
-}
-
-// hash is the FNV-1a 64-bit hash of values text, in hex.
-func hash(config string) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(config))
-	return fmt.Sprintf("%016x", h.Sum64())
 }
 
 // setState moves a release to a state at time t, unless it is already in
@@ -254,6 +255,7 @@ func (c *Controller) refresh(ctx context.Context, plan *kubesphere.InstallPlan, 
 func (c *Controller) derive(ctx context.Context, plan *kubesphere.InstallPlan, t target, st *kubesphere.InstallationStatus) {
 	ns := plan.Status.TargetNamespace
 	b := c.behaviour(plan.Spec.Extension.Name)
+	jobFailed := false
 	if st.JobName != "" {
 		if job, err := c.getJob(ctx, ns, st.JobName); err == nil {
 			action := job.Annotations[kubesphere.AnnotationExecutorAction]
@@ -262,6 +264,7 @@ func (c *Controller) derive(ctx context.Context, plan *kubesphere.InstallPlan, t
 			case finished.IsZero():
 				setState(st, busyState(action), job.CreationTimestamp.Time, nil)
 			case !succeeded:
+				jobFailed = true
 				state, cond := failure(action, message)
 				setState(st, state, finished, cond)
 			case action == actionUninstall && !c.releaseExists(ns, t.release):
@@ -278,6 +281,12 @@ func (c *Controller) derive(ctx context.Context, plan *kubesphere.InstallPlan, t
 	// Real installs are seconds apart; these tests are not, so skip a
 	// revision older than the current job.
 	if started := c.jobStart(st.JobName); !started.IsZero() && rel.Info.LastDeployed.Time.Before(started) {
+		if rel.Info.Status == "deployed" && jobFailed {
+			// Helm failed before recording a revision: the state change is
+			// dropped (it is older than the job's), but KubeSphere copies
+			// the deployed chart's version all the same (seen on v4.1.3).
+			st.Version, st.ReleaseName = rel.Chart.Metadata.Version, rel.Name
+		}
 		return
 	}
 	at := rel.Info.LastDeployed.Time.Add(b.ExecutorClockOffset)
@@ -381,11 +390,11 @@ func (c *Controller) prepare(ctx context.Context, plan *kubesphere.InstallPlan, 
 	if err != nil {
 		return nil, err
 	}
-	job, err := c.createJob(ctx, plan, t, action, hash(config), data, config)
+	job, err := c.createJob(ctx, plan, t, action, cluster.ConfigHash(config), data, config)
 	if err != nil {
 		return nil, err
 	}
-	st.ConfigHash, st.Version, st.ReleaseName, st.JobName = hash(config), ev.Spec.Version, t.release, job.Name
+	st.ConfigHash, st.Version, st.ReleaseName, st.JobName = cluster.ConfigHash(config), ev.Spec.Version, t.release, job.Name
 	c.runJob(plan, t, action, job, ch, vals)
 	return job, nil
 }

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
+	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
@@ -63,6 +66,8 @@ type Client struct {
 	mc     rest.Interface // cluster.kubesphere.io/v1alpha1
 	watch  rest.Interface // kubesphere.io/v1alpha1 without a request timeout
 	params runtime.ParameterCodec
+	// controller is KubeSphere's controller Deployment.
+	controller types.NamespacedName
 
 	checkOnce sync.Once
 	checkErr  error
@@ -88,6 +93,38 @@ func (e *KubeconfigNotFoundError) Error() string {
 	}
 	return fmt.Sprintf("kubeconfig file %s does not exist", strings.Join(e.Paths, ", "))
 }
+
+// ContextNotFoundError is a kubeconfig context that does not exist.
+type ContextNotFoundError struct {
+	Name string
+	// Known are the kubeconfig's contexts.
+	Known []string
+	// Explicit is true when ConnectOptions.Context named it, false when it
+	// is the kubeconfig's current context.
+	Explicit bool
+}
+
+func (e *ContextNotFoundError) Error() string {
+	what := "the current context"
+	if e.Explicit {
+		what = "context"
+	}
+	return fmt.Sprintf("%s %q is not in the kubeconfig (contexts: %s)", what, e.Name, strings.Join(e.Known, ", "))
+}
+
+// KubeconfigError is a kubeconfig that cannot be used; its message is one
+// line, with client-go's list of problems joined.
+type KubeconfigError struct {
+	Err error
+}
+
+func (e *KubeconfigError) Error() string {
+	msg := strings.TrimPrefix(oneLine(e.Err), "invalid configuration: ")
+	msg = strings.TrimSuffix(strings.TrimPrefix(msg, "["), "]")
+	return "the kubeconfig is unusable: " + msg + " (kubectl config view shows it)"
+}
+
+func (e *KubeconfigError) Unwrap() error { return e.Err }
 
 // missingKubeconfig checks the files a kubeconfig is read from: the
 // explicit file must exist, and so must one of $KUBECONFIG's (kubectl
@@ -127,12 +164,26 @@ func Connect(opts ConnectOptions) (*Client, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = opts.Kubeconfig
 	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: opts.Context})
+	if raw, err := loader.RawConfig(); err == nil {
+		name := raw.CurrentContext
+		if opts.Context != "" {
+			name = opts.Context
+		}
+		if name != "" && raw.Contexts[name] == nil && len(raw.Contexts) > 0 {
+			known := make([]string, 0, len(raw.Contexts))
+			for n := range raw.Contexts {
+				known = append(known, n)
+			}
+			sort.Strings(known)
+			return nil, &ContextNotFoundError{Name: name, Known: known, Explicit: opts.Context != ""}
+		}
+	}
 	cfg, err := loader.ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
 			return nil, ErrNoConfig
 		}
-		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
+		return nil, &KubeconfigError{Err: err}
 	}
 	c, err := NewForConfig(cfg)
 	if err != nil {
@@ -181,7 +232,7 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 	}
 	return &Client{
 		Server: cfg.Host, core: core, ks: ks, mc: mc, watch: watch,
-		params: runtime.NewParameterCodec(scheme),
+		params: runtime.NewParameterCodec(scheme), controller: ControllerDeployment,
 	}, nil
 }
 
@@ -189,6 +240,7 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 // fake clientset implements it for tests.
 type coreAPI interface {
 	CoreV1() corev1client.CoreV1Interface
+	AppsV1() appsv1client.AppsV1Interface
 	BatchV1() batchv1client.BatchV1Interface
 	Discovery() discovery.DiscoveryInterfaces
 }
@@ -197,12 +249,17 @@ type coreAPI interface {
 // only, not client-go's whole clientset, which would double the binary.
 type coreClients struct {
 	core      *corev1client.CoreV1Client
+	apps      *appsv1client.AppsV1Client
 	batch     *batchv1client.BatchV1Client
 	discovery *discovery.DiscoveryClient
 }
 
 func newCoreClients(cfg *rest.Config) (*coreClients, error) {
 	core, err := corev1client.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := appsv1client.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -214,10 +271,11 @@ func newCoreClients(cfg *rest.Config) (*coreClients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &coreClients{core: core, batch: batch, discovery: disc}, nil
+	return &coreClients{core: core, apps: apps, batch: batch, discovery: disc}, nil
 }
 
 func (c *coreClients) CoreV1() corev1client.CoreV1Interface     { return c.core }
+func (c *coreClients) AppsV1() appsv1client.AppsV1Interface     { return c.apps }
 func (c *coreClients) BatchV1() batchv1client.BatchV1Interface  { return c.batch }
 func (c *coreClients) Discovery() discovery.DiscoveryInterfaces { return c.discovery }
 

@@ -3,18 +3,22 @@ package cluster
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
@@ -104,10 +108,58 @@ func TestSpecPatchAndExpectations(t *testing.T) {
 			if err != nil || string(patch) != tt.patch {
 				t.Errorf("patch %s, %v\nwant  %s", patch, err, tt.patch)
 			}
-			if got := expectedChanges(&base, &updated); !reflect.DeepEqual(got, tt.expect) {
+			installed := kubesphere.InstallationStatus{State: kubesphere.StateInstalled, Version: "1.0.0", ConfigHash: ConfigHash("a: 1\n")}
+			plan := &kubesphere.InstallPlan{Spec: base, Status: kubesphere.InstallPlanStatus{InstallationStatus: installed,
+				ClusterSchedulingStatuses: map[string]kubesphere.InstallationStatus{"host": installed}}}
+			if got := expectedActions(plan, &updated); !reflect.DeepEqual(got, tt.expect) {
 				t.Errorf("expectation %+v, want %+v", got, tt.expect)
 			}
 		})
+	}
+}
+
+// KubeSphere acts when the spec differs from what the release's status
+// records (version, config hash), not from the old spec: after an upgrade
+// that failed before Helm recorded a revision, status.version is the
+// deployed version, and going back to it changes nothing for KubeSphere.
+func TestKubeSphereRule(t *testing.T) {
+	spec := func(version, config string) *kubesphere.InstallPlanSpec {
+		return &kubesphere.InstallPlanSpec{Extension: kubesphere.ExtensionRef{Name: "x", Version: version}, Config: config}
+	}
+	hash := ConfigHash("a: 1\n")
+	if ConfigHash("") != "cbf29ce484222325" || !sameHash("0abc", "abc") || ConfigHash("a: 1  \n") != hash {
+		t.Errorf("ConfigHash: %s %s", ConfigHash(""), ConfigHash("a: 1  \n"))
+	}
+	looping := kubesphere.InstallationStatus{State: kubesphere.StateUpgradeFailed, Version: "1.0.0", ConfigHash: hash}
+	tests := []struct {
+		name string
+		st   kubesphere.InstallationStatus
+		spec *kubesphere.InstallPlanSpec
+		want bool
+	}{
+		{"new plan", kubesphere.InstallationStatus{}, spec("1.0.0", ""), true},
+		{"back to the deployed version", looping, spec("1.0.0", "a: 1\n"), false},
+		{"looping on the new version", looping, spec("1.1.0", "a: 1\n"), true},
+		{"retry comment", looping, spec("1.0.0", "a: 1\n# ksbuilder-retry: 1\n"), true},
+		{"installed, same spec", kubesphere.InstallationStatus{State: kubesphere.StateInstalled, Version: "1.0.0", ConfigHash: hash}, spec("1.0.0", "a: 1\n"), false},
+		{"failed before a job", kubesphere.InstallationStatus{State: kubesphere.StateInstallFailed}, spec("1.0.0", ""), true},
+		{"uninstalling", kubesphere.InstallationStatus{State: kubesphere.StateUninstalling}, spec("2.0.0", ""), false},
+	}
+	for _, tt := range tests {
+		if got := willAct(tt.spec, "", tt.st); got != tt.want {
+			t.Errorf("%s: willAct = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	plan := &kubesphere.InstallPlan{ObjectMeta: metav1.ObjectMeta{Name: "x"}, Spec: *spec("1.1.0", "a: 1\n"),
+		Status: kubesphere.InstallPlanStatus{InstallationStatus: looping}}
+	if msg := UpgradeLoop(&plan.Spec, looping); !strings.Contains(msg, "KubeSphere retries this upgrade until the version or config changes") || !strings.Contains(msg, "so 1.0.0 stays deployed") {
+		t.Errorf("UpgradeLoop: %q", msg)
+	}
+	if got := stalledReleases(plan, spec("1.0.0", "a: 1\n")); len(got) != 1 {
+		t.Errorf("stalledReleases = %q, want the host release", got)
+	}
+	if got := deployedVersion(plan); got != "1.0.0" {
+		t.Errorf("deployedVersion = %q", got)
 	}
 }
 
@@ -127,10 +179,13 @@ func TestUnsatisfied(t *testing.T) {
 	}
 }
 
-// fakeClient is a Client whose core API is client-go's fake clientset.
+// fakeClient is a Client whose core API is client-go's fake clientset,
+// with KubeSphere's controller Deployment running.
 func fakeClient(objects ...runtime.Object) (*Client, *fake.Clientset) {
-	cs := fake.NewSimpleClientset(objects...)
-	return &Client{Server: "https://k8s.example:6443", core: cs, opts: ConnectOptions{Context: "dev"}}, cs
+	controller := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ControllerDeployment.Namespace, Name: ControllerDeployment.Name},
+		Status: appsv1.DeploymentStatus{ReadyReplicas: 1}}
+	cs := fake.NewSimpleClientset(append(objects, controller)...)
+	return &Client{Server: "https://k8s.example:6443", core: cs, opts: ConnectOptions{Context: "dev"}, controller: ControllerDeployment}, cs
 }
 
 func failedPlan() *kubesphere.InstallPlan {
@@ -276,5 +331,32 @@ func TestSkewGraceUsesTheClock(t *testing.T) {
 	var skew *ClockSkewError
 	if !errors.As(err, &skew) || !skew.JobSucceeded || !strings.Contains(err.Error(), "NTP") {
 		t.Errorf("after the grace: %v", err)
+	}
+}
+
+// client-go's kubeconfig errors become one line: a missing context lists
+// the contexts, an unusable one drops client-go's brackets.
+func TestConnectErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kubeconfig")
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:1"}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: "x"}
+	cfg.Contexts["dev"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	cfg.AuthInfos["two"] = &clientcmdapi.AuthInfo{Token: "x", Username: "a", Password: "b"}
+	cfg.Contexts["broken"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "two"}
+	cfg.CurrentContext = "dev"
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Connect(ConnectOptions{Kubeconfig: path, Context: "prod"})
+	var noCtx *ContextNotFoundError
+	if !errors.As(err, &noCtx) || err.Error() != `context "prod" is not in the kubeconfig (contexts: broken, dev)` {
+		t.Errorf("missing context: %v", err)
+	}
+	_, err = Connect(ConnectOptions{Kubeconfig: path, Context: "broken"})
+	var bad *KubeconfigError
+	if !errors.As(err, &bad) || strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "the kubeconfig is unusable: more than one authentication method") {
+		t.Errorf("unusable context: %v", err)
 	}
 }

@@ -43,6 +43,19 @@ func findCluster(clusters []multicluster.Cluster, name string) *multicluster.Clu
 	return nil
 }
 
+// clusterList returns the names of the clusters an agent can be placed
+// on (Ready and schedulable), sorted.
+func clusterList(clusters []multicluster.Cluster) []string {
+	names := []string{}
+	for _, cl := range clusters {
+		if cl.Schedulable() {
+			names = append(names, cl.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
 func clusterNames(clusters []multicluster.Cluster) string {
 	if len(clusters) == 0 {
 		return "none"

@@ -107,6 +107,9 @@ type Expectation struct {
 type CheckError struct {
 	Name, Version string
 	Problems      []string
+	// Clusters, when set, are the clusters an agent can be placed on: a
+	// problem is about the placement.
+	Clusters []string
 }
 
 func (e *CheckError) Error() string {
@@ -116,8 +119,8 @@ func (e *CheckError) Error() string {
 	return fmt.Sprintf("cannot install %s %s:\n  - %s", e.Name, e.Version, strings.Join(e.Problems, "\n  - "))
 }
 
-// Install checks that an extension version can be installed (it is
-// published, its required dependencies are installed, the Kubernetes and
+// Install checks that an extension version can be installed (KubeSphere's
+// controller runs, the version is published, its required dependencies are installed, the Kubernetes and
 // KubeSphere versions fit, the chart renders with the values), publishes it
 // when asked, and creates or updates its InstallPlan. It does not wait.
 func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResult, error) {
@@ -144,6 +147,9 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 	}
 
 	check := &CheckError{Name: name, Version: version}
+	if down := c.controllerDown(ctx); down != nil {
+		check.Problems = append(check.Problems, down.Error())
+	}
 	clusters, err := c.placement(ctx, ev, plan, exists, opts.Clusters, check)
 	if err != nil {
 		return nil, err
@@ -176,12 +182,18 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		spec.ClusterScheduling.Placement = &kubesphere.Placement{Clusters: clusters}
 	}
 
-	if exists && reflect.DeepEqual(normalizedSpec(plan.Spec), normalizedSpec(spec)) {
-		if failed := failedReleases(plan); len(failed) > 0 {
+	if exists {
+		// KubeSphere acts when the version or the config hash differs from
+		// what the release's status records, not from the old spec: a
+		// failed release it would leave alone is re-run with a new comment.
+		if stalled := stalledReleases(plan, &spec); len(stalled) > 0 {
 			var marker string
 			spec.Config, marker = bumpRetry(spec.Config)
 			res.Retry = fmt.Sprintf("the last installation failed (%s) and KubeSphere re-runs it only when the version or spec.config changes: setting the comment %q in spec.config of InstallPlan %s, which changes its hash and nothing else",
-				strings.Join(failed, ", "), marker, name)
+				strings.Join(stalled, ", "), marker, name)
+		}
+		if loop := UpgradeLoop(&plan.Spec, plan.Status.InstallationStatus); loop != "" {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("InstallPlan %s is looping: %s", name, loop))
 		}
 	}
 
@@ -224,10 +236,10 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 	}
 
 	res.PreviousVersion = plan.Spec.Extension.Version
-	if semverLess(version, res.PreviousVersion) {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("downgrading %s from %s to %s: Helm installs the older chart over the newer release", name, res.PreviousVersion, version))
+	if deployed := deployedVersion(plan); semverLess(version, deployed) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("downgrading %s from %s (deployed) to %s: Helm installs the older chart over the newer release", name, deployed, version))
 	}
-	res.Expect = expectedChanges(&plan.Spec, &spec)
+	res.Expect = expectedActions(plan, &spec)
 	if reflect.DeepEqual(normalizedSpec(plan.Spec), normalizedSpec(spec)) {
 		res.Plan, res.Action = plan, Unchanged
 		if res.Publish != nil && res.Publish.ChartChanged {
@@ -270,23 +282,6 @@ func bumpRetry(config string) (string, string) {
 		config += "\n"
 	}
 	return config + marker + "\n", marker
-}
-
-// failedReleases lists the releases of a plan that ended InstallFailed or
-// UpgradeFailed after a job ran (a configHash is set): KubeSphere will not
-// try them again by itself. Failures before a job are retried already.
-func failedReleases(plan *kubesphere.InstallPlan) []string {
-	var out []string
-	judge := func(cluster string, st kubesphere.InstallationStatus) {
-		if (st.State == kubesphere.StateInstallFailed || st.State == kubesphere.StateUpgradeFailed) && st.ConfigHash != "" {
-			out = append(out, releaseLabel(plan.Name, cluster)+" "+st.State)
-		}
-	}
-	judge("", plan.Status.InstallationStatus)
-	for _, cl := range sortedKeys(plan.Status.ClusterSchedulingStatuses) {
-		judge(cl, plan.Status.ClusterSchedulingStatuses[cl])
-	}
-	return out
 }
 
 // dryRunInstall fills the result of a dry run: what would be written and
@@ -400,6 +395,7 @@ func (c *Client) placement(ctx context.Context, ev *kubesphere.ExtensionVersion,
 		host := hostCluster(clusters)
 		if host == nil {
 			check.Problems = append(check.Problems, "no host Cluster object (cluster.kubesphere.io, label "+multicluster.LabelHost+") to place the agent on; name the clusters to place it on")
+			check.Clusters = clusterList(clusters)
 			return nil, nil
 		}
 		requested = []string{host.Name}
@@ -414,9 +410,11 @@ func (c *Client) placement(ctx context.Context, ev *kubesphere.ExtensionVersion,
 		switch {
 		case cl == nil:
 			check.Problems = append(check.Problems, fmt.Sprintf("cluster %q not found (clusters: %s)", name, clusterNames(clusters)))
+			check.Clusters = clusterList(clusters)
 		case !cl.Schedulable():
 			check.Problems = append(check.Problems, fmt.Sprintf("cluster %q is not ready for agents (Ready=%s, Schedulable=%s); KubeSphere skips it",
 				name, orUnknown(string(cl.Condition("Ready"))), orUnknown(string(cl.Condition("Schedulable")))))
+			check.Clusters = clusterList(clusters)
 		}
 	}
 	return out, nil
@@ -545,24 +543,6 @@ func (c *Client) publishedChart(ctx context.Context, ev *kubesphere.ExtensionVer
 		return nil, fmt.Errorf("the chart in ConfigMap %s/%s cannot be loaded: %w", ref.Namespace, ref.Name, err)
 	}
 	return ch, nil
-}
-
-// expectedChanges says which releases a spec change makes KubeSphere act on:
-// a new version or new values reinstall everything; newly placed clusters
-// get an agent.
-func expectedChanges(old, updated *kubesphere.InstallPlanSpec) Expectation {
-	placed := placedClusters(updated)
-	if old.Extension.Version != updated.Extension.Version || old.Config != updated.Config {
-		return Expectation{Host: true, Clusters: placed}
-	}
-	var exp Expectation
-	before := placedClusters(old)
-	for _, cl := range placed {
-		if !slices.Contains(before, cl) || overrideOf(old, cl) != overrideOf(updated, cl) {
-			exp.Clusters = append(exp.Clusters, cl)
-		}
-	}
-	return exp
 }
 
 func overrideOf(spec *kubesphere.InstallPlanSpec, cluster string) string {

@@ -17,8 +17,13 @@ type PlanStatus struct {
 	PlannedVersion string `json:"plannedVersion"`
 	// ReleaseStatus is the host release.
 	ReleaseStatus `json:",inline"`
-	Enabled       bool     `json:"enabled"`
-	Clusters      []string `json:"placement,omitempty"`
+	// Enabled is what the plan asks for (spec.enabled); KubeSphere applies
+	// it once the release is Installed.
+	Enabled bool `json:"enabled"`
+	// Retrying says why KubeSphere keeps starting upgrade jobs, when it
+	// loops on an upgrade Helm refuses (see UpgradeLoop).
+	Retrying string   `json:"retrying,omitempty"`
+	Clusters []string `json:"placement,omitempty"`
 	// Agents are the agent releases per cluster, by cluster name.
 	Agents []ReleaseStatus `json:"agents,omitempty"`
 	// Deleting is set once the plan's deletion was requested.
@@ -32,7 +37,9 @@ type PlanStatus struct {
 type ReleaseStatus struct {
 	// Cluster is empty for the host release.
 	Cluster string `json:"cluster,omitempty"`
-	State   string `json:"state"`
+	// State is KubeSphere's state of the release; Pending (see
+	// PendingMeaning) before KubeSphere has acted on it.
+	State string `json:"state"`
 	// Version is what KubeSphere recorded: the deployed chart's version when
 	// Installed, the target version while an action runs or after it
 	// failed.
@@ -54,7 +61,8 @@ type StateChange struct {
 func StatusOf(plan *kubesphere.InstallPlan) *PlanStatus {
 	s := &PlanStatus{
 		Name: plan.Name, Extension: plan.Spec.Extension.Name, PlannedVersion: plan.Spec.Extension.Version,
-		ReleaseStatus: releaseStatus("", plan.Status.InstallationStatus), Enabled: plan.Status.Enabled,
+		ReleaseStatus: releaseStatus("", plan.Status.InstallationStatus), Enabled: plan.Spec.Enabled,
+		Retrying: UpgradeLoop(&plan.Spec, plan.Status.InstallationStatus),
 		Clusters: placedClusters(&plan.Spec), Deleting: plan.DeletionTimestamp != nil,
 	}
 	clusters := make([]string, 0, len(plan.Status.ClusterSchedulingStatuses))

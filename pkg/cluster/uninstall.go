@@ -187,8 +187,12 @@ type PlanExistsError struct {
 }
 
 func (e *PlanExistsError) Error() string {
-	return fmt.Sprintf("%s %s is installed (InstallPlan %s, state %s); uninstall it first (\"ksbuilder uninstall %s\"): without its ExtensionVersion KubeSphere could never remove the plan",
-		e.Name, e.Version, e.Name, orUnknown(e.State), e.Name)
+	what := fmt.Sprintf("is installed (InstallPlan %s, state %s)", e.Name, e.State)
+	if e.State == "" {
+		what = fmt.Sprintf("is planned by InstallPlan %s (%s: %s)", e.Name, StatePending, PendingMeaning)
+	}
+	return fmt.Sprintf("%s %s %s; uninstall it first (\"ksbuilder uninstall %s\"): without its ExtensionVersion KubeSphere could never remove the plan",
+		e.Name, e.Version, what, e.Name)
 }
 
 // UnpublishOptions say what to unpublish.

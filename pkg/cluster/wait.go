@@ -22,6 +22,7 @@ const (
 	DefaultStuckAfter = 2 * time.Minute
 	DefaultSkewGrace  = 30 * time.Second
 	DefaultInterval   = 2 * time.Second
+	DefaultJobSettle  = 5 * time.Second
 )
 
 // WaitOptions tune Wait and WaitDeleted.
@@ -37,6 +38,10 @@ type WaitOptions struct {
 	// Interval is how often the plan is read again and jobs are checked,
 	// besides watching the plan.
 	Interval time.Duration
+	// JobSettle is how long a failure report waits for the executor job to
+	// end: KubeSphere reads the failure from the Helm release, which can
+	// be written before the job has finished and its log is complete.
+	JobSettle time.Duration
 	// Notify receives progress events; nil discards them.
 	Notify func(Event)
 	// Clock measures the timeout, the intervals and the durations in
@@ -53,6 +58,9 @@ func (o *WaitOptions) defaults() {
 	}
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
+	}
+	if o.JobSettle <= 0 {
+		o.JobSettle = DefaultJobSettle
 	}
 	if o.Notify == nil {
 		o.Notify = func(Event) {}
@@ -77,6 +85,10 @@ type Event struct {
 	State string
 	// Detail is the job, a condition message or a warning.
 	Detail string
+	// Live, when set, is no change but what the wait is doing now, for a
+	// live line (e.g. "waiting for KubeSphere to pick up InstallPlan
+	// hello"); State and Detail are then empty.
+	Live string
 }
 
 // FailedError is a release that ended in a failure state.
@@ -128,6 +140,9 @@ type TimeoutError struct {
 	// plan still said it was busy: the likely reason for the timeout. Its
 	// text is among the Reasons, and errors.As finds it.
 	ClockSkew *ClockSkewError
+	// Untouched is true when KubeSphere never started on what was
+	// expected of it: nothing is under way that could still finish.
+	Untouched bool
 }
 
 func (e *TimeoutError) Error() string {
@@ -188,14 +203,23 @@ func releaseLabel(name, cluster string) string {
 // as written by Install (or as read, for "status --watch"); exp says which
 // releases must first show that KubeSphere acted on the change.
 //
+// A *ControllerDownError ends it at once when KubeSphere's controller is
+// missing or has no ready replica: nothing would act on the plan.
 // It ends with a *FailedError (with a diagnosis) on a final failure; an
 // InstallFailed before any job was created is retried by KubeSphere and
 // waited out. A *ClockSkewError or *TimeoutError ends it too, and the
 // context's error when the context ends.
 func (c *Client) Wait(ctx context.Context, start *kubesphere.InstallPlan, exp Expectation, opts WaitOptions) (*kubesphere.InstallPlan, error) {
 	opts.defaults()
+	if down := c.controllerDown(ctx); down != nil {
+		return start, down
+	}
 	t := newTracker(start, exp, opts)
-	return c.follow(ctx, start, opts, func(plan *kubesphere.InstallPlan, deleted bool) (bool, error) {
+	live := "following InstallPlan " + start.Name
+	if exp.Host || len(exp.Clusters) > 0 {
+		live = "waiting for KubeSphere to pick up InstallPlan " + start.Name
+	}
+	return c.follow(ctx, start, opts, live, func(plan *kubesphere.InstallPlan, deleted bool) (bool, error) {
 		if deleted {
 			return true, fmt.Errorf("InstallPlan %s was deleted while waiting for it", start.Name)
 		}
@@ -204,13 +228,16 @@ func (c *Client) Wait(ctx context.Context, start *kubesphere.InstallPlan, exp Ex
 }
 
 // WaitDeleted follows an InstallPlan being deleted until it is gone. It
-// ends with a *FailedError when a release's uninstall failed (and the plan
+// ends with a *ControllerDownError, a *FailedError when a release's uninstall failed (and the plan
 // is not marked for force deletion), a *TimeoutError, or the context's
 // error.
 func (c *Client) WaitDeleted(ctx context.Context, start *kubesphere.InstallPlan, opts WaitOptions) error {
 	opts.defaults()
+	if down := c.controllerDown(ctx); down != nil {
+		return down
+	}
 	t := newTracker(start, Expectation{}, opts)
-	_, err := c.follow(ctx, start, opts, func(plan *kubesphere.InstallPlan, deleted bool) (bool, error) {
+	_, err := c.follow(ctx, start, opts, "waiting for KubeSphere to uninstall "+start.Name, func(plan *kubesphere.InstallPlan, deleted bool) (bool, error) {
 		if deleted {
 			return true, nil
 		}
@@ -228,8 +255,8 @@ type timeoutFunc func(ctx context.Context, plan *kubesphere.InstallPlan) *Timeou
 
 // follow watches a plan, reads it again every interval, and hands each
 // version to judge until judge says done or fails, the time is up or ctx
-// ends.
-func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts WaitOptions, judge verdictFunc, timedOut timeoutFunc) (*kubesphere.InstallPlan, error) {
+// ends. live is the first live line: what the wait waits for.
+func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts WaitOptions, live string, judge verdictFunc, timedOut timeoutFunc) (*kubesphere.InstallPlan, error) {
 	var timeout <-chan time.Time
 	if opts.Timeout > 0 {
 		timer := opts.Clock.NewTimer(opts.Timeout)
@@ -245,12 +272,22 @@ func (c *Client) follow(ctx context.Context, start *kubesphere.InstallPlan, opts
 
 	plan, deleted := start, false
 	unreachable := false
+	// Executor jobs are watched too: a release can say Installed before
+	// its job has finished, and the job's end settles it.
+	jobChanges := make(chan struct{}, 1)
+	jobsWatched := ""
+	opts.Notify(Event{Time: opts.now(), Name: start.Name, Live: live})
 	for {
 		done, err := judge(plan, deleted)
 		if err != nil || done {
 			return plan, err
 		}
+		if ns := plan.Status.TargetNamespace; ns != "" && jobsWatched == "" {
+			jobsWatched = ns
+			go c.watchJobs(watchCtx, opts.Clock, ns, plan.Spec.Extension.Name, jobChanges)
+		}
 		select {
+		case <-jobChanges:
 		case <-ctx.Done():
 			return plan, ctx.Err()
 		case <-timeout:
@@ -325,6 +362,67 @@ func (c *Client) watchPlan(ctx context.Context, clk clock.Clock, name, rv string
 			}
 		}
 		w.Stop()
+	}
+}
+
+// watchJobs signals each change of an extension's executor jobs in a
+// namespace until ctx ends; signals that find the channel full are
+// dropped (one pending signal is enough).
+func (c *Client) watchJobs(ctx context.Context, clk clock.Clock, ns, extension string, out chan<- struct{}) {
+	for ctx.Err() == nil {
+		w, err := c.core.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{LabelSelector: kubesphere.LabelExtensionRef + "=" + extension})
+		if err != nil {
+			sleep(ctx, clk, time.Second)
+			continue
+		}
+		for range w.ResultChan() {
+			select {
+			case out <- struct{}{}:
+			default:
+			}
+		}
+		w.Stop()
+	}
+}
+
+// awaitJob waits until an executor job has finished, at most limit on clk;
+// it returns at once when the job is finished, gone or unreadable.
+func (c *Client) awaitJob(ctx context.Context, clk clock.Clock, ns, name string, limit time.Duration) {
+	if ns == "" || name == "" {
+		return
+	}
+	job, err := c.core.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return
+	}
+	if finished, _ := jobFinished(job); !finished.IsZero() {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := clk.NewTimer(limit)
+	defer timer.Stop()
+	w, err := c.core.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, ResourceVersion: job.ResourceVersion})
+	if err != nil {
+		return
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-timer.C():
+			return
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.ResultChan():
+			if !ok || ev.Type == watch.Deleted || ev.Type == watch.Error {
+				return
+			}
+			if job, ok := ev.Object.(*batchv1.Job); ok {
+				if finished, _ := jobFinished(job); !finished.IsZero() {
+					return
+				}
+			}
+		}
 	}
 }
 
@@ -422,9 +520,16 @@ func (t *tracker) observe(cluster string, st kubesphere.InstallationStatus, from
 	return r
 }
 
+// StatePending is what ksbuilder calls a release KubeSphere has not acted
+// on yet (its status.state is empty); PendingMeaning says so in words.
+const (
+	StatePending   = "Pending"
+	PendingMeaning = "KubeSphere has not acted on the plan yet"
+)
+
 func orPending(state string) string {
 	if state == "" {
-		return "Pending"
+		return StatePending
 	}
 	return state
 }
@@ -499,6 +604,9 @@ func (t *tracker) installVerdict(ctx context.Context, c *Client, plan *kubespher
 	host := t.observe("", plan.Status.InstallationStatus, fromStart)
 	done, err := t.releaseVerdict(ctx, c, plan, "", host, plan.Status.InstallationStatus)
 	if err != nil || !done {
+		if err == nil {
+			t.warnIdle(plan)
+		}
 		return false, err
 	}
 	clusters := placedClusters(&plan.Spec)
@@ -539,8 +647,15 @@ func (t *tracker) releaseVerdict(ctx context.Context, c *Client, plan *kubespher
 		if st.State == kubesphere.StateInstallFailed && st.ConfigHash == "" {
 			return false, nil // failed before a job was created; KubeSphere retries at once
 		}
-		return false, &FailedError{Name: t.name, Cluster: cluster, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cluster),
-			Hint: "KubeSphere retries only when the version or the values change; fix the cause, then install again (ksbuilder changes a comment in the values to make KubeSphere re-run it), or upgrade"}
+		hint := "KubeSphere retries only when the version or the values change; fix the cause, then install again (ksbuilder changes a comment in the values to make KubeSphere re-run it), or upgrade"
+		if loop := UpgradeLoop(&plan.Spec, st); loop != "" {
+			hint = loop + fmt.Sprintf("; fix the cause and upgrade again, or upgrade back to %s (ksbuilder then changes a comment in the values, since KubeSphere sees nothing to do)", st.Version)
+		}
+		// KubeSphere reads the failure from the Helm release, which is
+		// written before the executor job ends: let the job finish so the
+		// report has its status and whole log.
+		c.awaitJob(ctx, t.opts.Clock, plan.Status.TargetNamespace, st.JobName, t.opts.JobSettle)
+		return false, &FailedError{Name: t.name, Cluster: cluster, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cluster), Hint: hint}
 	case kubesphere.StateUninstalling, kubesphere.StateUninstallFailed, kubesphere.StateUninstalled:
 		return false, &PlanBusyError{Name: t.name, Cluster: cluster, State: st.State}
 	case kubesphere.StatePreparing:
@@ -584,6 +699,7 @@ func (t *tracker) deleteVerdict(ctx context.Context, c *Client, plan *kubesphere
 		switch st.State {
 		case kubesphere.StateUninstallFailed:
 			if !forced {
+				c.awaitJob(ctx, t.opts.Clock, plan.Status.TargetNamespace, st.JobName, t.opts.JobSettle)
 				return false, &FailedError{Name: t.name, Cluster: cl, State: st.State, Diagnosis: c.Diagnose(ctx, plan, cl),
 					Hint: ForceHint}
 			}
@@ -720,10 +836,29 @@ func jobFinished(job *batchv1.Job) (time.Time, bool) {
 // why KubeSphere never moved on.
 func (t *tracker) timeoutError(c *Client) timeoutFunc {
 	return func(ctx context.Context, plan *kubesphere.InstallPlan) *TimeoutError {
-		e := &TimeoutError{Name: t.name, After: t.opts.Timeout, Plan: plan}
+		e := &TimeoutError{Name: t.name, After: t.opts.Timeout, Plan: plan, Untouched: t.untouched()}
 		e.Reasons, e.ClockSkew = t.timeoutReasons(ctx, c, plan)
+		if down := c.controllerDown(ctx); down != nil {
+			e.Reasons = append([]string{down.Error()}, e.Reasons...)
+			e.Untouched = true
+		}
 		return e
 	}
+}
+
+// untouched reports whether KubeSphere has not started on any release
+// that was expected to change.
+func (t *tracker) untouched() bool {
+	expected := false
+	for _, r := range t.releases {
+		if r.expect {
+			expected = true
+			if r.active {
+				return false
+			}
+		}
+	}
+	return expected
 }
 
 // timeoutReasons describes what each unfinished release was doing, and

@@ -712,7 +712,7 @@ func (s *session) cleanup(ctx context.Context) error {
 		return nil
 	case !s.opts.Cleanup:
 		if s.current != "" {
-			s.rep.Step(fmt.Sprintf("Stopped watching; %s %s stays installed (\"ksbuilder uninstall %s\" removes it)", s.name, s.current, s.name))
+			s.rep.Step(fmt.Sprintf("Stopped watching; InstallPlan %s keeps asking for %s (\"ksbuilder status %s\" shows its state, \"ksbuilder uninstall %s\" removes it)", s.name, s.current, s.name, s.name))
 		}
 		return nil
 	}

@@ -50,7 +50,7 @@ func (r *run) apiServer(context.Context) Check {
 	}
 	info, err := r.reach()
 	if err != nil {
-		return unreachable(c, err)
+		return unreachable(c, err, r.opts.Timeout)
 	}
 	msg := fmt.Sprintf("Kubernetes %s at %s", info.version.GitVersion, c.server)
 	if r.opts.KubeVersion != "" {
@@ -63,11 +63,14 @@ func (r *run) apiServer(context.Context) Check {
 	return Check{Status: OK, Message: msg}
 }
 
-// unreachable explains why the API server did not answer.
-func unreachable(c *connection, err error) Check {
+// unreachable explains why the API server did not answer within timeout.
+func unreachable(c *connection, err error, timeout time.Duration) Check {
 	var urlErr *url.Error
 	var netErr net.Error
 	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		return Check{Status: Fail, Message: fmt.Sprintf("the API server %s did not answer within %s", c.server, timeout),
+			Fix: "check that the cluster runs and answers (kubectl get --raw /readyz), and the network path to it (VPN, proxy, firewall), or pick another --context"}
 	case apierrors.IsUnauthorized(err):
 		return Check{Status: Fail, Message: fmt.Sprintf("%s rejected the credentials: %v", c.server, err),
 			Fix: "renew the credentials of the kubeconfig's user (log in to the cluster again)"}
@@ -303,64 +306,97 @@ func leaseDuration(l *coordinationv1.Lease) time.Duration {
 	return defaultNodeLeaseDuration
 }
 
-// access is one permission publish or install needs.
-type access struct {
-	verb, group, resource, namespace string
+// Access is one permission of the cluster commands.
+type Access struct {
+	Verb, Group, Resource string
+	// Namespace is where; "" for a cluster-scoped resource, or for every
+	// namespace (an extension's target namespace is not known in advance).
+	Namespace string
+	// Optional permissions only add detail (the executor job's status and
+	// logs, the check that KubeSphere's controller runs): without them the
+	// commands still work.
+	Optional bool
 }
 
-func (a access) String() string {
-	res := a.resource
-	if a.group != "" {
-		res += "." + a.group
+func (a Access) String() string {
+	res := a.Resource
+	if a.Group != "" {
+		res += "." + a.Group
 	}
-	if a.namespace != "" {
-		return fmt.Sprintf("%s %s in %s", a.verb, res, a.namespace)
+	if a.Namespace != "" {
+		return fmt.Sprintf("%s %s in %s", a.Verb, res, a.Namespace)
 	}
-	return a.verb + " " + res
+	return a.Verb + " " + res
 }
 
-// needed lists what publish (ConfigMap, ExtensionVersion, Extension),
-// install (InstallPlan) and their undo need.
-func needed() []access {
-	var out []access
-	for _, verb := range []string{"create", "patch", "delete"} {
-		out = append(out, access{verb, "", "configmaps", kubesphere.SystemNamespace})
-		for _, res := range []string{kubesphere.ResourceExtensionVersions, kubesphere.ResourceExtensions, kubesphere.ResourceInstallPlans} {
-			out = append(out, access{verb, kubesphere.GroupVersion.Group, res, ""})
+// ClusterAccess lists every request publish, install, upgrade, status,
+// uninstall, unpublish and extension list/versions/show send (a test in
+// pkg/cluster records their requests and fails on one missing here).
+func ClusterAccess() []Access {
+	ks := kubesphere.GroupVersion.Group
+	sys := kubesphere.SystemNamespace
+	out := []Access{
+		{Verb: "get", Resource: "namespaces"},
+		{Verb: "list", Group: "cluster.kubesphere.io", Resource: "clusters"},
+		{Verb: "list", Group: ks, Resource: kubesphere.ResourceCategories},
+	}
+	for _, verb := range []string{"get", "create", "patch", "delete"} {
+		out = append(out, Access{Verb: verb, Resource: "configmaps", Namespace: sys})
+	}
+	for _, res := range []string{kubesphere.ResourceExtensionVersions, kubesphere.ResourceExtensions, kubesphere.ResourceInstallPlans} {
+		for _, verb := range []string{"get", "list", "create", "patch", "delete"} {
+			out = append(out, Access{Verb: verb, Group: ks, Resource: res})
 		}
 	}
-	return out
+	out = append(out, Access{Verb: "watch", Group: ks, Resource: kubesphere.ResourceInstallPlans},
+		Access{Verb: "get", Group: "apps", Resource: "deployments", Namespace: sys, Optional: true})
+	for _, verb := range []string{"get", "watch", "delete"} {
+		out = append(out, Access{Verb: verb, Group: "batch", Resource: "jobs", Optional: true})
+	}
+	return append(out, Access{Verb: "list", Resource: "pods", Optional: true}, Access{Verb: "get", Resource: "pods/log", Optional: true})
 }
 
 func checkPermissions(ctx context.Context, c *connection) Check {
-	list := needed()
-	denied := make([]string, len(list))
+	list := ClusterAccess()
+	allowed := make([]bool, len(list))
 	errs := make([]error, len(list))
 	var wg sync.WaitGroup
 	for i, a := range list {
 		wg.Go(func() {
+			res, sub, _ := strings.Cut(a.Resource, "/")
 			review := &authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{
-				Verb: a.verb, Group: a.group, Resource: a.resource, Namespace: a.namespace,
+				Verb: a.Verb, Group: a.Group, Resource: res, Subresource: sub, Namespace: a.Namespace,
 			}}}
-			res, err := c.authz.SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-			switch {
-			case err != nil:
+			got, err := c.authz.SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+			if err != nil {
 				errs[i] = err
-			case !res.Status.Allowed:
-				denied[i] = a.String()
+				return
 			}
+			allowed[i] = got.Status.Allowed
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return Check{Status: Warn, Message: "cannot ask the API server what you may do: " + firstLine(err), Fix: "check your permission to create selfsubjectaccessreviews"}
 	}
-	denied = slices.DeleteFunc(denied, func(s string) bool { return s == "" })
-	if len(denied) > 0 {
-		return Check{Status: Fail, Message: "publish and install need permissions you lack: " + strings.Join(denied, ", "),
-			Fix: "ask a cluster administrator to grant them (e.g. KubeSphere's platform-admin role, or cluster-admin)"}
+	var denied, optional []string
+	for i, a := range list {
+		switch {
+		case allowed[i]:
+		case a.Optional:
+			optional = append(optional, a.String())
+		default:
+			denied = append(denied, a.String())
+		}
 	}
-	return Check{Status: OK, Message: fmt.Sprintf("may create, patch and delete configmaps in %s, extensionversions, extensions and installplans", kubesphere.SystemNamespace)}
+	const grant = "ask a cluster administrator to grant them (e.g. KubeSphere's platform-admin role, or cluster-admin)"
+	switch {
+	case len(denied) > 0:
+		return Check{Status: Fail, Message: "publish, install, status and uninstall need permissions you lack: " + strings.Join(denied, ", "), Fix: grant}
+	case len(optional) > 0:
+		return Check{Status: Warn, Message: "failure reports and the controller check need permissions you lack (the commands work without them): " + strings.Join(optional, ", "), Fix: grant}
+	}
+	return Check{Status: OK, Message: fmt.Sprintf("may do all %d things publish, install, status and uninstall do", len(list))}
 }
 
 func firstLine(err error) string {

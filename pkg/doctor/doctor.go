@@ -123,46 +123,52 @@ func Run(ctx context.Context, opts Options) []Check {
 		return c.serverInfo(cctx)
 	})
 
+	// The api-server check and the cluster checks first wait for the
+	// reachability probe, which has its own timeout; a cluster check's
+	// timeout starts once the server has answered it.
 	checks := []struct {
 		id string
 		fn func(context.Context) Check
 	}{
-		{IDKubeconfig, func(context.Context) Check { _, ch := r.conn(); return ch }},
+		{IDKubeconfig, r.bounded(IDKubeconfig, func(context.Context) Check { _, ch := r.conn(); return ch })},
 		{IDAPIServer, r.apiServer},
-		{IDCRDs, r.cluster(checkCRDs)},
-		{IDKubeSphereVersion, r.cluster(r.checkKubeSphereVersion)},
-		{IDController, r.cluster(checkController)},
-		{IDMuseum, r.cluster(checkMuseum)},
-		{IDClockSkew, r.cluster(r.checkClockSkew)},
-		{IDPermissions, r.cluster(checkPermissions)},
-		{IDCloudLogin, r.cloudLogin},
-		{IDRegistryLogin, r.registryLogin},
+		{IDCRDs, r.cluster(IDCRDs, checkCRDs)},
+		{IDKubeSphereVersion, r.cluster(IDKubeSphereVersion, r.checkKubeSphereVersion)},
+		{IDController, r.cluster(IDController, checkController)},
+		{IDMuseum, r.cluster(IDMuseum, checkMuseum)},
+		{IDClockSkew, r.cluster(IDClockSkew, r.checkClockSkew)},
+		{IDPermissions, r.cluster(IDPermissions, checkPermissions)},
+		{IDCloudLogin, r.bounded(IDCloudLogin, r.cloudLogin)},
+		{IDRegistryLogin, r.bounded(IDRegistryLogin, r.registryLogin)},
 	}
 	out := make([]Check, len(checks))
 	var wg sync.WaitGroup
 	for i, c := range checks {
 		wg.Go(func() {
-			out[i] = r.bounded(ctx, c.id, c.fn)
+			out[i] = c.fn(ctx)
+			out[i].ID = c.id
 		})
 	}
 	wg.Wait()
 	return out
 }
 
-// bounded runs one check with the per-check timeout: a check still running
-// when it ends is reported as timed out.
-func (r *run) bounded(ctx context.Context, id string, fn func(context.Context) Check) Check {
-	cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
-	done := make(chan Check, 1)
-	go func() { done <- fn(cctx) }()
-	select {
-	case ch := <-done:
-		ch.ID = id
-		return ch
-	case <-cctx.Done():
-		return Check{ID: id, Status: Warn, Message: fmt.Sprintf("no answer within %s", r.opts.Timeout),
-			Fix: "check the network path to the API server, or run again"}
+// bounded wraps a check with the per-check timeout: a check that cannot
+// complete within it fails, since whatever it checks did not answer.
+func (r *run) bounded(id string, fn func(context.Context) Check) func(context.Context) Check {
+	return func(ctx context.Context) Check {
+		cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+		defer cancel()
+		done := make(chan Check, 1)
+		go func() { done <- fn(cctx) }()
+		select {
+		case ch := <-done:
+			ch.ID = id
+			return ch
+		case <-cctx.Done():
+			return Check{ID: id, Status: Fail, Message: fmt.Sprintf("no answer within %s", r.opts.Timeout),
+				Fix: "check that the API server answers (kubectl get --raw /readyz) and the network path to it, then run again"}
+		}
 	}
 }
 
@@ -171,8 +177,8 @@ func (r *run) bounded(ctx context.Context, id string, fn func(context.Context) C
 var errNoConnection = errors.New("no cluster connection (see the kubeconfig check)")
 
 // cluster wraps a check that needs a reachable API server: without one it
-// is skipped.
-func (r *run) cluster(fn func(context.Context, *connection) Check) func(context.Context) Check {
+// is skipped; with one it runs with the per-check timeout.
+func (r *run) cluster(id string, fn func(context.Context, *connection) Check) func(context.Context) Check {
 	return func(ctx context.Context) Check {
 		c, _ := r.conn()
 		if c == nil {
@@ -181,7 +187,7 @@ func (r *run) cluster(fn func(context.Context, *connection) Check) func(context.
 		if _, err := r.reach(); err != nil {
 			return Check{Status: Skip, Message: "the API server is not reachable (see the api-server check)"}
 		}
-		return fn(ctx, c)
+		return r.bounded(id, func(ctx context.Context) Check { return fn(ctx, c) })(ctx)
 	}
 }
 

@@ -3,15 +3,18 @@ package doctor_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,6 +22,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 
 	"github.com/ksbuilder/ksbuilder/internal/testutil/testcluster"
@@ -467,4 +471,91 @@ func recreateCRD(t *testing.T, dyn dynamic.Interface, crd *unstructured.Unstruct
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatal("the InstallPlan CRD did not come back")
+}
+
+// An API server that accepts connections and never answers fails doctor
+// every time: no check may turn a missing answer into a warning.
+func TestUnansweringServerFails(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["silent"] = &clientcmdapi.Cluster{Server: "http://" + ln.Addr().String()}
+	cfg.AuthInfos["me"] = &clientcmdapi.AuthInfo{Token: "x"}
+	cfg.Contexts["silent"] = &clientcmdapi.Context{Cluster: "silent", AuthInfo: "me"}
+	cfg.CurrentContext = "silent"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		checks := byID(t, doctor.Options{Kubeconfig: path, Timeout: 200 * time.Millisecond})
+		var all []doctor.Check
+		for _, c := range checks {
+			all = append(all, c)
+		}
+		if !doctor.Failed(all) {
+			t.Errorf("run %d: doctor did not fail: %+v", i, all)
+		}
+		expect(t, checks, doctor.IDAPIServer, doctor.Fail, "did not answer within 200ms")
+		for _, id := range []string{doctor.IDCRDs, doctor.IDController, doctor.IDPermissions} {
+			expect(t, checks, id, doctor.Skip)
+		}
+	}
+}
+
+// A user who may create, patch and delete the objects but not read them
+// cannot publish: the permissions check fails naming what is missing.
+func TestPermissionsIncomplete(t *testing.T) {
+	opts := baseOptions(t)
+	cs := clientset(t)
+	ctx := context.Background()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "writer-only"}, Rules: []rbacv1.PolicyRule{
+		{Verbs: []string{"create", "patch", "delete"}, APIGroups: []string{"", "kubesphere.io"}, Resources: []string{"configmaps", "extensionversions", "extensions", "installplans"}},
+		{Verbs: []string{"create"}, APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}},
+	}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "writer-only"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "writer-only"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "writer"}}}
+	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range cfg.AuthInfos {
+		user.Impersonate = "writer"
+	}
+	opts.Kubeconfig = filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, opts.Kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	m := byID(t, opts)
+	expect(t, m, doctor.IDPermissions, doctor.Fail, "get namespaces", "get configmaps in kubesphere-system", "list clusters.cluster.kubesphere.io", "watch installplans.kubesphere.io")
 }
