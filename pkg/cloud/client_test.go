@@ -446,10 +446,11 @@ func TestSlowServerTimesOut(t *testing.T) {
 
 func TestUploadTimeoutIsSeparate(t *testing.T) {
 	srv := newFake(t)
-	srv.Fail(cloudtest.Fault{Route: cloudtest.RoutePackage, Delay: 100 * time.Millisecond, Times: 1})
-	c := newClient(t, srv.URL, cloudtest.Token, cloud.WithTimeout(20*time.Millisecond), cloud.WithUploadTimeout(time.Minute))
-	// The user lookup is fast; the upload is slower than the API timeout but
-	// within the upload timeout.
+	srv.Fail(cloudtest.Fault{Route: cloudtest.RoutePackage, Delay: 800 * time.Millisecond, Times: 1})
+	c := newClient(t, srv.URL, cloudtest.Token, cloud.WithTimeout(500*time.Millisecond), cloud.WithUploadTimeout(time.Minute))
+	// The user lookup is well within the API timeout (a 20 ms timeout was
+	// missed now and then under -race on a loaded machine); the upload is
+	// slower than the API timeout but within the upload timeout.
 	if _, err := c.UploadPackage(context.Background(), "hello", "hello-0.1.0.tgz", tgz(t, "hello", "0.1.0")); err != nil {
 		t.Fatal(err)
 	}
