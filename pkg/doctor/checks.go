@@ -340,11 +340,17 @@ func ClusterAccess() []Access {
 		{Verb: "list", Group: "cluster.kubesphere.io", Resource: "clusters"},
 		{Verb: "list", Group: ks, Resource: kubesphere.ResourceCategories},
 	}
-	for _, verb := range []string{"get", "create", "patch", "delete"} {
+	// publish writes the Extension at the resource version it read (update)
+	// and puts back what it replaced when a later write fails (update).
+	for _, verb := range []string{"get", "create", "patch", "update", "delete"} {
 		out = append(out, Access{Verb: verb, Resource: "configmaps", Namespace: sys})
 	}
 	for _, res := range []string{kubesphere.ResourceExtensionVersions, kubesphere.ResourceExtensions, kubesphere.ResourceInstallPlans} {
-		for _, verb := range []string{"get", "list", "create", "patch", "delete"} {
+		verbs := []string{"get", "list", "create", "patch", "delete"}
+		if res != kubesphere.ResourceInstallPlans {
+			verbs = append(verbs, "update")
+		}
+		for _, verb := range verbs {
 			out = append(out, Access{Verb: verb, Group: ks, Resource: res})
 		}
 	}
