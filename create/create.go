@@ -292,6 +292,12 @@ func Create(o Options) (*Result, error) {
 	}
 	dir := o.TargetDir()
 	res := &Result{Dir: dir, Notes: notes}
+	if note, keep := keptGitignore(dir); keep {
+		delete(files, gitignore)
+		if note != "" {
+			res.Notes = append(res.Notes, note)
+		}
+	}
 	for name := range files {
 		res.Files = append(res.Files, name)
 	}
@@ -325,6 +331,26 @@ func Create(o Options) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// gitignore is the scaffold's .gitignore, which keeps built packages out of
+// version control.
+const gitignore = ".gitignore"
+
+// keptGitignore reports whether dir already has a .gitignore, which Create
+// keeps (even with Force: it is the user's version-control setup), and
+// returns a note when that file does not ignore packages.
+func keptGitignore(dir string) (note string, keep bool) {
+	data, err := os.ReadFile(filepath.Join(dir, gitignore))
+	if err != nil {
+		return "", false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line == "*.tgz" || line == "/*.tgz" {
+			return "", true
+		}
+	}
+	return fmt.Sprintf("kept the existing %s; add *.tgz to it to keep built packages out of version control", filepath.Join(dir, gitignore)), true
 }
 
 // ExistsError is returned when the target directory is not empty.

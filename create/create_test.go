@@ -63,6 +63,9 @@ func TestRenderGolden(t *testing.T) {
 			if bytes.Contains(files[".helmignore"], []byte("!")) {
 				t.Errorf(".helmignore mentions \"!\":\n%s", files[".helmignore"])
 			}
+			if !strings.Contains(string(files[".gitignore"]), "\n*.tgz\n") {
+				t.Errorf(".gitignore does not ignore built packages: %q", files[".gitignore"])
+			}
 		})
 	}
 }
@@ -195,7 +198,7 @@ func TestCreateWritesAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Dir != o.Dir || len(res.Files) != 24 {
+	if res.Dir != o.Dir || len(res.Files) != 25 {
 		t.Errorf("result %s, %d files", res.Dir, len(res.Files))
 	}
 	for _, f := range res.Files {
@@ -343,7 +346,7 @@ func TestFromChart(t *testing.T) {
 				}
 			}
 			ingress := rendered["webapp/charts/entry/templates/ingress.yaml"]
-			if !strings.Contains(ingress, "host: webapp.kubesphere.local") || !strings.Contains(ingress, "name: webapp-web") || !strings.Contains(ingress, "number: 8080") {
+			if !strings.Contains(ingress, `host: "webapp.kubesphere.local"`) || !strings.Contains(ingress, `name: "webapp-web"`) || !strings.Contains(ingress, "number: 8080") {
 				t.Errorf("ingress:\n%s", ingress)
 			}
 			// Without ingress settings it still renders (no Ingress).
@@ -541,5 +544,33 @@ metadata: {name: web}
 	}
 	if !reflect.DeepEqual(cluster, wantCluster) || !reflect.DeepEqual(role, wantRole) {
 		t.Fatalf("cluster = %+v\nrole = %+v", cluster, role)
+	}
+}
+
+// TestCreateKeepsGitignore checks that a .gitignore already in the target
+// directory is kept, with or without --force, and that a note says when it
+// does not ignore built packages.
+func TestCreateKeepsGitignore(t *testing.T) {
+	for _, tt := range []struct {
+		mine string
+		note bool
+	}{{"node_modules/\n", true}, {"node_modules/\n*.tgz\n", false}} {
+		for _, force := range []bool{false, true} {
+			dir := t.TempDir()
+			fixture.WriteStrings(t, dir, map[string]string{".gitignore": tt.mine})
+			o := baseOptions(Frontend)
+			o.Dir, o.Force = dir, force
+			res, err := Create(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, ".gitignore")); string(b) != tt.mine {
+				t.Errorf("force=%v: .gitignore replaced: %q", force, b)
+			}
+			hasNote := len(res.Notes) == 1 && strings.Contains(res.Notes[0], "add *.tgz to it")
+			if hasNote != tt.note {
+				t.Errorf("force=%v, %q: notes = %q", force, tt.mine, res.Notes)
+			}
+		}
 	}
 }
