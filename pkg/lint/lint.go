@@ -96,9 +96,10 @@ func lintContext(ctx context.Context, src *source.Source, opts Options) (*Result
 		return l.result(), nil
 	}
 	l.ext = ext
-	// An installation mode KubeSphere does not know leaves open which
-	// releases are installed: rules that depend on it stop.
-	l.modeKnown = !hasError(diags, extension.CodeInstallationMode)
+	// An installation mode KubeSphere does not know, or a value that is not
+	// a string at all, leaves open which releases are installed: rules that
+	// depend on it stop.
+	l.modeKnown = !hasError(diags, extension.CodeInstallationMode) && !hasFieldError(diags, "installationMode")
 	l.marker = markerFor(ext)
 	l.packageRules()
 	if l.loadChart(diags.HasErrors()) {
@@ -249,6 +250,13 @@ func hasError(list diag.List, rule string) bool {
 // its own subcharts, so its cost grows with the depth times the number of
 // charts; real charts nest 3 or 4 levels.
 const MaxChartDepth = 16
+
+// hasFieldError reports whether list has an error about field.
+func hasFieldError(list diag.List, field string) bool {
+	return slices.ContainsFunc(list, func(d diag.Diagnostic) bool {
+		return d.Field == field && d.Severity == diag.Error
+	})
+}
 
 // loadChart builds the chart: with the package when extension.yaml is
 // valid (for the size check), else directly, so the chart rules still run.
