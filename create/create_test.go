@@ -173,7 +173,11 @@ func TestValidate(t *testing.T) {
 		{func(o *Options) { o.Name = "Hello" }, `--name: "Hello" is not a valid name`},
 		{func(o *Options) { o.Name = "../escape" }, `--name: "../escape" is not a valid name`},
 		{func(o *Options) { o.Name = strings.Repeat("a", 33) }, "the limit is 32"},
-		{func(o *Options) { o.Category = "monitoring" }, `--category: "monitoring" is not a built-in category (one of: ai-machine-learning, deepseek`},
+		{func(o *Options) { o.Name = "Hello_World" }, `--name: "Hello_World" is not a valid name: use lower-case letters, digits and '-', starting and ending with a letter or digit (did you mean "hello-world"?)`},
+		{func(o *Options) { o.Category = "dev-tool" }, `--category: "dev-tool" is not a built-in category; did you mean "dev-tools"?`},
+		{func(o *Options) { o.Category = "DevTools" }, `did you mean "dev-tools"?`},
+		{func(o *Options) { o.Category = "CI/CD" }, `did you mean "integration-delivery"?`},
+		{func(o *Options) { o.Category = " " }, `--category: must not be empty`},
 		{func(o *Options) { o.Author = "  " }, "--author: must not be empty"},
 		{func(o *Options) { o.Email = "jane" }, `--email: "jane" is not an e-mail address`},
 		{func(o *Options) { o.URL = "example.com" }, `--url: "example.com" is not an http(s) URL`},
@@ -571,6 +575,33 @@ func TestCreateKeepsGitignore(t *testing.T) {
 			if hasNote != tt.note {
 				t.Errorf("force=%v, %q: notes = %q", force, tt.mine, res.Notes)
 			}
+		}
+	}
+}
+
+// TestCustomCategory: KubeSphere accepts any category, so a name that is no
+// typo of a built-in one is scaffolded, with a note.
+func TestCustomCategory(t *testing.T) {
+	o := baseOptions(Frontend)
+	o.Category = "monitoring"
+	files, notes, err := Render(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], `"monitoring" is a custom category`) {
+		t.Errorf("notes = %q", notes)
+	}
+	if !strings.Contains(string(files["extension.yaml"]), "\ncategory: \"monitoring\"\n") {
+		t.Errorf("extension.yaml:\n%s", files["extension.yaml"])
+	}
+}
+
+func TestSuggestName(t *testing.T) {
+	for in, want := range map[string]string{
+		"Hello_World": "hello-world", "my.ext": "my-ext", "  a  b ": "a-b", "--x--": "x", "__": "", "ok": "ok",
+	} {
+		if got := SuggestName(in); got != want {
+			t.Errorf("SuggestName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
