@@ -27,8 +27,10 @@ func newCreateCmd(f *Factory, runF func(*createOptions) error) *cli.Command {
 an icon and a screenshot, and Helm subcharts. NAME (or --name) is the
 extension's name. On a terminal it asks for what the arguments do not give;
 otherwise (or with --no-prompt) NAME, --category and --author are required,
-and every missing one is named at once. Ctrl-C or Ctrl-D at a question
-cancels. The project passes "ksbuilder lint" as generated.
+and every missing one is named at once. The author and e-mail default to
+git's user.name and user.email. A category that is not built in is
+accepted as a custom one, unless it looks like a typo of a built-in one.
+Ctrl-C or Ctrl-D at a question cancels. The project passes "ksbuilder lint" as generated.
 
 Types:
   full       console UI and API: a frontend subchart (JSBundle, tag extension)
@@ -50,9 +52,9 @@ Examples:
   ksbuilder create grafana --from grafana-8.5.0.tgz --entry link --category observability --author Me`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "extension `NAME`: lower-case letters, digits and '-', at most 32 characters"},
-			&cli.StringFlag{Name: "category", Usage: "`CATEGORY` name (see ksbuilder category)"},
-			&cli.StringFlag{Name: "author", Usage: "`AUTHOR` or organisation"},
-			&cli.StringFlag{Name: "email", Usage: "author's e-mail `ADDRESS` (optional)"},
+			&cli.StringFlag{Name: "category", Usage: "`CATEGORY` name (see ksbuilder category), or a custom one"},
+			&cli.StringFlag{Name: "author", Usage: "`AUTHOR` or organisation (default: git config user.name)"},
+			&cli.StringFlag{Name: "email", Usage: "author's e-mail `ADDRESS` (optional; default: git config user.email)"},
 			&cli.StringFlag{Name: "url", Usage: "author's or project's web page `URL` (optional)"},
 			&cli.StringFlag{Name: "type", Usage: "project `TYPE`: full, frontend or backend (default full)"},
 			&cli.StringFlag{Name: "from", Usage: "wrap an existing Helm chart `ARCHIVE` (.tgz) instead of the frontend/backend templates"},
