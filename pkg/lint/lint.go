@@ -292,12 +292,7 @@ func (l *linter) loadChart(metadataErrors bool) bool {
 	switch {
 	case err == nil:
 	case errors.As(err, &tooLarge):
-		largest := tooLarge.Largest(3)
-		hint := "list files the chart does not need in .helmignore"
-		if len(largest) > 0 {
-			hint = fmt.Sprintf("the largest file is %s; %s", largest[0].Name, hint)
-		}
-		l.add(diag.Diagnostic{Severity: diag.Error, Code: packager.CodePackageSize, Message: err.Error(), Hint: hint})
+		l.add(diag.Diagnostic{Severity: diag.Error, Code: packager.CodePackageSize, Message: err.Error(), Hint: tooLarge.Hint()})
 	default:
 		list, ok := diag.AsErrors(err)
 		if !ok {

@@ -170,6 +170,7 @@ func (p *Plan) Build(opts packager.Options) (*packager.Package, []byte, error) {
 	if p.StaticDir != "" {
 		src.RemoveDir(p.StaticDir)
 	}
+	opts.Target = packager.TargetMarketplace
 	pkg, err := packager.Build(src, opts)
 	return pkg, metadata, err
 }
