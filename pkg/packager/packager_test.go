@@ -535,10 +535,10 @@ func TestSizeAdviceKeepsAssets(t *testing.T) {
 			t.Errorf("largest = %+v", l)
 		}
 		hint := tooLarge.Hint()
-		if !strings.Contains(hint, "keep metrics-server/static/shot.png (screenshots[0]), which extension.yaml names, but make it smaller or give its URL instead") {
+		if !strings.Contains(hint, "keep metrics-server/static/shot.png, named by screenshots[0] in extension.yaml, but make it smaller or give its URL instead") {
 			t.Errorf("hint: %s", hint)
 		}
-		if strings.Contains(hint, "shot.png") && strings.Contains(hint, ".helmignore (the largest: metrics-server/static/shot.png") {
+		if strings.Contains(hint, "shot.png") && strings.Contains(hint, ".helmignore, such as metrics-server/static/shot.png") {
 			t.Errorf("hint suggests ignoring the screenshot: %s", hint)
 		}
 		if got := strings.Contains(hint, "ksbuilder push leaves staticFileDirectory out"); got != tt.pushShown {

@@ -71,17 +71,17 @@ func (p *Package) sizeAdvice(target Target) string {
 			continue // too small to matter
 		}
 		if len(e.NamedBy) > 0 {
-			assets = append(assets, fmt.Sprintf("%s (%s)", e.Name, strings.Join(e.NamedBy, ", ")))
+			assets = append(assets, fmt.Sprintf("%s, named by %s in extension.yaml", e.Name, strings.Join(e.NamedBy, " and ")))
 		} else {
 			ignorable = append(ignorable, e.Name)
 		}
 	}
 	var parts []string
 	if len(ignorable) > 0 {
-		parts = append(parts, fmt.Sprintf("list files the chart does not need in .helmignore (the largest: %s)", strings.Join(ignorable, ", ")))
+		parts = append(parts, fmt.Sprintf("list files the chart does not need in .helmignore, such as %s", strings.Join(ignorable, ", ")))
 	}
 	if len(assets) > 0 {
-		advice := fmt.Sprintf("keep %s, which extension.yaml names, but make it smaller or give its URL instead", strings.Join(assets, ", "))
+		advice := fmt.Sprintf("keep %s, but make it smaller or give its URL instead", strings.Join(assets, "; keep "))
 		if target == TargetCluster {
 			advice += "; ksbuilder push leaves staticFileDirectory out of the marketplace package, but a cluster package carries it"
 		}
