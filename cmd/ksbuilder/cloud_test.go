@@ -406,7 +406,7 @@ func TestPushOverLimitUploadsNothing(t *testing.T) {
 	}
 	before := len(e.srv.Requests())
 	_, _, stderr := e.run("", "push", dir)
-	if !strings.Contains(stderr, "hello-0.1.0.tgz is 1.") || !strings.Contains(stderr, "over the 1.0 MiB limit") ||
+	if !strings.Contains(stderr, "hello-0.1.0.tgz is 1.") || !strings.Contains(stderr, "over the 1.0 MiB limit of a KubeSphere Cloud package") ||
 		!strings.Contains(stderr, "hello/blob.bin") || !strings.Contains(stderr, "the package was not uploaded") {
 		t.Fatalf("stderr:\n%s", stderr)
 	}
