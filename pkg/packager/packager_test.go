@@ -546,3 +546,34 @@ func TestSizeAdviceKeepsAssets(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadForRender: a problem that does not change the render (a missing
+// icon) comes back as a warning with the chart; one that does (the name)
+// is the error.
+func TestLoadForRender(t *testing.T) {
+	dir := copyTree(t, filepath.Join(corpus, "ks-extensions", "metrics-server"))
+	if err := os.Remove(filepath.Join(dir, "static", "favicon.svg")); err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, c, ignored, err := LoadForRender(src)
+	if err != nil || ext == nil || c == nil {
+		t.Fatalf("LoadForRender = %v", err)
+	}
+	if len(ignored) != 1 || ignored[0].Field != "icon" || ignored[0].Severity != diag.Warning {
+		t.Errorf("ignored = %v", ignored)
+	}
+
+	replaceIn(t, filepath.Join(dir, "extension.yaml"), "name: metrics-server", "name: Metrics_Server")
+	if src, err = source.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = LoadForRender(src)
+	list, ok := diag.AsErrors(err)
+	if !ok || len(list) != 1 || list[0].Field != "name" {
+		t.Errorf("err = %v", err)
+	}
+}
