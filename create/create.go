@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -22,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/pkg/suggest"
 	"github.com/ksbuilder/ksbuilder/templates"
 )
 
@@ -76,9 +78,76 @@ type Options struct {
 // MaxNameLength is the name limit at entry (the KubeSphere docs' limit).
 const MaxNameLength = extension.RecommendedNameLength
 
-// ValidateName checks an extension name as typed by the user.
+// ValidateName checks an extension name as typed by the user. When the name
+// is invalid but a valid one is close ("Hello_World"), the error suggests it.
 func ValidateName(name string) error {
-	return extension.ValidateName(name, MaxNameLength)
+	err := extension.ValidateName(name, MaxNameLength)
+	if err == nil {
+		return nil
+	}
+	if s := SuggestName(name); s != "" && s != name && extension.ValidateName(s, MaxNameLength) == nil {
+		return fmt.Errorf("%w (did you mean %q?)", err, s)
+	}
+	return err
+}
+
+// SuggestName turns a name into the closest valid one: lower case, with
+// '_', '.', spaces and other characters as '-', runs of '-' as one, no '-'
+// at either end. It returns "" when nothing is left.
+func SuggestName(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	return b.String()
+}
+
+// CheckCategory accepts a built-in category, or a custom one (KubeSphere
+// takes any category; "ksbuilder lint" warns about it), but refuses a name
+// so close to a built-in category that it is likely a typo, suggesting it.
+// custom reports a custom category.
+func CheckCategory(category string) (custom bool, err error) {
+	category = strings.TrimSpace(category)
+	if category == "" {
+		return false, errors.New("must not be empty")
+	}
+	if _, ok := extension.LookupCategory(category); ok {
+		return false, nil
+	}
+	if strings.ContainsFunc(category, unicode.IsControl) {
+		return false, fmt.Errorf("%q holds control characters", category)
+	}
+	if s := closestCategory(category); s != "" {
+		return false, fmt.Errorf("%q is not a built-in category; did you mean %q? (ksbuilder category lists them)", category, s)
+	}
+	return true, nil
+}
+
+// closestCategory returns the built-in category whose name or display name
+// is within two edits of s (ignoring case, spaces and '/'), or "".
+func closestCategory(s string) string {
+	squash := strings.NewReplacer(" ", "", "/", "", "-", "")
+	byKey := map[string]string{}
+	keys := make([]string, 0, 2*len(extension.Categories))
+	for _, c := range extension.Categories {
+		for _, k := range []string{squash.Replace(c.Name), squash.Replace(c.DisplayName)} {
+			k = strings.ToLower(k)
+			if _, ok := byKey[k]; !ok {
+				byKey[k] = c.Name
+				keys = append(keys, k)
+			}
+		}
+	}
+	return byKey[suggest.Closest(strings.ToLower(squash.Replace(s)), keys, 2)]
 }
 
 // ValidateEmail accepts an empty string or one e-mail address.
@@ -109,12 +178,8 @@ func (o *Options) Validate() error {
 	if err := ValidateName(o.Name); err != nil {
 		return fmt.Errorf("--name: %w", err)
 	}
-	if _, ok := extension.LookupCategory(o.Category); !ok {
-		names := make([]string, len(extension.Categories))
-		for i, c := range extension.Categories {
-			names[i] = c.Name
-		}
-		return fmt.Errorf("--category: %q is not a built-in category (one of: %s)", o.Category, strings.Join(names, ", "))
+	if _, err := CheckCategory(o.Category); err != nil {
+		return fmt.Errorf("--category: %w", err)
 	}
 	if strings.TrimSpace(o.Author) == "" {
 		return errors.New("--author: must not be empty")
@@ -189,6 +254,9 @@ func Render(o Options) (map[string][]byte, []string, error) {
 	trees := []string{"base"}
 	files := map[string][]byte{}
 	var notes []string
+	if custom, _ := CheckCategory(o.Category); custom {
+		notes = append(notes, fmt.Sprintf("%q is a custom category: KubeSphere accepts it, but the console groups the extension under it alone, and ksbuilder lint warns about it (ksbuilder category lists the built-in ones)", o.Category))
+	}
 	if o.From != "" {
 		wrapped, err := loadWrapped(o.From, o.Name)
 		if err != nil {
@@ -292,6 +360,12 @@ func Create(o Options) (*Result, error) {
 	}
 	dir := o.TargetDir()
 	res := &Result{Dir: dir, Notes: notes}
+	if note, keep := keptGitignore(dir); keep {
+		delete(files, gitignore)
+		if note != "" {
+			res.Notes = append(res.Notes, note)
+		}
+	}
 	for name := range files {
 		res.Files = append(res.Files, name)
 	}
@@ -325,6 +399,26 @@ func Create(o Options) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// gitignore is the scaffold's .gitignore, which keeps built packages out of
+// version control.
+const gitignore = ".gitignore"
+
+// keptGitignore reports whether dir already has a .gitignore, which Create
+// keeps (even with Force: it is the user's version-control setup), and
+// returns a note when that file does not ignore packages.
+func keptGitignore(dir string) (note string, keep bool) {
+	data, err := os.ReadFile(filepath.Join(dir, gitignore))
+	if err != nil {
+		return "", false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line == "*.tgz" || line == "/*.tgz" {
+			return "", true
+		}
+	}
+	return fmt.Sprintf("kept the existing %s; add *.tgz to it to keep built packages out of version control", filepath.Join(dir, gitignore)), true
 }
 
 // ExistsError is returned when the target directory is not empty.
@@ -516,4 +610,17 @@ func replaceFile(target string, content []byte) error {
 		return fail(err)
 	}
 	return nil
+}
+
+// GitIdentity returns git's user.name and user.email, as "git commit" would
+// use them here; "" for each that is not set, or when git is missing.
+func GitIdentity() (name, email string) {
+	get := func(key string) string {
+		out, err := exec.Command("git", "config", "--get", key).Output()
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(out))
+	}
+	return get("user.name"), get("user.email")
 }

@@ -63,6 +63,9 @@ func TestRenderGolden(t *testing.T) {
 			if bytes.Contains(files[".helmignore"], []byte("!")) {
 				t.Errorf(".helmignore mentions \"!\":\n%s", files[".helmignore"])
 			}
+			if !strings.Contains(string(files[".gitignore"]), "\n*.tgz\n") {
+				t.Errorf(".gitignore does not ignore built packages: %q", files[".gitignore"])
+			}
 		})
 	}
 }
@@ -170,7 +173,11 @@ func TestValidate(t *testing.T) {
 		{func(o *Options) { o.Name = "Hello" }, `--name: "Hello" is not a valid name`},
 		{func(o *Options) { o.Name = "../escape" }, `--name: "../escape" is not a valid name`},
 		{func(o *Options) { o.Name = strings.Repeat("a", 33) }, "the limit is 32"},
-		{func(o *Options) { o.Category = "monitoring" }, `--category: "monitoring" is not a built-in category (one of: ai-machine-learning, deepseek`},
+		{func(o *Options) { o.Name = "Hello_World" }, `--name: "Hello_World" is not a valid name: use lower-case letters, digits and '-', starting and ending with a letter or digit (did you mean "hello-world"?)`},
+		{func(o *Options) { o.Category = "dev-tool" }, `--category: "dev-tool" is not a built-in category; did you mean "dev-tools"?`},
+		{func(o *Options) { o.Category = "DevTools" }, `did you mean "dev-tools"?`},
+		{func(o *Options) { o.Category = "CI/CD" }, `did you mean "integration-delivery"?`},
+		{func(o *Options) { o.Category = " " }, `--category: must not be empty`},
 		{func(o *Options) { o.Author = "  " }, "--author: must not be empty"},
 		{func(o *Options) { o.Email = "jane" }, `--email: "jane" is not an e-mail address`},
 		{func(o *Options) { o.URL = "example.com" }, `--url: "example.com" is not an http(s) URL`},
@@ -195,7 +202,7 @@ func TestCreateWritesAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Dir != o.Dir || len(res.Files) != 24 {
+	if res.Dir != o.Dir || len(res.Files) != 25 {
 		t.Errorf("result %s, %d files", res.Dir, len(res.Files))
 	}
 	for _, f := range res.Files {
@@ -343,7 +350,7 @@ func TestFromChart(t *testing.T) {
 				}
 			}
 			ingress := rendered["webapp/charts/entry/templates/ingress.yaml"]
-			if !strings.Contains(ingress, "host: webapp.kubesphere.local") || !strings.Contains(ingress, "name: webapp-web") || !strings.Contains(ingress, "number: 8080") {
+			if !strings.Contains(ingress, `host: "webapp.kubesphere.local"`) || !strings.Contains(ingress, `name: "webapp-web"`) || !strings.Contains(ingress, "number: 8080") {
 				t.Errorf("ingress:\n%s", ingress)
 			}
 			// Without ingress settings it still renders (no Ingress).
@@ -541,5 +548,60 @@ metadata: {name: web}
 	}
 	if !reflect.DeepEqual(cluster, wantCluster) || !reflect.DeepEqual(role, wantRole) {
 		t.Fatalf("cluster = %+v\nrole = %+v", cluster, role)
+	}
+}
+
+// TestCreateKeepsGitignore checks that a .gitignore already in the target
+// directory is kept, with or without --force, and that a note says when it
+// does not ignore built packages.
+func TestCreateKeepsGitignore(t *testing.T) {
+	for _, tt := range []struct {
+		mine string
+		note bool
+	}{{"node_modules/\n", true}, {"node_modules/\n*.tgz\n", false}} {
+		for _, force := range []bool{false, true} {
+			dir := t.TempDir()
+			fixture.WriteStrings(t, dir, map[string]string{".gitignore": tt.mine})
+			o := baseOptions(Frontend)
+			o.Dir, o.Force = dir, force
+			res, err := Create(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, ".gitignore")); string(b) != tt.mine {
+				t.Errorf("force=%v: .gitignore replaced: %q", force, b)
+			}
+			hasNote := len(res.Notes) == 1 && strings.Contains(res.Notes[0], "add *.tgz to it")
+			if hasNote != tt.note {
+				t.Errorf("force=%v, %q: notes = %q", force, tt.mine, res.Notes)
+			}
+		}
+	}
+}
+
+// TestCustomCategory: KubeSphere accepts any category, so a name that is no
+// typo of a built-in one is scaffolded, with a note.
+func TestCustomCategory(t *testing.T) {
+	o := baseOptions(Frontend)
+	o.Category = "monitoring"
+	files, notes, err := Render(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], `"monitoring" is a custom category`) {
+		t.Errorf("notes = %q", notes)
+	}
+	if !strings.Contains(string(files["extension.yaml"]), "\ncategory: \"monitoring\"\n") {
+		t.Errorf("extension.yaml:\n%s", files["extension.yaml"])
+	}
+}
+
+func TestSuggestName(t *testing.T) {
+	for in, want := range map[string]string{
+		"Hello_World": "hello-world", "my.ext": "my-ext", "  a  b ": "a-b", "--x--": "x", "__": "", "ok": "ok",
+	} {
+		if got := SuggestName(in); got != want {
+			t.Errorf("SuggestName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -190,9 +190,31 @@ func TestCompletion(t *testing.T) {
 	}
 }
 
+// noGitIdentity points git at an empty configuration, so tests do not
+// depend on the developer's user.name and user.email.
+func noGitIdentity(t *testing.T) {
+	t.Helper()
+	gitIdentity(t, "")
+}
+
+// gitIdentity makes config the whole of git's global configuration.
+func gitIdentity(t *testing.T, config string) {
+	t.Helper()
+	home := t.TempDir()
+	global := filepath.Join(home, "gitconfig")
+	if err := os.WriteFile(global, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("GIT_CONFIG_GLOBAL", global)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+}
+
 func TestCreateNonInteractive(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
+	noGitIdentity(t)
 	// Every missing answer is named at once.
 	r := runCLI(t, false, nil, "create")
 	if r.code != 2 || !strings.Contains(r.stderr, "error: missing NAME, --category, --author (required without a terminal; or run on a terminal to be asked)") {
@@ -225,8 +247,52 @@ func TestCreateNonInteractive(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, `--name: "Bad_Name" is not a valid name`) {
 		t.Fatalf("bad name: exit %d, %q", r.code, r.stderr)
 	}
+	r = runCLI(t, false, nil, "create", "--name", "Hello_World", "--category", "storage", "--author", "me")
+	if r.code != 2 || !strings.Contains(r.stderr, `(did you mean "hello-world"?)`) {
+		t.Fatalf("name with a suggestion: exit %d, %q", r.code, r.stderr)
+	}
+	r = runCLI(t, false, nil, "create", "x", "--category", "storage", "--author", "me", "--entry", "link")
+	if r.code != 2 || !strings.Contains(r.stderr, "--entry applies only with --from") {
+		t.Fatalf("--entry without --from: exit %d, %q", r.code, r.stderr)
+	}
+	r = runCLI(t, false, nil, "create", "x", "--category", "storag", "--author", "me")
+	if r.code != 2 || !strings.Contains(r.stderr, `--category: "storag" is not a built-in category; did you mean "storage"?`) {
+		t.Fatalf("mistyped category: exit %d, %q", r.code, r.stderr)
+	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("failed create left files: %v", entries)
+	}
+	// A custom category is accepted, with a warning.
+	r = runCLI(t, false, nil, "create", "x", "--category", "monitoring", "--author", "me")
+	if r.code != 0 || !strings.Contains(r.stderr, `warning: "monitoring" is a custom category`) {
+		t.Fatalf("custom category: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestCreateGitIdentity: the author and e-mail default to git's user.name
+// and user.email, without a terminal as in the questions.
+func TestCreateGitIdentity(t *testing.T) {
+	t.Chdir(t.TempDir())
+	gitIdentity(t, "[user]\n\tname = Jane Git\n\temail = jane@git.example\n")
+	r := runCLI(t, false, nil, "create", "one", "--category", "storage")
+	if r.code != 0 || !strings.Contains(r.stderr, "Author: Jane Git (git config user.name)") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	ext, _ := os.ReadFile(filepath.Join("one", "extension.yaml"))
+	for _, want := range []string{`name: "Jane Git"`, `email: "jane@git.example"`} {
+		if !strings.Contains(string(ext), want) {
+			t.Errorf("extension.yaml lacks %s:\n%s", want, ext)
+		}
+	}
+	// On a terminal they are the defaults of the questions.
+	p := prompt.NewFake().Answer("Author:", "").Answer("E-mail", "").Answer("Web page", "")
+	r = runCLI(t, true, p, "create", "two", "--category", "storage", "--type", "frontend")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	ext, _ = os.ReadFile(filepath.Join("two", "extension.yaml"))
+	if !strings.Contains(string(ext), `name: "Jane Git"`) || !strings.Contains(string(ext), `email: "jane@git.example"`) {
+		t.Errorf("extension.yaml:\n%s", ext)
 	}
 }
 
@@ -243,7 +309,7 @@ func TestCreatePositionalName(t *testing.T) {
 	}
 	for _, name := range []string{"hello", "two"} {
 		ext, err := os.ReadFile(filepath.Join(name, "extension.yaml"))
-		if err != nil || !strings.Contains(string(ext), "name: "+name+"\n") {
+		if err != nil || !strings.Contains(string(ext), "name: \""+name+"\"\n") {
 			t.Errorf("%s/extension.yaml: %v\n%s", name, err, ext)
 		}
 	}
@@ -251,6 +317,7 @@ func TestCreatePositionalName(t *testing.T) {
 
 func TestCreateInteractive(t *testing.T) {
 	t.Chdir(t.TempDir())
+	noGitIdentity(t)
 	p := prompt.NewFake().
 		Answer("Extension name:", "hello").
 		Answer("Category:", "Storage (storage)").
@@ -269,13 +336,28 @@ func TestCreateInteractive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"category: storage", `name: "Jane"`, "installationMode: HostOnly", "  - name: frontend"} {
+	for _, want := range []string{`category: "storage"`, `name: "Jane"`, `installationMode: "HostOnly"`, `  - name: "frontend"`} {
 		if !strings.Contains(string(ext), want) {
 			t.Errorf("extension.yaml lacks %q", want)
 		}
 	}
 	if !strings.HasSuffix(strings.TrimSpace(r.stdout), string(filepath.Separator)+"hello") {
 		t.Errorf("stdout %q", r.stdout)
+	}
+	// The answers end as the command that gives them without questions.
+	if !strings.Contains(r.stderr, "The same without questions:\n  ksbuilder create hello --category storage --author Jane --email jane@example.com --type frontend\n") {
+		t.Errorf("stderr lacks the equivalent command:\n%s", r.stderr)
+	}
+
+	// A custom category, typed after choosing "Other".
+	p = prompt.NewFake().Answer("Category:", otherCategory).Answer("Custom category:", "monitoring").
+		Answer("Author:", "Jane O'Neil").Answer("E-mail", "").Answer("Web page", "")
+	r = runCLI(t, true, p, "create", "custom", "--type", "backend")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, `ksbuilder create custom --category monitoring --author 'Jane O'\''Neil' --type backend`) {
+		t.Errorf("stderr:\n%s", r.stderr)
 	}
 
 	// Flags given are not asked again; a refused answer is an error of the fake.

@@ -30,6 +30,7 @@ func TestGlobalFlagEnvSpellings(t *testing.T) {
 		})
 	}
 	t.Chdir(t.TempDir())
+	noGitIdentity(t) // else create takes the author from git config
 	// On a terminal, a truthy KSBUILDER_NO_PROMPT forbids questions.
 	t.Setenv(envNoPrompt, "yes")
 	r := runCLI(t, true, prompt.NewFake(), "create", "--name", "x", "--category", "storage")

@@ -27,8 +27,10 @@ func newCreateCmd(f *Factory, runF func(*createOptions) error) *cli.Command {
 an icon and a screenshot, and Helm subcharts. NAME (or --name) is the
 extension's name. On a terminal it asks for what the arguments do not give;
 otherwise (or with --no-prompt) NAME, --category and --author are required,
-and every missing one is named at once. Ctrl-C or Ctrl-D at a question
-cancels. The project passes "ksbuilder lint" as generated.
+and every missing one is named at once. The author and e-mail default to
+git's user.name and user.email. A category that is not built in is
+accepted as a custom one, unless it looks like a typo of a built-in one.
+Ctrl-C or Ctrl-D at a question cancels. The project passes "ksbuilder lint" as generated.
 
 Types:
   full       console UI and API: a frontend subchart (JSBundle, tag extension)
@@ -50,9 +52,9 @@ Examples:
   ksbuilder create grafana --from grafana-8.5.0.tgz --entry link --category observability --author Me`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "extension `NAME`: lower-case letters, digits and '-', at most 32 characters"},
-			&cli.StringFlag{Name: "category", Usage: "`CATEGORY` name (see ksbuilder category)"},
-			&cli.StringFlag{Name: "author", Usage: "`AUTHOR` or organisation"},
-			&cli.StringFlag{Name: "email", Usage: "author's e-mail `ADDRESS` (optional)"},
+			&cli.StringFlag{Name: "category", Usage: "`CATEGORY` name (see ksbuilder category), or a custom one"},
+			&cli.StringFlag{Name: "author", Usage: "`AUTHOR` or organisation (default: git config user.name)"},
+			&cli.StringFlag{Name: "email", Usage: "author's e-mail `ADDRESS` (optional; default: git config user.email)"},
 			&cli.StringFlag{Name: "url", Usage: "author's or project's web page `URL` (optional)"},
 			&cli.StringFlag{Name: "type", Usage: "project `TYPE`: full, frontend or backend (default full)"},
 			&cli.StringFlag{Name: "from", Usage: "wrap an existing Helm chart `ARCHIVE` (.tgz) instead of the frontend/backend templates"},
@@ -72,6 +74,9 @@ Examples:
 			}}
 			if opts.From != "" && c.IsSet("type") {
 				return usageErrorf("--type and --from cannot be used together")
+			}
+			if opts.From == "" && c.IsSet("entry") {
+				return usageErrorf("--entry applies only with --from CHART.tgz (how the console shows a wrapped chart)")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -100,12 +105,27 @@ func createName(c *cli.Context) (string, error) {
 
 func createRun(ctx context.Context, opts *createOptions) error {
 	f := opts.f
-	if f.IO.CanPrompt() {
-		if err := askCreateQuestions(f, &opts.Options); err != nil {
+	gitName, gitEmail := create.GitIdentity()
+	if create.ValidateEmail(gitEmail) != nil {
+		gitEmail = ""
+	}
+	asked := f.IO.CanPrompt()
+	if asked {
+		if err := askCreateQuestions(f, &opts.Options, gitName, gitEmail); err != nil {
 			return err
 		}
-	} else if err := requireCreateFlags(&opts.Options, f.IO.IsStdinTTY() && f.IO.IsStdoutTTY()); err != nil {
-		return err
+	} else {
+		if opts.Author == "" && gitName != "" {
+			opts.Author = gitName
+			f.Infof("Author: %s (git config user.name)", gitName)
+			if opts.Email == "" && gitEmail != "" {
+				opts.Email = gitEmail
+				f.Infof("E-mail: %s (git config user.email)", gitEmail)
+			}
+		}
+		if err := requireCreateFlags(&opts.Options, f.IO.IsStdinTTY() && f.IO.IsStdoutTTY()); err != nil {
+			return err
+		}
 	}
 	if opts.Type == "" && opts.From == "" {
 		opts.Type = create.Full
@@ -131,6 +151,9 @@ func createRun(ctx context.Context, opts *createOptions) error {
 	f.Infof("Created %s extension %q in %s (%d files).", kind, opts.Name, dir, len(res.Files))
 	for _, n := range res.Notes {
 		f.Warnf("%s", n)
+	}
+	if asked {
+		f.Infof("The same without questions:\n  %s", createCommand(&opts.Options))
 	}
 	f.Infof("Next:\n  ksbuilder lint %[1]s\n  ksbuilder package %[1]s", res.Dir)
 	fmt.Fprintln(f.IO.Out, dir)
@@ -168,8 +191,41 @@ func requireCreateFlags(o *create.Options, onTerminal bool) error {
 	return usageErrorf("missing %s (%s)", strings.Join(missing, ", "), why)
 }
 
-// askCreateQuestions prompts for every answer the flags did not give.
-func askCreateQuestions(f *Factory, o *create.Options) error {
+// createCommand returns the create command line that gives the same
+// answers without questions.
+func createCommand(o *create.Options) string {
+	args := []string{"ksbuilder", "create", shellQuote(o.Name), "--category", shellQuote(o.Category), "--author", shellQuote(o.Author)}
+	for _, opt := range []struct{ flag, value string }{
+		{"--email", o.Email}, {"--url", o.URL}, {"--type", string(o.Type)}, {"--from", o.From}, {"--dir", o.Dir},
+	} {
+		if opt.value != "" {
+			args = append(args, opt.flag, shellQuote(opt.value))
+		}
+	}
+	if o.From != "" {
+		args = append(args, "--entry", shellQuote(o.Entry))
+	}
+	if o.Force {
+		args = append(args, "--force")
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but letters,
+// digits and @%+=:,./_-.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// otherCategory is the category choice that asks for a custom name.
+const otherCategory = "Other (type a custom category)"
+
+// askCreateQuestions prompts for every answer the flags did not give. The
+// author and e-mail questions offer git's user.name and user.email.
+func askCreateQuestions(f *Factory, o *create.Options, gitName, gitEmail string) error {
 	p := f.Prompter()
 	var err error
 	if o.Name == "" {
@@ -184,15 +240,22 @@ func askCreateQuestions(f *Factory, o *create.Options) error {
 		}
 	}
 	if o.Category == "" {
-		options := make([]string, len(extension.Categories))
+		options := make([]string, len(extension.Categories), len(extension.Categories)+1)
 		for i, c := range extension.Categories {
 			options[i] = fmt.Sprintf("%s (%s)", c.DisplayName, c.Name)
 		}
-		i, err := p.Select("Category:", options, 0)
+		i, err := p.Select("Category:", append(options, otherCategory), 0)
 		if err != nil {
 			return err
 		}
-		o.Category = extension.Categories[i].Name
+		if i < len(extension.Categories) {
+			o.Category = extension.Categories[i].Name
+		} else {
+			check := func(s string) error { _, err := create.CheckCategory(s); return err }
+			if o.Category, err = p.Input("Custom category:", "", check); err != nil {
+				return err
+			}
+		}
 	}
 	if o.Author == "" {
 		required := func(s string) error {
@@ -201,12 +264,12 @@ func askCreateQuestions(f *Factory, o *create.Options) error {
 			}
 			return nil
 		}
-		if o.Author, err = p.Input("Author:", "", required); err != nil {
+		if o.Author, err = p.Input("Author:", gitName, required); err != nil {
 			return err
 		}
 	}
 	if o.Email == "" {
-		if o.Email, err = p.Input("E-mail (optional):", "", create.ValidateEmail); err != nil {
+		if o.Email, err = p.Input("E-mail (optional):", gitEmail, create.ValidateEmail); err != nil {
 			return err
 		}
 	}

@@ -78,14 +78,11 @@ func listImages(f *Factory, c *cli.Context, path string) ([]images.Image, error)
 	if err != nil {
 		return nil, err
 	}
-	ext, diags := packager.Validate(src)
-	if err := diags.Err(); err != nil {
-		return nil, err
-	}
-	chrt, err := packager.LoadChart(src, ext)
+	ext, chrt, ignored, err := packager.LoadForRender(src)
 	if err != nil {
 		return nil, err
 	}
+	printDiagnostics(f, ignored)
 	return images.List(ext, chrt, vals)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -187,7 +188,12 @@ func pushPackage(ctx context.Context, opts *packageOptions, pkg *packager.Packag
 func printLargest(f *Factory, e *packager.TooLargeError) {
 	fmt.Fprintln(f.IO.ErrOut, "Largest files (compressed size, then uncompressed):")
 	for _, l := range e.Largest(10) {
-		fmt.Fprintf(f.IO.ErrOut, "  %10s  %10s  %s\n", units.FormatBytes(l.CompressedSize), units.FormatBytes(l.Size), l.Name)
+		named := ""
+		if len(l.NamedBy) > 0 {
+			named = "  (" + strings.Join(l.NamedBy, ", ") + ")"
+		}
+		fmt.Fprintf(f.IO.ErrOut, "  %10s  %10s  %s%s\n", units.FormatBytes(l.CompressedSize), units.FormatBytes(l.Size), l.Name, named)
 	}
-	fmt.Fprintln(f.IO.ErrOut, "List files the chart does not need in .helmignore, or serve large assets from a URL.")
+	hint := e.Hint()
+	fmt.Fprintln(f.IO.ErrOut, strings.ToUpper(hint[:1])+hint[1:]+".")
 }

@@ -41,18 +41,21 @@ KubeSphere marketplace:
   1. validates it as "ksbuilder validate" does and renders it as the
      installer and "ksbuilder lint" do, all before the login is checked
      and before any request;
-  2. uploads the icon and screenshots that extension.yaml names as local
+  2. looks the version up, and stops if it is already published (a
+     published version is never replaced: bump the version), before any
+     upload;
+  3. uploads the icon and screenshots that extension.yaml names as local
      files, in order, each under a unique name;
-  3. rewrites extension.yaml to the returned URLs, keeping its comments and
+  4. rewrites extension.yaml to the returned URLs, keeping its comments and
      key order (Chart.yaml's icon becomes the URL too);
-  4. leaves staticFileDirectory out of the package and packages the rest;
-  5. checks the 1 MiB limit on that final package, naming the largest files
+  5. leaves staticFileDirectory out of the package and packages the rest;
+  6. checks the 1 MiB limit on that final package, naming the largest files
      when it is over, before any package upload;
-  6. uploads the package (replacing an earlier upload of the same version)
+  7. uploads the package (replacing an earlier upload of the same version)
      and submits the snapshot for review, once.
 
 Follow the review with "ksbuilder get NAME"; withdraw it with
-"ksbuilder unpush". --dry-run does steps 1-5 locally, with placeholder URLs,
+"ksbuilder unpush". --dry-run does steps 1 and 4-6 locally, with placeholder URLs,
 and shows what would be sent without contacting the server. --no-submit
 stops after the upload, leaving a draft.
 

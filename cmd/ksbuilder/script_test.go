@@ -37,6 +37,9 @@ func TestScript(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "home", ".config"))
+			// git's identity (create's author default) comes from the
+			// script alone, never from the machine.
+			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 			env.Setenv("CORPUS", filepath.Join(root, "testdata", "corpus"))
 			env.Setenv("NO_COLOR", "1")
 			setupCloud(env)

@@ -5,8 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+	"helm.sh/helm/v3/pkg/chart"
 
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
@@ -82,19 +84,19 @@ func templateRun(opts *templateOptions) error {
 	if err != nil {
 		return err
 	}
-	ext, diags := packager.Validate(src)
-	if err := diags.Err(); err != nil {
-		return err
-	}
-	c, err := packager.LoadChart(src, ext)
+	ext, c, ignored, err := packager.LoadForRender(src)
 	if err != nil {
 		return err
 	}
+	printDiagnostics(f, ignored)
 	m, err := manifest.InstallerManifests(ext, c, opts.Side, vals, opts.IncludeCRDs)
 	if err != nil {
 		return fmt.Errorf("rendering the %s release: %w", opts.Side, err)
 	}
 	f.Debugf("release %s in namespace %s, installer overrides: %v", m.ReleaseName, m.Namespace, m.Overrides)
+	if len(m.Documents) == 0 {
+		warnEmptyRelease(f, c, opts.Side)
+	}
 	if opts.OutputDir == "" {
 		_, err := io.WriteString(f.IO.Out, m.String())
 		return err
@@ -105,6 +107,19 @@ func templateRun(opts *templateOptions) error {
 // writeManifests writes each document under dir at its source path, the
 // documents of one file together, as "helm template --output-dir" does.
 // Every path is checked before anything is written.
+// warnEmptyRelease says that a release renders no objects, and where the
+// subcharts went when they all belong to the other release.
+func warnEmptyRelease(f *Factory, c *chart.Chart, side manifest.Side) {
+	other, flag := manifest.Agent, "--agent"
+	if side == manifest.Agent {
+		other, flag = manifest.Host, "without --agent"
+	}
+	f.Warnf("the %s release renders no objects", side)
+	if names := manifest.TaggedFor(c, other); len(names) > 0 && len(manifest.TaggedFor(c, side)) == 0 {
+		f.Infof("Its subcharts (%s) are all in the %s release; render that one %s.", strings.Join(names, ", "), other, flag)
+	}
+}
+
 func writeManifests(f *Factory, dir string, m *manifest.Manifests) error {
 	var order []string
 	content := map[string][]byte{}

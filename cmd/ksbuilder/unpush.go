@@ -115,20 +115,32 @@ func unpushRun(c *cli.Context, opts *unpushOptions) error {
 			return cloudError(t, err)
 		}
 		res.SnapshotID = string(snap.ID)
-		if snap.Status == cloud.StatusDraft {
-			return fmt.Errorf("%s %s (snapshot %s) is a draft, not submitted; there is no review to withdraw", res.Name, res.Version, res.SnapshotID)
+		switch snap.Status {
+		case cloud.StatusDraft:
+			// Already where unpush leads: nothing to do, and not a failure,
+			// so clean-up scripts can run it unconditionally.
+			f.Infof("Note: %s %s (snapshot %s) is a draft, not submitted; there is no review to withdraw.", res.Name, res.Version, res.SnapshotID)
+			return writeUnpushResult(f, opts.Output, res, "is a draft; nothing was changed")
+		case cloud.StatusActive:
+			return fmt.Errorf("%s %s (snapshot %s) is published; unpush withdraws only a review in progress (push a new version to replace it)", res.Name, res.Version, res.SnapshotID)
 		}
 		f.Infof("Found snapshot %s of %s %s (%s)", res.SnapshotID, res.Name, res.Version, snap.Status)
 	}
 	if err := client.CancelSubmit(c.Context, res.SnapshotID); err != nil {
 		return cloudError(t, err)
 	}
-	return output.Write(f.IO.Out, opts.Output, res, func(w io.Writer) error {
-		what := "Snapshot " + res.SnapshotID
+	return writeUnpushResult(f, opts.Output, res, "is back to draft; the review was cancelled")
+}
+
+// writeUnpushResult prints the result, or "Snapshot ID (NAME VERSION) what."
+// as text.
+func writeUnpushResult(f *Factory, format output.Format, res unpushResult, what string) error {
+	return output.Write(f.IO.Out, format, res, func(w io.Writer) error {
+		subject := "Snapshot " + res.SnapshotID
 		if res.Name != "" {
-			what += fmt.Sprintf(" (%s %s)", res.Name, res.Version)
+			subject += fmt.Sprintf(" (%s %s)", res.Name, res.Version)
 		}
-		_, err := fmt.Fprintf(w, "%s is back to draft; the review was cancelled.\n", what)
+		_, err := fmt.Fprintf(w, "%s %s.\n", subject, what)
 		return err
 	})
 }

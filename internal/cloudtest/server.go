@@ -688,6 +688,11 @@ func (x *exchange) uploadPackage() {
 		return
 	}
 	sn := e.snapshot(ext.Version)
+	if sn != nil && sn.Status == "active" {
+		// A published version is never replaced, force or not.
+		x.fail(http.StatusConflict, "version %s of extension %s already exists", ext.Version, name)
+		return
+	}
 	if sn == nil {
 		sn = &Snapshot{ID: x.s.newID(), Extension: name, Version: ext.Version}
 		e.Snapshots = append(e.Snapshots, sn)

@@ -117,7 +117,7 @@ func (c *Client) CurrentUser(ctx context.Context) (*User, error) {
 		return nil, err
 	}
 	if u.ID == "" {
-		return nil, fmt.Errorf("GET %s: the answer has no user_id", pathUser)
+		return nil, errors.New("the server's answer about the current user has no user_id")
 	}
 	c.mu.Lock()
 	c.userID = string(u.ID)
@@ -198,12 +198,12 @@ func (c *Client) UploadFiles(ctx context.Context, files []File) ([]string, error
 		return nil, err
 	}
 	if len(out.Files) != len(files) {
-		return nil, fmt.Errorf("POST %s: the server returned %d URLs for %d files", expandPath(pathFiles, cl.params), len(out.Files), len(files))
+		return nil, fmt.Errorf("the server returned %d URLs for %d files", len(out.Files), len(files))
 	}
 	urls := make([]string, len(files))
 	for i, f := range out.Files {
 		if f.URL == "" {
-			return nil, fmt.Errorf("POST %s: the server returned no URL for %s", expandPath(pathFiles, cl.params), files[i].Path)
+			return nil, fmt.Errorf("the server returned no URL for the uploaded %s", files[i].Path)
 		}
 		urls[i] = f.URL
 	}
@@ -241,7 +241,7 @@ func (c *Client) UploadPackage(ctx context.Context, name, fileName string, data 
 		return "", err
 	}
 	if out.Snapshot.ID == "" {
-		return "", fmt.Errorf("POST %s: the answer has no snapshot.snapshot_id", expandPath(pathPackage, cl.params))
+		return "", errors.New("the server's answer to the package upload has no snapshot.snapshot_id")
 	}
 	return string(out.Snapshot.ID), nil
 }
@@ -315,7 +315,7 @@ func (c *Client) SnapshotOf(ctx context.Context, name, version string) (*Snapsho
 		return nil, err
 	}
 	if out.ID == "" {
-		return nil, fmt.Errorf("GET %s: the answer has no snapshot_id", expandPath(pathVersion, cl.params))
+		return nil, fmt.Errorf("the server's answer about %s %s has no snapshot_id", name, version)
 	}
 	return &out, nil
 }

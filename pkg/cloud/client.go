@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -278,37 +279,45 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if cl.idempotent {
 		req.AddRetryCondition(shouldRetry)
 	}
+	// Errors leave the request line out: the debug log (WithLogger) has
+	// every request and answer.
 	resp, err := req.Execute(cl.method, cl.path)
-	op := cl.method + " " + expandPath(cl.path, cl.params)
 	if err != nil {
-		return c.transportError(ctx, op, timeout, err)
+		return c.transportError(ctx, timeout, err)
 	}
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
-		return fmt.Errorf("%s: %w", op, newAPIError(status, resp.Body()))
+		return newAPIError(status, resp.Body())
 	}
 	if out == nil {
 		return nil
 	}
 	if err := decodeJSON(resp.Body(), out); err != nil {
-		return fmt.Errorf("%s: the server's answer (HTTP %d) cannot be read: %w", op, status, err)
+		return fmt.Errorf("the server's answer (HTTP %d) cannot be read: %w", status, err)
 	}
 	return nil
 }
 
 // transportError explains a request that got no HTTP answer.
-func (c *Client) transportError(ctx context.Context, op string, timeout time.Duration, err error) error {
+func (c *Client) transportError(ctx context.Context, timeout time.Duration, err error) error {
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%s: %w", op, context.Canceled)
+		return context.Canceled
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: no answer from %s within %s: %w", op, c.host, timeout, context.DeadlineExceeded)
+		return fmt.Errorf("no answer from %s within %s: %w", c.host, timeout, context.DeadlineExceeded)
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
-		return fmt.Errorf("%s: cannot connect to %s: %w", op, c.host, opErr.Err)
+		return fmt.Errorf("cannot connect to %s: %w", c.host, opErr.Err)
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s closed the connection without an answer", c.host)
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return fmt.Errorf("%s: %w", c.host, urlErr.Err)
+	}
+	return err
 }
 
 // shouldRetry allows a retry after a connection error or a status that
@@ -367,14 +376,6 @@ func retryAfter(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
 		}
 	}
 	return 0, nil
-}
-
-// expandPath fills {name} placeholders for messages.
-func expandPath(p string, params map[string]string) string {
-	for k, v := range params {
-		p = strings.ReplaceAll(p, "{"+k+"}", url.PathEscape(v))
-	}
-	return p
 }
 
 // restyLogger sends resty's own messages (retry attempts) to the debug log.

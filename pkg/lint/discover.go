@@ -32,8 +32,9 @@ func IsExtension(p string) bool {
 
 // Discover returns the extensions below a directory that is not one
 // itself: every directory holding extension.yaml, without looking inside
-// it, skipping hidden directories, node_modules and whatever a .helmignore
-// on the way ignores. The paths start with root and are sorted.
+// it, and every package (.tgz file) outside those, skipping hidden entries,
+// node_modules and whatever a .helmignore on the way ignores. The paths
+// start with root and are sorted.
 func Discover(root string) ([]string, error) {
 	var found []string
 	// rules holds the .helmignore of each directory visited that has one.
@@ -46,7 +47,27 @@ func Discover(root string) ([]string, error) {
 		if err != nil {
 			return err
 		}
+		ignored := func() (bool, error) {
+			fi, err := d.Info()
+			if err != nil {
+				return false, err
+			}
+			for _, ig := range ignores {
+				rel, err := filepath.Rel(ig.dir, p)
+				if err == nil && !strings.HasPrefix(rel, "..") && ig.rules.Ignore(filepath.ToSlash(rel), fi) {
+					return true, nil
+				}
+			}
+			return false, nil
+		}
 		if !d.IsDir() {
+			if !d.Type().IsRegular() || !strings.HasSuffix(d.Name(), ".tgz") || strings.HasPrefix(d.Name(), ".") {
+				return nil
+			}
+			if skip, err := ignored(); err != nil || skip {
+				return err
+			}
+			found = append(found, p)
 			return nil
 		}
 		if p != root {
@@ -54,15 +75,11 @@ func Discover(root string) ([]string, error) {
 			if strings.HasPrefix(name, ".") || name == "node_modules" {
 				return filepath.SkipDir
 			}
-			fi, err := d.Info()
-			if err != nil {
-				return err
-			}
-			for _, ig := range ignores {
-				rel, err := filepath.Rel(ig.dir, p)
-				if err == nil && !strings.HasPrefix(rel, "..") && ig.rules.Ignore(filepath.ToSlash(rel), fi) {
-					return filepath.SkipDir
+			if skip, err := ignored(); err != nil || skip {
+				if err == nil {
+					err = filepath.SkipDir
 				}
+				return err
 			}
 			if _, err := os.Stat(filepath.Join(p, "extension.yaml")); err == nil {
 				found = append(found, p)

@@ -28,6 +28,12 @@ func TestDiscover(t *testing.T) {
 		"ignored/g/extension.yaml",
 		"group/old/h/extension.yaml",
 		"group/.helmignore",
+		"packages/hello-0.1.0.tgz", // packages are extensions too
+		"packages/notes.txt",
+		"packages/.partial.tgz",
+		"a/hello-0.1.0.tgz", // inside an extension: its build output
+		"ignored/i-0.1.0.tgz",
+		"group/old/j-0.1.0.tgz",
 	} {
 		data := ""
 		if strings.HasSuffix(f, ".helmignore") {
@@ -44,7 +50,7 @@ func TestDiscover(t *testing.T) {
 		require.NoError(t, err)
 		rel = append(rel, filepath.ToSlash(r))
 	}
-	assert.Equal(t, []string{"a", "b", "group/c"}, rel)
+	assert.Equal(t, []string{"a", "b", "group/c", "packages/hello-0.1.0.tgz"}, rel)
 
 	assert.True(t, IsExtension(filepath.Join(root, "a")))
 	assert.False(t, IsExtension(root))

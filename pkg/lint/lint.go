@@ -96,9 +96,10 @@ func lintContext(ctx context.Context, src *source.Source, opts Options) (*Result
 		return l.result(), nil
 	}
 	l.ext = ext
-	// An installation mode KubeSphere does not know leaves open which
-	// releases are installed: rules that depend on it stop.
-	l.modeKnown = !hasError(diags, extension.CodeInstallationMode)
+	// An installation mode KubeSphere does not know, or a value that is not
+	// a string at all, leaves open which releases are installed: rules that
+	// depend on it stop.
+	l.modeKnown = !hasError(diags, extension.CodeInstallationMode) && !hasFieldError(diags, "installationMode")
 	l.marker = markerFor(ext)
 	l.packageRules()
 	if l.loadChart(diags.HasErrors()) {
@@ -250,6 +251,13 @@ func hasError(list diag.List, rule string) bool {
 // charts; real charts nest 3 or 4 levels.
 const MaxChartDepth = 16
 
+// hasFieldError reports whether list has an error about field.
+func hasFieldError(list diag.List, field string) bool {
+	return slices.ContainsFunc(list, func(d diag.Diagnostic) bool {
+		return d.Field == field && d.Severity == diag.Error
+	})
+}
+
 // loadChart builds the chart: with the package when extension.yaml is
 // valid (for the size check), else directly, so the chart rules still run.
 // A chart nested too deep is a finding, and the chart rules do not run.
@@ -284,12 +292,7 @@ func (l *linter) loadChart(metadataErrors bool) bool {
 	switch {
 	case err == nil:
 	case errors.As(err, &tooLarge):
-		largest := tooLarge.Largest(3)
-		hint := "list files the chart does not need in .helmignore"
-		if len(largest) > 0 {
-			hint = fmt.Sprintf("the largest file is %s; %s", largest[0].Name, hint)
-		}
-		l.add(diag.Diagnostic{Severity: diag.Error, Code: packager.CodePackageSize, Message: err.Error(), Hint: hint})
+		l.add(diag.Diagnostic{Severity: diag.Error, Code: packager.CodePackageSize, Message: err.Error(), Hint: tooLarge.Hint()})
 	default:
 		list, ok := diag.AsErrors(err)
 		if !ok {

@@ -374,6 +374,15 @@ func TestNoFollowOnFindings(t *testing.T) {
 			want: "installation-mode",
 		},
 		{
+			// A list where a mode is wanted leaves the mode as open as an
+			// unknown one does.
+			name: "installation mode of the wrong type",
+			changes: map[string]string{"extension.yaml": strings.NewReplacer(
+				"installationMode: HostOnly", "installationMode: [HostOnly]",
+				"      - extension\n", "      - agent\n").Replace(ext)},
+			want: extension.CodeFieldType,
+		},
+		{
 			// Helm would complain that the generated Chart.yaml has no name.
 			name:    "extension.yaml syntax",
 			changes: map[string]string{"extension.yaml": ext + "name: [demo\n"},

@@ -136,7 +136,7 @@ var registry = []Rule{
 	{packager.CodeMissingPermissions, diag.Warning, GroupMetadata, "permissions.yaml exists at the root", srcCtrl,
 		"the installer then runs Helm with KubeSphere's default Role only; permissions-missing reports the objects that would fail"},
 	{packager.CodePackageSize, diag.Error, GroupMetadata, "the package fits in 1 MiB; a warning above 900 KiB", srcCtrl,
-		"the package is stored in a ConfigMap and the marketplace refuses more than 1 MiB; above 900 KiB it still works (warning)"},
+		"the cluster package (staticFileDirectory included) is stored in a ConfigMap of at most 1 MiB; above 900 KiB it still works (warning). push checks the marketplace's own limit without staticFileDirectory"},
 
 	// permissions.yaml
 	{extension.CodePermissionsKind, diag.Error, GroupPermissions, "every document of permissions.yaml is a ClusterRole or a Role", srcCtrl,

@@ -128,3 +128,35 @@ func TestWrappedCorpusChartsPass(t *testing.T) {
 		})
 	}
 }
+
+// TestScaffoldsLintCleanWithNonStringNames scaffolds every type under names
+// that YAML reads as numbers, booleans or null when unquoted: the project
+// must still lint clean.
+func TestScaffoldsLintCleanWithNonStringNames(t *testing.T) {
+	archive := writeWrappedChart(t)
+	types := map[string]create.Options{
+		"full":        {Type: create.Full},
+		"frontend":    {Type: create.Frontend},
+		"backend":     {Type: create.Backend},
+		"from-iframe": {From: archive, Entry: create.EntryIframe},
+		"from-link":   {From: archive, Entry: create.EntryLink},
+	}
+	for _, name := range []string{"123", "no", "on", "off", "y", "n", "yes", "1e3", "true", "null", "0x1f", "0o17", "012", "1-0"} {
+		require.NoError(t, create.ValidateName(name))
+		for typ, opts := range types {
+			t.Run(name+"/"+typ, func(t *testing.T) {
+				o := opts
+				o.Name, o.Category, o.Author = name, "dev-tools", "Jane Doe"
+				files, _, err := create.Render(o)
+				require.NoError(t, err)
+				src := make(map[string][]byte, len(files))
+				for f, data := range files {
+					src[filepath.ToSlash(f)] = data
+				}
+				res, err := Lint(sourceOf(name, src), Options{})
+				require.NoError(t, err)
+				assert.Empty(t, format(res.Findings))
+			})
+		}
+	}
+}

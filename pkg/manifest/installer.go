@@ -100,3 +100,23 @@ func copyValue(x any) any {
 	}
 	return x
 }
+
+// TaggedFor lists the names of c's dependencies that the installer enables
+// in one side's release (tagged "extension" for the host, "agent" for the
+// agent), in declaration order.
+func TaggedFor(c *chart.Chart, side Side) []string {
+	tag := TagExtension
+	if side == Agent {
+		tag = TagAgent
+	}
+	var names []string
+	if c == nil || c.Metadata == nil {
+		return nil
+	}
+	for _, d := range c.Metadata.Dependencies {
+		if slices.Contains(d.Tags, tag) {
+			names = append(names, d.Name)
+		}
+	}
+	return names
+}

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/source"
-	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
 
 // writeArchive writes the chart as a gzip-compressed tar in Helm's layout:
@@ -167,14 +166,18 @@ type EntrySize struct {
 	Name           string `json:"name"`
 	Size           int64  `json:"size"`
 	CompressedSize int64  `json:"compressedSize"`
+	// NamedBy are the extension.yaml fields that name the file (icon,
+	// screenshots[i]): it must not be left out.
+	NamedBy []string `json:"namedBy,omitempty"`
 }
 
 // Largest returns the n entries that contribute most to the archive size.
 // Each entry is compressed on its own to estimate its share.
 func (p *Package) Largest(n int) []EntrySize {
 	out := make([]EntrySize, 0, len(p.Entries))
+	named := p.assetFields()
 	for _, e := range p.Entries {
-		out = append(out, EntrySize{Name: e.Name, Size: e.Size, CompressedSize: deflatedSize(e.data)})
+		out = append(out, EntrySize{Name: e.Name, Size: e.Size, CompressedSize: deflatedSize(e.data), NamedBy: named[e.Name]})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].CompressedSize > out[j].CompressedSize })
 	if len(out) > n {
@@ -194,21 +197,6 @@ func deflatedSize(data []byte) int64 {
 type countingWriter struct{ n int64 }
 
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-// TooLargeError is returned when the package exceeds the size limit.
-type TooLargeError struct {
-	Size, Limit int64
-	pkg         *Package
-}
-
-// Error names the sizes; Largest lists the files to look at.
-func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s is %s, over the %s limit (%s too large)",
-		e.pkg.FileName(), units.FormatBytes(e.Size), units.FormatBytes(e.Limit), units.FormatBytes(e.Size-e.Limit))
-}
-
-// Largest lists the biggest entries by compressed size.
-func (e *TooLargeError) Largest(n int) []EntrySize { return e.pkg.Largest(n) }
 
 // WriteFile writes the package into dir as <name>-<version>.tgz, atomically:
 // the archive goes to a temporary file in dir that is renamed into place, so

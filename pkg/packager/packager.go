@@ -48,6 +48,9 @@ type Options struct {
 	// ModTime is the modification time stored for every entry
 	// (SOURCE_DATE_EPOCH); the zero value means the Unix epoch.
 	ModTime time.Time
+	// Target is where the package goes: the cluster (default) or the
+	// marketplace; it names the limit in messages.
+	Target Target
 	// Version, when set, replaces extension.yaml's version in the package
 	// (Chart.yaml and the package's Extension): "ksbuilder dev" publishes
 	// development versions this way. It must be a semantic version.
@@ -153,12 +156,12 @@ func Build(src *source.Source, opts Options) (*Package, error) {
 	}
 	switch size := pkg.Size(); {
 	case size > limit:
-		return pkg, &TooLargeError{Size: size, Limit: limit, pkg: pkg}
+		return pkg, &TooLargeError{Size: size, Limit: limit, Target: opts.Target, pkg: pkg}
 	case size > WarnSize && limit >= MaxSize:
 		pkg.Warnings.Add(diag.Diagnostic{
 			Severity: diag.Warning, Code: CodePackageSize,
-			Message: fmt.Sprintf("the package is %s, close to the %s limit", units.FormatBytes(size), units.FormatBytes(limit)),
-			Hint:    "list files the chart does not need in .helmignore",
+			Message: fmt.Sprintf("the package is %s, close to the %s %s", units.FormatBytes(size), units.FormatBytes(limit), opts.Target.limitName()),
+			Hint:    pkg.sizeAdvice(opts.Target),
 		})
 	}
 	return pkg, nil

@@ -211,7 +211,7 @@ func TestSizeLimit(t *testing.T) {
 	if !errors.As(err, &tooLarge) {
 		t.Fatalf("error = %v, want *TooLargeError", err)
 	}
-	if !strings.Contains(err.Error(), "metrics-server-0.7.1.tgz is 1.2 MiB, over the 1.0 MiB limit") {
+	if !strings.Contains(err.Error(), "metrics-server-0.7.1.tgz is 1.2 MiB, over the 1.0 MiB limit of the ConfigMap a published chart is stored in") {
 		t.Errorf("message: %s", err)
 	}
 	largest := tooLarge.Largest(3)
@@ -498,5 +498,82 @@ func TestBuildVersionOverride(t *testing.T) {
 	}
 	if md.Version != "0.7.1-dev.4" {
 		t.Errorf("Chart.yaml in the archive says version %s", md.Version)
+	}
+}
+
+// TestSizeAdviceKeepsAssets fills the package with a large screenshot: the
+// limit is named, and the advice never suggests .helmignore for a file
+// that extension.yaml names, but says how push differs.
+func TestSizeAdviceKeepsAssets(t *testing.T) {
+	dir := copyTree(t, filepath.Join(corpus, "ks-extensions", "metrics-server"))
+	noise := make([]byte, 1200*1024)
+	rand.New(rand.NewSource(2)).Read(noise)
+	writeFile(t, dir, "static/shot.png", string(noise))
+	meta, err := os.ReadFile(filepath.Join(dir, "extension.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "extension.yaml", string(meta)+"screenshots:\n  - static/shot.png\n")
+	src, err := source.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		target    Target
+		limit     string
+		pushShown bool
+	}{
+		{TargetCluster, "limit of the ConfigMap a published chart is stored in", true},
+		{TargetMarketplace, "limit of a KubeSphere Cloud package", false},
+	} {
+		_, err := Build(src, Options{Target: tt.target})
+		var tooLarge *TooLargeError
+		if !errors.As(err, &tooLarge) || !strings.Contains(err.Error(), tt.limit) {
+			t.Fatalf("error = %v, want the %s", err, tt.limit)
+		}
+		if l := tooLarge.Largest(1); len(l) != 1 || strings.Join(l[0].NamedBy, ",") != "screenshots[0]" {
+			t.Errorf("largest = %+v", l)
+		}
+		hint := tooLarge.Hint()
+		if !strings.Contains(hint, "keep metrics-server/static/shot.png, named by screenshots[0] in extension.yaml, but make it smaller or give its URL instead") {
+			t.Errorf("hint: %s", hint)
+		}
+		if strings.Contains(hint, "shot.png") && strings.Contains(hint, ".helmignore, such as metrics-server/static/shot.png") {
+			t.Errorf("hint suggests ignoring the screenshot: %s", hint)
+		}
+		if got := strings.Contains(hint, "ksbuilder push leaves staticFileDirectory out"); got != tt.pushShown {
+			t.Errorf("target %d: hint %q", tt.target, hint)
+		}
+	}
+}
+
+// TestLoadForRender: a problem that does not change the render (a missing
+// icon) comes back as a warning with the chart; one that does (the name)
+// is the error.
+func TestLoadForRender(t *testing.T) {
+	dir := copyTree(t, filepath.Join(corpus, "ks-extensions", "metrics-server"))
+	if err := os.Remove(filepath.Join(dir, "static", "favicon.svg")); err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, c, ignored, err := LoadForRender(src)
+	if err != nil || ext == nil || c == nil {
+		t.Fatalf("LoadForRender = %v", err)
+	}
+	if len(ignored) != 1 || ignored[0].Field != "icon" || ignored[0].Severity != diag.Warning {
+		t.Errorf("ignored = %v", ignored)
+	}
+
+	replaceIn(t, filepath.Join(dir, "extension.yaml"), "name: metrics-server", "name: Metrics_Server")
+	if src, err = source.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = LoadForRender(src)
+	list, ok := diag.AsErrors(err)
+	if !ok || len(list) != 1 || list[0].Field != "name" {
+		t.Errorf("err = %v", err)
 	}
 }

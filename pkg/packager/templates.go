@@ -2,6 +2,7 @@ package packager
 
 import (
 	"fmt"
+	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
 
@@ -97,4 +98,54 @@ func CheckRenderChart(src *source.Source, ext *extension.Extension, c *chart.Cha
 	}
 	out.Sort()
 	return out.Err()
+}
+
+// renderFields are the fields of extension.yaml that decide what the
+// installer renders: the release name and namespace, the chart version and
+// which subcharts each release gets.
+var renderFields = []string{"name", "version", "namespace", "installationMode", "dependencies"}
+
+// blocksRender reports whether a problem of the extension keeps its chart
+// from being rendered as KubeSphere would: a syntax error, or an error in a
+// field the render depends on.
+func blocksRender(d diag.Diagnostic) bool {
+	switch {
+	case d.Severity != diag.Error || d.File != extension.MetadataFile:
+		return false // permissions.yaml is not rendered
+	case d.Field == "" || d.Code == extension.CodeYAMLSyntax || d.Code == extension.CodeDuplicateKey:
+		return true // a missing or unreadable extension.yaml
+	}
+	for _, f := range renderFields {
+		if d.Field == f || strings.HasPrefix(d.Field, f+".") || strings.HasPrefix(d.Field, f+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// LoadForRender validates the extension and loads its chart for commands
+// that only render it (template, images): problems that do not change what
+// is rendered, such as a missing icon, a screenshot or an unknown category,
+// do not stop them and come back as warnings (ignored), for the caller to
+// show; the other problems are the error (diag.AsErrors).
+func LoadForRender(src *source.Source) (ext *extension.Extension, c *chart.Chart, ignored diag.List, err error) {
+	ext, diags := Validate(src)
+	var blocking diag.List
+	for _, d := range diags {
+		switch {
+		case blocksRender(d):
+			blocking.Add(d)
+		case d.Severity == diag.Error:
+			d.Severity = diag.Warning
+			d.Message += " (ignored for rendering; package and publish refuse it)"
+			ignored.Add(d)
+		}
+	}
+	if err := blocking.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	if c, err = LoadChart(src, ext); err != nil {
+		return nil, nil, nil, err
+	}
+	return ext, c, ignored, nil
 }

@@ -76,6 +76,9 @@ func (s *Survey) ask(p survey.Prompt, answer any, opts ...survey.AskOpt) error {
 	opts = append(opts, survey.WithStdio(s.in, s.out, s.err))
 	err := survey.AskOne(p, answer, opts...)
 	if errors.Is(err, terminal.InterruptErr) || errors.Is(err, io.EOF) {
+		// survey leaves the cursor after the question: end the line, so
+		// the error and the shell's prompt start on a line of their own.
+		fmt.Fprintln(s.out)
 		return ErrCancelled
 	}
 	return err

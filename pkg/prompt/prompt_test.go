@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -40,7 +41,7 @@ func TestCtrlDEndsTheInput(t *testing.T) {
 func TestSurveyCancelsAtEOF(t *testing.T) {
 	for name, input := range map[string]string{"ctrl-d": "abc\x04", "closed": ""} {
 		t.Run(name, func(t *testing.T) {
-			out, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+			out, err := os.Create(t.TempDir() + "/terminal")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,6 +53,10 @@ func TestSurveyCancelsAtEOF(t *testing.T) {
 			got, err := s.Input("Name:", "default", nil)
 			if !errors.Is(err, ErrCancelled) {
 				t.Fatalf("Input = %q, %v; want ErrCancelled", got, err)
+			}
+			// The cursor does not stay on the question's line.
+			if shown, _ := os.ReadFile(out.Name()); !strings.HasSuffix(string(shown), "\n") {
+				t.Fatalf("the terminal shows %q: the line of the question is not ended", shown)
 			}
 			if _, err := s.Select("Pick:", []string{"a", "b"}, 0); !errors.Is(err, ErrCancelled) {
 				t.Fatalf("Select: %v; want ErrCancelled", err)

@@ -21,6 +21,7 @@ import (
 
 // Cloud is the part of the KubeSphere Cloud API that push uses.
 type Cloud interface {
+	SnapshotOf(ctx context.Context, name, version string) (*cloud.Snapshot, error)
 	FilesDir(ctx context.Context) (string, error)
 	UploadFiles(ctx context.Context, files []cloud.File) ([]string, error)
 	UploadPackage(ctx context.Context, name, fileName string, data []byte) (string, error)
@@ -169,6 +170,7 @@ func (p *Plan) Build(opts packager.Options) (*packager.Package, []byte, error) {
 	if p.StaticDir != "" {
 		src.RemoveDir(p.StaticDir)
 	}
+	opts.Target = packager.TargetMarketplace
 	pkg, err := packager.Build(src, opts)
 	return pkg, metadata, err
 }
@@ -246,13 +248,33 @@ func (e *SubmitError) Error() string {
 
 func (e *SubmitError) Unwrap() error { return e.Err }
 
+// PublishedError is a push of a version the marketplace has already
+// approved: a published version is never replaced.
+type PublishedError struct {
+	Name, Version string
+}
+
+func (e *PublishedError) Error() string {
+	return fmt.Sprintf("%s %s is already published; bump version in extension.yaml", e.Name, e.Version)
+}
+
 // Run pushes the extension. The size limit is checked twice before any
 // upload of the package: once with placeholder URLs before anything is
-// sent, and again with the real URLs.
+// sent, and again with the real URLs. The version is looked up before the
+// first upload: a published one ends the push (*PublishedError) with
+// nothing uploaded.
 func Run(ctx context.Context, p *Plan, c Cloud, opts Options, r Reporter) (*Result, error) {
 	p.placeholders()
 	if _, _, err := p.Build(opts.Package); err != nil {
 		return nil, err
+	}
+	snap, err := c.SnapshotOf(ctx, p.Name, p.Version)
+	switch {
+	case cloud.IsNotFound(err): // a new extension or version
+	case err != nil:
+		return nil, fmt.Errorf("looking up %s %s: %w", p.Name, p.Version, err)
+	case snap.Status == cloud.StatusActive:
+		return nil, &PublishedError{Name: p.Name, Version: p.Version}
 	}
 	if len(p.Assets) > 0 {
 		dir, err := c.FilesDir(ctx)

@@ -382,3 +382,33 @@ func TestAnchoredIcon(t *testing.T) {
 		t.Fatalf("metadata:\n%s", res.Metadata)
 	}
 }
+
+// TestPublishedVersionUploadsNothing pushes a version the marketplace has
+// approved: the version is looked up first and nothing is uploaded.
+func TestPublishedVersionUploadsNothing(t *testing.T) {
+	srv, c := newFake(t)
+	srv.AddExtension("hello", cloudtest.UserID, map[string]string{"0.1.0": cloud.StatusActive})
+	plan, err := push.NewPlan(newSource(extensionFiles(metadata)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = push.Run(context.Background(), plan, c, push.Options{Submit: true}, new(lines))
+	var published *push.PublishedError
+	if !errors.As(err, &published) || err.Error() != "hello 0.1.0 is already published; bump version in extension.yaml" {
+		t.Fatalf("err = %v", err)
+	}
+	for _, route := range []string{cloudtest.RouteFilesUsage, cloudtest.RouteFiles, cloudtest.RoutePackage, cloudtest.RouteSubmit} {
+		if n := srv.Count(route); n != 0 {
+			t.Errorf("%s called %d times", route, n)
+		}
+	}
+	// A draft or submitted snapshot of the version is replaced as before.
+	srv.AddExtension("hello", cloudtest.UserID, map[string]string{"0.2.0": cloud.StatusSubmitted})
+	plan, err = push.NewPlan(newSource(extensionFiles(strings.Replace(metadata, "version: 0.1.0", "version: 0.2.0", 1))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := push.Run(context.Background(), plan, c, push.Options{}, new(lines)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -14,7 +14,7 @@ http://{{ .Release.Name }}.{{ $ing.domainSuffix }}{{ with $ing.httpPort }}:{{ . 
 {{- end }}
 
 {{- define "entry.labels" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/name: {{ .Chart.Name | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 {{- end }}
