@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -128,7 +129,9 @@ func TestListExtensions(t *testing.T) {
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "listed", create.Frontend)
-	edit(t, dir, "extension.yaml", func(s string) string { return strings.Replace(s, "category: dev-tools", "category: storage", 1) })
+	edit(t, dir, "extension.yaml", func(s string) string {
+		return regexp.MustCompile(`(?m)^category: .*$`).ReplaceAllString(s, "category: storage")
+	})
 	mustInstall(t, c, dir, cluster.InstallOptions{})
 	list, err := c.ListExtensions(ctx, "storage")
 	if err != nil {
