@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -348,23 +347,7 @@ func (c *Controller) start(ctx context.Context, plan *kubesphere.InstallPlan, ev
 	}
 	setState(&st, busyState(action), job.CreationTimestamp.Time, nil)
 	t.store(plan, st)
-	if err := c.update(ctx, plan); apierrors.IsConflict(err) {
-		// The plan changed while the job was being created (ksbuilder
-		// wrote its spec): record the job on the newest plan, or the
-		// release would stay Preparing with a job nobody follows.
-		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			fresh := &kubesphere.InstallPlan{}
-			if err := c.client.Get(ctx, client.ObjectKeyFromObject(plan), fresh); err != nil {
-				return err
-			}
-			t.store(fresh, st)
-			plan = fresh
-			return c.update(ctx, fresh)
-		})
-		if err != nil {
-			return reconcile.Result{}, err
-		}
-	} else if err != nil {
+	if err := c.update(ctx, plan); err != nil {
 		return reconcile.Result{}, err
 	}
 	c.cleanup(ctx, plan)
