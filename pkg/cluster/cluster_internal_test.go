@@ -104,7 +104,7 @@ func TestSpecPatchAndExpectations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			updated := *base.DeepCopy()
 			tt.change(&updated)
-			patch, err := specPatch(&base, &updated)
+			patch, err := specPatch(&base, &updated, "")
 			if err != nil || string(patch) != tt.patch {
 				t.Errorf("patch %s, %v\nwant  %s", patch, err, tt.patch)
 			}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
@@ -249,13 +250,9 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		}
 		return res, nil
 	}
-	patch, err := specPatch(&plan.Spec, &spec)
+	patched, err := c.writeSpec(ctx, plan, spec)
 	if err != nil {
 		return nil, err
-	}
-	patched := &kubesphere.InstallPlan{}
-	if err := c.mergePatch(ctx, kubesphere.ResourceInstallPlans, name, patch, patched); err != nil {
-		return nil, fmt.Errorf("updating InstallPlan %s: %w", name, err)
 	}
 	res.Plan, res.Action = patched, Configured
 	if patched.ResourceVersion == plan.ResourceVersion {
@@ -569,9 +566,78 @@ func normalizedSpec(spec kubesphere.InstallPlanSpec) kubesphere.InstallPlanSpec 
 	return out
 }
 
-// specPatch builds the JSON merge patch that turns old into updated.
-// Placement lists are replaced whole; a removed config is set to null.
-func specPatch(old, updated *kubesphere.InstallPlanSpec) ([]byte, error) {
+// Writing a plan's spec waits this long at most for KubeSphere to leave
+// Preparing, checking every preparingPoll.
+const (
+	preparingWait = 30 * time.Second
+	preparingPoll = 200 * time.Millisecond
+)
+
+// writeSpec changes the spec of the InstallPlan read as plan to spec. It
+// never writes while a release of the plan is Preparing: KubeSphere writes
+// Preparing, creates the executor job, then records the job with a second
+// write, and a spec written in between makes that second write conflict,
+// which leaves the release Preparing for good with its job unrecorded. So
+// it waits out Preparing and writes at the resource version it saw (a
+// Preparing written meanwhile makes the write conflict, and it looks
+// again). A spec changed by someone else meanwhile is an error.
+func (c *Client) writeSpec(ctx context.Context, plan *kubesphere.InstallPlan, spec kubesphere.InstallPlanSpec) (*kubesphere.InstallPlan, error) {
+	name := plan.Name
+	current := plan
+	deadline := time.Now().Add(preparingWait)
+	for {
+		for preparing(current) && time.Now().Before(deadline) {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(preparingPoll):
+			}
+			current = &kubesphere.InstallPlan{}
+			if err := c.get(ctx, kubesphere.ResourceInstallPlans, name, current); err != nil {
+				return nil, err
+			}
+		}
+		if !reflect.DeepEqual(normalizedSpec(current.Spec), normalizedSpec(plan.Spec)) {
+			return nil, fmt.Errorf("InstallPlan %s was changed by someone else while ksbuilder prepared its change: run the command again", name)
+		}
+		patch, err := specPatch(&current.Spec, &spec, current.ResourceVersion)
+		if err != nil {
+			return nil, err
+		}
+		patched := &kubesphere.InstallPlan{}
+		err = c.mergePatch(ctx, kubesphere.ResourceInstallPlans, name, patch, patched)
+		if apierrors.IsConflict(err) && time.Now().Before(deadline) {
+			current = &kubesphere.InstallPlan{}
+			if err := c.get(ctx, kubesphere.ResourceInstallPlans, name, current); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("updating InstallPlan %s: %w", name, err)
+		}
+		return patched, nil
+	}
+}
+
+// preparing reports whether KubeSphere is between Preparing and recording
+// the executor job for a release of the plan.
+func preparing(plan *kubesphere.InstallPlan) bool {
+	if plan.Status.State == kubesphere.StatePreparing {
+		return true
+	}
+	for _, st := range plan.Status.ClusterSchedulingStatuses {
+		if st.State == kubesphere.StatePreparing {
+			return true
+		}
+	}
+	return false
+}
+
+// specPatch builds the JSON merge patch that turns old into updated, to be
+// applied at resourceVersion (none: unconditionally). Placement lists are
+// replaced whole; a removed config is set to null.
+func specPatch(old, updated *kubesphere.InstallPlanSpec, resourceVersion string) ([]byte, error) {
 	spec := map[string]any{
 		"extension":       updated.Extension,
 		"enabled":         updated.Enabled,
@@ -586,7 +652,11 @@ func specPatch(old, updated *kubesphere.InstallPlanSpec) ([]byte, error) {
 	if clusters := placedClusters(updated); !reflect.DeepEqual(clusters, placedClusters(old)) {
 		spec["clusterScheduling"] = map[string]any{"placement": map[string]any{"clusters": clusters}}
 	}
-	return json.Marshal(map[string]any{"spec": spec})
+	body := map[string]any{"spec": spec}
+	if resourceVersion != "" {
+		body["metadata"] = map[string]any{"resourceVersion": resourceVersion}
+	}
+	return json.Marshal(body)
 }
 
 // sortVersions sorts semantic versions in ascending order; invalid ones

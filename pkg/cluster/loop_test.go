@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/ksbuilder/ksbuilder/create"
 	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
@@ -123,5 +125,73 @@ func TestOutcomeBeforeJobEnds(t *testing.T) {
 	}
 	if err := uninstall(t, c, name, false); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// KubeSphere writes Preparing, creates the executor job, then records it
+// with a second write: a spec written in between makes that write conflict
+// and leaves the release Preparing for good. Install waits out Preparing
+// before it writes the spec.
+func TestInstallWaitsOutPreparing(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	ctx := testContext(t)
+	const name = "prepwait"
+	dir := scaffold(t, name, create.Frontend)
+	mustInstall(t, c, dir, cluster.InstallOptions{})
+	controller.SetBehaviour(name, testcontrollerStall)
+	_, dyn := kube(t)
+	plans := dyn.Resource(kubesphere.GroupVersion.WithResource(kubesphere.ResourceInstallPlans))
+	setState := func(state string) {
+		t.Helper()
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			u, err := plans.Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if err := unstructured.SetNestedField(u.Object, state, "status", "state"); err != nil {
+				return err
+			}
+			_, err = plans.Update(ctx, u, metav1.UpdateOptions{})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	setState(kubesphere.StatePreparing)
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Install(ctx, cluster.InstallOptions{Name: name, Version: "0.1.0", Upgrade: true,
+			Values: map[string]any{"frontend": map[string]any{"replicaCount": 2}}})
+		done <- err
+	}()
+	// Install's checks take a moment; while the plan stays Preparing, the
+	// spec must stay as it was.
+	for range 10 {
+		select {
+		case err := <-done:
+			t.Fatalf("Install returned (%v) while the plan was Preparing", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		plan, err := c.Plan(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(plan.Spec.Config, "replicaCount") {
+			t.Fatalf("the spec was written while the plan was Preparing: %q", plan.Spec.Config)
+		}
+	}
+	setState(kubesphere.StateInstalled)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Plan(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan.Spec.Config, "replicaCount: 2") {
+		t.Errorf("config %q, want the new values once the plan left Preparing", plan.Spec.Config)
 	}
 }
