@@ -1,11 +1,11 @@
 package repo_test
 
 import (
-	"context"
-	"errors"
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
