@@ -45,9 +45,8 @@ check-cc:
 	@command -v "$${CC:-cc}" >/dev/null || command -v gcc >/dev/null || { echo "make test: go test -race needs a C compiler (cgo); install one, e.g. apt-get install gcc" >&2; exit 1; }
 
 .PHONY: test
-test: check-cc ## run all tests with the race detector (needs a C compiler; unit, end-to-end, short fuzzing); builds the test control plane first
+test: check-cc ## run all tests with the race detector (needs a C compiler; unit, end-to-end, every fuzz target's seed corpus); builds the test control plane first
 	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" $(GO) test -race ./...
-	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
 .PHONY: test-update
 test-update: ## rewrite golden files and testscript expectations

@@ -32,7 +32,7 @@ func FuzzParseDestination(f *testing.F) {
 // FuzzParsePlatforms: --platform parses or is refused, never panics;
 // every parsed platform prints back to itself.
 func FuzzParsePlatforms(f *testing.F) {
-	for _, s := range []string{"linux/amd64", "linux/amd64,linux/arm64/v8", "linux", "", " , ", "linux/arm/v7/x", "windows/amd64:10.0.17763"} {
+	for _, s := range []string{"linux/amd64", "linux/amd64,linux/arm64/v8", "linux", "", " , ", "linux/arm/v7/x", "windows/amd64:10.0.17763", "0/ /"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

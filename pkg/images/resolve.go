@@ -24,12 +24,31 @@ func ParsePlatforms(s string) ([]v1.Platform, error) {
 	for part := range strings.SplitSeq(s, ",") {
 		part = strings.TrimSpace(part)
 		p, err := v1.ParsePlatform(part)
-		if err != nil || p.OS == "" || p.Architecture == "" || strings.Count(part, "/") > 2 {
+		if err != nil || p.String() != part || !platformWord(p.OS) || !platformWord(p.Architecture) ||
+			(p.Variant != "" && !platformWord(p.Variant)) || (p.OSVersion != "" && !platformWord(p.OSVersion)) {
 			return nil, fmt.Errorf("%q is not a platform: write OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8", part)
 		}
 		out = append(out, *p)
 	}
 	return out, nil
+}
+
+// platformWord reports whether s can be one part of a platform (an OS,
+// architecture, variant or OS version): letters, digits, '.', '_' and
+// '-', starting with a letter or digit, as in the OCI image spec's values.
+func platformWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && (r == '.' || r == '_' || r == '-'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // item is one image to transfer.

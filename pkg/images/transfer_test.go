@@ -567,7 +567,7 @@ func TestParsePlatforms(t *testing.T) {
 	if err != nil || len(p) != 2 || p[1].Variant != "v8" {
 		t.Errorf("got %+v, %v", p, err)
 	}
-	for _, bad := range []string{"linux", "linux/", "/amd64", "linux/arm64/v8/x"} {
+	for _, bad := range []string{"linux", "linux/", "/amd64", "linux/arm64/v8/x", "0/ /", "linux/ amd64", "linux/amd64/ ", "linux/amd64:", "li nux/amd64", "linux/-x"} {
 		if _, err := images.ParsePlatforms(bad); err == nil || !strings.Contains(err.Error(), "is not a platform") {
 			t.Errorf("%q: got %v", bad, err)
 		}
