@@ -72,6 +72,7 @@ func EditMetadata(data []byte, edit MetadataEdit) ([]byte, error) {
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	for _, doc := range docs {
+		spellNulls(doc)
 		if err := enc.Encode(doc); err != nil {
 			return nil, err
 		}
@@ -80,6 +81,17 @@ func EditMetadata(data []byte, edit MetadataEdit) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// spellNulls writes "null" into empty nulls: yaml.v3 emits an anchored
+// one ("[&a]") or one in a flow mapping ("{k}") as a quoted empty string.
+func spellNulls(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Value == "" && n.ShortTag() == "!!null" {
+		n.Value = "null"
+	}
+	for _, c := range n.Content {
+		spellNulls(c)
+	}
 }
 
 // mappingIndex returns the index in m.Content of the value of a key, or -1.
