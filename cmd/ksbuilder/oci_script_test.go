@@ -15,13 +15,15 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	helmregistry "helm.sh/helm/v3/pkg/registry"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/chartmuseum"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/ociregistry"
 )
 
 // setupRegistries starts three in-process OCI registries for a script:
 // $REGISTRY (plain HTTP, open), $AUTH_REGISTRY (plain HTTP, basic auth
 // ksuser/kspass) and $TLS_REGISTRY (HTTPS, self-signed; its certificate
-// is $WORK/registry-ca.pem).
+// is $WORK/registry-ca.pem), and a ChartMuseum, $MUSEUM (basic auth
+// ksuser/kspass).
 func setupRegistries(env *testscript.Env) error {
 	plain := ociregistry.Start(ociregistry.Options{})
 	env.Defer(plain.Close)
@@ -32,6 +34,9 @@ func setupRegistries(env *testscript.Env) error {
 	tls := ociregistry.Start(ociregistry.Options{TLS: true})
 	env.Defer(tls.Close)
 	env.Setenv("TLS_REGISTRY", tls.Host)
+	museum := chartmuseum.Start(chartmuseum.Options{Username: "ksuser", Password: "kspass"})
+	env.Defer(museum.Close)
+	env.Setenv("MUSEUM", museum.URL)
 	return tls.WriteCA(filepath.Join(env.WorkDir, "registry-ca.pem"))
 }
 

@@ -174,6 +174,20 @@ Examples:
 	}
 }
 
+// readPasswordStdin reads --password-stdin's password: standard input up
+// to maxPasswordInput, without the final line break.
+func readPasswordStdin(f *Factory) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(f.IO.In, maxPasswordInput))
+	if err != nil {
+		return "", fmt.Errorf("reading the password: %w", err)
+	}
+	password := strings.TrimRight(string(data), "\r\n")
+	if password == "" {
+		return "", usageErrorf("--password-stdin: standard input is empty")
+	}
+	return password, nil
+}
+
 // registryHost accepts "oci://HOST/..." where a host is asked for.
 func registryHost(s string) string {
 	s = strings.TrimPrefix(s, registry.Scheme)
@@ -183,13 +197,9 @@ func registryHost(s string) string {
 
 func registryLoginRun(opts *registryLoginOptions) error {
 	f := opts.f
-	data, err := io.ReadAll(io.LimitReader(f.IO.In, maxPasswordInput))
+	password, err := readPasswordStdin(f)
 	if err != nil {
-		return fmt.Errorf("reading the password: %w", err)
-	}
-	password := strings.TrimRight(string(data), "\r\n")
-	if password == "" {
-		return usageErrorf("--password-stdin: standard input is empty")
+		return err
 	}
 	client, err := registry.New(opts.Registry)
 	if err != nil {
