@@ -23,6 +23,8 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ksbuilder/ksbuilder/pkg/source"
+
 	"github.com/ksbuilder/ksbuilder/pkg/config"
 )
 
@@ -76,9 +78,19 @@ func indexDirectory(opts Options, res *Result) (*indexFile, error) {
 			return nil, err
 		}
 		skip := func(reason string) { res.Skipped = append(res.Skipped, Skipped{Path: archive, Reason: reason}) }
+		if info, err := os.Stat(archive); err == nil && info.Size() > source.DefaultLimits.MaxTotalSize {
+			skip(fmt.Sprintf("%d bytes is larger than any chart Helm installs", info.Size()))
+			continue
+		}
 		data, err := os.ReadFile(archive)
 		if err != nil {
 			skip(err.Error())
+			continue
+		}
+		// The bounded reader first: Helm's loader expands nested chart
+		// archives without limits of ours.
+		if _, err := source.ReadArchive(bytes.NewReader(data), archive, source.DefaultLimits); err != nil {
+			skip("not a chart: " + strings.TrimPrefix(err.Error(), archive+": "))
 			continue
 		}
 		c, err := loader.LoadArchive(bytes.NewReader(data))

@@ -529,3 +529,46 @@ func TestIndexCancelled(t *testing.T) {
 		t.Fatalf("index written: %v", err)
 	}
 }
+
+// A package over our limits (here 10001 files, which Helm's loader takes)
+// is skipped by the bounded reader, never handed to Helm's loader, which
+// expands nested chart archives without limits of ours.
+func TestIndexSkipsPackagesOverTheLimits(t *testing.T) {
+	dir := t.TempDir()
+	savePackage(t, dir, "hello", "0.1.0")
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	write := func(name string, data []byte) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("big/Chart.yaml", []byte("apiVersion: v2\nname: big\nversion: 0.1.0\n"))
+	for i := range 10001 {
+		write(fmt.Sprintf("big/files/f%d.txt", i), nil)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bigPath := filepath.Join(dir, "big-0.1.0.tgz")
+	if err := os.WriteFile(bigPath, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := repo.Index(context.Background(), repo.Options{Dir: dir, URL: "https://charts.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Entries) != 1 || res.Entries[0].Name != "hello" {
+		t.Errorf("entries %+v, want hello only", res.Entries)
+	}
+	if len(res.Skipped) != 1 || res.Skipped[0].Path != bigPath || !strings.Contains(res.Skipped[0].Reason, "not a chart: ") || strings.Contains(res.Skipped[0].Reason, bigPath) {
+		t.Errorf("skipped %+v, want big-0.1.0.tgz named once, as not a chart", res.Skipped)
+	}
+}
