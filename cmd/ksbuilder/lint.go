@@ -133,6 +133,8 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "leave out info findings, and the summary when nothing is wrong"},
 			&cli.StringSliceFlag{Name: "skip", Usage: "skip the rule `RULE` (repeatable or comma-separated); see --list-rules"},
 			&cli.BoolFlag{Name: "list-rules", Usage: "list the rules and exit"},
+			// Upstream's spelling; ksbuilder always lints every subchart.
+			&cli.BoolFlag{Name: "with-subcharts", Hidden: true},
 			maxSizeFlag(),
 			outputFlag("text, json, yaml, sarif (for code scanning) or github (Actions annotations)"),
 		}, valuesFlags()...),
@@ -141,6 +143,9 @@ Examples:
 				f: f, Paths: c.Args().Slice(), Values: valueOptions(c),
 				Strict: c.Bool("strict"), Quiet: c.Bool("quiet"), ListRules: c.Bool("list-rules"),
 				Config: c.String("config"), NoConfig: c.Bool("no-config"), ChangedSince: c.String("changed-since"),
+			}
+			if c.Bool("with-subcharts") {
+				f.Infof("--with-subcharts: subcharts are always linted; the flag is not needed")
 			}
 			failOn := strings.ToLower(strings.TrimSpace(c.String("fail-on")))
 			switch failOn {

@@ -26,6 +26,9 @@ type publishOptions struct {
 	DryRun  bool
 	Output  output.Format
 	Connect cluster.ConnectOptions
+	// LocalTemplateDir, set by --to-local-template, is where the objects
+	// are written as files instead of to a cluster.
+	LocalTemplateDir string
 
 	// OCI is set when PATH is an oci:// reference.
 	OCI      *registry.Reference
@@ -49,7 +52,9 @@ version is already published. A chart too large for a ConfigMap is refused.
 The cluster is chosen as kubectl does: --kubeconfig, else $KUBECONFIG, else
 ~/.kube/config, else the in-cluster service account; --context picks a
 context. --dry-run prints the objects as YAML (or JSON with -o json) without
-contacting any cluster.
+contacting any cluster. --to-local-template writes them to <Kind>.yaml files
+(ConfigMap.yaml, ExtensionVersion.yaml, Extension.yaml) in the directory
+--output names (default "."), as upstream ksbuilder does.
 
 With an oci:// reference the chart is pulled from the registry (the highest
 semantic version when no tag is given) and only the ExtensionVersion, with
@@ -62,10 +67,12 @@ Examples:
   ksbuilder publish ./hello
   ksbuilder publish hello-0.1.0.tgz --context staging
   ksbuilder publish ./hello --dry-run | kubectl apply --server-side -f -
+  ksbuilder publish ./hello --to-local-template --output deploy/hello
   ksbuilder publish oci://registry.example.com/charts/hello:0.1.0`,
 		Flags: append(append([]cli.Flag{
 			&cli.BoolFlag{Name: flagDryRun, Usage: "print the objects instead of writing them"},
-			outputFlag("text, json or yaml"),
+			&cli.BoolFlag{Name: "to-local-template", Usage: "write the objects to <Kind>.yaml files in the directory --output names (default \".\") instead"},
+			outputFlag("text, json or yaml; with --to-local-template, the directory to write to"),
 		}, clusterFlags()...), registryFlags()...),
 		Action: func(c *cli.Context) error {
 			opts := &publishOptions{f: f, DryRun: c.Bool(flagDryRun), Connect: connectOptions(c)}
@@ -73,7 +80,13 @@ Examples:
 			if opts.Path, err = pathArg(c); err != nil {
 				return err
 			}
-			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
+			if c.Bool("to-local-template") {
+				// Upstream's spelling: --output is then the directory.
+				opts.DryRun, opts.Output, opts.LocalTemplateDir = true, output.Text, "."
+				if c.IsSet("output") {
+					opts.LocalTemplateDir = c.String("output")
+				}
+			} else if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 				return err
 			}
 			if registry.IsOCI(opts.Path) {
@@ -127,6 +140,15 @@ func publishRun(c *cli.Context, opts *publishOptions) error {
 	res, err := cluster.Publish(c.Context, cluster.PublishRequest{Target: target(opts.Connect), Package: pkg, ChartURL: chartURL, Created: f.Now(), DryRun: opts.DryRun})
 	if err != nil {
 		return clusterError(err)
+	}
+	if opts.LocalTemplateDir != "" {
+		paths, err := cluster.WriteObjectFiles(opts.LocalTemplateDir, res.Objects)
+		for _, p := range paths {
+			if _, werr := fmt.Fprintln(f.IO.Out, p); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		return err
 	}
 	if opts.DryRun {
 		for _, d := range res.Deletes {

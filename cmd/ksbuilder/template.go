@@ -24,6 +24,8 @@ type templateOptions struct {
 	Values      values.Options
 	IncludeCRDs bool
 	OutputDir   string
+	// ShowOnly keeps the documents of these templates (--show-only).
+	ShowOnly []string
 }
 
 func newTemplateCmd(f *Factory, runF func(*templateOptions) error) *cli.Command {
@@ -45,20 +47,26 @@ the installer's overrides set over your values:
 Manifests come in Helm's install order, then hooks; tests are left out, as
 the installer never runs them. Each document starts with "---" and a
 "# Source:" comment. With --output-dir, each source file is written under
-DIR instead (never outside it).
+DIR instead (never outside it). --show-only (-s) keeps the documents of
+the named templates, given as paths in the chart (templates/x.yaml,
+charts/backend/templates/*.yaml), as Helm's does.
 
 Examples:
   ksbuilder template ./hello
   ksbuilder template ./hello --agent --set backend.replicaCount=2
+  ksbuilder template ./hello -s charts/backend/templates/deployment.yaml
   ksbuilder template hello-0.1.0.tgz -f prod-values.yaml --output-dir out`,
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "agent", Usage: "render the agent release instead of the host release"},
 			&cli.BoolFlag{Name: "include-crds", Usage: "also print the CRDs of the crds/ directories, which Helm installs first"},
 			&cli.StringFlag{Name: "output-dir", Usage: "write the files under `DIR` instead of printing them"},
+			&cli.StringSliceFlag{Name: "show-only", Aliases: []string{"s"}, Usage: "only print the documents of the template `PATH` in the chart (repeatable; a glob such as charts/backend/templates/*.yaml)"},
+			// Helm's spelling; tests are always left out.
+			&cli.BoolFlag{Name: "skip-tests", Hidden: true},
 		}, valuesFlags()...),
 		Action: func(c *cli.Context) error {
 			opts := &templateOptions{f: f, Side: manifest.Host, Values: valueOptions(c),
-				IncludeCRDs: c.Bool("include-crds"), OutputDir: c.String("output-dir")}
+				IncludeCRDs: c.Bool("include-crds"), OutputDir: c.String("output-dir"), ShowOnly: c.StringSlice("show-only")}
 			var err error
 			if opts.Path, err = pathArg(c); err != nil {
 				return err
@@ -96,6 +104,9 @@ func templateRun(opts *templateOptions) error {
 	f.Debugf("release %s in namespace %s, installer overrides: %v", m.ReleaseName, m.Namespace, m.Overrides)
 	if len(m.Documents) == 0 {
 		warnEmptyRelease(f, c, opts.Side)
+	}
+	if err := m.ShowOnly(opts.ShowOnly); err != nil {
+		return err
 	}
 	if opts.OutputDir == "" {
 		_, err := io.WriteString(f.IO.Out, m.String())

@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"fmt"
+	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -104,4 +106,41 @@ func isTest(h *release.Hook) bool {
 		}
 	}
 	return false
+}
+
+// ShowOnly keeps the documents rendered from the given templates, as
+// "helm template --show-only" does: each pattern is a path in the chart
+// without the chart's own name ("templates/service.yaml",
+// "charts/backend/templates/*.yaml"), matched with path.Match. A pattern
+// that matches no document is an error naming it.
+func (m *Manifests) ShowOnly(patterns []string) error {
+	if len(patterns) == 0 {
+		return nil
+	}
+	matched := make([]bool, len(patterns))
+	var kept []Document
+	for _, d := range m.Documents {
+		_, rel, ok := strings.Cut(d.Source, "/")
+		if !ok {
+			continue
+		}
+		keep := false
+		for i, p := range patterns {
+			if ok, err := path.Match(filepath.ToSlash(p), rel); err != nil {
+				return fmt.Errorf("--show-only %q: %w", p, err)
+			} else if ok {
+				matched[i], keep = true, true
+			}
+		}
+		if keep {
+			kept = append(kept, d)
+		}
+	}
+	for i, p := range patterns {
+		if !matched[i] {
+			return fmt.Errorf("could not find template %s in the %s release: give a path in the chart, e.g. templates/deployment.yaml or charts/NAME/templates/*.yaml", p, m.ReleaseName)
+		}
+	}
+	m.Documents = kept
+	return nil
 }
