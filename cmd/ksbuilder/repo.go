@@ -16,17 +16,23 @@ import (
 func newRepoCmd(f *Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "repo",
-		Usage: "Build a Helm chart repository of extension packages, or upload to a ChartMuseum",
+		Usage: "Build or fill a chart repository of extensions, and manage a cluster's Repositories",
 		Description: `Builds a Helm chart repository that a KubeSphere Repository (spec.url) can
-sync extensions from, or uploads packages to a ChartMuseum (KubeSphere's
-extension museum is one).
+sync extensions from, uploads packages to a ChartMuseum (KubeSphere's
+extension museum is one), and adds, lists and removes the cluster's
+KubeSphere Repositories.
 
 Examples:
   ksbuilder repo index dist --url https://charts.example.com
-  ksbuilder repo push https://museum.example.com dist/hello-0.1.0.tgz`,
+  ksbuilder repo push https://museum.example.com dist/hello-0.1.0.tgz
+  ksbuilder repo add team https://charts.example.com
+  ksbuilder repo list`,
 		Subcommands: []*cli.Command{
 			newRepoIndexCmd(f),
 			newRepoPushCmd(f),
+			newRepoAddCmd(f),
+			newRepoListCmd(f),
+			newRepoRemoveCmd(f),
 		},
 	}
 }

@@ -15,6 +15,7 @@ const (
 	ResourceExtensionVersions = "extensionversions"
 	ResourceInstallPlans      = "installplans"
 	ResourceCategories        = "categories"
+	ResourceRepositories      = "repositories"
 )
 
 // AddToScheme registers the kinds of this package, and the meta types their
