@@ -196,6 +196,11 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		if loop := UpgradeLoop(&plan.Spec, plan.Status.InstallationStatus); loop != "" {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("InstallPlan %s is looping: %s", name, loop))
 		}
+		var newChart *chart.Chart
+		if opts.Publication != nil {
+			newChart = opts.Publication.Chart
+		}
+		res.Warnings = append(res.Warnings, c.pinnedImageWarnings(ctx, name, plan.Spec.Extension.Version, version, spec.Config, newChart)...)
 	}
 
 	if len(check.Problems) == 0 {
