@@ -24,8 +24,8 @@ func TestPinnedImages(t *testing.T) {
 	newChart := valuesChart(map[string]any{"image": map[string]any{"tag": "2.0"}, "replicas": 2},
 		map[string]any{"image": map[string]any{"repository": "x/backend", "tag": "2.0"}, "sidecar": map[string]any{"imageVersion": "v2"}})
 	values := map[string]any{
-		"image":    map[string]any{"tag": "1.0"},                                                      // pins the old default
-		"replicas": 1,                                                                                 // not an image
+		"image":    map[string]any{"tag": "1.0"},                                                        // pins the old default
+		"replicas": 1,                                                                                   // not an image
 		"backend":  map[string]any{"image": map[string]any{"tag": "custom", "repository": "x/backend"}}, // the user's own tag; the repository did not change
 	}
 	got := cluster.PinnedImages(values, oldChart, newChart, "1.0.0", "2.0.0")
