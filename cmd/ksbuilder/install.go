@@ -26,13 +26,15 @@ type installOptions struct {
 	Upgrade     bool
 	NoWait      bool
 	DryRun      bool
+	Offline     bool
 	Wait        cluster.WaitOptions
 	Output      output.Format
 	Connect     cluster.ConnectOptions
 }
 
 // installChecks, installPlanText and installWaitText are the parts of
-// install's and upgrade's help that the two share.
+// install's and upgrade's help that the two share; installOfflineText is
+// install's own.
 const (
 	installChecks = `Before writing anything it checks that the version is published, that the
 required externalDependencies are installed at a matching version (optional
@@ -54,6 +56,10 @@ not the installation: resume with "ksbuilder status NAME --watch".
 --dry-run runs the same checks (they read the cluster) and prints the
 objects that would be written (a PATH's publication, then the InstallPlan)
 as YAML, or JSON with -o json, without writing anything.`
+
+	installOfflineText = `install --dry-run --offline contacts no cluster: it prints the InstallPlan a
+first installation writes (after the render check, for a PATH, and preceded
+by the PATH's publication objects), for a GitOps repository to commit.`
 )
 
 func newInstallCmd(f *Factory, runF func(*installOptions) error) *cli.Command {
@@ -75,10 +81,13 @@ Running install again with other values updates the config, and KubeSphere
 upgrades the release; to change the version use "ksbuilder upgrade".
 
 ` + installWaitText + `
+` + installOfflineText + `
+
 Exit status: 0 installed, 1 failed or timed out, 2 usage, 130 interrupted.
 
 Examples:
   ksbuilder install ./hello
+  ksbuilder install ./hello --dry-run --offline -f prod.yaml > gitops/hello.yaml
   ksbuilder install hello --version 0.1.0 --set frontend.replicaCount=2
   ksbuilder install ./network -f values-dev.yaml --cluster host --cluster member1
   ksbuilder install ./hello --no-wait && ksbuilder status hello --watch`,
@@ -135,12 +144,17 @@ func installFlags(upgrade bool) []cli.Flag {
 	if upgrade {
 		what, waitFor = "upgrade to", "upgrade"
 	}
+	var offline []cli.Flag
+	if !upgrade {
+		offline = append(offline, &cli.BoolFlag{Name: "offline", Usage: "with --dry-run: contact no cluster, and print the InstallPlan of a first installation"})
+	}
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "version", Usage: "`VERSION` to " + what + "; required with a NAME, checked against a PATH's version"},
 		&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: place the agent on `CLUSTER` (repeatable; default the host cluster)"},
 		outputFlag("text, json or yaml (the final status; with --dry-run the objects, as YAML or JSON)"),
 		&cli.BoolFlag{Name: flagDryRun, Usage: "run the checks and print the objects that would be written, without writing them"},
 	}
+	flags = append(flags, offline...)
 	flags = append(flags, valuesFlags()...)
 	flags = append(flags, &cli.BoolFlag{Name: "reset-values", Usage: "drop the values the InstallPlan has (without other values flags)", Category: valuesCategory})
 	flags = append(flags, waitFlags(waitFor, "once the InstallPlan is written")...)
@@ -155,6 +169,10 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 	opts := &installOptions{
 		f: f, Version: c.String("version"), Clusters: c.StringSlice("cluster"), Upgrade: upgrade,
 		ResetValues: c.Bool("reset-values"), NoWait: c.Bool(flagNoWait), DryRun: c.Bool(flagDryRun), Connect: connectOptions(c),
+		Offline: c.Bool("offline"),
+	}
+	if opts.Offline && !opts.DryRun {
+		return usageErrorf("--offline only goes with --dry-run: writing an InstallPlan needs a cluster")
 	}
 	if isPath(arg) {
 		opts.Path = arg
@@ -194,6 +212,7 @@ func installRun(c *cli.Context, opts *installOptions, p *progress) error {
 			ResetValues: opts.ResetValues, Clusters: opts.Clusters, Upgrade: opts.Upgrade, DryRun: opts.DryRun},
 		Created:  f.Now(),
 		NoWait:   opts.NoWait,
+		Offline:  opts.Offline,
 		Wait:     opts.Wait,
 		Progress: p,
 	}
@@ -213,6 +232,9 @@ func installRun(c *cli.Context, opts *installOptions, p *progress) error {
 		return reportWaitError(f, res.Name, err)
 	}
 	switch {
+	case opts.Offline:
+		f.Infof("InstallPlan %s of a first installation (offline dry run: no cluster was contacted)", res.Name)
+		return writeObjects(f.IO.Out, opts.Output, res.Objects)
 	case opts.DryRun:
 		f.Infof("InstallPlan %s would be %s (dry run: nothing was written)", res.Name, res.Action)
 		return writeObjects(f.IO.Out, opts.Output, res.Objects)

@@ -154,6 +154,8 @@ type InstallRequest struct {
 	Created time.Time
 	// NoWait returns once the InstallPlan is written.
 	NoWait bool
+	// Offline, with DryRun, contacts no cluster (OfflineInstall).
+	Offline bool
 	// Wait tunes the wait; its Notify is replaced by Progress.Event.
 	Wait     WaitOptions
 	Progress Progress
@@ -190,6 +192,16 @@ func Install(ctx context.Context, req InstallRequest) (*InstallOutcome, error) {
 		opts.Publication, opts.Name, opts.Version = pub, name, version
 	} else if opts.Version == "" {
 		return nil, ErrVersionRequired
+	}
+	if req.Offline && opts.DryRun {
+		res, err := OfflineInstall(opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range res.Warnings {
+			p.Warn(w)
+		}
+		return &InstallOutcome{InstallResult: res, Name: opts.Name}, nil
 	}
 	c, err := req.client()
 	if err != nil {
