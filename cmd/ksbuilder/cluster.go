@@ -53,6 +53,7 @@ func clusterError(err error) error {
 		other    *cluster.InstalledVersionError
 		noCtx    *cluster.ContextNotFoundError
 		check    *cluster.CheckError
+		override *cluster.OverrideClusterError
 	)
 	switch {
 	case err == nil:
@@ -77,8 +78,10 @@ func clusterError(err error) error {
 		return usageErrorf("--version %s does not match the package, which is %s %s", mismatch.Requested, mismatch.Name, mismatch.Version)
 	case errors.As(err, &other):
 		return fmt.Errorf("%s %s is installed; to change the version run \"ksbuilder upgrade %s --version %s\"", other.Name, other.Installed, other.Name, other.Requested)
+	case errors.As(err, &override):
+		return &usageError{err: err}
 	case errors.As(err, &notMC):
-		return usageErrorf("--cluster only applies to Multicluster extensions; %s %s is %s", notMC.Name, notMC.Version, notMC.Mode)
+		return usageErrorf("--cluster, --cluster-values and --cluster-set only apply to Multicluster extensions; %s %s is %s", notMC.Name, notMC.Version, notMC.Mode)
 	}
 	return err
 }

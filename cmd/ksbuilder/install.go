@@ -23,13 +23,16 @@ type installOptions struct {
 	Values      map[string]any
 	ResetValues bool
 	Clusters    []string
-	Upgrade     bool
-	NoWait      bool
-	DryRun      bool
-	Offline     bool
-	Wait        cluster.WaitOptions
-	Output      output.Format
-	Connect     cluster.ConnectOptions
+	// ClusterValues are the per-cluster overrides (--cluster-values,
+	// --cluster-set).
+	ClusterValues map[string]map[string]any
+	Upgrade       bool
+	NoWait        bool
+	DryRun        bool
+	Offline       bool
+	Wait          cluster.WaitOptions
+	Output        output.Format
+	Connect       cluster.ConnectOptions
 }
 
 // installChecks, installPlanText and installWaitText are the parts of
@@ -156,6 +159,7 @@ func installFlags(upgrade bool) []cli.Flag {
 	}
 	flags = append(flags, offline...)
 	flags = append(flags, valuesFlags()...)
+	flags = append(flags, clusterValuesFlags()...)
 	flags = append(flags, &cli.BoolFlag{Name: "reset-values", Usage: "drop the values the InstallPlan has (without other values flags)", Category: valuesCategory})
 	flags = append(flags, waitFlags(waitFor, "once the InstallPlan is written")...)
 	return append(flags, clusterFlags()...)
@@ -192,6 +196,9 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 	if opts.Values, err = mergeValues(vals, f.IO.In); err != nil {
 		return err
 	}
+	if opts.ClusterValues, err = mergeClusterValues(c, f.IO.In); err != nil {
+		return err
+	}
 	if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML); err != nil {
 		return err
 	}
@@ -209,7 +216,7 @@ func installRun(c *cli.Context, opts *installOptions, p *progress) error {
 	req := cluster.InstallRequest{
 		Target: target(opts.Connect),
 		InstallOptions: cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values,
-			ResetValues: opts.ResetValues, Clusters: opts.Clusters, Upgrade: opts.Upgrade, DryRun: opts.DryRun},
+			ResetValues: opts.ResetValues, Clusters: opts.Clusters, ClusterValues: opts.ClusterValues, Upgrade: opts.Upgrade, DryRun: opts.DryRun},
 		Created:  f.Now(),
 		NoWait:   opts.NoWait,
 		Offline:  opts.Offline,

@@ -112,6 +112,7 @@ func writeStatusText(w io.Writer, s *cluster.PlanStatus) error {
 	field("Enabled", fmt.Sprint(s.Enabled))
 	field("Retrying", s.Retrying)
 	field("Placement", strings.Join(s.Clusters, ", "))
+	field("Overrides", strings.Join(s.Overridden, ", "))
 	writeConditions(&b, "", s.Conditions)
 	writeHistory(&b, "", s.History)
 	if len(s.ImagePull) > 0 {

@@ -84,3 +84,26 @@ func mergeValues(opts values.Options, stdin io.Reader) (map[string]any, error) {
 	}
 	return v, nil
 }
+
+// clusterValuesFlags are --cluster-values and --cluster-set: the values
+// of one cluster's agent, written as that cluster's override.
+func clusterValuesFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "cluster-values", Usage: "Multicluster extensions: values `CLUSTER=FILE` for that cluster's agent, written as its override", Category: valuesCategory},
+		&cli.StringSliceFlag{Name: "cluster-set", Usage: "Multicluster extensions: `CLUSTER:KEY=VALUE` for that cluster's agent, written as its override", Category: valuesCategory},
+	}
+}
+
+// mergeClusterValues reads --cluster-values and --cluster-set; bad ones
+// are usage errors. nil when neither is given.
+func mergeClusterValues(c *cli.Context, stdin io.Reader) (map[string]map[string]any, error) {
+	opts, err := values.ClusterOptions(c.StringSlice("cluster-values"), c.StringSlice("cluster-set"))
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	v, err := values.MergeClusters(opts, stdin)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return v, nil
+}

@@ -61,6 +61,10 @@ type InstallOptions struct {
 	// Clusters place a Multicluster extension's agent; empty means the
 	// current placement, or the host cluster for a new plan.
 	Clusters []string
+	// ClusterValues are per-cluster values, written as the overrides of
+	// those clusters (each must be placed); overrides of other clusters
+	// are kept, and nil keeps them all.
+	ClusterValues map[string]map[string]any
 	// Upgrade changes the version of an existing plan; without it, a plan
 	// for another version is an error.
 	Upgrade bool
@@ -181,6 +185,14 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 			spec.ClusterScheduling = &kubesphere.ClusterScheduling{}
 		}
 		spec.ClusterScheduling.Placement = &kubesphere.Placement{Clusters: clusters}
+	}
+	if len(opts.ClusterValues) > 0 {
+		if ev.Mode() != kubesphere.Multicluster {
+			return nil, &NotMulticlusterError{Name: name, Version: version, Mode: string(ev.Mode())}
+		}
+		if err := applyClusterValues(&spec, placedClusters(&spec), opts.ClusterValues); err != nil {
+			return nil, err
+		}
 	}
 
 	if exists {

@@ -29,6 +29,14 @@ func OfflineInstall(opts InstallOptions) (*InstallResult, error) {
 	} else if opts.Publication != nil && opts.Publication.Version.Mode() == kubesphere.Multicluster {
 		res.Warnings = append(res.Warnings, "offline: the plan places no agent (online, the host cluster is the default): name the clusters with --cluster")
 	}
+	if len(opts.ClusterValues) > 0 {
+		if pub := opts.Publication; pub != nil && pub.Version.Mode() != kubesphere.Multicluster {
+			return nil, &NotMulticlusterError{Name: opts.Name, Version: opts.Version, Mode: string(pub.Version.Mode())}
+		}
+		if err := applyClusterValues(&spec, opts.Clusters, opts.ClusterValues); err != nil {
+			return nil, err
+		}
+	}
 	if pub := opts.Publication; pub != nil && pub.Chart != nil {
 		if err := CheckRender(pub.Chart, pub.Version.TargetNamespace(opts.Name), spec, opts.Renders); err != nil {
 			return nil, &CheckError{Name: opts.Name, Version: opts.Version, Problems: []string{err.Error()}}

@@ -24,6 +24,9 @@ type PlanStatus struct {
 	// loops on an upgrade Helm refuses (see UpgradeLoop).
 	Retrying string   `json:"retrying,omitempty"`
 	Clusters []string `json:"placement,omitempty"`
+	// Overridden are the clusters whose agent has values of its own
+	// (spec.clusterScheduling.overrides).
+	Overridden []string `json:"overridden,omitempty"`
 	// Agents are the agent releases per cluster, by cluster name.
 	Agents []ReleaseStatus `json:"agents,omitempty"`
 	// Deleting is set once the plan's deletion was requested.
@@ -63,7 +66,7 @@ func StatusOf(plan *kubesphere.InstallPlan) *PlanStatus {
 		Name: plan.Name, Extension: plan.Spec.Extension.Name, PlannedVersion: plan.Spec.Extension.Version,
 		ReleaseStatus: releaseStatus("", plan.Status.InstallationStatus), Enabled: plan.Spec.Enabled,
 		Retrying: UpgradeLoop(&plan.Spec, plan.Status.InstallationStatus),
-		Clusters: placedClusters(&plan.Spec), Deleting: plan.DeletionTimestamp != nil,
+		Clusters: placedClusters(&plan.Spec), Overridden: OverriddenClusters(&plan.Spec), Deleting: plan.DeletionTimestamp != nil,
 	}
 	clusters := make([]string, 0, len(plan.Status.ClusterSchedulingStatuses))
 	for cl := range plan.Status.ClusterSchedulingStatuses {
