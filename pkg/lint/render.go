@@ -3,6 +3,8 @@ package lint
 import (
 	"fmt"
 
+	"helm.sh/helm/v3/pkg/chartutil"
+
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
@@ -12,6 +14,9 @@ import (
 type release struct {
 	side      manifest.Side
 	namespace string
+	// opts are the options it was rendered with, to render it again for
+	// other Kubernetes versions.
+	opts manifest.RenderOptions
 	// objects are the objects of the templates, hooks and tests included.
 	objects []manifest.Object
 	// crds are the objects of the crds/ directories.
@@ -60,18 +65,39 @@ func (l *linter) render() {
 			l.add(d)
 			continue
 		}
-		r := &release{side: side, namespace: opts.Namespace}
-		var bad []*manifest.DocumentError
-		r.objects, bad = manifest.ParseObjects(rendered.Templates)
-		crds, badCRDs := manifest.ParseObjects(rendered.CRDs)
-		r.crds = crds
-		for _, e := range append(bad, badCRDs...) {
+		r, bad := newRelease(side, opts, rendered)
+		for _, e := range bad {
 			l.add(l.loc.Locate(e.File).Diagnostic(diag.Error, RuleRender, "",
 				fmt.Sprintf("%sdocument %d is not a valid object: %v", prefix, e.Index+1, e.Err),
 				"Helm fails the install on it; run ksbuilder template to see the output"))
 		}
 		l.releases = append(l.releases, r)
 	}
+}
+
+// newRelease reads the objects of a rendered release back, and returns the
+// documents that are not objects.
+func newRelease(side manifest.Side, opts manifest.RenderOptions, rendered *manifest.Release) (*release, []*manifest.DocumentError) {
+	r := &release{side: side, namespace: opts.Namespace, opts: opts}
+	objects, bad := manifest.ParseObjects(rendered.Templates)
+	crds, badCRDs := manifest.ParseObjects(rendered.CRDs)
+	r.objects, r.crds = objects, crds
+	return r, append(bad, badCRDs...)
+}
+
+// renderFor renders a release again as a cluster with caps would install
+// it. A render that fails reports nothing: the render at Helm's default
+// capabilities reports the errors of the templates.
+func (l *linter) renderFor(r *release, caps *chartutil.Capabilities) (*release, bool) {
+	opts := r.opts
+	opts.Values = manifest.CopyValues(r.opts.Values)
+	opts.Capabilities = caps
+	rendered, err := manifest.RenderRelease(l.chart, opts)
+	if err != nil {
+		return nil, false
+	}
+	again, _ := newRelease(r.side, opts, rendered)
+	return again, true
 }
 
 // setValue sets a nested value, replacing whatever is in the way.

@@ -25,6 +25,9 @@ type RenderOptions struct {
 	Values map[string]any
 	// Upgrade renders as an upgrade rather than a first install.
 	Upgrade bool
+	// Capabilities are the cluster's Kubernetes version and served APIs
+	// the templates see; nil means Helm's defaults, as "helm template".
+	Capabilities *chartutil.Capabilities
 }
 
 // Render renders every template of the chart and its enabled subcharts,
@@ -65,7 +68,11 @@ func RenderRelease(c *chart.Chart, opts RenderOptions) (*Release, error) {
 		Name: opts.ReleaseName, Namespace: opts.Namespace,
 		IsInstall: !opts.Upgrade, IsUpgrade: opts.Upgrade, Revision: 1,
 	}
-	top, err := chartutil.ToRenderValues(c, vals, rel, chartutil.DefaultCapabilities.Copy())
+	caps := chartutil.DefaultCapabilities.Copy()
+	if opts.Capabilities != nil {
+		caps = opts.Capabilities.Copy()
+	}
+	top, err := chartutil.ToRenderValues(c, vals, rel, caps)
 	if err != nil {
 		return nil, err
 	}
