@@ -118,7 +118,9 @@ const maxMinor = 99
 // kubeRange is the Kubernetes versions an extension allows.
 type kubeRange struct {
 	constraint string
-	c          *semver.Constraints
+	// allowed holds, for each minor version of Kubernetes 1.x up to
+	// maxMinor, whether the range allows its first or a late patch.
+	allowed []bool
 }
 
 // kubeVersions returns the Kubernetes versions extension.yaml's kubeVersion
@@ -126,23 +128,24 @@ type kubeRange struct {
 // (reported by constraint-format).
 func (l *linter) kubeVersions() kubeRange {
 	s := strings.TrimSpace(l.ext.KubeVersion)
-	if s != "" {
-		if c, err := semver.NewConstraint(s); err == nil {
-			return kubeRange{s, c}
-		}
+	c, err := semver.NewConstraint(s)
+	if s == "" || err != nil {
+		s = DefaultKubeVersion
+		c, _ = semver.NewConstraint(DefaultKubeVersion)
 	}
-	c, _ := semver.NewConstraint(DefaultKubeVersion)
-	return kubeRange{DefaultKubeVersion, c}
+	k := kubeRange{constraint: s, allowed: make([]bool, maxMinor+1)}
+	for m := range k.allowed {
+		k.allowed[m] = c.Check(semver.New(1, uint64(m), 0, "", "")) || c.Check(semver.New(1, uint64(m), 99, "", ""))
+	}
+	return k
 }
 
 // allowsFrom returns the first minor version from minor on that the range
-// allows (trying the first and a late patch of each), or 0 for none.
+// allows, or 0 for none.
 func (k kubeRange) allowsFrom(minor int) int {
-	for m := minor; m <= maxMinor; m++ {
-		for _, v := range []string{fmt.Sprintf("1.%d.0", m), fmt.Sprintf("1.%d.99", m)} {
-			if k.c.Check(semver.MustParse(v)) {
-				return m
-			}
+	for m := max(minor, 0); m <= maxMinor; m++ {
+		if k.allowed[m] {
+			return m
 		}
 	}
 	return 0
@@ -222,7 +225,10 @@ func (l *linter) apiLifecycleRules(r *release, kr kubeRange) {
 			}
 			lc, _ := lifecycleOf(gvk)
 			for _, boundary := range []int{lc.deprecated, lc.removed} {
-				if m := kr.allowsFrom(boundary); boundary > 0 && m > 0 {
+				if boundary == 0 {
+					continue
+				}
+				if m := kr.allowsFrom(boundary); m > 0 {
 					pending = append(pending, m)
 				}
 			}
