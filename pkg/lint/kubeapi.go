@@ -1,12 +1,10 @@
 package lint
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -174,6 +172,10 @@ func (k kubeRange) newestAllowed() int {
 // install on a cluster of that version.
 func (l *linter) kubeAPIRules() {
 	kr := l.kubeVersions()
+	var versioned *versions
+	if readers := capabilityReaders(l.chart); len(readers) > 0 {
+		versioned = &versions{chart: versionedChart(l.chart, readers), readers: readers}
+	}
 	for _, r := range l.releases {
 		for _, o := range r.installed() {
 			gv, err := schema.ParseGroupVersion(o.APIVersion)
@@ -182,8 +184,42 @@ func (l *linter) kubeAPIRules() {
 			}
 			l.strictDecode(o, l.templateSource(o))
 		}
-		l.apiLifecycleRules(r, kr)
+		l.apiLifecycleRules(r, kr, versioned)
 	}
+}
+
+// versions is what a release is rendered again from for each Kubernetes
+// version: the templates whose output may differ between versions.
+type versions struct {
+	chart *chart.Chart
+	// readers are the chart paths of those templates.
+	readers map[string]bool
+}
+
+// objectsAt returns the objects a cluster of Kubernetes 1.minor receives
+// from a release: those of the templates that read .Capabilities rendered
+// again for that version, the others as rendered. False when the render
+// fails.
+func (l *linter) objectsAt(r *release, v *versions, minor int) ([]manifest.Object, bool) {
+	if v == nil {
+		return r.installed(), true
+	}
+	again, ok := l.renderFor(r, v.chart, kubeCapabilities(minor))
+	if !ok {
+		return nil, false
+	}
+	out := append([]manifest.Object(nil), r.crds...)
+	for _, o := range r.objects {
+		if !o.IsTestHook() && !v.readers[o.File] {
+			out = append(out, o)
+		}
+	}
+	for _, o := range again.objects {
+		if !o.IsTestHook() && v.readers[o.File] {
+			out = append(out, o)
+		}
+	}
+	return out, true
 }
 
 // apiLifecycleRules checks the apiVersions of a release against the
@@ -194,10 +230,9 @@ func (l *linter) kubeAPIRules() {
 // newest allowed, and the first allowed version at which an API some
 // render uses is deprecated or no longer served. An object is reported at
 // the first of those versions whose render holds it with an API that
-// version has deprecated or removed. A chart that never reads
-// .Capabilities renders the same everywhere and is not rendered again.
-func (l *linter) apiLifecycleRules(r *release, kr kubeRange) {
-	readsCaps := l.readsCapabilities()
+// version has deprecated or removed. Only the templates that read
+// .Capabilities are rendered again (objectsAt); a chart without any is not.
+func (l *linter) apiLifecycleRules(r *release, kr kubeRange, v *versions) {
 	rendered := map[int][]manifest.Object{}
 	pending := []int{kr.allowsFrom(0), kr.newestAllowed()}
 	for len(pending) > 0 {
@@ -209,15 +244,11 @@ func (l *linter) apiLifecycleRules(r *release, kr kubeRange) {
 		if l.ctx.Err() != nil {
 			return
 		}
-		at := r
-		if readsCaps {
-			var ok bool
-			if at, ok = l.renderFor(r, kubeCapabilities(minor)); !ok {
-				rendered[minor] = nil
-				continue
-			}
+		objects, ok := l.objectsAt(r, v, minor)
+		rendered[minor] = objects
+		if !ok {
+			continue
 		}
-		rendered[minor] = at.installed()
 		for _, o := range rendered[minor] {
 			gvk, ok := objectGVK(o)
 			if !ok {
@@ -281,46 +312,6 @@ func objectGVK(o manifest.Object) (schema.GroupVersionKind, bool) {
 // apiUse is one object's use of an API, the same in every render.
 type apiUse struct {
 	file, apiVersion, kind, name string
-}
-
-// readsCapabilities reports whether a template of the chart, a file it
-// may pass to tpl, or a value may read .Capabilities, so that the chart
-// can render differently on each Kubernetes version.
-func (l *linter) readsCapabilities() bool {
-	const word = "Capabilities"
-	var inChart func(c *chart.Chart) bool
-	inChart = func(c *chart.Chart) bool {
-		for _, files := range [][]*chart.File{c.Templates, c.Files, c.Raw} {
-			for _, f := range files {
-				if f != nil && bytes.Contains(f.Data, []byte(word)) {
-					return true
-				}
-			}
-		}
-		return slices.ContainsFunc(c.Dependencies(), inChart)
-	}
-	return inChart(l.chart) || mentions(l.opts.Values, word)
-}
-
-// mentions reports whether a string in a values tree contains word.
-func mentions(v any, word string) bool {
-	switch v := v.(type) {
-	case string:
-		return strings.Contains(v, word)
-	case map[string]any:
-		for k, x := range v {
-			if strings.Contains(k, word) || mentions(x, word) {
-				return true
-			}
-		}
-	case []any:
-		for _, x := range v {
-			if mentions(x, word) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // newestKubeMinor is the newest Kubernetes 1.x version k8s.io/api knows:

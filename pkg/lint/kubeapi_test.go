@@ -208,6 +208,9 @@ func TestAPIVersionGatedOnCapabilities(t *testing.T) {
 		name:       "semverCompare on KubeVersion.Version",
 		apiVersion: `apiVersion: {{ if semverCompare "<1.21-0" .Capabilities.KubeVersion.Version }}batch/v1beta1{{ else }}batch/v1{{ end }}`,
 	}, {
+		name:       "a named template",
+		apiVersion: `apiVersion: {{ include "app.cronjob.apiVersion" . }}`,
+	}, {
 		name:       "not gated",
 		apiVersion: `apiVersion: batch/v1beta1`,
 		want:       []string{`error [k8s-api-removed] charts/app/templates/cronjob.yaml:1:1 apiVersion: CronJob "demo-cleanup": batch/v1beta1 CronJob is not served from Kubernetes 1.25 on, and kubeVersion ">=1.19.0-0" allows 1.25 (use batch/v1 CronJob, or narrow kubeVersion in extension.yaml to the versions that serve it)`},
@@ -224,9 +227,14 @@ func TestAPIVersionGatedOnCapabilities(t *testing.T) {
 		apiVersion: `apiVersion: {{ if semverCompare ">=1.30-0" .Capabilities.KubeVersion.GitVersion }}batch/v1beta1{{ else }}batch/v1{{ end }}`,
 		want:       []string{fmt.Sprintf(`error [k8s-api-removed] charts/app/templates/cronjob.yaml: apiVersion: CronJob "demo-cleanup": batch/v1beta1 CronJob is not served from Kubernetes 1.25 on, and kubeVersion ">=1.19.0-0" allows 1.%d (use batch/v1 CronJob, or narrow kubeVersion in extension.yaml to the versions that serve it)`, newestKubeMinor())},
 	}}
+	// The gate in a named template of a partial, as charts usually have it.
+	helper := `{{- define "app.cronjob.apiVersion" -}}
+{{- if semverCompare ">=1.21-0" .Capabilities.KubeVersion.GitVersion -}}batch/v1{{- else -}}batch/v1beta1{{- end -}}
+{{- end -}}
+`
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := lintBase(t, map[string]string{"charts/app/templates/cronjob.yaml": withAPIVersion(tt.apiVersion)})
+			res := lintBase(t, map[string]string{"charts/app/templates/cronjob.yaml": withAPIVersion(tt.apiVersion), "charts/app/templates/_api.tpl": helper})
 			var got []string
 			for _, d := range res.Findings {
 				if d.Code == RuleK8sAPIRemoved || d.Code == RuleK8sAPIDeprecated {

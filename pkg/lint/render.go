@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
@@ -85,14 +86,15 @@ func newRelease(side manifest.Side, opts manifest.RenderOptions, rendered *manif
 	return r, append(bad, badCRDs...)
 }
 
-// renderFor renders a release again as a cluster with caps would install
-// it. A render that fails reports nothing: the render at Helm's default
-// capabilities reports the errors of the templates.
-func (l *linter) renderFor(r *release, caps *chartutil.Capabilities) (*release, bool) {
+// renderFor renders a release again, from c (the chart or a part of it),
+// as a cluster with caps would install it. A render that fails reports
+// nothing: the render at Helm's default capabilities reports the errors of
+// the templates.
+func (l *linter) renderFor(r *release, c *chart.Chart, caps *chartutil.Capabilities) (*release, bool) {
 	opts := r.opts
 	opts.Values = manifest.CopyValues(r.opts.Values)
 	opts.Capabilities = caps
-	rendered, err := manifest.RenderRelease(l.chart, opts)
+	rendered, err := manifest.RenderRelease(c, opts)
 	if err != nil {
 		return nil, false
 	}
