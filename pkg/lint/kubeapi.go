@@ -198,13 +198,16 @@ type versions struct {
 
 // objectsAt returns the objects a cluster of Kubernetes 1.minor receives
 // from a release: those of the templates that read .Capabilities rendered
-// again for that version, the others as rendered. False when the render
-// fails.
-func (l *linter) objectsAt(r *release, v *versions, minor int) ([]manifest.Object, bool) {
+// again for that version from p (versionedChart prepared for the release),
+// the others as rendered. False when the render fails.
+func objectsAt(r *release, v *versions, p *manifest.Prepared, minor int) ([]manifest.Object, bool) {
 	if v == nil {
 		return r.installed(), true
 	}
-	again, ok := l.renderFor(r, v.chart, kubeCapabilities(minor))
+	if p == nil {
+		return nil, false
+	}
+	again, ok := renderAgain(p, v.readers, kubeCapabilities(minor))
 	if !ok {
 		return nil, false
 	}
@@ -214,8 +217,8 @@ func (l *linter) objectsAt(r *release, v *versions, minor int) ([]manifest.Objec
 			out = append(out, o)
 		}
 	}
-	for _, o := range again.objects {
-		if !o.IsTestHook() && v.readers[o.File] {
+	for _, o := range again {
+		if !o.IsTestHook() {
 			out = append(out, o)
 		}
 	}
@@ -233,6 +236,14 @@ func (l *linter) objectsAt(r *release, v *versions, minor int) ([]manifest.Objec
 // version has deprecated or removed. Only the templates that read
 // .Capabilities are rendered again (objectsAt); a chart without any is not.
 func (l *linter) apiLifecycleRules(r *release, kr kubeRange, v *versions) {
+	// Tags, conditions, imports and values do not depend on the version:
+	// they are processed once.
+	var prepared *manifest.Prepared
+	if v != nil {
+		opts := r.opts
+		opts.Values = manifest.CopyValues(r.opts.Values)
+		prepared, _ = manifest.Prepare(v.chart, opts) // nil: the first render reported why
+	}
 	rendered := map[int][]manifest.Object{}
 	pending := []int{kr.allowsFrom(0), kr.newestAllowed()}
 	for len(pending) > 0 {
@@ -244,7 +255,7 @@ func (l *linter) apiLifecycleRules(r *release, kr kubeRange, v *versions) {
 		if l.ctx.Err() != nil {
 			return
 		}
-		objects, ok := l.objectsAt(r, v, minor)
+		objects, ok := objectsAt(r, v, prepared, minor)
 		rendered[minor] = objects
 		if !ok {
 			continue
@@ -352,10 +363,24 @@ func kubeCapabilities(minor int) *chartutil.Capabilities {
 	return caps
 }
 
+// servedAPIsCache holds servedAPIs' answers by minor version.
+var servedAPIsCache sync.Map
+
 // servedAPIs returns the group/versions and group/version/Kinds a cluster
 // of Kubernetes 1.minor serves: the built-in APIs introduced by then and
-// not yet removed, the retired ones included.
+// not yet removed, the retired ones included. The result is shared: it
+// must not be changed.
 func servedAPIs(minor int) chartutil.VersionSet {
+	if vs, ok := servedAPIsCache.Load(minor); ok {
+		return vs.(chartutil.VersionSet)
+	}
+	vs := listServedAPIs(minor)
+	servedAPIsCache.Store(minor, vs)
+	return vs
+}
+
+// listServedAPIs computes servedAPIs.
+func listServedAPIs(minor int) chartutil.VersionSet {
 	set := map[string]bool{}
 	add := func(gv, kind string) {
 		set[gv] = true

@@ -3,7 +3,6 @@ package lint
 import (
 	"fmt"
 
-	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
@@ -86,20 +85,23 @@ func newRelease(side manifest.Side, opts manifest.RenderOptions, rendered *manif
 	return r, append(bad, badCRDs...)
 }
 
-// renderFor renders a release again, from c (the chart or a part of it),
-// as a cluster with caps would install it. A render that fails reports
+// renderAgain renders the templates of capabilityReaders again, from the
+// release p prepared from versionedChart, as a cluster with caps would
+// install them, and returns their objects. A render that fails reports
 // nothing: the render at Helm's default capabilities reports the errors of
 // the templates.
-func (l *linter) renderFor(r *release, c *chart.Chart, caps *chartutil.Capabilities) (*release, bool) {
-	opts := r.opts
-	opts.Values = manifest.CopyValues(r.opts.Values)
-	opts.Capabilities = caps
-	rendered, err := manifest.RenderRelease(c, opts)
+func renderAgain(p *manifest.Prepared, readers map[string]bool, caps *chartutil.Capabilities) ([]manifest.Object, bool) {
+	rendered, err := p.Render(caps)
 	if err != nil {
 		return nil, false
 	}
-	again, _ := newRelease(r.side, opts, rendered)
-	return again, true
+	for name := range rendered.Templates {
+		if !readers[name] {
+			delete(rendered.Templates, name) // rendered for its defines only
+		}
+	}
+	objects, _ := manifest.ParseObjects(rendered.Templates)
+	return objects, true
 }
 
 // setValue sets a nested value, replacing whatever is in the way.
