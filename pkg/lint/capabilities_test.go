@@ -1,7 +1,9 @@
 package lint
 
 import (
+	"strings"
 	"testing"
+	"text/template/parse"
 
 	"github.com/stretchr/testify/assert"
 	"helm.sh/helm/v3/pkg/chart"
@@ -50,4 +52,37 @@ func TestCapabilityReaders(t *testing.T) {
 	assert.Len(t, v.Dependencies(), 1)
 	assert.Len(t, v.Dependencies()[0].Templates, 3, "the partials of lib, not cm.yaml")
 	assert.Len(t, top.Templates, 10, "the chart is not changed")
+}
+
+// FuzzCapabilityReaders: any template text is judged without a panic, and
+// one that parses and names neither .Capabilities nor a way to reach it
+// (tpl, include, template) is not re-rendered.
+func FuzzCapabilityReaders(f *testing.F) {
+	for _, s := range []string{
+		`{{ .Capabilities.KubeVersion.Version }}`,
+		`{{ include "x" . }}{{ define "x" }}{{ $.Capabilities }}{{ end }}`,
+		`{{ template "y" }}{{ define "y" }}{{ tpl "a" . }}{{ end }}`,
+		`{{ if .Values.a }}{{ range .Values.b }}{{ with . }}{{ . }}{{ else }}x{{ end }}{{ end }}{{ end }}`,
+		`{{ (index . "Capabilities").APIVersions }}`,
+		`{{ call .Values.f | printf "%s" }}`,
+		`{{ block "b" . }}{{ .Capabilities }}{{ end }}`,
+		`{{ define "z" }}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		c := &chart.Chart{Metadata: &chart.Metadata{Name: "ext"}, Templates: []*chart.File{{Name: "templates/x.yaml", Data: []byte(text)}}}
+		readers := capabilityReaders(c)
+		p := parse.New("x")
+		p.Mode = parse.SkipFuncCheck
+		if _, err := p.Parse(text, "{{", "}}", map[string]*parse.Tree{}); err != nil {
+			return
+		}
+		for _, word := range []string{"Capabilities", "tpl", "include", "template", "block"} {
+			if strings.Contains(text, word) {
+				return
+			}
+		}
+		assert.Empty(t, readers, "%q", text)
+	})
 }
