@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path"
@@ -23,6 +24,15 @@ import (
 // is always removed. It only reads the linter's state, so it can run while
 // the releases render; the findings are returned. vals must not be shared
 // with the renders.
+//
+// Helm's linter renders the chart it is given with all of its subcharts,
+// but checks only that chart's own templates. So that each template is
+// rendered once, not once per chart above it, the tree is written hollow
+// (hollowFiles) and each chart is filled in (fillChartDir) just before it
+// is linted, top down: the chart's templates can still include the helpers
+// of its subcharts, and the values, conditions, imports and schemas of the
+// subcharts still apply, but their own templates are rendered and checked
+// in their turn. Each file is written at most twice.
 func (l *linter) helmLint(vals map[string]any) (diag.List, error) {
 	dir, err := os.MkdirTemp(l.opts.TempDir, "ksbuilder-lint-")
 	if err != nil {
@@ -33,17 +43,23 @@ func (l *linter) helmLint(vals map[string]any) (diag.List, error) {
 		return nil, fmt.Errorf("writing the chart for Helm's linter: %w", err)
 	}
 	var out diag.List
-	l.helmLintChart(&out, dir, l.chart, l.chart.Name(), vals)
+	if err := l.helmLintChart(&out, dir, l.chart, l.chart.Name(), vals); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
-// helmLintChart lints one chart of the tree, then its subcharts. chartPath
-// is the chart's path in the tree ("ext/charts/backend").
-func (l *linter) helmLintChart(out *diag.List, root string, c *chart.Chart, chartPath string, vals map[string]any) {
+// helmLintChart fills in one chart of the tree and lints it, then its
+// subcharts. chartPath is the chart's path in the tree
+// ("ext/charts/backend").
+func (l *linter) helmLintChart(out *diag.List, root string, c *chart.Chart, chartPath string, vals map[string]any) error {
 	if l.ctx.Err() != nil {
-		return // the run is cancelled; Lint returns the context's error
+		return nil // the run is cancelled; Lint returns the context's error
 	}
 	chartDir := filepath.Join(root, filepath.FromSlash(chartPath))
+	if err := fillChartDir(c, chartDir); err != nil {
+		return fmt.Errorf("writing the chart for Helm's linter: %w", err)
+	}
 	ns := l.ext.TargetNamespace()
 	// Helm's values rule coalesces values.yaml into the maps nested in
 	// the values it is given: give it a copy, so vals stays as given for
@@ -64,19 +80,22 @@ func (l *linter) helmLintChart(out *diag.List, root string, c *chart.Chart, char
 		out.Add(l.helmMessage(root, chartDir, chartPath, m))
 	}
 	if len(c.Dependencies()) == 0 {
-		return
+		return nil
 	}
 	coalesced, err := chartutil.CoalesceValues(c, vals)
 	if err != nil {
-		return // Helm's values rule has reported it
+		return nil // Helm's values rule has reported it
 	}
 	for _, sub := range c.Dependencies() {
 		subVals, _ := coalesced[sub.Name()].(map[string]any)
 		if subVals == nil {
 			subVals = map[string]any{}
 		}
-		l.helmLintChart(out, root, sub, chartPath+"/charts/"+sub.Name(), subVals)
+		if err := l.helmLintChart(out, root, sub, chartPath+"/charts/"+sub.Name(), subVals); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // helmMessage maps one of Helm's lint messages to a finding at the
@@ -106,16 +125,38 @@ func (l *linter) helmMessage(root, chartDir, chartPath string, m support.Message
 	return l.loc.Locate(path.Join(chartPath, rel)).Diagnostic(sev, RuleHelmLint, "", msg, "")
 }
 
-// writeChartDir writes a chart under parent/<name>, with its subcharts as
-// directories under charts/, as Helm's linter expects.
+// writeChartDir writes a chart hollow under parent/<name>, with its
+// subcharts as directories under charts/, as Helm's linter expects: the
+// files of hollowFiles, and for each template that defines named templates
+// a copy as a partial (definingTemplates).
 func writeChartDir(c *chart.Chart, parent string) error {
 	dir := filepath.Join(parent, c.Name())
 	if !filepath.IsLocal(c.Name()) || strings.ContainsAny(c.Name(), `/\`) {
 		return fmt.Errorf("chart name %q cannot be used as a directory name", c.Name())
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	files, err := hollowFiles(c)
+	if err != nil {
 		return err
 	}
+	for name, t := range definingTemplates(c) {
+		files = append(files, &chart.File{Name: name, Data: t.Data})
+	}
+	if err := writeFiles(dir, c.Name(), files); err != nil {
+		return err
+	}
+	for _, sub := range c.Dependencies() {
+		if err := writeChartDir(sub, filepath.Join(dir, "charts")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hollowFiles returns the files of a chart that the charts above it need
+// when Helm's linter renders them: Chart.yaml, values, schema, the v1
+// dependency files, and the partials (templates named _*, which Helm
+// parses but does not render) their templates may include.
+func hollowFiles(c *chart.Chart) ([]*chart.File, error) {
 	// As chartutil.SaveChartfile, but on a copy: the chart is rendered at
 	// the same time.
 	md := *c.Metadata
@@ -124,7 +165,7 @@ func writeChartDir(c *chart.Chart, parent string) error {
 	}
 	chartYAML, err := yaml.Marshal(&md)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files := []*chart.File{{Name: chartutil.ChartfileName, Data: chartYAML}}
 	for _, f := range c.Raw {
@@ -135,22 +176,99 @@ func writeChartDir(c *chart.Chart, parent string) error {
 	if c.Schema != nil {
 		files = append(files, &chart.File{Name: chartutil.SchemafileName, Data: c.Schema})
 	}
-	files = append(files, c.Templates...)
-	files = append(files, c.Files...)
-	for _, f := range files {
-		if !filepath.IsLocal(filepath.FromSlash(f.Name)) {
-			return fmt.Errorf("%s: file %q leaves the chart directory", c.Name(), f.Name)
+	for _, f := range c.Files {
+		if dependencyFile(f.Name) {
+			files = append(files, f)
 		}
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
+	}
+	for _, t := range c.Templates {
+		if isPartial(t.Name) {
+			files = append(files, t)
 		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+	}
+	return files, nil
+}
+
+// fillChartDir turns the hollow copy of a chart at dir into the full
+// chart: the partial copies of definingTemplates give way to the templates
+// themselves, and every template and file is written.
+func fillChartDir(c *chart.Chart, dir string) error {
+	for name := range definingTemplates(c) {
+		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(name))); err != nil {
 			return err
 		}
 	}
-	for _, sub := range c.Dependencies() {
-		if err := writeChartDir(sub, filepath.Join(dir, "charts")); err != nil {
+	var files []*chart.File
+	for _, t := range c.Templates {
+		if !isPartial(t.Name) {
+			files = append(files, t)
+		}
+	}
+	for _, f := range c.Files {
+		if !dependencyFile(f.Name) {
+			files = append(files, f)
+		}
+	}
+	return writeFiles(dir, c.Name(), files)
+}
+
+// definingTemplates returns the templates of a chart that are not
+// partials but define named templates ({{ define }} blocks are global to
+// the whole tree), by the partial name their copy takes in the hollow
+// chart: "_" added to the base name until no template has it. Library
+// charts' other templates are left out, as Helm leaves them.
+func definingTemplates(c *chart.Chart) map[string]*chart.File {
+	if strings.EqualFold(c.Metadata.Type, "library") {
+		return nil
+	}
+	taken := map[string]bool{}
+	for _, t := range c.Templates {
+		taken[t.Name] = true
+	}
+	out := map[string]*chart.File{}
+	for _, t := range c.Templates {
+		if isPartial(t.Name) || !bytes.Contains(t.Data, []byte("define")) {
+			continue
+		}
+		name := t.Name
+		for taken[name] {
+			name = path.Join(path.Dir(name), "_"+path.Base(name))
+		}
+		taken[name] = true
+		out[name] = t
+	}
+	return out
+}
+
+// isPartial reports whether Helm parses a template without rendering it.
+func isPartial(name string) bool {
+	return strings.HasPrefix(path.Base(name), "_")
+}
+
+// dependencyFile reports whether a chart file lists dependencies.
+func dependencyFile(name string) bool {
+	switch name {
+	case "requirements.yaml", "requirements.lock", "Chart.lock":
+		return true
+	}
+	return false
+}
+
+// writeFiles writes files of the chart name into dir.
+func writeFiles(dir, name string, files []*chart.File) error {
+	made := map[string]bool{}
+	for _, f := range files {
+		if !filepath.IsLocal(filepath.FromSlash(f.Name)) {
+			return fmt.Errorf("%s: file %q leaves the chart directory", name, f.Name)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if d := filepath.Dir(p); !made[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+			made[d] = true
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 			return err
 		}
 	}

@@ -6,10 +6,13 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/Masterminds/semver/v3"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsv1beta1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1beta1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -113,7 +116,9 @@ const maxMinor = 99
 // kubeRange is the Kubernetes versions an extension allows.
 type kubeRange struct {
 	constraint string
-	c          *semver.Constraints
+	// allowed holds, for each minor version of Kubernetes 1.x up to
+	// maxMinor, whether the range allows its first or a late patch.
+	allowed []bool
 }
 
 // kubeVersions returns the Kubernetes versions extension.yaml's kubeVersion
@@ -121,47 +126,288 @@ type kubeRange struct {
 // (reported by constraint-format).
 func (l *linter) kubeVersions() kubeRange {
 	s := strings.TrimSpace(l.ext.KubeVersion)
-	if s != "" {
-		if c, err := semver.NewConstraint(s); err == nil {
-			return kubeRange{s, c}
-		}
+	c, err := semver.NewConstraint(s)
+	if s == "" || err != nil {
+		s = DefaultKubeVersion
+		c, _ = semver.NewConstraint(DefaultKubeVersion)
 	}
-	c, _ := semver.NewConstraint(DefaultKubeVersion)
-	return kubeRange{DefaultKubeVersion, c}
+	k := kubeRange{constraint: s, allowed: make([]bool, maxMinor+1)}
+	for m := range k.allowed {
+		k.allowed[m] = c.Check(semver.New(1, uint64(m), 0, "", "")) || c.Check(semver.New(1, uint64(m), 99, "", ""))
+	}
+	return k
 }
 
 // allowsFrom returns the first minor version from minor on that the range
-// allows (trying the first and a late patch of each), or 0 for none.
+// allows, or 0 for none.
 func (k kubeRange) allowsFrom(minor int) int {
-	for m := minor; m <= maxMinor; m++ {
-		for _, v := range []string{fmt.Sprintf("1.%d.0", m), fmt.Sprintf("1.%d.99", m)} {
-			if k.c.Check(semver.MustParse(v)) {
-				return m
-			}
+	for m := max(minor, 0); m <= maxMinor; m++ {
+		if k.allowed[m] {
+			return m
+		}
+	}
+	return 0
+}
+
+// allows reports whether the range allows a minor version (its first or a
+// late patch).
+func (k kubeRange) allows(minor int) bool {
+	return k.allowsFrom(minor) == minor
+}
+
+// newestAllowed returns the newest minor version up to newestKubeMinor the
+// range allows, or 0 for none.
+func (k kubeRange) newestAllowed() int {
+	for m := newestKubeMinor(); m > 0; m-- {
+		if k.allows(m) {
+			return m
 		}
 	}
 	return 0
 }
 
 // kubeAPIRules checks every object the releases install against the
-// Kubernetes API: its apiVersion is served by every Kubernetes version
-// kubeVersion allows, and objects of built-in kinds decode strictly.
+// Kubernetes API: objects of built-in kinds decode strictly, and each
+// Kubernetes version kubeVersion allows serves the apiVersions the releases
+// install on a cluster of that version.
 func (l *linter) kubeAPIRules() {
 	kr := l.kubeVersions()
+	var versioned *versions
+	if readers := capabilityReaders(l.chart); len(readers) > 0 {
+		versioned = &versions{chart: versionedChart(l.chart, readers), readers: readers}
+	}
 	for _, r := range l.releases {
 		for _, o := range r.installed() {
 			gv, err := schema.ParseGroupVersion(o.APIVersion)
-			if err != nil || o.Kind == "" {
-				continue // not an object; Helm's install reports it
+			if err != nil || o.Kind == "" || !kubeScheme().Recognizes(gv.WithKind(o.Kind)) {
+				continue // not an object (Helm's install reports it), or no Go type
 			}
-			gvk := gv.WithKind(o.Kind)
-			src := l.templateSource(o)
-			l.apiLifecycle(o, gvk, kr, src)
-			if kubeScheme().Recognizes(gvk) {
-				l.strictDecode(o, src)
+			l.strictDecode(o, l.templateSource(o))
+		}
+		l.apiLifecycleRules(r, kr, versioned)
+	}
+}
+
+// versions is what a release is rendered again from for each Kubernetes
+// version: the templates whose output may differ between versions.
+type versions struct {
+	chart *chart.Chart
+	// readers are the chart paths of those templates.
+	readers map[string]bool
+}
+
+// objectsAt returns the objects a cluster of Kubernetes 1.minor receives
+// from a release: those of the templates that read .Capabilities rendered
+// again for that version from p (versionedChart prepared for the release),
+// the others as rendered. False when the render fails.
+func objectsAt(r *release, v *versions, p *manifest.Prepared, minor int) ([]manifest.Object, bool) {
+	if v == nil {
+		return r.installed(), true
+	}
+	if p == nil {
+		return nil, false
+	}
+	again, ok := renderAgain(p, v.readers, kubeCapabilities(minor))
+	if !ok {
+		return nil, false
+	}
+	out := append([]manifest.Object(nil), r.crds...)
+	for _, o := range r.objects {
+		if !o.IsTestHook() && !v.readers[o.File] {
+			out = append(out, o)
+		}
+	}
+	for _, o := range again {
+		if !o.IsTestHook() {
+			out = append(out, o)
+		}
+	}
+	return out, true
+}
+
+// apiLifecycleRules checks the apiVersions of a release against the
+// Kubernetes versions kubeVersion allows. A template may choose its
+// apiVersion from .Capabilities (.Capabilities.APIVersions.Has,
+// semverCompare on .Capabilities.KubeVersion), so the release is rendered
+// as clusters of several versions would install it: the oldest and the
+// newest allowed, and the first allowed version at which an API some
+// render uses is deprecated or no longer served. An object is reported at
+// the first of those versions whose render holds it with an API that
+// version has deprecated or removed. Only the templates that read
+// .Capabilities are rendered again (objectsAt); a chart without any is not.
+func (l *linter) apiLifecycleRules(r *release, kr kubeRange, v *versions) {
+	// Tags, conditions, imports and values do not depend on the version:
+	// they are processed once.
+	var prepared *manifest.Prepared
+	if v != nil {
+		opts := r.opts
+		opts.Values = manifest.CopyValues(r.opts.Values)
+		prepared, _ = manifest.Prepare(v.chart, opts) // nil: the first render reported why
+	}
+	rendered := map[int][]manifest.Object{}
+	pending := []int{kr.allowsFrom(0), kr.newestAllowed()}
+	for len(pending) > 0 {
+		minor := pending[0]
+		pending = pending[1:]
+		if _, done := rendered[minor]; done {
+			continue
+		}
+		if l.ctx.Err() != nil {
+			return
+		}
+		objects, ok := objectsAt(r, v, prepared, minor)
+		rendered[minor] = objects
+		if !ok {
+			continue
+		}
+		for _, o := range rendered[minor] {
+			gvk, ok := objectGVK(o)
+			if !ok {
+				continue
+			}
+			lc, _ := lifecycleOf(gvk)
+			for _, boundary := range []int{lc.deprecated, lc.removed} {
+				if boundary == 0 {
+					continue
+				}
+				if m := kr.allowsFrom(boundary); m > 0 {
+					pending = append(pending, m)
+				}
 			}
 		}
 	}
+	minors := make([]int, 0, len(rendered))
+	for m := range rendered {
+		minors = append(minors, m)
+	}
+	sort.Ints(minors)
+	// An API removed at some allowed version is an error only; the
+	// deprecation of an API no allowed version removes a warning.
+	found := map[apiUse]diag.Diagnostic{}
+	var order []apiUse
+	for _, minor := range minors {
+		for _, o := range rendered[minor] {
+			gvk, ok := objectGVK(o)
+			if !ok {
+				continue
+			}
+			d, ok := l.apiLifecycle(o, gvk, kr, minor)
+			if !ok {
+				continue
+			}
+			use := apiUse{o.File, o.APIVersion, o.Kind, o.DisplayName()}
+			prev, seen := found[use]
+			if !seen {
+				order = append(order, use)
+			}
+			if !seen || d.Severity < prev.Severity {
+				found[use] = d
+			}
+		}
+	}
+	for _, use := range order {
+		l.add(found[use])
+	}
+}
+
+// objectGVK returns the group, version and kind of an object, false when
+// it has none (Helm's install reports such documents).
+func objectGVK(o manifest.Object) (schema.GroupVersionKind, bool) {
+	gv, err := schema.ParseGroupVersion(o.APIVersion)
+	if err != nil || o.Kind == "" {
+		return schema.GroupVersionKind{}, false
+	}
+	return gv.WithKind(o.Kind), true
+}
+
+// apiUse is one object's use of an API, the same in every render.
+type apiUse struct {
+	file, apiVersion, kind, name string
+}
+
+// newestKubeMinor is the newest Kubernetes 1.x version k8s.io/api knows:
+// the latest version in which one of its APIs was introduced.
+var newestKubeMinor = sync.OnceValue(func() int {
+	newest := 0
+	for gvk := range kubeScheme().AllKnownTypes() {
+		if m, ok := introducedIn(gvk); ok && m > newest {
+			newest = m
+		}
+	}
+	return newest
+})
+
+// introducedIn returns the minor version of Kubernetes 1.x that first
+// served an API, from the lifecycle methods k8s.io/api generates; false
+// for types without them (list options and the like, never served).
+func introducedIn(gvk schema.GroupVersionKind) (int, bool) {
+	obj, err := kubeScheme().New(gvk)
+	if err != nil {
+		return 0, false
+	}
+	o, ok := obj.(interface{ APILifecycleIntroduced() (int, int) })
+	if !ok {
+		return 0, false
+	}
+	major, minor := o.APILifecycleIntroduced()
+	return minor, major == 1
+}
+
+// kubeCapabilities returns what Helm sees of a cluster of Kubernetes
+// 1.minor: its version, and its APIVersions as discovery lists them, each
+// served group/version and group/version/Kind.
+func kubeCapabilities(minor int) *chartutil.Capabilities {
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = chartutil.KubeVersion{Version: fmt.Sprintf("v1.%d.0", minor), Major: "1", Minor: strconv.Itoa(minor)}
+	caps.APIVersions = servedAPIs(minor)
+	return caps
+}
+
+// servedAPIsCache holds servedAPIs' answers by minor version.
+var servedAPIsCache sync.Map
+
+// servedAPIs returns the group/versions and group/version/Kinds a cluster
+// of Kubernetes 1.minor serves: the built-in APIs introduced by then and
+// not yet removed, the retired ones included. The result is shared: it
+// must not be changed.
+func servedAPIs(minor int) chartutil.VersionSet {
+	if vs, ok := servedAPIsCache.Load(minor); ok {
+		return vs.(chartutil.VersionSet)
+	}
+	vs := listServedAPIs(minor)
+	servedAPIsCache.Store(minor, vs)
+	return vs
+}
+
+// listServedAPIs computes servedAPIs.
+func listServedAPIs(minor int) chartutil.VersionSet {
+	set := map[string]bool{}
+	add := func(gv, kind string) {
+		set[gv] = true
+		set[gv+"/"+kind] = true
+	}
+	for gvk := range kubeScheme().AllKnownTypes() {
+		from, ok := introducedIn(gvk)
+		if !ok || from > minor {
+			continue
+		}
+		if lc, _ := lifecycleOf(gvk); lc.removed > 0 && lc.removed <= minor {
+			continue
+		}
+		add(gvk.GroupVersion().String(), gvk.Kind)
+	}
+	for api, lc := range retiredAPIs {
+		if minor < lc.removed {
+			gv, kind, _ := strings.Cut(api, " ")
+			add(gv, kind)
+		}
+	}
+	out := make(chartutil.VersionSet, 0, len(set))
+	for api := range set {
+		out = append(out, api)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // templateSource is the template an object was rendered from, for finding
@@ -207,35 +453,37 @@ func (ts templateSource) diagnostic(sev diag.Severity, rule, field, key, value, 
 	return d
 }
 
-func (l *linter) apiLifecycle(o manifest.Object, gvk schema.GroupVersionKind, kr kubeRange, src templateSource) {
+// apiLifecycle returns the finding about an object that a cluster of
+// Kubernetes 1.minor, an allowed version, receives with an API it no
+// longer serves (an error) or has deprecated (a warning); false for none.
+func (l *linter) apiLifecycle(o manifest.Object, gvk schema.GroupVersionKind, kr kubeRange, minor int) (diag.Diagnostic, bool) {
 	lc, ok := lifecycleOf(gvk)
 	if !ok {
-		return
+		return diag.Diagnostic{}, false
 	}
+	src := l.templateSource(o)
 	api := fmt.Sprintf("%s %s", o.APIVersion, o.Kind)
-	use := "use a served API version"
+	replace := "use a served API version"
 	if lc.replacement != "" {
-		use = "use " + lc.replacement
+		replace = "use " + lc.replacement
 	}
-	if lc.removed > 0 {
-		if m := kr.allowsFrom(lc.removed); m > 0 {
-			l.add(src.diagnostic(diag.Error, RuleK8sAPIRemoved, "apiVersion", "apiVersion", o.APIVersion,
-				fmt.Sprintf("%s %q: %s is not served from Kubernetes 1.%d on, and kubeVersion %q allows 1.%d",
-					o.Kind, o.DisplayName(), api, lc.removed, kr.constraint, m),
-				use+", or narrow kubeVersion in extension.yaml to the versions that serve it"))
-			return
-		}
-	}
-	if m := kr.allowsFrom(lc.deprecated); lc.deprecated > 0 && m > 0 {
+	switch {
+	case lc.removed > 0 && minor >= lc.removed:
+		return src.diagnostic(diag.Error, RuleK8sAPIRemoved, "apiVersion", "apiVersion", o.APIVersion,
+			fmt.Sprintf("%s %q: %s is not served from Kubernetes 1.%d on, and kubeVersion %q allows 1.%d",
+				o.Kind, o.DisplayName(), api, lc.removed, kr.constraint, minor),
+			replace+", or narrow kubeVersion in extension.yaml to the versions that serve it"), true
+	case lc.deprecated > 0 && minor >= lc.deprecated:
 		removal := ""
 		if lc.removed > 0 {
 			removal = fmt.Sprintf(" (removed in 1.%d)", lc.removed)
 		}
-		l.add(src.diagnostic(diag.Warning, RuleK8sAPIDeprecated, "apiVersion", "apiVersion", o.APIVersion,
+		return src.diagnostic(diag.Warning, RuleK8sAPIDeprecated, "apiVersion", "apiVersion", o.APIVersion,
 			fmt.Sprintf("%s %q: %s is deprecated from Kubernetes 1.%d on%s, and kubeVersion %q allows 1.%d",
-				o.Kind, o.DisplayName(), api, lc.deprecated, removal, kr.constraint, m),
-			use))
+				o.Kind, o.DisplayName(), api, lc.deprecated, removal, kr.constraint, minor),
+			replace), true
 	}
+	return diag.Diagnostic{}, false
 }
 
 // typeErrorRe reads the field and types out of the decoder's type errors:

@@ -1,8 +1,14 @@
 package lint
 
 import (
-	"helm.sh/helm/v3/pkg/chart"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"helm.sh/helm/v3/pkg/chart"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,10 +74,13 @@ func kubeAPIFindings(t *testing.T, kubeVersion, template, rendered string) diag.
 	src := source.New("ext", source.Directory, []source.File{{Name: file, Data: []byte(template)}})
 	objs, bad := manifest.ParseObjects(map[string]string{"ext/" + file: rendered})
 	require.Empty(t, bad)
+	c := &chart.Chart{Metadata: &chart.Metadata{Name: "ext"}}
 	l := &linter{
+		ctx:      context.Background(),
 		src:      src,
 		ext:      &extension.Extension{KubeVersion: kubeVersion},
-		loc:      manifest.NewLocator(src, &chart.Chart{Metadata: &chart.Metadata{Name: "ext"}}),
+		chart:    c,
+		loc:      manifest.NewLocator(src, c),
 		releases: []*release{{objects: objs}},
 	}
 	l.kubeAPIRules()
@@ -168,4 +177,92 @@ func TestAPILifecycle(t *testing.T) {
 	require.Len(t, got, 1, format(got))
 	assert.Equal(t, RuleK8sAPIRemoved, got[0].Code)
 	assert.Contains(t, got[0].Message, "1.26")
+}
+
+// TestAPIVersionGatedOnCapabilities: a template that picks its apiVersion
+// from .Capabilities is judged by what a cluster of each allowed version
+// receives (issue 18 item 13: it was rendered at Helm's default
+// capabilities only, which list no group/version/Kind and say 1.20, and
+// the old API was reported as removed).
+func TestAPIVersionGatedOnCapabilities(t *testing.T) {
+	cronJob, err := os.ReadFile(filepath.Join(fixtures, "k8s-api-removed", "fail", "charts", "app", "templates", "cronjob.yaml"))
+	require.NoError(t, err)
+	withAPIVersion := func(line string) string {
+		return strings.Replace(string(cronJob), "apiVersion: batch/v1beta1\n", line+"\n", 1)
+	}
+	tests := []struct {
+		name, apiVersion string
+		want             []string // k8s-api findings
+	}{{
+		name:       "APIVersions.Has on the new API",
+		apiVersion: `apiVersion: {{ if .Capabilities.APIVersions.Has "batch/v1/CronJob" }}batch/v1{{ else }}batch/v1beta1{{ end }}`,
+	}, {
+		name:       "APIVersions.Has on the old API",
+		apiVersion: `apiVersion: {{ if .Capabilities.APIVersions.Has "batch/v1beta1/CronJob" }}batch/v1beta1{{ else }}batch/v1{{ end }}`,
+		// Clusters of 1.21 to 1.24 get the old API, deprecated there.
+		want: []string{`warning [k8s-api-deprecated] charts/app/templates/cronjob.yaml: apiVersion: CronJob "demo-cleanup": batch/v1beta1 CronJob is deprecated from Kubernetes 1.21 on (removed in 1.25), and kubeVersion ">=1.19.0-0" allows 1.21 (use batch/v1 CronJob)`},
+	}, {
+		name:       "semverCompare on KubeVersion.GitVersion",
+		apiVersion: `apiVersion: {{ if semverCompare ">=1.21-0" .Capabilities.KubeVersion.GitVersion }}batch/v1{{ else }}batch/v1beta1{{ end }}`,
+	}, {
+		name:       "semverCompare on KubeVersion.Version",
+		apiVersion: `apiVersion: {{ if semverCompare "<1.21-0" .Capabilities.KubeVersion.Version }}batch/v1beta1{{ else }}batch/v1{{ end }}`,
+	}, {
+		name:       "a named template",
+		apiVersion: `apiVersion: {{ include "app.cronjob.apiVersion" . }}`,
+	}, {
+		name:       "not gated",
+		apiVersion: `apiVersion: batch/v1beta1`,
+		want:       []string{`error [k8s-api-removed] charts/app/templates/cronjob.yaml:1:1 apiVersion: CronJob "demo-cleanup": batch/v1beta1 CronJob is not served from Kubernetes 1.25 on, and kubeVersion ">=1.19.0-0" allows 1.25 (use batch/v1 CronJob, or narrow kubeVersion in extension.yaml to the versions that serve it)`},
+	}, {
+		name:       "APIVersions.Has on an API every version serves",
+		apiVersion: `apiVersion: {{ if .Capabilities.APIVersions.Has "batch/v1/Job" }}batch/v1beta1{{ else }}batch/v1{{ end }}`,
+		want:       []string{`error [k8s-api-removed] charts/app/templates/cronjob.yaml: apiVersion: CronJob "demo-cleanup": batch/v1beta1 CronJob is not served from Kubernetes 1.25 on, and kubeVersion ">=1.19.0-0" allows 1.25 (use batch/v1 CronJob, or narrow kubeVersion in extension.yaml to the versions that serve it)`},
+	}, {
+		name:       "semverCompare switching too late",
+		apiVersion: `apiVersion: {{ if semverCompare ">=1.27-0" .Capabilities.KubeVersion.GitVersion }}batch/v1{{ else }}batch/v1beta1{{ end }}`,
+		want:       []string{`error [k8s-api-removed] charts/app/templates/cronjob.yaml: apiVersion: CronJob "demo-cleanup": batch/v1beta1 CronJob is not served from Kubernetes 1.25 on, and kubeVersion ">=1.19.0-0" allows 1.25 (use batch/v1 CronJob, or narrow kubeVersion in extension.yaml to the versions that serve it)`},
+	}, {
+		name:       "semverCompare keeping the old API on the newest versions",
+		apiVersion: `apiVersion: {{ if semverCompare ">=1.30-0" .Capabilities.KubeVersion.GitVersion }}batch/v1beta1{{ else }}batch/v1{{ end }}`,
+		want:       []string{fmt.Sprintf(`error [k8s-api-removed] charts/app/templates/cronjob.yaml: apiVersion: CronJob "demo-cleanup": batch/v1beta1 CronJob is not served from Kubernetes 1.25 on, and kubeVersion ">=1.19.0-0" allows 1.%d (use batch/v1 CronJob, or narrow kubeVersion in extension.yaml to the versions that serve it)`, newestKubeMinor())},
+	}}
+	// The gate in a named template of a partial, as charts usually have it.
+	helper := `{{- define "app.cronjob.apiVersion" -}}
+{{- if semverCompare ">=1.21-0" .Capabilities.KubeVersion.GitVersion -}}batch/v1{{- else -}}batch/v1beta1{{- end -}}
+{{- end -}}
+`
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := lintBase(t, map[string]string{"charts/app/templates/cronjob.yaml": withAPIVersion(tt.apiVersion), "charts/app/templates/_api.tpl": helper})
+			var got []string
+			for _, d := range res.Findings {
+				if d.Code == RuleK8sAPIRemoved || d.Code == RuleK8sAPIDeprecated {
+					got = append(got, strings.TrimSpace(format(diag.List{d})))
+				}
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// TestKubeCapabilities: the capabilities of a version list what a cluster
+// of that version serves, as discovery does.
+func TestKubeCapabilities(t *testing.T) {
+	at20, at25 := kubeCapabilities(20), kubeCapabilities(25)
+	assert.Equal(t, "v1.20.0", at20.KubeVersion.Version)
+	assert.Equal(t, "20", at20.KubeVersion.Minor)
+	for api, want := range map[string][2]bool{
+		"batch/v1beta1/CronJob":            {true, false},
+		"batch/v1beta1":                    {true, false},
+		"batch/v1/CronJob":                 {false, true}, // GA in 1.21
+		"batch/v1/Job":                     {true, true},
+		"v1/ConfigMap":                     {true, true},
+		"policy/v1beta1/PodSecurityPolicy": {true, false}, // retired: from the table
+		"policy/v1beta1":                   {true, false},
+		"apps/v1beta2/Deployment":          {false, false},
+	} {
+		assert.Equal(t, want, [2]bool{at20.APIVersions.Has(api), at25.APIVersions.Has(api)}, api)
+	}
+	assert.GreaterOrEqual(t, newestKubeMinor(), 33, "k8s.io/api knows at least 1.33")
 }

@@ -246,8 +246,9 @@ func hasError(list diag.List, rule string) bool {
 }
 
 // MaxChartDepth is how deep subcharts may nest: the extension's chart is
-// level 0, charts/app level 1. Helm's linter runs on every subchart with
-// its own subcharts, so its cost grows with the depth times the number of
+// level 0, charts/app level 1. Helm's linter renders each template once,
+// but loads, for every chart, the Chart.yaml, values and helpers of the
+// charts under it, so that part grows with the depth times the number of
 // charts; real charts nest 3 or 4 levels.
 const MaxChartDepth = 16
 

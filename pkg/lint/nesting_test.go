@@ -4,13 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chart"
+
 	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
+	"github.com/ksbuilder/ksbuilder/pkg/packager"
 )
 
 // nestedFiles returns the base fixture with a chain of depth subcharts
@@ -111,4 +117,72 @@ func TestLintCancelled(t *testing.T) {
 			t.Fatalf("cancelled at check %d: %s left behind", n, left[0].Name())
 		}
 	}
+}
+
+// TestHelmLintRendersEachTemplateOnce: Helm's linter renders the chart it
+// lints with all of its subcharts, so on the whole tree each template was
+// rendered once per chart above it (at the depth limit, 154 renders of 17
+// templates). The tree is written hollow and each chart filled in just
+// before its turn, as helmLint does: each template is rendered once.
+func TestHelmLintRendersEachTemplateOnce(t *testing.T) {
+	for _, depth := range []int{1, 5, MaxChartDepth - 1} {
+		pkg, err := packager.Build(sourceOf("nested", nestedFiles(t, depth)), packager.Options{})
+		require.NoError(t, err)
+		root := t.TempDir()
+		require.NoError(t, writeChartDir(pkg.Chart, root))
+		templates, rendered, charts := 0, 0, 0
+		var visit func(c *chart.Chart, chartPath string)
+		visit = func(c *chart.Chart, chartPath string) {
+			dir := filepath.Join(root, filepath.FromSlash(chartPath))
+			require.NoError(t, fillChartDir(c, dir))
+			charts++
+			rendered += renderedTemplates(t, dir)
+			for _, tpl := range c.Templates {
+				if !isPartial(tpl.Name) {
+					templates++
+				}
+			}
+			for _, sub := range c.Dependencies() {
+				visit(sub, chartPath+"/charts/"+sub.Name())
+			}
+		}
+		visit(pkg.Chart, pkg.Chart.Name())
+		assert.Equal(t, depth+2, charts, "depth %d", depth) // the extension's chart and app
+		assert.Equal(t, templates, rendered, "depth %d: templates rendered by Helm's linter", depth)
+	}
+}
+
+// renderedTemplates counts the templates Helm's engine renders when it
+// lints the chart at dir: those not named _* in the templates directory of
+// the chart and of each chart under it.
+func renderedTemplates(t *testing.T, dir string) int {
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		if len(parts) >= 2 && parts[len(parts)-2] == "templates" && !isPartial(rel) {
+			n++
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	return n
+}
+
+// TestHelmLintSeesSubchartHelpers: a chart's templates may include named
+// templates its subcharts define, in partials or in other templates; the
+// hollow subcharts keep both, so Helm's linter renders them as before.
+func TestHelmLintSeesSubchartHelpers(t *testing.T) {
+	res := lintBase(t, map[string]string{
+		"charts/app/Chart.yaml":                        "apiVersion: v2\nname: app\ndescription: The demo application.\ntype: application\nversion: 0.1.0\nappVersion: \"1.0.0\"\ndependencies:\n  - name: lib\n    version: 0.1.0\n",
+		"charts/app/charts/lib/Chart.yaml":             "apiVersion: v2\nname: lib\ndescription: helpers\nversion: 0.1.0\n",
+		"charts/app/charts/lib/values.yaml":            "{}\n",
+		"charts/app/charts/lib/templates/_helpers.tpl": "{{- define \"lib.name\" -}}from-lib{{- end }}\n",
+		"charts/app/charts/lib/templates/cm.yaml":      "{{- define \"lib.label\" -}}app.kubernetes.io/part-of: demo{{- end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lib\n  labels:\n    {{ include \"lib.label\" . }}\n",
+		"charts/app/templates/uses.yaml":               "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ include \"lib.name\" . }}\n  labels:\n    {{ include \"lib.label\" . }}\n",
+	})
+	assert.Empty(t, format(res.Findings))
 }

@@ -3,6 +3,8 @@ package lint
 import (
 	"fmt"
 
+	"helm.sh/helm/v3/pkg/chartutil"
+
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
@@ -12,6 +14,9 @@ import (
 type release struct {
 	side      manifest.Side
 	namespace string
+	// opts are the options it was rendered with, to render it again for
+	// other Kubernetes versions.
+	opts manifest.RenderOptions
 	// objects are the objects of the templates, hooks and tests included.
 	objects []manifest.Object
 	// crds are the objects of the crds/ directories.
@@ -60,18 +65,43 @@ func (l *linter) render() {
 			l.add(d)
 			continue
 		}
-		r := &release{side: side, namespace: opts.Namespace}
-		var bad []*manifest.DocumentError
-		r.objects, bad = manifest.ParseObjects(rendered.Templates)
-		crds, badCRDs := manifest.ParseObjects(rendered.CRDs)
-		r.crds = crds
-		for _, e := range append(bad, badCRDs...) {
+		r, bad := newRelease(side, opts, rendered)
+		for _, e := range bad {
 			l.add(l.loc.Locate(e.File).Diagnostic(diag.Error, RuleRender, "",
 				fmt.Sprintf("%sdocument %d is not a valid object: %v", prefix, e.Index+1, e.Err),
 				"Helm fails the install on it; run ksbuilder template to see the output"))
 		}
 		l.releases = append(l.releases, r)
 	}
+}
+
+// newRelease reads the objects of a rendered release back, and returns the
+// documents that are not objects.
+func newRelease(side manifest.Side, opts manifest.RenderOptions, rendered *manifest.Release) (*release, []*manifest.DocumentError) {
+	r := &release{side: side, namespace: opts.Namespace, opts: opts}
+	objects, bad := manifest.ParseObjects(rendered.Templates)
+	crds, badCRDs := manifest.ParseObjects(rendered.CRDs)
+	r.objects, r.crds = objects, crds
+	return r, append(bad, badCRDs...)
+}
+
+// renderAgain renders the templates of capabilityReaders again, from the
+// release p prepared from versionedChart, as a cluster with caps would
+// install them, and returns their objects. A render that fails reports
+// nothing: the render at Helm's default capabilities reports the errors of
+// the templates.
+func renderAgain(p *manifest.Prepared, readers map[string]bool, caps *chartutil.Capabilities) ([]manifest.Object, bool) {
+	rendered, err := p.Render(caps)
+	if err != nil {
+		return nil, false
+	}
+	for name := range rendered.Templates {
+		if !readers[name] {
+			delete(rendered.Templates, name) // rendered for its defines only
+		}
+	}
+	objects, _ := manifest.ParseObjects(rendered.Templates)
+	return objects, true
 }
 
 // setValue sets a nested value, replacing whatever is in the way.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/strvals"
 
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
@@ -91,6 +92,8 @@ func copyValue(x any) any {
 	switch t := x.(type) {
 	case map[string]any:
 		return CopyValues(t)
+	case chartutil.Values:
+		return chartutil.Values(CopyValues(t))
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {

@@ -53,6 +53,24 @@ type Release struct {
 // RenderRelease renders the chart like Render and also collects the CRD
 // files of the enabled charts.
 func RenderRelease(c *chart.Chart, opts RenderOptions) (*Release, error) {
+	p, err := Prepare(c, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.Render(nil)
+}
+
+// Prepared is a release whose dependencies (tags, conditions, imports) and
+// values are processed, to render for clusters of several versions.
+type Prepared struct {
+	chart *chart.Chart
+	// top is what the templates see, the capabilities left to Render.
+	top chartutil.Values
+}
+
+// Prepare processes a chart's dependencies and values for a release, as
+// RenderRelease does before it renders. The chart is not modified.
+func Prepare(c *chart.Chart, opts RenderOptions) (*Prepared, error) {
 	vals := opts.Values
 	if vals == nil {
 		vals = map[string]any{}
@@ -65,11 +83,30 @@ func RenderRelease(c *chart.Chart, opts RenderOptions) (*Release, error) {
 		Name: opts.ReleaseName, Namespace: opts.Namespace,
 		IsInstall: !opts.Upgrade, IsUpgrade: opts.Upgrade, Revision: 1,
 	}
-	top, err := chartutil.ToRenderValues(c, vals, rel, chartutil.DefaultCapabilities.Copy())
+	top, err := chartutil.ToRenderValues(c, vals, rel, nil)
 	if err != nil {
 		return nil, err
 	}
-	out, err := engine.Render(c, top)
+	return &Prepared{chart: c, top: top}, nil
+}
+
+// Render renders the prepared release as a cluster with caps would install
+// it; nil means Helm's defaults, as "helm template". It can be called
+// again: each render gets its own copy of the values, which templates may
+// change (set, unset).
+func (p *Prepared) Render(caps *chartutil.Capabilities) (*Release, error) {
+	if caps == nil {
+		caps = chartutil.DefaultCapabilities
+	}
+	top := make(chartutil.Values, len(p.top))
+	for k, v := range p.top {
+		top[k] = v
+	}
+	top["Capabilities"] = caps.Copy()
+	if vals, ok := p.top["Values"].(chartutil.Values); ok {
+		top["Values"] = chartutil.Values(CopyValues(vals))
+	}
+	out, err := engine.Render(p.chart, top)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +116,7 @@ func RenderRelease(c *chart.Chart, opts RenderOptions) (*Release, error) {
 		}
 	}
 	crds := map[string]string{}
-	for _, crd := range c.CRDObjects() {
+	for _, crd := range p.chart.CRDObjects() {
 		crds[filepath.ToSlash(crd.Filename)] = string(crd.File.Data)
 	}
 	return &Release{Templates: out, CRDs: crds}, nil

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
 )
 
 func TestParseObjects(t *testing.T) {
@@ -121,4 +123,29 @@ func FuzzParseObjects(f *testing.F) {
 			_, _, _ = CRDResource(o)
 		}
 	})
+}
+
+// TestPrepareRendersForSeveralClusters: a prepared release renders for
+// clusters of different capabilities, each render with its own values.
+func TestPrepareRendersForSeveralClusters(t *testing.T) {
+	c := &chart.Chart{
+		Metadata: &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "ext", Version: "0.1.0"},
+		Values:   map[string]any{"n": 1},
+		Templates: []*chart.File{{Name: "templates/x.yaml", Data: []byte(
+			`{{- $_ := set .Values "n" (add1 .Values.n) -}}` +
+				`v: {{ .Capabilities.KubeVersion.Version }} {{ .Capabilities.APIVersions.Has "batch/v1/CronJob" }} {{ .Values.n }} {{ .Values.user }}`)}},
+	}
+	p, err := Prepare(c, RenderOptions{ReleaseName: "ext", Namespace: "ns", Values: map[string]any{"user": "u"}})
+	require.NoError(t, err)
+	at := func(caps *chartutil.Capabilities) string {
+		r, err := p.Render(caps)
+		require.NoError(t, err)
+		return r.Templates["ext/templates/x.yaml"]
+	}
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = chartutil.KubeVersion{Version: "v1.30.0", Major: "1", Minor: "30"}
+	caps.APIVersions = chartutil.VersionSet{"batch/v1", "batch/v1/CronJob"}
+	assert.Equal(t, "v: v1.30.0 true 2 u", at(caps))
+	assert.Equal(t, "v: v1.20.0 false 2 u", at(nil), "Helm's defaults, and the values as prepared")
+	assert.Equal(t, 1, c.Values["n"], "the chart is not changed")
 }
