@@ -543,6 +543,9 @@ func (r replacedFile) restore() error {
 
 // writeAll creates the root (and missing parents) and writes every file.
 func (w *writer) writeAll(files map[string][]byte) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
 	if err := w.mkdirAll(w.root); err != nil {
 		return err
 	}

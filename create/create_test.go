@@ -2,6 +2,7 @@ package create
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -735,4 +736,64 @@ func TestScaffoldAPIServiceMatchesService(t *testing.T) {
 			t.Error("APIService has both url and service")
 		}
 	}
+}
+
+// cancelAfter is a context whose Err turns to context.Canceled after it has
+// answered nil n times: a signal arriving while Create writes.
+type cancelAfter struct {
+	context.Context
+	n int
+}
+
+func (c *cancelAfter) Err() error {
+	if c.n <= 0 {
+		return context.Canceled
+	}
+	c.n--
+	return nil
+}
+
+// TestCreateCancelledMidWrite cancels Create after some files are written:
+// it stops, and the directory it made is gone; in an existing directory
+// (with --force) the files it replaced get their content back, the user's
+// other files stay, and nothing it made remains.
+func TestCreateCancelledMidWrite(t *testing.T) {
+	for _, after := range []int{0, 1, 5, 20} {
+		t.Run(fmt.Sprintf("new-dir/after-%d", after), func(t *testing.T) {
+			parent := t.TempDir()
+			o := baseOptions(Full)
+			o.Dir = filepath.Join(parent, "a", "ext")
+			_, err := CreateContext(&cancelAfter{Context: context.Background(), n: after}, o)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error = %v, want context.Canceled", err)
+			}
+			assertEntries(t, parent)
+		})
+	}
+	t.Run("force", func(t *testing.T) {
+		dir := t.TempDir()
+		mine := map[string]string{"mine.txt": "keep", "values.yaml": "old values", "extension.yaml": "old metadata", "charts/frontend/Chart.yaml": "old chart"}
+		fixture.WriteStrings(t, dir, mine)
+		if err := os.Symlink("mine.txt", filepath.Join(dir, "permissions.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		o := baseOptions(Full)
+		o.Dir, o.Force = dir, true
+		// The files are written in name order: values.yaml is the last.
+		_, err := CreateContext(&cancelAfter{Context: context.Background(), n: 22}, o)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("error = %v, want context.Canceled", err)
+		}
+		assertEntries(t, dir, "charts", "extension.yaml", "mine.txt", "permissions.yaml", "values.yaml")
+		assertEntries(t, filepath.Join(dir, "charts"), "frontend")
+		assertEntries(t, filepath.Join(dir, "charts", "frontend"), "Chart.yaml")
+		for name, want := range mine {
+			if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != want {
+				t.Errorf("%s = %q, %v; want %q", name, b, err, want)
+			}
+		}
+		if link, err := os.Readlink(filepath.Join(dir, "permissions.yaml")); err != nil || link != "mine.txt" {
+			t.Errorf("permissions.yaml link = %q, %v", link, err)
+		}
+	})
 }

@@ -133,10 +133,8 @@ func createRun(ctx context.Context, opts *createOptions) error {
 	if err := opts.Validate(); err != nil {
 		return &usageError{err: err}
 	}
-	if err := ctx.Err(); err != nil {
-		return err // interrupted while answering or before writing: nothing written
-	}
-	res, err := create.Create(opts.Options)
+	// Interrupted while answering or writing: nothing stays written.
+	res, err := create.CreateContext(ctx, opts.Options)
 	if err != nil {
 		return err
 	}
