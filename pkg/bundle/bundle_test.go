@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/ksbuilder/ksbuilder/create"
-	"github.com/ksbuilder/ksbuilder/pkg/bundle"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
+	"github.com/ksbuilder/ksbuilder/pkg/bundle"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
