@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
@@ -51,14 +52,17 @@ func TestIsConsoleProject(t *testing.T) {
 }
 
 // fakeRunner answers "NAME --version" from a table; a missing name is not
-// in PATH.
+// in PATH. The checks run concurrently.
 type fakeRunner struct {
 	versions map[string]string
+	mu       sync.Mutex
 	dirs     []string
 }
 
 func (f *fakeRunner) Output(_ context.Context, dir, name string, args ...string) ([]byte, error) {
+	f.mu.Lock()
 	f.dirs = append(f.dirs, dir)
+	f.mu.Unlock()
 	if len(args) != 1 || args[0] != "--version" {
 		return nil, errors.New("unexpected arguments")
 	}
