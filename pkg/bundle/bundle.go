@@ -6,7 +6,6 @@ package bundle
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -112,6 +111,3 @@ func invalidUTF8At(data []byte) int {
 	}
 	return -1
 }
-
-// errNoBundle is wrapped by Locate when no JSBundle reads a chart file.
-var errNoBundle = errors.New("no JSBundle of the extension loads its bundle from a file of the chart")

@@ -20,10 +20,25 @@ System.register(["react"], function (exportValue) {
     ],
     execute: function () {
       var h = React.createElement;
-      // The console's translation function; the key itself without it.
-      var t = function (key) {
-        return typeof window.t === "function" ? window.t(key) : key;
+
+      // Translations of the keys used below, merged into the console's.
+      var locales = {
+        en: {
+          "HELLO_WORLD_TITLE": "Hello World",
+          "HELLO_WORLD_DESC": "Hello World extension for KubeSphere",
+          "HELLO_WORLD_WELCOME": "Hello from Hello World!"
+        },
+        zh: {
+          "HELLO_WORLD_TITLE": "Hello World",
+          "HELLO_WORLD_DESC": "Hello World 扩展组件",
+          "HELLO_WORLD_WELCOME": "Hello World 向你问好！"
+        }
       };
+
+      // The console's translation function (a global); without it, English.
+      function t(key) {
+        return typeof window.t === "function" ? window.t(key) : locales.en[key] || key;
+      }
 
       function Page() {
         return h("div", { style: { margin: "8rem auto", textAlign: "center" } },
@@ -37,7 +52,8 @@ System.register(["react"], function (exportValue) {
           { path: "/hello-world", element: h(Page) }
         ],
         // The entry in the console's global navigation ("global"; KubeSphere
-        // 4.2 no longer shows the parents "topbar" and "project").
+        // 4.2 no longer shows the parents "topbar" and "project"). Title and
+        // description are keys of the locales.
         menus: [
           {
             parent: "global",
@@ -49,19 +65,7 @@ System.register(["react"], function (exportValue) {
             skipAuth: true
           }
         ],
-        // Translations of the keys above, merged into the console's.
-        locales: {
-          en: {
-            "HELLO_WORLD_TITLE": "Hello World",
-            "HELLO_WORLD_DESC": "Hello World extension for KubeSphere",
-            "HELLO_WORLD_WELCOME": "Hello from Hello World!"
-          },
-          zh: {
-            "HELLO_WORLD_TITLE": "Hello World",
-            "HELLO_WORLD_DESC": "Hello World 扩展组件",
-            "HELLO_WORLD_WELCOME": "Hello World 向你问好！"
-          }
-        }
+        locales: locales
       });
     }
   };
