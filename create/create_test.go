@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -796,4 +797,50 @@ func TestCreateCancelledMidWrite(t *testing.T) {
 			t.Errorf("permissions.yaml link = %q, %v", link, err)
 		}
 	})
+}
+
+// TestScaffoldBundleEvaluates runs the scaffold's bundle under Node.js (when
+// installed) with a stand-in for SystemJS and React: it registers with the
+// externals it declares, and its default export is {routes, menus, locales}
+// with the page rendering its English texts.
+func TestScaffoldBundleEvaluates(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	files, _, err := Render(baseOptions(Frontend))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	harness := `
+globalThis.window = {};
+globalThis.System = {
+  register(deps, declare) {
+    let exported = {};
+    const module = declare((name, value) => { exported[name] = value; });
+    module.setters[0]({ default: { createElement: (type, props, ...children) =>
+      typeof type === "function" ? type(props) : { type, children } } });
+    module.execute();
+    const d = exported.default;
+    console.log(JSON.stringify({ deps, keys: Object.keys(d), route: d.routes[0].path, page: d.routes[0].element,
+      menu: d.menus[0], locales: Object.keys(d.locales) }));
+  },
+};
+require("./index.js");
+`
+	fixture.WriteStrings(t, dir, map[string]string{"index.js": string(files[BundleFile]), "harness.js": harness})
+	cmd := exec.Command(node, "harness.js")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	want := `{"deps":["react"],"keys":["routes","menus","locales"],"route":"/hello-world",` +
+		`"page":{"type":"div","children":[{"type":"h2","children":["Hello World"]},{"type":"p","children":["Hello from Hello World!"]}]},` +
+		`"menu":{"parent":"global","name":"hello-world","title":"HELLO_WORLD_TITLE","desc":"HELLO_WORLD_DESC","icon":"cluster","order":0,"skipAuth":true},` +
+		`"locales":["en","zh"]}`
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Errorf("node printed\n%s\nwant\n%s", got, want)
+	}
 }
