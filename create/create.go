@@ -6,6 +6,8 @@ package create
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,6 +24,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ksbuilder/ksbuilder/pkg/bundle"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/suggest"
 	"github.com/ksbuilder/ksbuilder/templates"
@@ -73,6 +76,10 @@ type Options struct {
 	// Force allows writing into a non-empty directory (existing files with
 	// the same names are replaced; others are kept).
 	Force bool
+	// FrontendDist is a console UI bundle built by the console's extension
+	// tooling (extensions/NAME/dist/index.js) to ship instead of the
+	// hand-written one; types full and frontend only.
+	FrontendDist string
 }
 
 // MaxNameLength is the name limit at entry (the KubeSphere docs' limit).
@@ -197,6 +204,9 @@ func (o *Options) Validate() error {
 	} else if o.Entry != EntryIframe && o.Entry != EntryLink {
 		return fmt.Errorf("--entry: %q is not an entry mode (iframe or link)", o.Entry)
 	}
+	if o.FrontendDist != "" && (o.From != "" || o.Type == Backend) {
+		return errors.New("--frontend-dist: only a project with a console UI takes a bundle (--type full or frontend)")
+	}
 	return nil
 }
 
@@ -222,6 +232,9 @@ type Result struct {
 type subchart struct {
 	Name string
 	Tag  string
+	// Workload is set for a subchart that runs pods, whose replicas and
+	// resources values.yaml sets.
+	Workload bool
 }
 
 // data is what the templates see.
@@ -237,6 +250,15 @@ type data struct {
 	ClusterRules, RoleRules []permissionRule
 	Entry, ServiceName      string
 	ServicePort             int
+	// Bundle is set when the project has the console UI subchart;
+	// Workload when a subchart runs pods.
+	Bundle, Workload bool
+}
+
+// LocaleKey returns the key of a console translation of the extension:
+// "HELLO_WORLD_TITLE" for hello-world and "TITLE".
+func (d data) LocaleKey(suffix string) string {
+	return strings.ToUpper(strings.ReplaceAll(d.Name, "-", "_")) + "_" + suffix
 }
 
 // Render produces the project files in memory, keyed by slash path.
@@ -263,7 +285,7 @@ func Render(o Options) (map[string][]byte, []string, error) {
 			return nil, nil, err
 		}
 		trees = append(trees, "entry")
-		d.Subcharts = []subchart{{wrapped.chartName, "extension"}, {"entry", "extension"}}
+		d.Subcharts = []subchart{{Name: wrapped.chartName, Tag: "extension"}, {Name: "entry", Tag: "extension"}}
 		d.Images = wrapped.images
 		d.ClusterResources = []string{"jsbundles"}
 		d.ClusterRules, d.RoleRules = wrapped.clusterRules, wrapped.roleRules
@@ -273,16 +295,17 @@ func Render(o Options) (map[string][]byte, []string, error) {
 	} else {
 		if o.Type == Full || o.Type == Frontend {
 			trees = append(trees, "frontend")
-			d.Subcharts = append(d.Subcharts, subchart{"frontend", "extension"})
-			d.Images = append(d.Images, fmt.Sprintf("docker.io/kubespheredev/%s-frontend:0.1.0", o.Name))
+			d.Subcharts = append(d.Subcharts, subchart{Name: "frontend", Tag: "extension"})
 			d.ClusterResources = append(d.ClusterResources, "jsbundles")
+			d.Bundle = true
 		}
 		if o.Type == Full || o.Type == Backend {
 			trees = append(trees, "backend")
-			d.Subcharts = append(d.Subcharts, subchart{"backend", "agent"})
+			d.Subcharts = append(d.Subcharts, subchart{Name: "backend", Tag: "agent", Workload: true})
 			d.Images = append(d.Images, fmt.Sprintf("docker.io/kubespheredev/%s-backend:0.1.0", o.Name))
 			d.ClusterResources = append(d.ClusterResources, "apiservices")
 			d.Mode = extension.Multicluster
+			d.Workload = true
 		}
 	}
 	for _, tree := range trees {
@@ -290,8 +313,20 @@ func Render(o Options) (map[string][]byte, []string, error) {
 			return nil, nil, err
 		}
 	}
+	if o.FrontendDist != "" {
+		built, warnings, err := bundle.ReadFile(o.FrontendDist)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--frontend-dist: %w", err)
+		}
+		files[BundleFile] = built
+		notes = append(notes, warnings...)
+	}
 	return files, notes, nil
 }
+
+// BundleFile is where the scaffold keeps the console UI bundle, which
+// charts/frontend/templates/bundle.yaml puts into the JSBundle's ConfigMap.
+const BundleFile = "charts/frontend/files/index.js"
 
 // renderTree renders one embedded tree into files.
 func renderTree(tree string, d data, files map[string][]byte) error {
@@ -306,7 +341,7 @@ func renderTree(tree string, d data, files map[string][]byte) error {
 		rel := strings.TrimPrefix(p, tree+"/")
 		if strings.HasSuffix(rel, ".tmpl") {
 			rel = strings.TrimSuffix(rel, ".tmpl")
-			t, err := template.New(p).Delims("[[", "]]").Option("missingkey=error").Funcs(template.FuncMap{"yq": yamlQuote, "first": firstSubchart}).Parse(string(content))
+			t, err := template.New(p).Delims("[[", "]]").Option("missingkey=error").Funcs(template.FuncMap{"yq": yamlQuote, "js": jsQuote, "first": firstSubchart}).Parse(string(content))
 			if err != nil {
 				return fmt.Errorf("template %s: %w", p, err)
 			}
@@ -332,6 +367,13 @@ func yamlQuote(s string) (string, error) {
 	return strings.TrimSuffix(string(b), "\n"), nil
 }
 
+// jsQuote renders s as a JavaScript string literal (JSON's, which escapes
+// everything that could end the string or the script).
+func jsQuote(s string) (string, error) {
+	b, err := json.Marshal(s)
+	return string(b), err
+}
+
 // firstSubchart returns the name of the first dependency.
 func firstSubchart(s []subchart) string { return s[0].Name }
 
@@ -352,8 +394,18 @@ func displayName(name string) string {
 // o.Force is set. The directory itself is never removed or renamed.
 // Everything is rendered in memory and every target is checked before the
 // first write; if a write fails, the files and directories Create made are
-// removed again.
+// removed again. Create is CreateContext with a context that is never
+// cancelled.
 func Create(o Options) (*Result, error) {
+	return CreateContext(context.Background(), o)
+}
+
+// CreateContext is Create, watching ctx while it writes: once ctx is
+// cancelled no other file is written, and what was written is undone as
+// after a failed write (files and directories it made are removed, files
+// it replaced get their content back), so the error, ctx's, leaves the
+// directory as it was.
+func CreateContext(ctx context.Context, o Options) (*Result, error) {
 	files, notes, err := Render(o)
 	if err != nil {
 		return nil, err
@@ -393,7 +445,7 @@ func Create(o Options) (*Result, error) {
 			}
 		}
 	}
-	w := &writer{root: dir}
+	w := &writer{root: dir, ctx: ctx}
 	if err := w.writeAll(files); err != nil {
 		w.rollback()
 		return nil, err
@@ -456,16 +508,44 @@ func isEmptyDir(dir string) (bool, error) {
 	return true, nil
 }
 
-// writer writes the project and remembers what it created, so a failure
-// can remove exactly that.
+// writer writes the project and remembers what it created and replaced,
+// so a failure can undo exactly that.
 type writer struct {
 	root string
+	// ctx stops the writing between two files.
+	ctx context.Context
 	// created lists the files and directories made, in order.
 	created []string
+	// replaced lists the files replaced (with --force), with their
+	// previous content.
+	replaced []replacedFile
+}
+
+// replacedFile is a file the writer replaced, and what it held before:
+// a regular file's content and mode, or a symbolic link's target.
+type replacedFile struct {
+	path string
+	data []byte
+	mode fs.FileMode
+	link string
+}
+
+// restore puts the file back as it was.
+func (r replacedFile) restore() error {
+	if r.link == "" {
+		return replaceFile(r.path, r.data, r.mode)
+	}
+	if err := os.Remove(r.path); err != nil {
+		return err
+	}
+	return os.Symlink(r.link, r.path)
 }
 
 // writeAll creates the root (and missing parents) and writes every file.
 func (w *writer) writeAll(files map[string][]byte) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
 	if err := w.mkdirAll(w.root); err != nil {
 		return err
 	}
@@ -496,9 +576,13 @@ func (w *writer) mkdirAll(dir string) error {
 	return nil
 }
 
-// rollback removes what the writer created, newest first. Directories are
-// only removed when empty, so nothing of the user's goes.
+// rollback puts back the files the writer replaced and removes what it
+// created, newest first. Directories are only removed when empty, so
+// nothing of the user's goes.
 func (w *writer) rollback() {
+	for i := len(w.replaced) - 1; i >= 0; i-- {
+		_ = w.replaced[i].restore()
+	}
 	for i := len(w.created) - 1; i >= 0; i-- {
 		os.Remove(w.created[i])
 	}
@@ -515,6 +599,9 @@ func (w *writer) writeFiles(files map[string][]byte) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
 		if !safeRelPath(name) {
 			return fmt.Errorf("refusing to write %q outside %s", name, w.root)
 		}
@@ -522,8 +609,8 @@ func (w *writer) writeFiles(files map[string][]byte) error {
 		if err := w.mkdirInside(path.Dir(name)); err != nil {
 			return err
 		}
-		if _, err := os.Lstat(target); err == nil {
-			if err := replaceFile(target, files[name]); err != nil {
+		if fi, err := os.Lstat(target); err == nil {
+			if err := w.replace(target, fi, files[name]); err != nil {
 				return err
 			}
 			continue
@@ -581,9 +668,33 @@ func (w *writer) createFile(target string, content []byte) error {
 	return nil
 }
 
+// replace replaces an existing file (a symbolic link is replaced, not
+// followed), remembering what it held for rollback.
+func (w *writer) replace(target string, fi fs.FileInfo, content []byte) error {
+	old := replacedFile{path: target, mode: fi.Mode().Perm()}
+	var err error
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		old.link, err = os.Readlink(target)
+	case fi.Mode().IsRegular():
+		old.data, err = os.ReadFile(target)
+	default:
+		return replaceFile(target, content, 0o644) // fails: not a file
+	}
+	if err != nil {
+		return err
+	}
+	if err := replaceFile(target, content, 0o644); err != nil {
+		return err
+	}
+	w.replaced = append(w.replaced, old)
+	return nil
+}
+
 // replaceFile replaces an existing file through a temporary file in the same
-// directory. Errors name the target, never the temporary file.
-func replaceFile(target string, content []byte) error {
+// directory, with the given mode. Errors name the target, never the
+// temporary file.
+func replaceFile(target string, content []byte, mode fs.FileMode) error {
 	fail := func(err error) error {
 		var pe *fs.PathError
 		var le *os.LinkError
@@ -601,7 +712,7 @@ func replaceFile(target string, content []byte) error {
 	}
 	_, werr := tmp.Write(content)
 	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o644)); err != nil {
+	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), mode)); err != nil {
 		os.Remove(tmp.Name())
 		return fail(err)
 	}

@@ -2,8 +2,11 @@ package create
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -50,6 +53,9 @@ func TestRenderGolden(t *testing.T) {
 			golden.AssertString(t, tree(files), filepath.Join("testdata", string(typ), "tree.txt"))
 			for _, f := range []string{"extension.yaml", "permissions.yaml", "values.yaml"} {
 				golden.Assert(t, files[f], filepath.Join("testdata", string(typ), f))
+			}
+			if typ == Frontend {
+				golden.Assert(t, files[BundleFile], filepath.Join("testdata", string(typ), "index.js"))
 			}
 			png, _ := templates.FS.ReadFile("base/static/screenshots/screenshot.png")
 			if !bytes.Equal(files["static/screenshots/screenshot.png"], png) {
@@ -114,7 +120,7 @@ func TestScaffoldPackagesAndRenders(t *testing.T) {
 					}
 				}
 			}
-			want := map[Type]int{Full: 2, Frontend: 1, Backend: 1}[typ]
+			want := map[Type]int{Full: 1, Frontend: 0, Backend: 1}[typ]
 			if workloads != want {
 				t.Errorf("%d workloads rendered across both releases, want %d", workloads, want)
 			}
@@ -202,7 +208,7 @@ func TestCreateWritesAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Dir != o.Dir || len(res.Files) != 25 {
+	if res.Dir != o.Dir || len(res.Files) != 24 {
 		t.Errorf("result %s, %d files", res.Dir, len(res.Files))
 	}
 	for _, f := range res.Files {
@@ -603,5 +609,238 @@ func TestSuggestName(t *testing.T) {
 		if got := SuggestName(in); got != want {
 			t.Errorf("SuggestName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// renderObjects renders one release of a scaffold with the given values,
+// as KubeSphere's installer does, and reads its objects.
+func renderObjects(t *testing.T, files map[string][]byte, side manifest.Side, values map[string]any) []manifest.Object {
+	t.Helper()
+	pkg := buildPackage(t, files)
+	opts, err := manifest.InstallerRelease(pkg.Extension, pkg.Chart, side, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := manifest.Render(pkg.Chart, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects, err := manifest.Objects(rendered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objects
+}
+
+// find returns the only object of a kind.
+func find(t *testing.T, objects []manifest.Object, kind string) manifest.Object {
+	t.Helper()
+	var found []manifest.Object
+	for _, o := range objects {
+		if o.Kind == kind {
+			found = append(found, o)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d objects of kind %s", len(found), kind)
+	}
+	return found[0]
+}
+
+func field(m map[string]any, keys ...string) any {
+	var v any = m
+	for _, k := range keys {
+		mm, _ := v.(map[string]any)
+		v = mm[k]
+	}
+	return v
+}
+
+// TestScaffoldBundleNeedsNoImage checks what the console needs from a fresh
+// frontend: a ConfigMap in the release namespace holding the chart's
+// bundle file byte for byte, a JSBundle reading it with the link
+// /dist/<name>/index.js, and a 4.1+ module (default export with a route,
+// a menu shown in 4.2, en and zh locales); and no workload.
+func TestScaffoldBundleNeedsNoImage(t *testing.T) {
+	for _, typ := range []Type{Full, Frontend} {
+		t.Run(string(typ), func(t *testing.T) {
+			files, _, err := Render(baseOptions(typ))
+			if err != nil {
+				t.Fatal(err)
+			}
+			objects := renderObjects(t, files, manifest.Host, nil)
+			for _, o := range objects {
+				if o.IsWorkload() {
+					t.Errorf("the host release runs %s %s", o.Kind, o.Name)
+				}
+			}
+			cm := find(t, objects, "ConfigMap")
+			if cm.Namespace != "extension-hello-world" {
+				t.Errorf("ConfigMap namespace %q", cm.Namespace)
+			}
+			if got := field(cm.Content, "data", "index.js"); got != string(files[BundleFile]) {
+				t.Errorf("ConfigMap data differs from %s", BundleFile)
+			}
+			jsb := find(t, objects, "JSBundle")
+			ref := field(jsb.Content, "spec", "rawFrom", "configMapKeyRef")
+			want := map[string]any{"name": cm.Name, "namespace": "extension-hello-world", "key": "index.js"}
+			if !reflect.DeepEqual(ref, want) {
+				t.Errorf("configMapKeyRef = %v, want %v", ref, want)
+			}
+			if link := field(jsb.Content, "status", "link"); link != "/dist/hello-world/index.js" {
+				t.Errorf("link = %v", link)
+			}
+			js := string(files[BundleFile])
+			for _, want := range []string{`System.register(["react"], function (exportValue) {`, `exportValue("default", {`,
+				`{ path: "/hello-world", element: h(Page) }`, `parent: "global",`, "en: {", "zh: {", `"HELLO_WORLD_TITLE": "Hello World",`} {
+				if !strings.Contains(js, want) {
+					t.Errorf("bundle lacks %q", want)
+				}
+			}
+			if strings.Contains(js, "registerExtension") {
+				t.Error("bundle uses KubeSphere 4.0's registerExtension")
+			}
+		})
+	}
+}
+
+// TestScaffoldAPIServiceMatchesService checks that the APIService reaches
+// the backend Service on the Service's port, over plain HTTP (a service
+// upstream without a port would mean HTTPS on 443), also when the port is
+// changed.
+func TestScaffoldAPIServiceMatchesService(t *testing.T) {
+	files, _, err := Render(baseOptions(Backend))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, port := range []int{0, 8443} {
+		var values map[string]any
+		if port != 0 {
+			values = map[string]any{"backend": map[string]any{"service": map[string]any{"port": port}}}
+		}
+		objects := renderObjects(t, files, manifest.Agent, values)
+		svc := find(t, objects, "Service")
+		ports, _ := field(svc.Content, "spec", "ports").([]any)
+		if len(ports) != 1 {
+			t.Fatalf("Service ports %v", ports)
+		}
+		svcPort := field(ports[0].(map[string]any), "port")
+		if port != 0 && fmt.Sprint(svcPort) != fmt.Sprint(port) {
+			t.Errorf("Service port %v, want %d", svcPort, port)
+		}
+		api := find(t, objects, "APIService")
+		want := fmt.Sprintf("http://%s.extension-hello-world.svc:%v", svc.Name, svcPort)
+		if got := field(api.Content, "spec", "url"); got != want {
+			t.Errorf("APIService url %v, want %s", got, want)
+		}
+		if field(api.Content, "spec", "service") != nil {
+			t.Error("APIService has both url and service")
+		}
+	}
+}
+
+// cancelAfter is a context whose Err turns to context.Canceled after it has
+// answered nil n times: a signal arriving while Create writes.
+type cancelAfter struct {
+	context.Context
+	n int
+}
+
+func (c *cancelAfter) Err() error {
+	if c.n <= 0 {
+		return context.Canceled
+	}
+	c.n--
+	return nil
+}
+
+// TestCreateCancelledMidWrite cancels Create after some files are written:
+// it stops, and the directory it made is gone; in an existing directory
+// (with --force) the files it replaced get their content back, the user's
+// other files stay, and nothing it made remains.
+func TestCreateCancelledMidWrite(t *testing.T) {
+	for _, after := range []int{0, 1, 5, 20} {
+		t.Run(fmt.Sprintf("new-dir/after-%d", after), func(t *testing.T) {
+			parent := t.TempDir()
+			o := baseOptions(Full)
+			o.Dir = filepath.Join(parent, "a", "ext")
+			_, err := CreateContext(&cancelAfter{Context: context.Background(), n: after}, o)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error = %v, want context.Canceled", err)
+			}
+			assertEntries(t, parent)
+		})
+	}
+	t.Run("force", func(t *testing.T) {
+		dir := t.TempDir()
+		mine := map[string]string{"mine.txt": "keep", "values.yaml": "old values", "extension.yaml": "old metadata", "charts/frontend/Chart.yaml": "old chart"}
+		fixture.WriteStrings(t, dir, mine)
+		if err := os.Symlink("mine.txt", filepath.Join(dir, "permissions.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		o := baseOptions(Full)
+		o.Dir, o.Force = dir, true
+		// The files are written in name order: values.yaml is the last.
+		_, err := CreateContext(&cancelAfter{Context: context.Background(), n: 22}, o)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("error = %v, want context.Canceled", err)
+		}
+		assertEntries(t, dir, "charts", "extension.yaml", "mine.txt", "permissions.yaml", "values.yaml")
+		assertEntries(t, filepath.Join(dir, "charts"), "frontend")
+		assertEntries(t, filepath.Join(dir, "charts", "frontend"), "Chart.yaml")
+		for name, want := range mine {
+			if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != want {
+				t.Errorf("%s = %q, %v; want %q", name, b, err, want)
+			}
+		}
+		if link, err := os.Readlink(filepath.Join(dir, "permissions.yaml")); err != nil || link != "mine.txt" {
+			t.Errorf("permissions.yaml link = %q, %v", link, err)
+		}
+	})
+}
+
+// TestScaffoldBundleEvaluates runs the scaffold's bundle under Node.js (when
+// installed) with a stand-in for SystemJS and React: it registers with the
+// externals it declares, and its default export is {routes, menus, locales}
+// with the page rendering its English texts.
+func TestScaffoldBundleEvaluates(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	files, _, err := Render(baseOptions(Frontend))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	harness := `
+globalThis.window = {};
+globalThis.System = {
+  register(deps, declare) {
+    let exported = {};
+    const module = declare((name, value) => { exported[name] = value; });
+    module.setters[0]({ default: { createElement: (type, props, ...children) =>
+      typeof type === "function" ? type(props) : { type, children } } });
+    module.execute();
+    const d = exported.default;
+    console.log(JSON.stringify({ deps, keys: Object.keys(d), route: d.routes[0].path, page: d.routes[0].element,
+      menu: d.menus[0], locales: Object.keys(d.locales) }));
+  },
+};
+require("./index.js");
+`
+	fixture.WriteStrings(t, dir, map[string]string{"index.js": string(files[BundleFile]), "harness.js": harness})
+	cmd := exec.Command(node, "harness.js")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	want := `{"deps":["react"],"keys":["routes","menus","locales"],"route":"/hello-world",` +
+		`"page":{"type":"div","children":[{"type":"h2","children":["Hello World"]},{"type":"p","children":["Hello from Hello World!"]}]},` +
+		`"menu":{"parent":"global","name":"hello-world","title":"HELLO_WORLD_TITLE","desc":"HELLO_WORLD_DESC","icon":"cluster","order":0,"skipAuth":true},` +
+		`"locales":["en","zh"]}`
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Errorf("node printed\n%s\nwant\n%s", got, want)
 	}
 }

@@ -383,6 +383,22 @@ func TestCreateCancelled(t *testing.T) {
 	}
 }
 
+// TestCreateInterruptedWritesNothing: a signal before or while create
+// writes exits 130 and leaves no directory (create.CreateContext's tests
+// cancel mid-write).
+func TestCreateInterruptedWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, _, stderr := runCLIContext(ctx, "create", "hello", "--category", "storage", "--author", "me", "--dir", filepath.Join(dir, "hello"))
+	if code != exitInterrupted || stderr != "Interrupted.\n" {
+		t.Fatalf("exit %d, %q", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("interrupted create left %v", entries)
+	}
+}
+
 func TestPackageAndValidateJSON(t *testing.T) {
 	t.Chdir(t.TempDir())
 	if r := runCLI(t, false, nil, "create", "--name", "demo", "--category", "storage", "--author", "me"); r.code != 0 {

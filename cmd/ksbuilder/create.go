@@ -37,6 +37,12 @@ Types:
              and a backend subchart (APIService, tag agent); Multicluster
   frontend   the console UI subchart only; HostOnly
   backend    the API subchart only (tag agent); Multicluster
+The console UI needs no image: its bundle, a SystemJS module, is the file
+charts/frontend/files/index.js, which the chart puts into a ConfigMap that
+the JSBundle reads. The scaffold writes a small hand-written page there;
+--frontend-dist FILE takes the bundle the console tooling built instead
+("yarn build:ext NAME" writes extensions/NAME/dist/index.js), and
+"ksbuilder bundle FILE" replaces it later (docs/frontend.md).
 With --from CHART.tgz, the chart is wrapped as a subchart instead, with a
 console entry that embeds it (--entry iframe) or links to it (--entry link).
 
@@ -48,6 +54,7 @@ unless --force is given.
 Examples:
   ksbuilder create
   ksbuilder create hello --category dev-tools --author "Jane Doe" --type frontend
+  ksbuilder create hello --category dev-tools --author Me --frontend-dist ../console/extensions/hello/dist/index.js
   mkdir hello && cd hello && git init && ksbuilder create hello --dir . --category dev-tools --author Me
   ksbuilder create grafana --from grafana-8.5.0.tgz --entry link --category observability --author Me`,
 		Flags: []cli.Flag{
@@ -58,6 +65,7 @@ Examples:
 			&cli.StringFlag{Name: "url", Usage: "author's or project's web page `URL` (optional)"},
 			&cli.StringFlag{Name: "type", Usage: "project `TYPE`: full, frontend or backend (default full)"},
 			&cli.StringFlag{Name: "from", Usage: "wrap an existing Helm chart `ARCHIVE` (.tgz) instead of the frontend/backend templates"},
+			&cli.StringFlag{Name: "frontend-dist", Usage: "the console UI bundle `FILE` built by the console tooling (extensions/NAME/dist/index.js) to ship instead of the scaffold's page"},
 			&cli.StringFlag{Name: "entry", Usage: "with --from: how the console shows the chart's application (`ENTRY`): iframe or link", Value: create.EntryIframe},
 			&cli.StringFlag{Name: "dir", Usage: "`DIR` to write to: missing, or empty but for dot-files (default ./NAME)"},
 			&cli.BoolFlag{Name: "force", Usage: "write into a non-empty directory, replacing files with the same names"},
@@ -71,6 +79,7 @@ Examples:
 				Name: name, Category: c.String("category"), Author: c.String("author"),
 				Email: c.String("email"), URL: c.String("url"), Type: create.Type(c.String("type")),
 				From: c.String("from"), Entry: c.String("entry"), Dir: c.String("dir"), Force: c.Bool("force"),
+				FrontendDist: c.String("frontend-dist"),
 			}}
 			if opts.From != "" && c.IsSet("type") {
 				return usageErrorf("--type and --from cannot be used together")
@@ -133,10 +142,8 @@ func createRun(ctx context.Context, opts *createOptions) error {
 	if err := opts.Validate(); err != nil {
 		return &usageError{err: err}
 	}
-	if err := ctx.Err(); err != nil {
-		return err // interrupted while answering or before writing: nothing written
-	}
-	res, err := create.Create(opts.Options)
+	// Interrupted while answering or writing: nothing stays written.
+	res, err := create.CreateContext(ctx, opts.Options)
 	if err != nil {
 		return err
 	}
@@ -196,7 +203,7 @@ func requireCreateFlags(o *create.Options, onTerminal bool) error {
 func createCommand(o *create.Options) string {
 	args := []string{"ksbuilder", "create", shellQuote(o.Name), "--category", shellQuote(o.Category), "--author", shellQuote(o.Author)}
 	for _, opt := range []struct{ flag, value string }{
-		{"--email", o.Email}, {"--url", o.URL}, {"--type", string(o.Type)}, {"--from", o.From}, {"--dir", o.Dir},
+		{"--email", o.Email}, {"--url", o.URL}, {"--type", string(o.Type)}, {"--from", o.From}, {"--frontend-dist", o.FrontendDist}, {"--dir", o.Dir},
 	} {
 		if opt.value != "" {
 			args = append(args, opt.flag, shellQuote(opt.value))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -57,11 +58,20 @@ JSON output):
   cloud-login         a KubeSphere Cloud token is stored (read locally)
   registry-login      the registries Helm is logged in to
 
+When PATH is a console project (a package.json with @ks-console/*
+dependencies, or the layout yarn create ks-project writes), also:
+
+  node                Node.js 16 or later is in PATH
+  yarn                Yarn 1 (classic) is in PATH
+  ks-console-registry .npmrc or .yarnrc (the project's, then yours) send
+                      @ks-console/* to KubeSphere's npm registry
+
 Exits 1 when a check fails; warnings exit 0. Nothing is written anywhere.
 
 Examples:
   ksbuilder doctor
   ksbuilder doctor ./hello --context staging
+  ksbuilder doctor ./my-console-project
   ksbuilder doctor -o json`,
 		Flags: append([]cli.Flag{
 			outputFlag("text, json or yaml"),
@@ -116,11 +126,21 @@ func (f *Factory) cloudLogin(c *cli.Context) (*doctor.CloudLogin, error) {
 func doctorRun(c *cli.Context, opts *doctorOptions) error {
 	f := opts.f
 	if opts.Path != "" {
-		meta, err := readConstraints(opts.Path)
+		console, err := doctor.IsConsoleProject(opts.Path)
 		if err != nil {
 			return err
 		}
-		opts.Doctor.KubeVersion, opts.Doctor.KSVersion = meta.KubeVersion, meta.KSVersion
+		if console {
+			home, _ := os.UserHomeDir()
+			opts.Doctor.Console = &doctor.Console{Dir: opts.Path, Home: home}
+		}
+		if !console || hasExtensionMetadata(opts.Path) {
+			meta, err := readConstraints(opts.Path)
+			if err != nil {
+				return err
+			}
+			opts.Doctor.KubeVersion, opts.Doctor.KSVersion = meta.KubeVersion, meta.KSVersion
+		}
 	}
 	checks := doctor.Run(c.Context, opts.Doctor)
 	var err error
@@ -153,13 +173,19 @@ func readConstraints(path string) (*extension.Extension, error) {
 	}
 	data, ok := src.Read("extension.yaml")
 	if !ok {
-		return nil, fmt.Errorf("%s: no extension.yaml: PATH must be an extension directory or package", path)
+		return nil, fmt.Errorf("%s: no extension.yaml: PATH must be an extension directory or package, or a console project (package.json)", path)
 	}
 	ext, diags := extension.Parse(data)
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("%s/extension.yaml: %w", path, diags.Err())
 	}
 	return ext, nil
+}
+
+// hasExtensionMetadata reports whether dir holds an extension.yaml.
+func hasExtensionMetadata(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, extension.MetadataFile))
+	return err == nil
 }
 
 // doctorMarks are the text output's marks per status, and their colours.

@@ -1,7 +1,8 @@
 // Package doctor checks that this machine and a cluster are ready for
 // ksbuilder's cluster and Cloud commands: the kubeconfig, the API server,
 // KubeSphere's CRDs, version, controller and museum, the node clocks, the
-// user's permissions, and the local Cloud and registry logins. Every check
+// user's permissions, and the local Cloud and registry logins; and, for a
+// console project, Node.js, Yarn and the @ks-console npm registry. Every check
 // runs concurrently with its own timeout; Run returns one Check per check,
 // in a fixed order, and never prints.
 package doctor
@@ -93,6 +94,9 @@ type Options struct {
 	Timeout time.Duration
 	// Now is this machine's clock; nil means time.Now.
 	Now func() time.Time
+	// Console is a console project whose Node.js, Yarn and npm registry
+	// are checked too; nil checks none.
+	Console *Console
 }
 
 // run holds what the checks share: the connection, made once.
@@ -126,10 +130,7 @@ func Run(ctx context.Context, opts Options) []Check {
 	// The api-server check and the cluster checks first wait for the
 	// reachability probe, which has its own timeout; a cluster check's
 	// timeout starts once the server has answered it.
-	checks := []struct {
-		id string
-		fn func(context.Context) Check
-	}{
+	checks := []namedCheck{
 		{IDKubeconfig, r.bounded(IDKubeconfig, func(context.Context) Check { _, ch := r.conn(); return ch })},
 		{IDAPIServer, r.apiServer},
 		{IDCRDs, r.cluster(IDCRDs, checkCRDs)},
@@ -141,6 +142,9 @@ func Run(ctx context.Context, opts Options) []Check {
 		{IDCloudLogin, r.bounded(IDCloudLogin, r.cloudLogin)},
 		{IDRegistryLogin, r.bounded(IDRegistryLogin, r.registryLogin)},
 	}
+	if opts.Console != nil {
+		checks = append(checks, r.consoleChecks()...)
+	}
 	out := make([]Check, len(checks))
 	var wg sync.WaitGroup
 	for i, c := range checks {
@@ -151,6 +155,12 @@ func Run(ctx context.Context, opts Options) []Check {
 	}
 	wg.Wait()
 	return out
+}
+
+// namedCheck is a check and its ID.
+type namedCheck struct {
+	id string
+	fn func(context.Context) Check
 }
 
 // bounded wraps a check with the per-check timeout: a check that cannot

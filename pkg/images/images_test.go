@@ -60,7 +60,7 @@ func TestList(t *testing.T) {
 	}
 
 	got := list(t, dir, nil)
-	want := "docker.io/kubesphere/ks-extension-upgrade:v0.3.2\ndocker.io/kubespheredev/hello-backend:0.1.0\ndocker.io/kubespheredev/hello-frontend:0.1.0\ndocker.io/library/busybox:1.36"
+	want := "docker.io/kubesphere/ks-extension-upgrade:v0.3.2\ndocker.io/kubespheredev/hello-backend:0.1.0\ndocker.io/library/busybox:1.36"
 	if names(got) != want {
 		t.Fatalf("images:\n%s\nwant:\n%s", names(got), want)
 	}
@@ -77,9 +77,9 @@ func TestList(t *testing.T) {
 	}
 
 	// Values change what is rendered.
-	got = list(t, dir, map[string]any{"frontend": map[string]any{"image": map[string]any{"tag": "9.9.9"}}})
-	if !strings.Contains(names(got), "docker.io/kubespheredev/hello-frontend:9.9.9") {
-		t.Errorf("with a frontend tag:\n%s", names(got))
+	got = list(t, dir, map[string]any{"backend": map[string]any{"image": map[string]any{"tag": "9.9.9"}}})
+	if !strings.Contains(names(got), "docker.io/kubespheredev/hello-backend:9.9.9") {
+		t.Errorf("with a backend tag:\n%s", names(got))
 	}
 }
 
