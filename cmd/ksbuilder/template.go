@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
@@ -26,6 +27,9 @@ type templateOptions struct {
 	OutputDir   string
 	// ShowOnly keeps the documents of these templates (--show-only).
 	ShowOnly []string
+	// Capabilities come from --kube-version and --api-versions; nil is
+	// Helm's defaults.
+	Capabilities *chartutil.Capabilities
 }
 
 func newTemplateCmd(f *Factory, runF func(*templateOptions) error) *cli.Command {
@@ -61,6 +65,8 @@ Examples:
 			&cli.BoolFlag{Name: "include-crds", Usage: "also print the CRDs of the crds/ directories, which Helm installs first"},
 			&cli.StringFlag{Name: "output-dir", Usage: "write the files under `DIR` instead of printing them"},
 			&cli.StringSliceFlag{Name: "show-only", Aliases: []string{"s"}, Usage: "only print the documents of the template `PATH` in the chart (repeatable; a glob such as charts/backend/templates/*.yaml)"},
+			&cli.StringFlag{Name: "kube-version", Usage: "render for a cluster of Kubernetes `VERSION` (.Capabilities.KubeVersion), as Helm's flag does"},
+			&cli.StringSliceFlag{Name: "api-versions", Aliases: []string{"a"}, Usage: "add `API` (group/version or group/version/Kind) to .Capabilities.APIVersions (repeatable), as Helm's flag does"},
 			// Helm's spelling; tests are always left out.
 			&cli.BoolFlag{Name: "skip-tests", Hidden: true},
 		}, valuesFlags()...),
@@ -73,6 +79,18 @@ Examples:
 			}
 			if c.Bool("agent") {
 				opts.Side = manifest.Agent
+			}
+			if c.IsSet("kube-version") || c.IsSet("api-versions") {
+				caps := chartutil.DefaultCapabilities.Copy()
+				if v := c.String("kube-version"); v != "" {
+					kv, err := chartutil.ParseKubeVersion(v)
+					if err != nil {
+						return usageErrorf("--kube-version %q: %v (write e.g. 1.30 or v1.30.2)", v, err)
+					}
+					caps.KubeVersion = *kv
+				}
+				caps.APIVersions = append(caps.APIVersions, c.StringSlice("api-versions")...)
+				opts.Capabilities = caps
 			}
 			if runF != nil {
 				return runF(opts)
@@ -97,7 +115,7 @@ func templateRun(opts *templateOptions) error {
 		return err
 	}
 	printDiagnostics(f, ignored)
-	m, err := manifest.InstallerManifests(ext, c, opts.Side, vals, opts.IncludeCRDs)
+	m, err := manifest.InstallerManifests(ext, c, opts.Side, vals, opts.IncludeCRDs, opts.Capabilities)
 	if err != nil {
 		return fmt.Errorf("rendering the %s release: %w", opts.Side, err)
 	}

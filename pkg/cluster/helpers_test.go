@@ -44,6 +44,31 @@ func edit(t *testing.T, dir, file string, change func(string) string) {
 	}
 }
 
+// addDeployment adds a Deployment "<release>-<chart>" with
+// .Values.replicaCount replicas to a subchart of an extension: the
+// scaffold's frontend has no workload of its own.
+func addDeployment(t *testing.T, dir, chart string) {
+	t.Helper()
+	edit(t, dir, "charts/"+chart+"/templates/test-deployment.yaml", func(string) string {
+		return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-` + chart + `
+spec:
+  replicas: {{ .Values.replicaCount | default 1 }}
+  selector:
+    matchLabels: {app: ` + chart + `}
+  template:
+    metadata:
+      labels: {app: ` + chart + `}
+    spec:
+      containers:
+        - name: app
+          image: {{ .Values.global.imageRegistry | default "docker.io" }}/library/nginx:1.27
+`
+	})
+}
+
 // setVersion changes the version in extension.yaml.
 func setVersion(t *testing.T, dir, version string) {
 	edit(t, dir, "extension.yaml", func(s string) string { return strings.Replace(s, "version: 0.1.0", "version: "+version, 1) })

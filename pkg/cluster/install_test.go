@@ -139,6 +139,7 @@ func TestConfigUpdateAndUpgrade(t *testing.T) {
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "configured", create.Frontend)
+	addDeployment(t, dir, "frontend")
 	_, plan := mustInstall(t, c, dir, cluster.InstallOptions{})
 	cs, _ := kube(t)
 
@@ -217,6 +218,7 @@ func TestMulticlusterOnHost(t *testing.T) {
 	c := newClient(t)
 	ctx := testContext(t)
 	dir := scaffold(t, "multi", create.Full)
+	addDeployment(t, dir, "frontend")
 
 	_, _, err := install(t, c, dir, cluster.InstallOptions{Clusters: []string{"nowhere"}})
 	if err == nil || !strings.Contains(err.Error(), `cluster "nowhere" not found (clusters: host)`) {

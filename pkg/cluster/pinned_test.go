@@ -43,7 +43,7 @@ func TestUpgradeWarnsAboutPinnedImageTag(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
 	dir := scaffold(t, "pinned", create.Frontend)
-	edit(t, dir, "values.yaml", func(s string) string { return s + "image:\n  tag: \"0.1.0\"\n" })
+	edit(t, dir, "values.yaml", func(string) string { return "image:\n  tag: \"0.1.0\"\n" })
 	mustInstall(t, c, dir, cluster.InstallOptions{Values: map[string]any{"image": map[string]any{"tag": "0.1.0"}}})
 
 	setVersion(t, dir, "0.2.0")

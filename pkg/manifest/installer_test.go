@@ -82,7 +82,7 @@ func TestInstallerManifests(t *testing.T) {
 	ext, c := twoSided(t)
 	user := map[string]any{"agent": map[string]any{"replicas": 3}}
 
-	host, err := InstallerManifests(ext, c, Host, user, true)
+	host, err := InstallerManifests(ext, c, Host, user, true, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []Document{
 		{Source: "demo/charts/ui/crds/crd.yaml", Kind: DocumentCRD,
@@ -91,7 +91,7 @@ func TestInstallerManifests(t *testing.T) {
 			Content: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo-ui\ndata:\n  namespace: extension-demo\n  cluster: \"none\"\n  role: \"none\"\n  replicas: \"1\""},
 	}, host.Documents)
 
-	agent, err := InstallerManifests(ext, c, Agent, user, false)
+	agent, err := InstallerManifests(ext, c, Agent, user, false, nil)
 	require.NoError(t, err)
 	var sources []string
 	for _, d := range agent.Documents {
@@ -107,7 +107,7 @@ func TestInstallerManifests(t *testing.T) {
 
 	// A user's value cannot turn the other side's subchart back on.
 	on := map[string]any{"agent": map[string]any{"enabled": true}, "agentEnabled": true}
-	host, err = InstallerManifests(ext, c, Host, on, false)
+	host, err = InstallerManifests(ext, c, Host, on, false, nil)
 	require.NoError(t, err)
 	assert.NotContains(t, host.String(), "demo/charts/agent/")
 }

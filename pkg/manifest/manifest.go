@@ -25,6 +25,9 @@ type RenderOptions struct {
 	Values map[string]any
 	// Upgrade renders as an upgrade rather than a first install.
 	Upgrade bool
+	// Capabilities are the cluster's, as the templates see them; nil is
+	// Helm's defaults ("helm template").
+	Capabilities *chartutil.Capabilities
 }
 
 // Render renders every template of the chart and its enabled subcharts,
@@ -57,7 +60,7 @@ func RenderRelease(c *chart.Chart, opts RenderOptions) (*Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.Render(nil)
+	return p.Render(opts.Capabilities)
 }
 
 // Prepared is a release whose dependencies (tags, conditions, imports) and

@@ -56,12 +56,14 @@ func (m *Manifests) String() string {
 // and cluster info of InstallerRelease, over the user's values) and orders
 // the result like Helm's install: CRDs first when includeCRDs is set, then
 // the manifests in Helm's install order, then the hooks. Tests are left out:
-// the installer never runs them.
-func InstallerManifests(ext *extension.Extension, c *chart.Chart, side Side, values map[string]any, includeCRDs bool) (*Manifests, error) {
+// the installer never runs them. caps are the cluster's capabilities (nil:
+// Helm's defaults).
+func InstallerManifests(ext *extension.Extension, c *chart.Chart, side Side, values map[string]any, includeCRDs bool, caps *chartutil.Capabilities) (*Manifests, error) {
 	opts, err := InstallerRelease(ext, c, side, values)
 	if err != nil {
 		return nil, err
 	}
+	opts.Capabilities = caps
 	rel, err := RenderRelease(c, opts)
 	if err != nil {
 		return nil, err
