@@ -20,7 +20,9 @@ type createOptions struct {
 
 func newCreateCmd(f *Factory, runF func(*createOptions) error) *cli.Command {
 	return &cli.Command{
-		Name:      "create",
+		Name: "create",
+		// Upstream's spelling of "create --from CHART.tgz".
+		Aliases:   []string{"createsimple"},
 		Usage:     "Create a new extension project",
 		ArgsUsage: "[NAME]",
 		Description: `Scaffolds an extension: extension.yaml, permissions.yaml, values.yaml, README,
@@ -44,7 +46,8 @@ the JSBundle reads. The scaffold writes a small hand-written page there;
 ("yarn build:ext NAME" writes extensions/NAME/dist/index.js), and
 "ksbuilder bundle FILE" replaces it later (docs/frontend.md).
 With --from CHART.tgz, the chart is wrapped as a subchart instead, with a
-console entry that embeds it (--entry iframe) or links to it (--entry link).
+console entry that embeds it (--entry iframe) or links to it (--entry link);
+"createsimple --from CHART.tgz", upstream's spelling, does the same.
 
 The target directory (--dir, default ./NAME) may be missing, or empty but for
 dot-files such as .git, .gitignore or .idea, which are left alone; it is
