@@ -77,7 +77,7 @@ var removedParents = []string{"topbar", "project"}
 
 // menuParent flags a menu parent KubeSphere 4.2 no longer shows when
 // ksVersion allows 4.2.
-func (l *linter) menuParent(o manifest.Object, src templateSource, field, what, parent string, ks ksRange) {
+func (l *linter) menuParent(o manifest.Object, src objectSource, field, what, parent string, ks ksRange) {
 	v := ks.allowsFrom(2)
 	if v == "" || !slices.Contains(removedParents, parent) {
 		return
@@ -115,13 +115,13 @@ func (l *linter) bundleText(k *releaseKinds, b kindObject[extensions.JSBundle]) 
 		return "", bundleHolder{}, false
 	}
 	text, ok := objectKey(o, id)
-	return text, bundleHolder{o, l.templateSource(o)}, ok
+	return text, bundleHolder{o, k.source(l, o)}, ok
 }
 
 // bundleHolder is the object a bundle's text is written in.
 type bundleHolder struct {
 	o   manifest.Object
-	src templateSource
+	src objectSource
 }
 
 // Patterns read in a bundle's JavaScript, minified or not.

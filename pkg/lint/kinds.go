@@ -62,7 +62,7 @@ var ksDecoder = sync.OnceValue(func() runtime.Decoder {
 // other rules leave it alone).
 type kindObject[T any] struct {
 	o   manifest.Object
-	src templateSource
+	src objectSource
 	v   *T
 }
 
@@ -84,6 +84,79 @@ type releaseKinds struct {
 	secrets    map[string]manifest.Object
 	// authKeys are the authKeys of the menus of the entries and bundles.
 	authKeys []authKeyUse
+	// docs places each object among the objects of its template: its
+	// ordinal and their number, by "file#index".
+	docs map[string][2]int
+}
+
+// objectSource is the part of an object's template that renders it: the
+// whole template, or its document when the template's documents (split
+// at "---" lines) match the objects it rendered one to one, so a key is
+// looked up in the object's own document.
+type objectSource struct {
+	templateSource
+	// offset is the number of template lines before the document.
+	offset int
+}
+
+// diagnostic is templateSource.diagnostic with the document's line offset.
+func (s objectSource) diagnostic(sev diag.Severity, rule, field, key, value, msg, hint string) diag.Diagnostic {
+	d := s.templateSource.diagnostic(sev, rule, field, key, value, msg, hint)
+	if d.Line > 0 {
+		d.Line += s.offset
+	}
+	return d
+}
+
+// source returns the template part that rendered an object of the release.
+func (k *releaseKinds) source(l *linter, o manifest.Object) objectSource {
+	s := objectSource{templateSource: l.templateSource(o)}
+	place, ok := k.docs[fmt.Sprintf("%s#%d", o.File, o.Index)]
+	if !ok || place[1] < 2 || s.text == nil {
+		return s
+	}
+	docs := templateDocuments(string(s.text))
+	if len(docs) != place[1] {
+		return s
+	}
+	s.text = []byte(docs[place[0]].text)
+	s.offset = docs[place[0]].offset
+	return s
+}
+
+// templateDocument is a document of a template: its text and the number
+// of lines before it.
+type templateDocument struct {
+	text   string
+	offset int
+}
+
+// templateDocuments splits a template at its "---" lines, leaving out the
+// parts with nothing but blank lines and comments.
+func templateDocuments(text string) []templateDocument {
+	var (
+		out   []templateDocument
+		cur   []string
+		start int
+	)
+	flush := func() {
+		for _, line := range cur {
+			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
+				out = append(out, templateDocument{strings.Join(cur, "\n"), start})
+				break
+			}
+		}
+	}
+	for i, line := range strings.Split(text, "\n") {
+		if strings.TrimRight(line, " \t\r") == "---" {
+			flush()
+			cur, start = nil, i+1
+			continue
+		}
+		cur = append(cur, line)
+	}
+	flush()
+	return out
 }
 
 // kindRules checks the objects of KubeSphere's kinds each release renders:
@@ -105,8 +178,19 @@ func (l *linter) kindRules() {
 // collectKinds decodes the release's objects of KubeSphere's kinds,
 // reporting what does not decode, and indexes the objects they refer to.
 func (l *linter) collectKinds(r *release) *releaseKinds {
-	k := &releaseKinds{r: r, services: map[string]manifest.Object{}, configMaps: map[string]manifest.Object{}, secrets: map[string]manifest.Object{}}
-	for _, o := range r.installed() {
+	k := &releaseKinds{r: r, services: map[string]manifest.Object{}, configMaps: map[string]manifest.Object{}, secrets: map[string]manifest.Object{},
+		docs: map[string][2]int{}}
+	installed := r.installed()
+	perFile := map[string][]string{}
+	for _, o := range installed {
+		perFile[o.File] = append(perFile[o.File], fmt.Sprintf("%s#%d", o.File, o.Index))
+	}
+	for _, ids := range perFile {
+		for i, id := range ids {
+			k.docs[id] = [2]int{i, len(ids)}
+		}
+	}
+	for _, o := range installed {
 		if o.Group() == "" {
 			ns := o.Namespace
 			if ns == "" {
@@ -128,7 +212,7 @@ func (l *linter) collectKinds(r *release) *releaseKinds {
 			// versions of these groups, are not KubeSphere's kinds.
 			continue
 		}
-		src := l.templateSource(o)
+		src := k.source(l, o)
 		obj := l.ksDecode(o, src)
 		switch v := obj.(type) {
 		case *extensions.JSBundle:
@@ -151,7 +235,7 @@ func (l *linter) collectKinds(r *release) *releaseKinds {
 // required field left out is refused (an error), an unknown field is
 // pruned (a warning). It returns the object when it decoded, unknown
 // fields aside, and nil otherwise.
-func (l *linter) ksDecode(o manifest.Object, src templateSource) runtime.Object {
+func (l *linter) ksDecode(o manifest.Object, src objectSource) runtime.Object {
 	what := describe(o)
 	obj, _, err := ksDecoder().Decode([]byte(o.Text), nil, nil)
 	strict, isStrict := runtime.AsStrictDecodingError(err)
@@ -193,7 +277,11 @@ func (l *linter) ksDecode(o manifest.Object, src templateSource) runtime.Object 
 	}
 	missing := missingFields(reflect.TypeOf(obj), o.Content, "")
 	for _, field := range missing {
-		l.add(src.diagnostic(diag.Error, RuleKSSchema, field, "", "",
+		parent := "metadata"
+		if i := strings.LastIndex(field, "."); i >= 0 {
+			parent = lastKey(field[:i])
+		}
+		l.add(src.diagnostic(diag.Error, RuleKSSchema, field, parent, "",
 			fmt.Sprintf("%s: required field %s is missing; the CRD's schema refuses the object, so the install fails", what, field),
 			"set it; see docs/lint.md#kubespheres-extension-kinds for the kind's fields"))
 	}
@@ -416,7 +504,7 @@ func keyList(o manifest.Object) string {
 
 // endpoint checks that an Endpoint sets exactly one of url and service,
 // and that a service is reached on a port its Service has.
-func (l *linter) endpoint(k *releaseKinds, o manifest.Object, src templateSource, field string, e extensions.Endpoint) {
+func (l *linter) endpoint(k *releaseKinds, o manifest.Object, src objectSource, field string, e extensions.Endpoint) {
 	at := func(sub string) string {
 		if field == "spec" {
 			return "spec." + sub
@@ -440,7 +528,7 @@ func (l *linter) endpoint(k *releaseKinds, o manifest.Object, src templateSource
 // servicePort checks that a service Endpoint reaches its Service of the
 // chart on a port the Service has, knowing KubeSphere goes to port 443
 // over HTTPS when none is set.
-func (l *linter) servicePort(k *releaseKinds, o manifest.Object, src templateSource, field string, ref *extensions.ServiceReference) {
+func (l *linter) servicePort(k *releaseKinds, o manifest.Object, src objectSource, field string, ref *extensions.ServiceReference) {
 	svc, ok := k.services[ref.Namespace+"/"+ref.Name]
 	if !ok {
 		return // not the chart's: it may exist elsewhere

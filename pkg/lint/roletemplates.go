@@ -16,7 +16,7 @@ import (
 // authKeyUse is a menu's authKey, where it is written.
 type authKeyUse struct {
 	o     manifest.Object
-	src   templateSource
+	src   objectSource
 	field string
 	what  string
 	key   string
@@ -101,7 +101,7 @@ func (l *linter) roleTemplateScope(t kindObject[iam.RoleTemplate]) {
 	scope, ok := t.o.Labels()[iam.LabelScope]
 	switch {
 	case !ok:
-		l.add(t.src.diagnostic(diag.Warning, RuleRoleTemplateScope, field, "labels", "",
+		l.add(t.src.diagnostic(diag.Warning, RuleRoleTemplateScope, field, "metadata", "",
 			fmt.Sprintf("%s has no %s label, so the console offers it in no role", t.describe(), iam.LabelScope),
 			fmt.Sprintf("label it %s: one of %s", iam.LabelScope, strings.Join(iam.Scopes, ", "))))
 	case !slices.Contains(iam.Scopes, scope):
