@@ -249,7 +249,11 @@ func (l *linter) ksDecode(o manifest.Object, src objectSource) runtime.Object {
 			}
 			field := m[2]
 			key := lastKey(field)
-			hint := "check the spelling and the indentation against docs/lint.md#kubespheres-extension-kinds"
+			parent := strings.ToLower(o.Kind)
+			if i := strings.LastIndex(field, "."); i >= 0 {
+				parent += "." + indexRe().ReplaceAllString(field[:i], "")
+			}
+			hint := "check the spelling and the indentation against kubectl explain " + parent + " on a KubeSphere cluster"
 			if s := suggest.Closest(key, knownFields(obj, field), 2); s != "" {
 				hint = fmt.Sprintf("did you mean %q?", s)
 			}
