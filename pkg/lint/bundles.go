@@ -83,9 +83,16 @@ func (l *linter) menuParent(o manifest.Object, src objectSource, field, what, pa
 		return
 	}
 	l.add(src.diagnostic(diag.Warning, RuleMenuParent, field, "parent", parent,
-		fmt.Sprintf("%s: %s has parent %q, which KubeSphere 4.2 no longer shows, and %s: the menu is missing there", describe(o), what, parent, ks.allows(v)),
-		`move it under another parent (global, toolbox, cluster, workspace, platformSettings), or bound ksVersion below 4.2 ("<4.2.0-0")`))
+		fmt.Sprintf("%s: %s has parent %q, %s", describe(o), what, parent, parentGone(ks, v)), parentHint))
 }
+
+// parentGone says why a menu parent is a problem.
+func parentGone(ks ksRange, v string) string {
+	return fmt.Sprintf("which KubeSphere 4.2 no longer shows, and %s: the menu is missing there", ks.allows(v))
+}
+
+// parentHint is how to keep a menu KubeSphere 4.2 would hide.
+const parentHint = `move it under another parent (global, toolbox, cluster, workspace, platformSettings), or bound ksVersion below 4.2 ("<4.2.0-0")`
 
 // bundleText returns the JavaScript a JSBundle serves when the chart holds
 // it (spec.raw, or a key of a ConfigMap or Secret of the chart), with the
@@ -136,8 +143,11 @@ var (
 // against 4.2, and how it registers against 4.1. The authKeys of its menus
 // are collected for menu-authkey.
 func (l *linter) bundleVersionRules(k *releaseKinds, h bundleHolder, text string, ks ksRange) {
-	for _, m := range bundleParentRe().FindAllStringSubmatch(text, -1) {
-		l.menuParent(h.o, h.src, "", "a menu of the bundle", m[1], ks)
+	if v := ks.allowsFrom(2); v != "" {
+		for _, m := range bundleParentRe().FindAllStringSubmatch(text, -1) {
+			l.add(h.src.diagnosticAt(diag.Warning, RuleMenuParent, regexp.MustCompile(regexp.QuoteMeta(m[0])),
+				fmt.Sprintf("%s: a menu of the bundle has parent %q, %s", describe(h.o), m[1], parentGone(ks, v)), parentHint))
+		}
 	}
 	for _, m := range bundleAuthKeyRe().FindAllStringSubmatch(text, -1) {
 		k.authKeys = append(k.authKeys, authKeyUse{h.o, h.src, "", "a menu of the bundle", m[1]})
@@ -146,7 +156,7 @@ func (l *linter) bundleVersionRules(k *releaseKinds, h bundleHolder, text string
 	if v == "" || !registerCallRe().MatchString(text) || defaultExportRe().MatchString(text) {
 		return
 	}
-	l.add(h.src.diagnostic(diag.Warning, RuleBundleExport, "", "", "",
+	l.add(h.src.diagnosticAt(diag.Warning, RuleBundleExport, registerCallRe(),
 		fmt.Sprintf("%s: the bundle calls globals.context.registerExtension, the KubeSphere 4.0 way; from 4.1 on the console reads the module's default export, and %s: the UI does not show there",
 			describe(h.o), ks.allows(v)),
 		`export {routes, menus, locales} as the module's default (in System.register: _export("default", {...}); the console's yarn build:ext does it), or bound ksVersion below 4.1 ("<4.1.0-0")`))

@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -97,13 +98,39 @@ type objectSource struct {
 	templateSource
 	// offset is the number of template lines before the document.
 	offset int
+	// own is true when text renders this object alone: the template
+	// renders one object, or text is its document.
+	own bool
 }
 
 // diagnostic is templateSource.diagnostic with the document's line offset.
+// A value the template computes ("link: /dist/{{ .Release.Name }}/x.js")
+// is not found as written: then the key alone places the finding, when one
+// line of the object's document holds it.
 func (s objectSource) diagnostic(sev diag.Severity, rule, field, key, value, msg, hint string) diag.Diagnostic {
 	d := s.templateSource.diagnostic(sev, rule, field, key, value, msg, hint)
+	if d.Line == 0 && value != "" && s.own {
+		d = s.templateSource.diagnostic(sev, rule, field, key, "", msg, hint)
+	}
 	if d.Line > 0 {
 		d.Line += s.offset
+	}
+	return d
+}
+
+// diagnosticAt builds a finding on the first line of the object's document
+// that re matches (a bundle's JavaScript written in the template), or at
+// the template when none does.
+func (s objectSource) diagnosticAt(sev diag.Severity, rule string, re *regexp.Regexp, msg, hint string) diag.Diagnostic {
+	d := s.templateSource.diagnostic(sev, rule, "", "", "", msg, hint)
+	if s.text == nil {
+		return d
+	}
+	for i, line := range strings.Split(string(s.text), "\n") {
+		if m := re.FindStringIndex(line); m != nil {
+			d.Line, d.Column = s.offset+i+1, m[0]+1
+			break
+		}
 	}
 	return d
 }
@@ -112,7 +139,11 @@ func (s objectSource) diagnostic(sev diag.Severity, rule, field, key, value, msg
 func (k *releaseKinds) source(l *linter, o manifest.Object) objectSource {
 	s := objectSource{templateSource: l.templateSource(o)}
 	place, ok := k.docs[fmt.Sprintf("%s#%d", o.File, o.Index)]
-	if !ok || place[1] < 2 || s.text == nil {
+	if !ok || s.text == nil {
+		return s
+	}
+	if place[1] == 1 {
+		s.own = true
 		return s
 	}
 	docs := templateDocuments(string(s.text))
@@ -121,6 +152,7 @@ func (k *releaseKinds) source(l *linter, o manifest.Object) objectSource {
 	}
 	s.text = []byte(docs[place[0]].text)
 	s.offset = docs[place[0]].offset
+	s.own = true
 	return s
 }
 

@@ -198,6 +198,12 @@ func TestKeysInTheirOwnDocument(t *testing.T) {
 	assert.Contains(t, got[0], "[jsbundle-link] charts/app/templates/jsbundle.yaml:9:3 status.link: JSBundle \"demo-a\"")
 	assert.Contains(t, got[1], "[jsbundle-link] charts/app/templates/jsbundle.yaml:19:3 status.link: JSBundle \"demo-b\"")
 
+	// A link the template computes is placed by its key.
+	computed := fill("demo-a", "/{{ .Release.Name }}/index.js")
+	got = kindFindings(t, map[string]string{"charts/app/templates/jsbundle.yaml": computed})
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], "[jsbundle-link] charts/app/templates/jsbundle.yaml:9:3 status.link: JSBundle \"demo-a\": status.link \"/demo/index.js\"")
+
 	ranged := "{{- range list \"a\" \"b\" }}\n---\napiVersion: extensions.kubesphere.io/v1alpha1\nkind: JSBundle\nmetadata:\n  name: demo-{{ . }}\nspec:\n  rawFrom:\n    url: http://x/index.js\nstatus:\n  link: /dist/other/{{ . }}.js\n{{- end }}\n"
 	got = kindFindings(t, map[string]string{"charts/app/templates/jsbundle.yaml": ranged})
 	require.Len(t, got, 2, "%s", strings.Join(got, "\n"))
