@@ -59,8 +59,8 @@ var ksDecoder = sync.OnceValue(func() runtime.Decoder {
 })
 
 // kindObject is a rendered object of one of KubeSphere's kinds, decoded
-// into our type (nil when it does not decode: ks-schema reports it and the
-// other rules leave it alone).
+// into our type. Objects that do not decode are reported by ks-schema and
+// left out of the other rules.
 type kindObject[T any] struct {
 	o   manifest.Object
 	src objectSource
