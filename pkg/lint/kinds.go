@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -476,8 +477,13 @@ func (l *linter) bundleSource(k *releaseKinds, b kindObject[extensions.JSBundle]
 	if ref := from.SecretKeyRef; ref != nil {
 		l.keyRef(k, b, "Secret", "spec.rawFrom.secretKeyRef", ref, k.secrets)
 	}
-	if from.ConfigMapKeyRef == nil && from.SecretKeyRef == nil && from.Service != nil {
-		l.servicePort(k, b.o, b.src, "spec.rawFrom.service", from.Service)
+	if from.ConfigMapKeyRef == nil && from.SecretKeyRef == nil {
+		switch {
+		case from.Service != nil:
+			l.servicePort(k, b.o, b.src, "spec.rawFrom.service", from.Service)
+		case from.URL != "":
+			l.urlPort(k, b.o, b.src, "spec.rawFrom.url", from.URL)
+		}
 	}
 }
 
@@ -558,7 +564,64 @@ func (l *linter) endpoint(k *releaseKinds, o manifest.Object, src objectSource, 
 			"keep exactly one of them"))
 	case e.Service != nil:
 		l.servicePort(k, o, src, at("service"), e.Service)
+	default:
+		l.urlPort(k, o, src, at("url"), e.URL)
 	}
+}
+
+// urlPort checks that a url naming a Service of the chart
+// (scheme://NAME.NAMESPACE.svc[.cluster.local][:PORT]/...) goes to a port
+// the Service has: the URL's, else 80 for http and 443 for https.
+func (l *linter) urlPort(k *releaseKinds, o manifest.Object, src objectSource, field, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return
+	}
+	host := strings.TrimSuffix(u.Hostname(), ".cluster.local")
+	name, rest, _ := strings.Cut(host, ".")
+	ns, svc, _ := strings.Cut(rest, ".")
+	if svc != "svc" {
+		return
+	}
+	service, ok := k.services[ns+"/"+name]
+	if !ok {
+		return
+	}
+	var port int64
+	switch {
+	case u.Port() != "":
+		port, _ = strconv.ParseInt(u.Port(), 10, 64)
+	case u.Scheme == "http":
+		port = 80
+	case u.Scheme == "https":
+		port = 443
+	default:
+		return
+	}
+	ports := servicePorts(service)
+	if slices.ContainsFunc(ports, func(p servicePortInfo) bool { return p.port == port }) {
+		return
+	}
+	var list []string
+	for _, p := range ports {
+		list = append(list, strconv.FormatInt(p.port, 10))
+	}
+	how := ""
+	if u.Port() == "" {
+		how = fmt.Sprintf(" (the URL names no port: %s means %d)", u.Scheme, port)
+	}
+	l.add(src.diagnostic(diag.Error, RuleServicePort, field, lastKey(field), "",
+		fmt.Sprintf("%s: %s %s goes to port %d%s of %s, which has ports %s, so every request fails",
+			describe(o), field, raw, port, how, l.describeAt(service), strings.Join(list, ", ")),
+		fmt.Sprintf("name the Service's port in the URL, e.g. %s://%s:%s%s", u.Scheme, u.Hostname(), firstOr(list, "PORT"), u.EscapedPath())))
+}
+
+// firstOr returns the first element of a list, or def when it is empty.
+func firstOr(list []string, def string) string {
+	if len(list) == 0 {
+		return def
+	}
+	return list[0]
 }
 
 // servicePort checks that a service Endpoint reaches its Service of the
@@ -574,13 +637,13 @@ func (l *linter) servicePort(k *releaseKinds, o manifest.Object, src objectSourc
 		port = int64(*ref.Port)
 	}
 	ports := servicePorts(svc)
-	plainURL := fmt.Sprintf("url: http://%s.%s.svc:PORT", ref.Name, ref.Namespace)
+	var list []string
+	for _, p := range ports {
+		list = append(list, strconv.FormatInt(p.port, 10))
+	}
+	plainURL := fmt.Sprintf("url: http://%s.%s.svc:%s", ref.Name, ref.Namespace, firstOr(list, "PORT"))
 	i := slices.IndexFunc(ports, func(p servicePortInfo) bool { return p.port == port })
 	if i < 0 {
-		var list []string
-		for _, p := range ports {
-			list = append(list, strconv.FormatInt(p.port, 10))
-		}
 		if ref.Port == nil {
 			l.add(src.diagnostic(diag.Error, RuleServicePort, field+".port", "service", "",
 				fmt.Sprintf("%s: %s has no port, so KubeSphere goes to https://%s.%s.svc:443, and %s has no port 443 (ports %s)",
@@ -598,7 +661,7 @@ func (l *linter) servicePort(k *releaseKinds, o manifest.Object, src objectSourc
 		l.add(src.diagnostic(diag.Warning, RuleServicePort, field+".port", "port", "",
 			fmt.Sprintf("%s: %s reaches port %d of %s, which says it speaks plain HTTP (name %q), but KubeSphere talks HTTPS to a service endpoint",
 				describe(o), field, port, l.describeAt(svc), p.name),
-			fmt.Sprintf("use %s instead of service", strings.Replace(plainURL, "PORT", strconv.FormatInt(port, 10), 1))))
+			fmt.Sprintf("use url: http://%s.%s.svc:%d instead of service", ref.Name, ref.Namespace, port)))
 	}
 }
 
