@@ -119,6 +119,28 @@ func (s objectSource) diagnostic(sev diag.Severity, rule, field, key, value, msg
 	return d
 }
 
+// diagnosticNth builds a finding on the n-th of total lines of the
+// object's document that hold key with value (an entry's name that several
+// entries repeat), or with no line when the document does not hold exactly
+// total of them.
+func (s objectSource) diagnosticNth(sev diag.Severity, rule, field, key, value string, n, total int, msg, hint string) diag.Diagnostic {
+	d := s.templateSource.diagnostic(sev, rule, field, "", "", msg, hint)
+	if !s.own || s.text == nil {
+		return d
+	}
+	var lines, cols []int
+	for i, line := range strings.Split(string(s.text), "\n") {
+		one := templateSource{loc: s.loc, text: []byte(line)}.diagnostic(sev, rule, field, key, value, msg, hint)
+		if one.Line == 1 {
+			lines, cols = append(lines, i+1), append(cols, one.Column)
+		}
+	}
+	if len(lines) == total && n >= 1 && n <= total {
+		d.Line, d.Column = s.offset+lines[n-1], cols[n-1]
+	}
+	return d
+}
+
 // diagnosticAt builds a finding on the first line of the object's document
 // that re matches (a bundle's JavaScript written in the template), or at
 // the template when none does.
@@ -775,6 +797,17 @@ func (l *linter) entryRules(k *releaseKinds, ks ksRange) {
 	for _, e := range k.entries {
 		spec, _ := e.o.Content["spec"].(map[string]any)
 		list, _ := spec["entries"].([]any)
+		// How often each name and link appears in this object, in all
+		// and so far, to place a repeat on its own line.
+		total, seen := map[string]int{}, map[string]int{}
+		for _, item := range list {
+			entry, _ := item.(map[string]any)
+			for _, key := range []string{"name", "link"} {
+				if v, ok := entry[key].(string); ok && v != "" {
+					total[key+"="+v]++
+				}
+			}
+		}
 		for i, item := range list {
 			field := fmt.Sprintf("spec.entries[%d]", i)
 			entry, ok := item.(map[string]any)
@@ -791,8 +824,9 @@ func (l *linter) entryRules(k *releaseKinds, ks ksRange) {
 					`give every entry a unique string name, e.g. name: "my-menu"`))
 				continue
 			}
+			seen["name="+name]++
 			if first, dup := names[name]; dup {
-				l.add(e.src.diagnostic(diag.Error, RuleExtensionEntryNames, field+".name", "name", name,
+				l.add(e.src.diagnosticNth(diag.Error, RuleExtensionEntryNames, field+".name", "name", name, seen["name="+name], total["name="+name],
 					fmt.Sprintf("%s: entry name %q is also an entry of %s; KubeSphere's admission webhook refuses duplicate entry names, so the install fails",
 						e.describe(), name, l.describeAt(first.o)),
 					"give every entry its own name"))
@@ -800,8 +834,9 @@ func (l *linter) entryRules(k *releaseKinds, ks ksRange) {
 				names[name] = e
 			}
 			if link, _ := entry["link"].(string); link != "" {
+				seen["link="+link]++
 				if first, dup := links[link]; dup {
-					l.add(e.src.diagnostic(diag.Error, RuleExtensionEntryNames, field+".link", "link", link,
+					l.add(e.src.diagnosticNth(diag.Error, RuleExtensionEntryNames, field+".link", "link", link, seen["link="+link], total["link="+link],
 						fmt.Sprintf("%s: entry %q links to %s, as an entry of %s does; KubeSphere's admission webhook refuses duplicate links, so the install fails",
 							e.describe(), name, link, l.describeAt(first.o)),
 						"give every entry its own link"))
