@@ -24,10 +24,18 @@ var manifestSeeds = []string{
 	"- just\n- a list\n",
 	"kind: [Deployment]\nmetadata: {name: {a: b}}\n",
 	"apiVersion: v1\nkind: List\nitems: []\n",
+	// KubeSphere's kinds, and the objects they refer to.
+	"apiVersion: extensions.kubesphere.io/v1alpha1\nkind: JSBundle\nmetadata: {name: b}\nspec:\n  rawFrom:\n    configMapKeyRef: {name: c, key: index.js, namespace: extension-demo}\nstatus: {link: /dist/x}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  index.js: 'globals.context.registerExtension({menus: [{parent: \"topbar\", authKey: \"k\"}]})'\n",
+	"apiVersion: extensions.kubesphere.io/v1alpha1\nkind: JSBundle\nmetadata: {name: b}\nspec: {raw: !!binary cGFyZW50OiAidG9wYmFyIg==}\n---\napiVersion: extensions.kubesphere.io/v1alpha1\nkind: JSBundle\nmetadata: {name: b2}\nspec: {rawFrom: {secretKeyRef: {name: s, key: k, namespace: extension-demo}}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: '%%%'}\n",
+	"apiVersion: extensions.kubesphere.io/v1alpha1\nkind: APIService\nmetadata: {name: a}\nspec: {group: g, version: v, service: {name: s, namespace: extension-demo}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80, name: http}, {port: x}, 7]}\n",
+	"apiVersion: extensions.kubesphere.io/v1alpha1\nkind: ReverseProxy\nmetadata: {name: p}\nspec: {matcher: {path: '*', method: '*'}, upstream: {url: u, service: {name: s, namespace: n, port: 0}}}\n---\napiVersion: extensions.kubesphere.io/v1alpha1\nkind: ReverseProxy\nmetadata: {name: q}\nspec: {matcher: {path: '', method: GET}, upstream: {}}\n",
+	"apiVersion: extensions.kubesphere.io/v1alpha1\nkind: ExtensionEntry\nmetadata: {name: e}\nspec: {entries: [{name: a, link: l, parent: project, authKey: [1]}, {name: a, link: l}, 3, {name: {x: 1}}]}\n",
+	"apiVersion: iam.kubesphere.io/v1beta1\nkind: RoleTemplate\nmetadata:\n  name: r\n  labels: {iam.kubesphere.io/scope: x}\n  annotations: {iam.kubesphere.io/dependencies: '[1]', iam.kubesphere.io/role-template-rules: 'null'}\nspec: {rules: [{verbs: 5}]}\n",
+	"apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: v1.x}\nspec: {group: x, version: v1}\n",
 }
 
 // FuzzManifestChecks feeds random rendered documents to every rule that
-// reads rendered objects. None may panic.
+// reads rendered objects (the kind rules included). None may panic.
 func FuzzManifestChecks(f *testing.F) {
 	for _, s := range manifestSeeds {
 		f.Add(s)
@@ -45,6 +53,7 @@ func FuzzManifestChecks(f *testing.F) {
 		crds, _ := manifest.ParseObjects(map[string]string{"demo/charts/app/crds/fuzz.yaml": doc})
 		l.releases = []*release{{side: manifest.Host, namespace: ext.TargetNamespace(), objects: objs, crds: crds}}
 		l.workloadRules()
+		l.kindRules()
 		l.imageRules()
 		l.crdUpgrade()
 		l.permissionRules()

@@ -129,7 +129,7 @@ func lintContext(ctx context.Context, src *source.Source, opts Options) (*Result
 			helmFindings, helmErr = l.helmLint(helmVals)
 		}()
 		l.render()
-		for _, rules := range []func(){l.workloadRules, l.kubeAPIRules, l.imageRules, l.crdUpgrade} {
+		for _, rules := range []func(){l.workloadRules, l.kubeAPIRules, l.kindRules, l.imageRules, l.crdUpgrade} {
 			if ctx.Err() != nil {
 				break
 			}

@@ -70,6 +70,8 @@ const (
 	srcKsb      = "ksbuilder"
 	srcUI       = "KubeSphere console"
 	srcK8s      = "Kubernetes API"
+	srcWebhook  = "KubeSphere admission webhooks"
+	srcKSAPI    = "ks-apiserver"
 )
 
 // registry lists every rule, grouped, in the order --list-rules shows them.
@@ -183,6 +185,38 @@ var registry = []Rule{
 		"works today; a later Kubernetes removes the API"},
 	{RuleCRDUpgrade, diag.Info, GroupChart, "CRDs under crds/ come with an upgrade hook image, since Helm never upgrades them", srcHelm,
 		"advice: matters only when a later version changes the CRDs"},
+
+	// KubeSphere's extension kinds
+	{RuleKSSchema, diag.Error, GroupChart, "JSBundle, APIService, ReverseProxy, ExtensionEntry (extensions.kubesphere.io) and RoleTemplate (iam.kubesphere.io) decode strictly into their types: a field of the wrong type or a missing required field is an error, an unknown field a warning", srcCRD + "s of these kinds",
+		"the CRD's schema refuses a field of the wrong type or a missing required field, so the install fails; an unknown field is pruned, so the setting is silently lost (warning)"},
+	{RuleJSBundleLink, diag.Error, GroupChart, "a JSBundle's status.link starts with /dist/<extension name>, and no two bundles of the package have one link (KubeSphere's default /dist/<name>/index.js when unset)", srcWebhook,
+		"the validating webhook refuses such a bundle inside the executor's Helm job, so the install fails"},
+	{RuleJSBundleRef, diag.Error, GroupChart, "a JSBundle's configMapKeyRef or secretKeyRef names a ConfigMap or Secret the chart creates (a warning when it does not), with that key", srcKSAPI,
+		"a key missing from the chart's own object leaves the console without the bundle in every install; an object the chart does not create may still come from elsewhere (a Job, an operator, the user), so that is a warning"},
+	{RuleAPIServiceConflict, diag.Error, GroupChart, "no two APIServices of the package serve one group and version", srcWebhook,
+		"the validating webhook refuses the second one, so the install fails"},
+	{RuleReverseProxyConflict, diag.Error, GroupChart, "no two ReverseProxies of the package have overlapping matchers (the same method or '*', and the same path or one under the other's '*' prefix)", srcWebhook,
+		"the validating webhook refuses the second one, so the install fails"},
+	{RuleReverseProxyPath, diag.Warning, GroupChart, "a ReverseProxy's matcher path is under /proxy (unless the proxy is handed to ks-console)", srcKSAPI,
+		"the webhook accepts it and the install succeeds, but ks-apiserver hands only /proxy paths to ReverseProxies: the route is dead, nothing else breaks"},
+	{RuleExtensionEntryNames, diag.Error, GroupChart, "every ExtensionEntry entry is a mapping with a string name; names and links are unique within the package", srcWebhook,
+		"the validating webhook refuses such an ExtensionEntry, so the install fails"},
+	{RuleEndpoint, diag.Error, GroupChart, "an APIService, a ReverseProxy upstream and a JSBundle's rawFrom set one of url or service (or a key reference); a JSBundle sets raw or rawFrom; a warning when several are set", srcKSAPI,
+		"with none, ks-apiserver has nowhere to send the requests or no bundle to serve, in every install; with several it uses one and ignores the rest (warning)"},
+	{RuleServicePort, diag.Error, GroupChart, "a service endpoint, or a url naming a Service of the chart (http://NAME.NAMESPACE.svc[:PORT]), reaches a port the Service has (443 for a service without port, 80 or 443 for a url without one); a warning when a service endpoint's port says it speaks plain HTTP", srcKSAPI,
+		"ks-apiserver dials https://NAME.NAMESPACE.svc:PORT for a service, or the url: on a port the Service lacks every request fails, in every install; a port named http is probably plain HTTP, which HTTPS cannot reach (warning)"},
+	{RuleMenuParent, diag.Warning, GroupChart, "no menu (ExtensionEntry entry, bundle menu) under the parents topbar or project when ksVersion allows KubeSphere 4.2 or later", srcUI,
+		"the install works; KubeSphere 4.2 no longer shows those parents, so the menu is missing there"},
+	{RuleBundleExport, diag.Warning, GroupChart, "no bundle registers through globals.context.registerExtension without a default export when ksVersion allows KubeSphere 4.1 or later", srcUI,
+		"the install works; from 4.1 on the console loads the module's default export, so the UI does not show there"},
+	{RuleRoleTemplateScope, diag.Warning, GroupChart, "every RoleTemplate has an iam.kubesphere.io/scope label of global, workspace, cluster or namespace", srcUI,
+		"the install works; the console offers a template without a known scope in no role"},
+	{RuleRoleTemplateAnnotations, diag.Warning, GroupChart, "a RoleTemplate's iam.kubesphere.io/dependencies is a JSON list of strings and iam.kubesphere.io/role-template-rules a JSON object", srcUI,
+		"the install works; KubeSphere cannot read the annotation, so the template's dependencies or rule keys are lost"},
+	{RuleRoleTemplateDependencies, diag.Warning, GroupChart, "RoleTemplate dependencies name RoleTemplates of the package; an info for names close to none of them (they may be KubeSphere's own)", srcUI,
+		"the install works; a misspelt dependency leaves the permission short (warning when the name is close to a template of the package); KubeSphere's own templates are valid dependencies lint cannot list (info)"},
+	{RuleMenuAuthKey, diag.Warning, GroupChart, "when the package's RoleTemplates declare rule keys, every menu's authKey (ExtensionEntry entries, bundle menus) is one of them; an info for keys close to none (they may be KubeSphere's own)", srcUI,
+		"the install works; a misspelt authKey shows or hides the menu by the wrong permission (warning when it is close to a key of the package); KubeSphere's own keys are valid and lint cannot list them (info)"},
 }
 
 // Rules returns every rule in --list-rules order.
