@@ -30,9 +30,13 @@ type installOptions struct {
 	NoWait        bool
 	DryRun        bool
 	Offline       bool
-	Wait          cluster.WaitOptions
-	Output        output.Format
-	Connect       cluster.ConnectOptions
+	// Diff prints what would change instead of installing; with
+	// DetailedExitCode, differences exit with exitDifferences.
+	Diff             bool
+	DetailedExitCode bool
+	Wait             cluster.WaitOptions
+	Output           output.Format
+	Connect          cluster.ConnectOptions
 }
 
 // installChecks, installPlanText and installWaitText are the parts of
@@ -156,6 +160,8 @@ func installFlags(upgrade bool) []cli.Flag {
 		&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: place the agent on `CLUSTER` (repeatable; default the host cluster)"},
 		outputFlag("text, json or yaml (the final status; with --dry-run the objects, as YAML or JSON)"),
 		&cli.BoolFlag{Name: flagDryRun, Usage: "run the checks and print the objects that would be written, without writing them"},
+		&cli.BoolFlag{Name: "diff", Usage: "print what would change in the cluster (the installed release against the new one, per object) and the InstallPlan change, without writing anything"},
+		&cli.BoolFlag{Name: "detailed-exitcode", Usage: "with --diff: exit 0 with no differences, 3 with differences (1 stays a failure, 2 a usage error)"},
 	}
 	flags = append(flags, offline...)
 	flags = append(flags, valuesFlags()...)
@@ -177,6 +183,13 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 	}
 	if opts.Offline && !opts.DryRun {
 		return usageErrorf("--offline only goes with --dry-run: writing an InstallPlan needs a cluster")
+	}
+	opts.Diff, opts.DetailedExitCode = c.Bool("diff"), c.Bool("detailed-exitcode")
+	if opts.DetailedExitCode && !opts.Diff {
+		return usageErrorf("--detailed-exitcode only goes with --diff")
+	}
+	if opts.Diff && (opts.DryRun || opts.NoWait) {
+		return usageErrorf("--diff writes nothing: it cannot be combined with --dry-run or --no-wait")
 	}
 	if isPath(arg) {
 		opts.Path = arg
@@ -204,6 +217,9 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 	}
 	if runF != nil {
 		return runF(opts)
+	}
+	if opts.Diff {
+		return installDiffRun(c, opts)
 	}
 	p := newProgress(f, opts.Name)
 	defer p.Close()

@@ -147,3 +147,23 @@ func escapeLen(s string) int {
 		return n
 	}
 }
+
+// Printable removes escape sequences, control characters (but tabs) and
+// bidirectional controls from one line, keeping its spaces as they are:
+// for text whose layout matters, such as a diff or YAML.
+func Printable(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == 0x1b || r == 0x9b || r == 0x9d {
+			i += escapeLen(s[i:])
+			continue
+		}
+		i += size
+		if (unicode.IsControl(r) && r != '\t') || unicode.Is(unicode.Bidi_Control, r) {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -104,3 +104,15 @@ func FuzzLine(f *testing.F) {
 		}
 	})
 }
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"+    greeting: hi":      "+    greeting: hi",
+		"a\x1b[31mred\x1b[0m\tb": "ared\tb",
+		"x\u202ey\r\n":           "xy",
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
