@@ -116,10 +116,10 @@ func EntriesConflict(a, b *ExtensionEntry) []string {
 	var out []string
 	for _, ka := range EntryKeys(a) {
 		for _, kb := range theirs {
-			switch {
-			case ka.Name == kb.Name:
+			if ka.Name == kb.Name {
 				out = append(out, fmt.Sprintf("entry name %q", ka.Name))
-			case ka.Link != "" && ka.Link == kb.Link:
+			}
+			if ka.Link != "" && ka.Link == kb.Link {
 				out = append(out, fmt.Sprintf("entry link %q", ka.Link))
 			}
 		}
