@@ -69,6 +69,10 @@ func (r *recorder) Change(c dev.Change)     { r.logf("change: %+v", c); r.put(c)
 func (r *recorder) Problem(err error)       { r.logf("problem: %v", err); r.put(problem{err}) }
 func (r *recorder) Warnings(list diag.List) { r.logf("warnings: %v", list) }
 func (r *recorder) Applied(a dev.Applied)   { r.logf("applied: %+v", a); r.put(a) }
+func (r *recorder) BundleUpdated(u dev.BundleUpdate) {
+	r.logf("bundle updated: %+v", u)
+	r.put(u)
+}
 func (r *recorder) Settled(p *kubesphere.InstallPlan, err error) {
 	version := ""
 	if p != nil {
