@@ -1,7 +1,11 @@
 package cluster_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/ksbuilder/ksbuilder/internal/testutil/kindsfixture"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
@@ -126,4 +131,54 @@ func TestExtensionKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	awaitStates(t, c, name, extensions.StateDisabled)
+}
+
+// answering is a transport that answers the requests for
+// extensions.kubesphere.io with a status code of its own (the kinds'
+// CRDs missing, RBAC refusing them) and sends the rest on.
+type answering struct {
+	next http.RoundTripper
+	code int
+}
+
+func (a answering) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.HasPrefix(req.URL.Path, "/apis/extensions.kubesphere.io/") {
+		return a.next.RoundTrip(req)
+	}
+	reason := metav1.StatusReasonNotFound
+	if a.code == http.StatusForbidden {
+		reason = metav1.StatusReasonForbidden
+	}
+	body, _ := json.Marshal(metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusFailure,
+		Code: int32(a.code), Reason: reason, Message: "refused by the test"})
+	return &http.Response{StatusCode: a.code, Header: http.Header{"Content-Type": []string{"application/json"}},
+		Body: io.NopCloser(bytes.NewReader(body)), Request: req}, nil
+}
+
+// Without the kinds' CRDs the check is skipped quietly; when RBAC refuses
+// the lists, install warns, points at doctor, and goes on.
+func TestExtensionKindsUnreadable(t *testing.T) {
+	t.Parallel()
+	dir := kindsfixture.Write(t, filepath.Join(t.TempDir(), "kinds-unreadable"), "kinds-unreadable", kindsfixture.Options{})
+	for _, tc := range []struct {
+		code int
+		want string
+	}{
+		{http.StatusNotFound, ""},
+		{http.StatusForbidden, `not checking the extension's JSBundles, APIServices, ReverseProxies and ExtensionEntries against other extensions': cannot list jsbundles.extensions.kubesphere.io: refused by the test ("ksbuilder doctor" lists the permissions ksbuilder needs)`},
+	} {
+		cfg := rest.CopyConfig(testEnv.Require(t))
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return answering{rt, tc.code} })
+		c, err := cluster.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Install(testContext(t), cluster.InstallOptions{Publication: publication(t, dir), DryRun: true})
+		if err != nil {
+			t.Fatalf("%d: %v", tc.code, err)
+		}
+		if got := strings.Join(res.Warnings, "\n"); got != tc.want {
+			t.Errorf("%d: warnings %q, want %q", tc.code, got, tc.want)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -104,5 +105,41 @@ func TestFrontend(t *testing.T) {
 	rec.awaitInstalled(ctx, "0.1.0-dev.2")
 	if got := bundleIn(ctx, t, ns, kindsfixture.ConfigMapName(name)); got != second {
 		t.Errorf("after the next version, the ConfigMap holds %q, want the new bundle", got)
+	}
+}
+
+// A bundle written inline in a template (as the public samples do) is
+// updated in the ConfigMap alone, with a warning that the next version
+// puts the chart's bundle back.
+func TestFrontendInline(t *testing.T) {
+	t.Parallel()
+	const name = "frontend-inline"
+	dir := kindsfixture.Write(t, filepath.Join(t.TempDir(), name), name, kindsfixture.Options{Bundle: "// inline\n", Inline: true})
+	bundle := filepath.Join(t.TempDir(), "index.js")
+	ctx := testContext(t)
+	events := newFakeSource()
+	rec, _ := session(t, dev.Options{Dir: dir, Events: events, Frontend: bundle, Cleanup: true})
+	rec.awaitInstalled(ctx, "0.1.0-dev.1")
+	if err := os.WriteFile(bundle, []byte("// rebuilt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	events.events <- bundle
+	warned := false
+	up := rec.await(ctx, "the bundle updated", func(v any) bool {
+		switch v := v.(type) {
+		case problem:
+			t.Fatalf("problem: %v", v.err)
+		case warning:
+			warned = warned || strings.Contains(string(v), "only the ConfigMap was updated: the next version published puts the chart's bundle back")
+		case dev.BundleUpdate:
+			return true
+		}
+		return false
+	}).(dev.BundleUpdate)
+	if up.ChartFile != "" || !warned {
+		t.Errorf("update %+v, warned %v; want no chart file, and a warning", up, warned)
+	}
+	if got := bundleIn(ctx, t, "extension-"+name, kindsfixture.ConfigMapName(name)); got != "// rebuilt\n" {
+		t.Errorf("ConfigMap holds %q", got)
 	}
 }

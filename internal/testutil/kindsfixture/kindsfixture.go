@@ -8,6 +8,7 @@ package kindsfixture
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -27,6 +28,9 @@ type Options struct {
 	Entry string
 	// Bundle is the content of charts/frontend/files/index.js.
 	Bundle string
+	// Inline writes the bundle into the ConfigMap's template, as the
+	// public samples do, instead of a chart file.
+	Inline bool
 }
 
 // BundleFile is where the chart keeps the bundle, relative to the
@@ -87,7 +91,7 @@ kind: ConfigMap
 metadata:
   name: {{ .Release.Name }}-js-bundle
 data:
-  index.js: {{ .Files.Get "files/index.js" | quote }}
+  index.js: BUNDLEVALUE
 ---
 apiVersion: extensions.kubesphere.io/v1alpha1
 kind: JSBundle
@@ -131,7 +135,12 @@ spec:
       link: /ENTRY
 `,
 	}
-	r := strings.NewReplacer("NAME", name, "GROUP", o.Group, "PROXYPATH", o.ProxyPath, "ENTRY", o.Entry)
+	value := `{{ .Files.Get "files/index.js" | quote }}`
+	if o.Inline {
+		value = strconv.Quote(o.Bundle)
+		delete(files, BundleFile)
+	}
+	r := strings.NewReplacer("NAME", name, "GROUP", o.Group, "PROXYPATH", o.ProxyPath, "ENTRY", o.Entry, "BUNDLEVALUE", value)
 	for file, content := range files {
 		if file != BundleFile {
 			content = r.Replace(content)
