@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,29 +45,63 @@ func (e *KindsForbiddenError) Unwrap() error { return e.Err }
 // installed (no KubeSphere) has no objects. A list refused by RBAC is a
 // *KindsForbiddenError.
 func (c *Client) ExtensionObjects(ctx context.Context, extension string) (*extensions.Objects, error) {
+	return c.listKinds(ctx, extension, allKinds)
+}
+
+// kindSet says which of the four kinds to list.
+type kindSet struct{ bundles, apis, proxies, entries bool }
+
+var allKinds = kindSet{true, true, true, true}
+
+// kindsOf is the set of kinds objs has objects of.
+func kindsOf(objs *extensions.Objects) kindSet {
+	return kindSet{len(objs.JSBundles) > 0, len(objs.APIServices) > 0, len(objs.ReverseProxies) > 0, len(objs.ExtensionEntries) > 0}
+}
+
+// listKinds lists the kinds of a set at once, labelled with extension
+// when it is set.
+func (c *Client) listKinds(ctx context.Context, extension string, kinds kindSet) (*extensions.Objects, error) {
 	opts := metav1.ListOptions{}
 	if extension != "" {
 		opts.LabelSelector = kubesphere.LabelExtensionRef + "=" + extension
 	}
 	out := &extensions.Objects{}
-	lists := []struct {
+	type list struct {
 		resource string
 		into     runtime.Object
-	}{
-		{extensions.ResourceJSBundles, &extensions.JSBundleList{}},
-		{extensions.ResourceAPIServices, &extensions.APIServiceList{}},
-		{extensions.ResourceReverseProxies, &extensions.ReverseProxyList{}},
-		{extensions.ResourceExtensionEntries, &extensions.ExtensionEntryList{}},
 	}
-	for _, l := range lists {
-		err := c.ext.Get().Resource(l.resource).VersionedParams(&opts, c.params).Do(ctx).Into(l.into)
-		switch {
-		case apierrors.IsNotFound(err):
-			continue
-		case apierrors.IsForbidden(err):
-			return nil, &KindsForbiddenError{Resource: l.resource, Err: err}
-		case err != nil:
-			return nil, c.explain(err)
+	var lists []list
+	for _, l := range []struct {
+		want bool
+		list
+	}{
+		{kinds.bundles, list{extensions.ResourceJSBundles, &extensions.JSBundleList{}}},
+		{kinds.apis, list{extensions.ResourceAPIServices, &extensions.APIServiceList{}}},
+		{kinds.proxies, list{extensions.ResourceReverseProxies, &extensions.ReverseProxyList{}}},
+		{kinds.entries, list{extensions.ResourceExtensionEntries, &extensions.ExtensionEntryList{}}},
+	} {
+		if l.want {
+			lists = append(lists, l.list)
+		}
+	}
+	errs := make([]error, len(lists))
+	var wg sync.WaitGroup
+	for i, l := range lists {
+		wg.Go(func() {
+			err := c.ext.Get().Resource(l.resource).VersionedParams(&opts, c.params).Do(ctx).Into(l.into)
+			switch {
+			case apierrors.IsNotFound(err):
+			case apierrors.IsForbidden(err):
+				errs[i] = &KindsForbiddenError{Resource: l.resource, Err: err}
+			case err != nil:
+				errs[i] = c.explain(err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, l := range lists {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
 		switch list := l.into.(type) {
 		case *extensions.JSBundleList:
@@ -102,7 +137,8 @@ func (c *Client) checkConflicts(ctx context.Context, name string, ours *extensio
 	if ours == nil || ours.Len() == 0 {
 		return "", nil
 	}
-	theirs, err := c.ExtensionObjects(ctx, "")
+	// Only the kinds the chart renders: each list costs a request.
+	theirs, err := c.listKinds(ctx, "", kindsOf(ours))
 	if err != nil {
 		var forbidden *KindsForbiddenError
 		if errors.As(err, &forbidden) {
@@ -188,16 +224,11 @@ func ObjectStatuses(objs *extensions.Objects) []ObjectStatus {
 // JSBundles lists an extension's JSBundles (labelled
 // kubesphere.io/extension-ref=<extension>); none without the kind's CRD.
 func (c *Client) JSBundles(ctx context.Context, extension string) ([]extensions.JSBundle, error) {
-	opts := metav1.ListOptions{LabelSelector: kubesphere.LabelExtensionRef + "=" + extension}
-	list := &extensions.JSBundleList{}
-	err := c.ext.Get().Resource(extensions.ResourceJSBundles).VersionedParams(&opts, c.params).Do(ctx).Into(list)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, nil
-	case err != nil:
-		return nil, c.explain(err)
+	objs, err := c.listKinds(ctx, extension, kindSet{bundles: true})
+	if err != nil {
+		return nil, err
 	}
-	return list.Items, nil
+	return objs.JSBundles, nil
 }
 
 // ConfigMapKey reads a key of a ConfigMap (data, else binaryData). A
