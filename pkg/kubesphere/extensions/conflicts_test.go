@@ -172,3 +172,35 @@ func TestConflicts(t *testing.T) {
 		t.Errorf("conflicts with the extension's own objects: %v", c)
 	}
 }
+
+// The overlap is symmetric, and a matcher overlaps itself.
+func FuzzProxyMatchersOverlap(f *testing.F) {
+	f.Add("GET", "/proxy/a/*", "*", "/proxy/a/b")
+	f.Add("POST", "/proxy/a", "GET", "/proxy/a")
+	f.Add("*", "*", "PUT", "")
+	f.Fuzz(func(t *testing.T, m1, p1, m2, p2 string) {
+		a, b := Matcher{Method: m1, Path: p1}, Matcher{Method: m2, Path: p2}
+		if ProxyMatchersOverlap(a, b) != ProxyMatchersOverlap(b, a) {
+			t.Errorf("overlap of %v and %v is not symmetric", a, b)
+		}
+		if !ProxyMatchersOverlap(a, a) {
+			t.Errorf("%v does not overlap itself", a)
+		}
+	})
+}
+
+// Any entries decode without panicking, and an ExtensionEntry clashes with
+// itself on every entry it names.
+func FuzzEntryKeys(f *testing.F) {
+	f.Add(`{"name": "a", "link": "/a"}`)
+	f.Add(`{"name": 1}`)
+	f.Add(`[1, 2]`)
+	f.Add(`null`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		e := entry("e", raw)
+		keys := EntryKeys(&e)
+		if len(keys) > 0 && len(EntriesConflict(&e, &e)) < len(keys) {
+			t.Errorf("%s: entries %v do not clash with themselves", raw, keys)
+		}
+	})
+}
