@@ -21,7 +21,6 @@ import (
 	"github.com/ksbuilder/ksbuilder/internal/testutil/kindsfixture"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
-	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 )
 
 // awaitStates polls an extension's objects of the four kinds until each
@@ -65,7 +64,7 @@ func TestExtensionKinds(t *testing.T) {
 	mustInstall(t, c, dir, cluster.InstallOptions{})
 	t.Cleanup(func() { _ = uninstall(t, c, name, true) })
 
-	got := awaitStates(t, c, name, extensions.StateAvailable)
+	got := awaitStates(t, c, name, "Available")
 	want := []cluster.ObjectStatus{
 		{Kind: "JSBundle", Name: name, State: "Available", Serves: "/dist/kinds-a/index.js"},
 		{Kind: "APIService", Name: "v1alpha1." + name, State: "Available", Serves: "/kapis/kinds-a.kubesphere.io/v1alpha1"},
@@ -130,7 +129,7 @@ func TestExtensionKinds(t *testing.T) {
 	if _, err := plans.Patch(ctx, name, types.MergePatchType, []byte(`{"spec":{"enabled":false}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	awaitStates(t, c, name, extensions.StateDisabled)
+	awaitStates(t, c, name, "Disabled")
 }
 
 // answering is a transport that answers the requests for
