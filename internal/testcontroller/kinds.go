@@ -17,7 +17,9 @@ import (
 // JSBundles, APIServices, ReverseProxies and ExtensionEntries (those
 // labelled kubesphere.io/extension-ref=<extension>, as the executor's
 // post-renderer labels every object of the chart) to Available, or
-// Disabled when the plan has enabled: false.
+// Disabled when the plan has enabled: false. (KubeSphere does the same on
+// each member cluster whose agent is Installed; here members share the
+// host's API server, so the host's pass covers them.)
 //
 // It also stands in for KubeSphere's JSBundle mutating webhook, which sets
 // status.link to /dist/<extension>/index.js when it is empty: here the
