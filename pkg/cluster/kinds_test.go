@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/ksbuilder/ksbuilder/create"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/kindsfixture"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
@@ -178,6 +180,57 @@ func TestExtensionKindsUnreadable(t *testing.T) {
 		}
 		if got := strings.Join(res.Warnings, "\n"); got != tc.want {
 			t.Errorf("%d: warnings %q, want %q", tc.code, got, tc.want)
+		}
+	}
+}
+
+// A fresh full scaffold installs, and KubeSphere serves what it declares:
+// its JSBundle becomes Available at /dist/<name>/index.js, reading the
+// ConfigMap that holds the chart's bundle file, and its APIService becomes
+// Available.
+func TestScaffoldKinds(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	ctx := testContext(t)
+	const name = "kinds-scaffold"
+	dir := scaffold(t, name, create.Full)
+	mustInstall(t, c, dir, cluster.InstallOptions{})
+	t.Cleanup(func() { _ = uninstall(t, c, name, true) })
+	var objs []cluster.ObjectStatus
+	for {
+		list, err := c.ExtensionObjects(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = cluster.ObjectStatuses(list)
+		available := len(list.JSBundles) == 1 && len(list.APIServices) == 1
+		for _, o := range objs {
+			available = available && o.State == "Available"
+		}
+		if available {
+			ref := list.JSBundles[0].Spec.RawFrom.ConfigMapKeyRef
+			cm, err := kubernetes.NewForConfigOrDie(testEnv.Config).CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			file, err := os.ReadFile(filepath.Join(dir, "charts", "frontend", "files", "index.js"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cm.Data[ref.Key] != string(file) {
+				t.Errorf("ConfigMap %s/%s key %s does not hold charts/frontend/files/index.js", ref.Namespace, ref.Name, ref.Key)
+			}
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the scaffold's objects never became Available: %+v", objs)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	for _, o := range objs {
+		if o.Kind == "JSBundle" && o.Serves != "/dist/"+name+"/index.js" {
+			t.Errorf("JSBundle %s serves %q, want /dist/%s/index.js", o.Name, o.Serves, name)
 		}
 	}
 }
