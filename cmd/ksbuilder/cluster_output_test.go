@@ -69,6 +69,26 @@ func TestStatusImagePull(t *testing.T) {
 	}
 }
 
+// status lists the extension's objects of KubeSphere's kinds with their
+// state and what each serves.
+func TestStatusObjects(t *testing.T) {
+	var b strings.Builder
+	st := &cluster.PlanStatus{Name: "hello", Extension: "hello", PlannedVersion: "0.1.0", ReleaseStatus: cluster.ReleaseStatus{State: "Installed"},
+		Objects: []cluster.ObjectStatus{
+			{Kind: "JSBundle", Name: "hello", State: "Available", Serves: "/dist/hello/index.js"},
+			{Kind: "APIService", Name: "v1alpha1.hello", State: "None", Serves: "/kapis/hello.kubesphere.io/v1alpha1"},
+		}}
+	if err := writeStatusText(&b, st); err != nil {
+		t.Fatal(err)
+	}
+	want := "Served by KubeSphere:\n" +
+		"  JSBundle       hello                    Available /dist/hello/index.js\n" +
+		"  APIService     v1alpha1.hello           None      /kapis/hello.kubesphere.io/v1alpha1\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("got\n%s\nwant it to contain\n%s", b.String(), want)
+	}
+}
+
 func TestIsPath(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "hello"), 0o755); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/dev"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
 
 type devOptions struct {
@@ -46,6 +47,15 @@ progress is shown as it happens, and a failed installation prints its
 conditions and the executor job's log. Only the last --keep development
 versions stay published; the one the InstallPlan uses is always kept.
 
+With --frontend FILE (the bundle the console's tooling writes: "yarn build:ext
+NAME" writes extensions/NAME/dist/index.js), a change of that file alone
+updates the installed JSBundle's ConfigMap (spec.rawFrom.configMapKeyRef) in
+place by server-side apply, with no new version: ks-apiserver serves the new
+bundle at once. The bundle is also copied into the chart file the ConfigMap is
+rendered from (for example charts/frontend/files/index.js read with
+.Files.Get), so the next change publishes it; if no file of the extension
+holds what the ConfigMap held, only the ConfigMap is updated, with a warning.
+
 Ctrl-C stops watching (exit status 130). With --cleanup, the extension is
 then uninstalled and its development versions unpublished; a second Ctrl-C
 stops at once.
@@ -53,9 +63,11 @@ stops at once.
 Examples:
   ksbuilder dev ./hello
   ksbuilder dev ./hello -f values-dev.yaml --set frontend.replicaCount=1
+  ksbuilder dev ./hello --frontend ../console/extensions/hello/dist/index.js
   ksbuilder dev ./network --cluster host --context kind-ks --cleanup`,
 		Flags: append(append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: place the agent on `CLUSTER` (repeatable; default the host cluster)"},
+			&cli.StringFlag{Name: "frontend", Usage: "the bundle `FILE` the console's tooling writes (extensions/NAME/dist/index.js): a change of it alone updates the installed bundle's ConfigMap, with no new version"},
 			&cli.BoolFlag{Name: "cleanup", Usage: "after Ctrl-C, uninstall the extension and unpublish its development versions"},
 			&cli.IntFlag{Name: "keep", Usage: "keep the last `N` development versions published", Value: dev.DefaultKeep},
 			&cli.DurationFlag{Name: "debounce", Usage: "apply a change once the files have been untouched for `DURATION`", Value: dev.DefaultDebounce},
@@ -83,7 +95,7 @@ Examples:
 				return err
 			}
 			opts := &devOptions{f: f, Connect: connectOptions(c), Dev: dev.Options{
-				Dir: path, Values: vals, Clusters: c.StringSlice("cluster"), Cleanup: c.Bool("cleanup"),
+				Dir: path, Values: vals, Frontend: c.String("frontend"), Clusters: c.StringSlice("cluster"), Cleanup: c.Bool("cleanup"),
 				Keep: c.Int("keep"), Debounce: c.Duration("debounce"), ModTime: modTime, Now: f.Now,
 				Wait: cluster.WaitOptions{Timeout: c.Duration(flagTimeout)},
 			}}
@@ -120,8 +132,11 @@ type devReporter struct {
 // Change announces a change set.
 func (r *devReporter) Change(ch dev.Change) {
 	what := "publishing a development version"
-	if ch.ValuesOnly {
+	switch {
+	case ch.ValuesOnly:
 		what = "updating the config"
+	case ch.Frontend:
+		what = "updating the bundle's ConfigMap"
 	}
 	switch {
 	case len(ch.Files) == 0:
@@ -165,6 +180,16 @@ func (r *devReporter) Applied(a dev.Applied) {
 		r.line(o.String())
 	}
 	r.line(fmt.Sprintf("InstallPlan %s asks for %s (%s in %s); waiting for KubeSphere", a.Name, a.Version, a.Action, a.Elapsed.Round(time.Millisecond)))
+}
+
+// BundleUpdated reports a bundle's ConfigMap updated.
+func (r *devReporter) BundleUpdated(u dev.BundleUpdate) {
+	line := fmt.Sprintf("ConfigMap %s/%s key %s updated (%s, JSBundle %s) in %s", u.Namespace, u.ConfigMap, u.Key,
+		units.FormatBytes(int64(u.Size)), u.JSBundle, u.Elapsed.Round(time.Millisecond))
+	if u.ChartFile != "" {
+		line += "; copied into " + u.ChartFile
+	}
+	r.line(line)
 }
 
 // Settled reports the end of an installation.

@@ -3,15 +3,18 @@ package main
 import (
 	"archive/tar"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
+	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 )
 
@@ -59,8 +62,39 @@ func TestScript(t *testing.T) {
 			"imgseed":  cmdImgSeed,
 			"imgsame":  cmdImgSame,
 			"replace":  cmdReplace,
+			"kindsset": cmdKindsSet,
 		},
 	})
+}
+
+// cmdKindsSet waits until every JSBundle, APIService, ReverseProxy and
+// ExtensionEntry of an extension has a state ("kindsset NAME"): KubeSphere
+// sets it once the release is installed, after the plan says Installed.
+func cmdKindsSet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: kindsset NAME")
+	}
+	c, err := cluster.Connect(cluster.ConnectOptions{Kubeconfig: ts.Getenv("KUBECONFIG")})
+	ts.Check(err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		objs, err := c.ExtensionObjects(ctx, args[0])
+		ts.Check(err)
+		statuses := cluster.ObjectStatuses(objs)
+		set := len(statuses) > 0
+		for _, o := range statuses {
+			set = set && o.State != cluster.StateNone
+		}
+		if set {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			ts.Fatalf("the objects of %s never all got a state: %+v", args[0], statuses)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // cmdTgzList prints the entries of a .tgz, one per line: "tgzls file.tgz".

@@ -29,8 +29,11 @@ func newStatusCmd(f *Factory, runF func(*statusOptions) error) *cli.Command {
 		ArgsUsage: "[NAME]",
 		Description: `Shows the extension's InstallPlan: its state, the planned version and the
 version KubeSphere recorded, the target namespace, the Helm release, the last
-executor job, the conditions, the state history and, for a Multicluster
-extension, the agent's state on each cluster.
+executor job, the conditions, the state history, the extension's JSBundles,
+APIServices, ReverseProxies and ExtensionEntries with the state KubeSphere
+gave them (Available, Disabled; None until the release is installed) and the
+link, API or path each serves, and, for a Multicluster extension, the agent's
+state on each cluster.
 
 With --watch it follows the plan like "install" does, until every release is
 Installed (exit 0), one fails (exit 1, with the job's logs), the plan is
@@ -83,6 +86,7 @@ func statusRun(c *cli.Context, opts *statusOptions) error {
 	}
 	st := cluster.StatusOf(res.Plan)
 	st.ImagePull = res.ImagePull
+	st.Objects = cluster.ObjectStatuses(res.Objects)
 	return output.Write(f.IO.Out, opts.Output, st, func(w io.Writer) error { return writeStatusText(w, st) })
 }
 
@@ -119,6 +123,12 @@ func writeStatusText(w io.Writer, s *cluster.PlanStatus) error {
 		b.WriteString("Image pull errors:\n")
 		for _, e := range s.ImagePull {
 			fmt.Fprintf(&b, "  %s\n", e.Error())
+		}
+	}
+	if len(s.Objects) > 0 {
+		b.WriteString("Served by KubeSphere:\n")
+		for _, o := range s.Objects {
+			fmt.Fprintf(&b, "  %-14s %-24s %-9s %s\n", o.Kind, o.Name, o.State, o.Serves)
 		}
 	}
 	for _, a := range s.Agents {

@@ -6,7 +6,9 @@
 // history and its "never go back in time" rule, executor Jobs named
 // helm-<action>-<release>-<6 random> in the target namespace, agents on
 // clusterScheduling placements, force deletion, and the copy of the plan's
-// status onto the Extension. It acts on a release by KubeSphere's own rule
+// status onto the Extension, and the state (Available or Disabled) it
+// gives the extension's JSBundles, APIServices, ReverseProxies and
+// ExtensionEntries once the host release is installed. It acts on a release by KubeSphere's own rule
 // (seen on v4.1.3): when the release has no state, or is Installed,
 // InstallFailed or UpgradeFailed and spec.extension.version differs from
 // status.version or the values' hash from status.configHash; status.version
@@ -53,6 +55,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
 )
 
@@ -122,7 +125,7 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Controller, er
 	}
 	ctrllog.SetLogger(logr.Discard())
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kubesphere.AddToScheme, multicluster.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kubesphere.AddToScheme, multicluster.AddToScheme, extensions.AddToScheme} {
 		if err := add(scheme); err != nil {
 			return nil, err
 		}

@@ -126,6 +126,9 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 		plan.Status.Enabled = plan.Spec.Enabled
 		return reconcile.Result{}, c.update(ctx, plan)
 	}
+	if err := c.syncKinds(ctx, name, plan.Spec.Enabled); err != nil {
+		return reconcile.Result{}, err
+	}
 	if plan.Spec.ClusterScheduling != nil {
 		return c.syncAgents(ctx, plan, ev)
 	}

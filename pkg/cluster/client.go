@@ -37,6 +37,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
 )
 
@@ -63,6 +64,7 @@ type Client struct {
 	opts   ConnectOptions
 	core   coreAPI
 	ks     rest.Interface // kubesphere.io/v1alpha1
+	ext    rest.Interface // extensions.kubesphere.io/v1alpha1
 	mc     rest.Interface // cluster.kubesphere.io/v1alpha1
 	watch  rest.Interface // kubesphere.io/v1alpha1 without a request timeout
 	params runtime.ParameterCodec
@@ -212,6 +214,9 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 	if err := multicluster.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
+	if err := extensions.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
 	watchCfg := rest.CopyConfig(cfg)
 	cfg.Timeout = requestTimeout
 	core, err := newCoreClients(cfg)
@@ -226,12 +231,16 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	ext, err := groupClient(cfg, extensions.GroupVersion, scheme)
+	if err != nil {
+		return nil, err
+	}
 	watch, err := groupClient(watchCfg, kubesphere.GroupVersion, scheme)
 	if err != nil {
 		return nil, err
 	}
 	return &Client{
-		Server: cfg.Host, core: core, ks: ks, mc: mc, watch: watch,
+		Server: cfg.Host, core: core, ks: ks, ext: ext, mc: mc, watch: watch,
 		params: runtime.NewParameterCodec(scheme), controller: ControllerDeployment,
 	}, nil
 }

@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
 )
 
@@ -126,7 +127,9 @@ func (e *CheckError) Error() string {
 
 // Install checks that an extension version can be installed (KubeSphere's
 // controller runs, the version is published, its required dependencies are installed, the Kubernetes and
-// KubeSphere versions fit, the chart renders with the values), publishes it
+// KubeSphere versions fit, the chart renders with the values, its JSBundles,
+// APIServices, ReverseProxies and ExtensionEntries do not clash with other
+// extensions' on the cluster), publishes it
 // when asked, and creates or updates its InstallPlan. It does not wait.
 func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResult, error) {
 	if err := c.requireKubeSphere(ctx); err != nil {
@@ -220,8 +223,16 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		if opts.Publication != nil {
 			ch = opts.Publication.Chart
 		}
-		if err := c.renderCheck(ctx, ev, ch, spec, opts.Renders); err != nil {
+		kinds, err := c.renderCheck(ctx, ev, ch, spec, opts.Renders)
+		if err != nil {
 			check.Problems = append(check.Problems, err.Error())
+		}
+		warning, err := c.checkConflicts(ctx, name, kinds, check)
+		if err != nil {
+			return nil, err
+		}
+		if warning != "" {
+			res.Warnings = append(res.Warnings, warning)
 		}
 	}
 	if len(check.Problems) > 0 {
@@ -524,14 +535,16 @@ func unsatisfied(constraint, version string) string {
 // renderCheck renders the chart the way KubeSphere's installer will, for
 // the host release and each placed cluster, so a template error is reported
 // before anything is written. Renders already in cache are not repeated.
-func (c *Client) renderCheck(ctx context.Context, ev *kubesphere.ExtensionVersion, ch *chart.Chart, spec kubesphere.InstallPlanSpec, cache *RenderCache) error {
+// It returns the objects of KubeSphere's extension kinds the host release
+// renders (nil when the chart is published by URL only).
+func (c *Client) renderCheck(ctx context.Context, ev *kubesphere.ExtensionVersion, ch *chart.Chart, spec kubesphere.InstallPlanSpec, cache *RenderCache) (*extensions.Objects, error) {
 	if ch == nil {
 		var err error
 		if ch, err = c.publishedChart(ctx, ev); err != nil || ch == nil {
-			return err
+			return nil, err
 		}
 	}
-	return CheckRender(ch, ev.TargetNamespace(spec.Extension.Name), spec, cache)
+	return checkRender(ch, ev.TargetNamespace(spec.Extension.Name), spec, cache)
 }
 
 // publishedChart loads a published version's chart from its ConfigMap; nil

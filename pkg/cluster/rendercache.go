@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 )
 
@@ -25,41 +26,48 @@ type RenderCache struct {
 	Validate func(*manifest.Release) error
 
 	mu sync.Mutex
-	ok map[[32]byte]bool
+	// ok holds, for each render that succeeded, the objects of
+	// KubeSphere's extension kinds it produced.
+	ok map[[32]byte]*extensions.Objects
 }
 
-// render renders c with opts unless the same render succeeded before.
-func (rc *RenderCache) render(c *chart.Chart, opts manifest.RenderOptions) error {
+// render renders c with opts unless the same render succeeded before, and
+// returns the objects of KubeSphere's extension kinds it produced.
+func (rc *RenderCache) render(c *chart.Chart, opts manifest.RenderOptions) (*extensions.Objects, error) {
 	if rc == nil {
-		_, err := manifest.Render(c, opts)
-		return err
+		rendered, err := manifest.RenderRelease(c, opts)
+		if err != nil {
+			return nil, err
+		}
+		return renderedKinds(rendered), nil
 	}
 	key, err := renderKey(c, opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rc.mu.Lock()
-	hit := rc.ok[key]
+	kinds, hit := rc.ok[key]
 	rc.mu.Unlock()
 	if hit {
-		return nil
+		return kinds, nil
 	}
 	rendered, err := manifest.RenderRelease(c, opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if rc.Validate != nil {
 		if err := rc.Validate(rendered); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	kinds = renderedKinds(rendered)
 	rc.mu.Lock()
 	if rc.ok == nil {
-		rc.ok = map[[32]byte]bool{}
+		rc.ok = map[[32]byte]*extensions.Objects{}
 	}
-	rc.ok[key] = true
+	rc.ok[key] = kinds
 	rc.mu.Unlock()
-	return nil
+	return kinds, nil
 }
 
 // renderKey identifies a render: the chart's content (dependencies
@@ -130,23 +138,31 @@ func ConfigText(values map[string]any) (string, error) {
 // the renders that succeed are remembered: an Install with the same cache
 // (InstallOptions.Renders), chart and spec does not render again.
 func CheckRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanSpec, cache *RenderCache) error {
+	_, err := checkRender(ch, namespace, spec, cache)
+	return err
+}
+
+// checkRender is CheckRender; it also returns the objects of KubeSphere's
+// extension kinds the host release renders.
+func checkRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanSpec, cache *RenderCache) (*extensions.Objects, error) {
 	name := spec.Extension.Name
 	vals, err := HostValues(ch, spec.Config)
 	if err != nil {
-		return fmt.Errorf("the values: %w", err)
+		return nil, fmt.Errorf("the values: %w", err)
 	}
-	if err := cache.render(ch, manifest.RenderOptions{ReleaseName: name, Namespace: namespace, Values: vals}); err != nil {
-		return fmt.Errorf("the chart does not render with these values: %s", oneLine(err))
+	kinds, err := cache.render(ch, manifest.RenderOptions{ReleaseName: name, Namespace: namespace, Values: vals})
+	if err != nil {
+		return nil, fmt.Errorf("the chart does not render with these values: %s", oneLine(err))
 	}
 	for _, cluster := range placedClusters(&spec) {
 		override := spec.ClusterScheduling.Overrides[cluster]
 		vals, err := AgentValues(ch, spec.Config, override, cluster, RoleHost)
 		if err != nil {
-			return fmt.Errorf("the values for cluster %s: %w", cluster, err)
+			return nil, fmt.Errorf("the values for cluster %s: %w", cluster, err)
 		}
-		if err := cache.render(ch, manifest.RenderOptions{ReleaseName: kubesphere.AgentReleaseName(name), Namespace: namespace, Values: vals}); err != nil {
-			return fmt.Errorf("the agent chart does not render for cluster %s with these values: %s", cluster, oneLine(err))
+		if _, err := cache.render(ch, manifest.RenderOptions{ReleaseName: kubesphere.AgentReleaseName(name), Namespace: namespace, Values: vals}); err != nil {
+			return nil, fmt.Errorf("the agent chart does not render for cluster %s with these values: %s", cluster, oneLine(err))
 		}
 	}
-	return nil
+	return kinds, nil
 }

@@ -34,6 +34,10 @@ type PlanStatus struct {
 	// ImagePull lists executor containers whose image cannot be pulled
 	// (filled from the cluster by Client.ImagePullErrors, not by StatusOf).
 	ImagePull []ImagePullError `json:"imagePull,omitempty"`
+	// Objects are the extension's JSBundles, APIServices, ReverseProxies
+	// and ExtensionEntries on the cluster, with their state (filled from
+	// StatusOutcome.Objects by ObjectStatuses, not by StatusOf).
+	Objects []ObjectStatus `json:"objects,omitempty"`
 }
 
 // ReleaseStatus is the state of one release of the extension.

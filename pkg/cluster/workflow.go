@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 )
 
@@ -405,6 +406,10 @@ type StatusOutcome struct {
 	Uninstalled bool
 	// ImagePull lists the executor images that cannot be pulled.
 	ImagePull []ImagePullError
+	// Objects are the extension's JSBundles, APIServices, ReverseProxies
+	// and ExtensionEntries (nil when they cannot be listed: a warning says
+	// why).
+	Objects *extensions.Objects
 }
 
 // Status reads an extension's InstallPlan and, when asked, follows it until
@@ -421,6 +426,7 @@ func Status(ctx context.Context, req StatusRequest) (*StatusOutcome, error) {
 	out := &StatusOutcome{Plan: plan}
 	if !req.Watch {
 		out.ImagePull = c.ImagePullErrors(ctx, plan)
+		out.Objects = c.statusObjects(ctx, req.Name, req.Progress)
 		return out, nil
 	}
 	wait := req.Wait
@@ -434,6 +440,23 @@ func Status(ctx context.Context, req StatusRequest) (*StatusOutcome, error) {
 	out.Plan, err = c.Wait(ctx, plan, Expectation{}, wait)
 	if err == nil {
 		out.ImagePull = c.ImagePullErrors(ctx, out.Plan)
+		out.Objects = c.statusObjects(ctx, req.Name, req.Progress)
 	}
 	return out, err
+}
+
+// statusObjects lists an extension's objects of KubeSphere's extension
+// kinds for Status; a failed list is a warning.
+func (c *Client) statusObjects(ctx context.Context, name string, p Progress) *extensions.Objects {
+	objs, err := c.ExtensionObjects(ctx, name)
+	if err != nil {
+		hint := ""
+		var forbidden *KindsForbiddenError
+		if errors.As(err, &forbidden) {
+			hint = " (\"ksbuilder doctor\" lists the permissions ksbuilder needs)"
+		}
+		progressOrNop(p).Warn(fmt.Sprintf("cannot show the extension's JSBundles, APIServices, ReverseProxies and ExtensionEntries: %v%s", err, hint))
+		return nil
+	}
+	return objs
 }

@@ -13,7 +13,11 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
 	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/kindsfixture"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/dev"
 )
@@ -217,4 +221,100 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// corpusBundle reads the bundle a corpus sample ships in its ConfigMap.
+func corpusBundle(b *testing.B, template string) string {
+	b.Helper()
+	data, err := os.ReadFile(template)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, doc := range strings.Split(string(data), "\n---") {
+		if !strings.Contains(doc, "kind: ConfigMap") {
+			continue
+		}
+		var cm corev1.ConfigMap
+		if err := yaml.Unmarshal([]byte(doc), &cm); err != nil {
+			b.Fatal(err)
+		}
+		if js := cm.Data["index.js"]; js != "" {
+			return js
+		}
+	}
+	b.Fatalf("%s: no ConfigMap with index.js", template)
+	return ""
+}
+
+// BenchmarkFrontend measures "dev --frontend": ksbuilder's own time
+// (own-ms) from a change of the bundle file (after the debounce, 1ms here)
+// to the bundle's ConfigMap updated on the API server, with the real
+// bundles of the corpus samples in an extension that keeps its bundle in
+// charts/frontend/files/index.js; wall-ms adds the debounce and the copy
+// into the chart file. The updates are a second apart, as a developer's
+// builds are: client-go allows 5 requests a second.
+func BenchmarkFrontend(b *testing.B) {
+	testEnv.Require(b)
+	for _, sample := range []struct{ name, template string }{
+		{"hello-world", "../../testdata/corpus/extension-samples/hello-world/charts/frontend/templates/extension.yaml"},
+		{"grafana-ext", "../../testdata/corpus/extension-samples/grafana-ext/charts/frontend/templates/jsbundle.yaml"},
+	} {
+		b.Run(sample.name, func(b *testing.B) {
+			js := corpusBundle(b, sample.template)
+			name := "bench-frontend-" + strings.TrimSuffix(sample.name, "-ext")
+			dir := kindsfixture.Write(b, filepath.Join(b.TempDir(), name), name, kindsfixture.Options{Bundle: js})
+			bundle := filepath.Join(b.TempDir(), "index.js")
+			ctx := testContext(b)
+			rec := newRecorder(b)
+			rec.quiet = os.Getenv("DEV_BENCH_LOG") == ""
+			events := newFakeSource()
+			stop := startSession(b, rec, dev.Options{Dir: dir, Events: events, Frontend: bundle, Debounce: time.Millisecond, Cleanup: true,
+				Wait: cluster.WaitOptions{Timeout: time.Minute, Interval: cluster.DefaultInterval}})
+			rec.await(ctx, "the first installation", func(v any) bool {
+				switch v := v.(type) {
+				case problem:
+					b.Fatalf("problem: %v", v.err)
+				case settled:
+					if v.err != nil {
+						b.Fatalf("installation failed: %v", v.err)
+					}
+					return true
+				}
+				return false
+			})
+			var own, wall time.Duration
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				time.Sleep(pause)
+				if err := os.WriteFile(bundle, []byte(fmt.Sprintf("%s\n// build %d\n", js, i)), 0o644); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				start := time.Now()
+				events.events <- bundle
+				up := rec.await(ctx, "the bundle updated", func(v any) bool {
+					switch v := v.(type) {
+					case problem:
+						b.Fatalf("problem: %v", v.err)
+					case dev.BundleUpdate:
+						return true
+					}
+					return false
+				}).(dev.BundleUpdate)
+				wall += time.Since(start)
+				own += up.Elapsed
+				if up.ChartFile == "" {
+					b.Fatalf("the bundle was not copied into the chart: %+v", up)
+				}
+			}
+			b.ReportMetric(float64(own.Microseconds())/1000/float64(b.N), "own-ms")
+			b.ReportMetric(float64(wall.Microseconds())/1000/float64(b.N), "wall-ms")
+			b.ReportMetric(float64(len(js)), "bundle-bytes")
+			b.StopTimer()
+			if err := stop(); !errors.Is(err, context.Canceled) {
+				b.Fatal(err)
+			}
+		})
+	}
 }

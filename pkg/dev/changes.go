@@ -27,6 +27,9 @@ type change struct {
 	// given with -f and the files given with --set-file: changing only
 	// those updates the InstallPlan's config.
 	Values bool
+	// Frontend is true for the bundle file given with --frontend: changing
+	// only that updates the bundle's ConfigMap.
+	Frontend bool
 }
 
 // valuesFile is the top chart's values, the one file whose change only
@@ -39,6 +42,8 @@ const valuesFile = "values.yaml"
 type filter struct {
 	root       string
 	valueFiles map[string]bool
+	// frontend is the bundle file (--frontend), absolute; "" for none.
+	frontend string
 
 	mu    sync.Mutex
 	rules *source.IgnoreRules
@@ -73,6 +78,13 @@ func (f *filter) reload() error {
 // path does not matter.
 func (f *filter) match(p string) (change, bool) {
 	p = filepath.Clean(p)
+	if f.frontend != "" && p == f.frontend {
+		name := p
+		if rel, err := filepath.Rel(f.root, p); err == nil && within(f.root, p) {
+			name = filepath.ToSlash(rel)
+		}
+		return change{Name: name, Frontend: true}, true
+	}
 	if f.valueFiles[p] {
 		rel, err := filepath.Rel(f.root, p)
 		if err != nil || !within(f.root, p) {
@@ -181,6 +193,26 @@ func (b batch) valuesOnly() bool {
 		}
 	}
 	return len(b) > 0
+}
+
+// frontendOnly reports whether the only change is the bundle file.
+func (b batch) frontendOnly() bool {
+	for _, c := range b {
+		if !c.Frontend {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// hasFrontend reports whether the bundle file is among the changes.
+func (b batch) hasFrontend() bool {
+	for _, c := range b {
+		if c.Frontend {
+			return true
+		}
+	}
+	return false
 }
 
 // names lists the changed files, sorted.

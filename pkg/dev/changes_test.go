@@ -430,3 +430,42 @@ func TestPathCheckedBeforeCluster(t *testing.T) {
 		}
 	}
 }
+
+// The --frontend bundle file is a change of its own kind, inside the
+// extension (even in an ignored directory) or outside it; a batch of it
+// alone is a bundle update.
+func TestFilterFrontend(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, ".helmignore"), "dist/\n")
+	for _, tc := range []struct {
+		frontend string
+		want     change
+	}{
+		{filepath.Join(t.TempDir(), "extensions", "hello", "dist", "index.js"), change{Frontend: true}},
+		{filepath.Join(root, "dist", "index.js"), change{Name: "dist/index.js", Frontend: true}},
+	} {
+		f, err := newFilter(root, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.frontend = tc.frontend
+		if tc.want.Name == "" {
+			tc.want.Name = tc.frontend
+		}
+		got, ok := f.match(tc.frontend)
+		if !ok || got != tc.want {
+			t.Errorf("match(%s) = %+v, %v; want %+v", tc.frontend, got, ok, tc.want)
+		}
+		if _, ok := f.match(filepath.Join(root, "dist", "other.js")); ok {
+			t.Errorf("another file of the ignored directory matched")
+		}
+		b := batch{got}
+		if !b.frontendOnly() || !b.hasFrontend() || b.valuesOnly() {
+			t.Errorf("batch %+v: frontendOnly %v, hasFrontend %v, valuesOnly %v", b, b.frontendOnly(), b.hasFrontend(), b.valuesOnly())
+		}
+		b = append(b, change{Name: "values.yaml", Values: true})
+		if b.frontendOnly() || !b.hasFrontend() || b.valuesOnly() {
+			t.Errorf("batch %+v: frontendOnly %v, hasFrontend %v, valuesOnly %v", b, b.frontendOnly(), b.hasFrontend(), b.valuesOnly())
+		}
+	}
+}

@@ -58,6 +58,13 @@ type Options struct {
 	// (--set-file) are watched too, and a change to one only updates the
 	// config ("-" is not supported: stdin cannot be read again).
 	Values values.Options
+	// Frontend is the bundle file the console's tooling writes (yarn
+	// build:ext NAME writes extensions/NAME/dist/index.js); "" for none.
+	// When only it changes, the installed JSBundle's ConfigMap
+	// (rawFrom.configMapKeyRef) gets its content by server-side apply,
+	// with no new version, and the chart file the ConfigMap is rendered
+	// from gets a copy, which the next version published carries.
+	Frontend string
 	// Clusters place a Multicluster extension's agent (see
 	// cluster.InstallOptions).
 	Clusters []string
@@ -109,6 +116,8 @@ type Reporter interface {
 	Warnings(diag.List)
 	// Applied reports an InstallPlan written.
 	Applied(Applied)
+	// BundleUpdated reports a bundle's ConfigMap updated (Options.Frontend).
+	BundleUpdated(BundleUpdate)
 	// Settled reports the end of KubeSphere's work on the last change:
 	// plan installed (err nil), or the wait's error, such as a
 	// *cluster.FailedError with its diagnosis (job logs).
@@ -122,6 +131,8 @@ type Change struct {
 	Files []string
 	// ValuesOnly is true when only the config is updated.
 	ValuesOnly bool
+	// Frontend is true when only the bundle's ConfigMap is updated.
+	Frontend bool
 }
 
 // Applied is an InstallPlan written for a change.
@@ -180,6 +191,14 @@ type session struct {
 	clk    clock.Clock
 	// watched are the values files (-f, --set-file), absolute.
 	watched []string
+	// frontend is Options.Frontend, absolute.
+	frontend string
+	// bundle is where a changed bundle file goes, once found.
+	bundle *bundleTarget
+	// selfWritten are the chart files the session wrote (the copies of the
+	// bundle), with the hash of what it wrote: their change events are not
+	// changes of the user's.
+	selfWritten map[string][32]byte
 	// renders are the renders checked before each install, which
 	// cluster.Install then does not repeat.
 	renders *cluster.RenderCache
@@ -243,6 +262,14 @@ func newSession(opts Options) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(opts.Dir, ".helmignore"), err)
 	}
+	frontend, err := frontendFile(opts.Frontend)
+	if err != nil {
+		return nil, err
+	}
+	if frontend != "" {
+		filt.frontend = frontend
+		watched = append(watched, frontend)
+	}
 	client := opts.Target.Client
 	if client == nil {
 		if client, err = cluster.Connect(opts.Target.Connect); err != nil {
@@ -250,7 +277,7 @@ func newSession(opts Options) (*session, error) {
 		}
 	}
 	return &session{opts: opts, rep: opts.Reporter, client: client, root: root, filter: filt, clk: opts.Clock, nextN: 1,
-		renders: &cluster.RenderCache{Validate: validObjects}, watched: watched}, nil
+		renders: &cluster.RenderCache{Validate: validObjects}, watched: watched, frontend: frontend, selfWritten: map[string][32]byte{}}, nil
 }
 
 // checkDir refuses a PATH that is not a directory before anything else
@@ -379,11 +406,21 @@ func setFilePaths(flags []string) ([]string, error) {
 // apply applies a change set (nil for the first installation).
 func (s *session) apply(ctx context.Context, b batch) error {
 	if b != nil {
-		if b = s.dropTransient(b); len(b) == 0 {
+		if b = s.dropSelfWritten(s.dropTransient(b)); len(b) == 0 {
 			return nil
 		}
 	}
 	start := s.clk.Now()
+	if b.frontendOnly() && s.current != "" {
+		s.rep.Change(Change{Files: b.names(), Frontend: true})
+		return s.updateBundle(ctx, start)
+	}
+	if b.hasFrontend() {
+		// Published with the rest: the chart's copy of the bundle first.
+		if err := s.copyBundle(ctx); err != nil {
+			s.rep.Warn(err.Error())
+		}
+	}
 	valuesOnly := b.valuesOnly() && s.current != "" && !s.pendingFull
 	s.rep.Change(Change{Files: b.names(), ValuesOnly: valuesOnly})
 	var err error
@@ -522,6 +559,7 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 		return err
 	}
 	s.current, s.published, s.fingerprint, s.pendingFull = version, pkg.Chart.Values, fp, false
+	s.forgetBundleRef()
 	s.chart, err = loader.LoadArchive(bytes.NewReader(pkg.Data))
 	if err != nil {
 		s.chart = nil // the next change of values renders the published chart again

@@ -25,6 +25,7 @@ import (
 // What a recorder saw, one type per Reporter call.
 type (
 	step    string
+	warning string
 	problem struct{ err error }
 	ended   struct{ err error } // Run returned
 	settled struct {
@@ -49,10 +50,11 @@ func (r *recorder) logf(format string, args ...any) {
 	}
 }
 
-// put hands a call to the test; when the test is far behind, steps are
-// dropped rather than block the session.
+// put hands a call to the test; when the test is far behind, steps and
+// warnings are dropped rather than block the session.
 func (r *recorder) put(v any) {
-	if _, ok := v.(step); ok {
+	switch v.(type) {
+	case step, warning:
 		select {
 		case r.ch <- v:
 		default:
@@ -63,12 +65,16 @@ func (r *recorder) put(v any) {
 }
 
 func (r *recorder) Step(msg string)         { r.logf("step: %s", msg); r.put(step(msg)) }
-func (r *recorder) Warn(msg string)         { r.logf("warn: %s", msg) }
+func (r *recorder) Warn(msg string)         { r.logf("warn: %s", msg); r.put(warning(msg)) }
 func (r *recorder) Event(e cluster.Event)   { r.logf("event: %s %s %s", e.Cluster, e.State, e.Detail) }
 func (r *recorder) Change(c dev.Change)     { r.logf("change: %+v", c); r.put(c) }
 func (r *recorder) Problem(err error)       { r.logf("problem: %v", err); r.put(problem{err}) }
 func (r *recorder) Warnings(list diag.List) { r.logf("warnings: %v", list) }
 func (r *recorder) Applied(a dev.Applied)   { r.logf("applied: %+v", a); r.put(a) }
+func (r *recorder) BundleUpdated(u dev.BundleUpdate) {
+	r.logf("bundle updated: %+v", u)
+	r.put(u)
+}
 func (r *recorder) Settled(p *kubesphere.InstallPlan, err error) {
 	version := ""
 	if p != nil {

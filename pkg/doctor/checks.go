@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 )
 
 // What the checks look for, from KubeSphere's ks-core chart.
@@ -359,6 +360,14 @@ func ClusterAccess() []Access {
 	for _, verb := range []string{"get", "watch", "delete"} {
 		out = append(out, Access{Verb: verb, Group: "batch", Resource: "jobs", Optional: true})
 	}
+	// install checks the extension's JSBundles, APIServices, ReverseProxies
+	// and ExtensionEntries against other extensions' (skipped with a
+	// warning when refused), and status shows them.
+	for _, res := range []string{extensions.ResourceJSBundles, extensions.ResourceAPIServices, extensions.ResourceReverseProxies, extensions.ResourceExtensionEntries} {
+		out = append(out, Access{Verb: "list", Group: extensions.GroupVersion.Group, Resource: res, Optional: true})
+	}
+	// dev --frontend reads the installed bundle's ConfigMap and updates it.
+	out = append(out, Access{Verb: "get", Resource: "configmaps", Optional: true}, Access{Verb: "patch", Resource: "configmaps", Optional: true})
 	return append(out, Access{Verb: "list", Resource: "pods", Optional: true}, Access{Verb: "get", Resource: "pods/log", Optional: true})
 }
 
