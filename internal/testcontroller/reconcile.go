@@ -12,7 +12,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -126,10 +128,53 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 		plan.Status.Enabled = plan.Spec.Enabled
 		return reconcile.Result{}, c.update(ctx, plan)
 	}
+	if err := c.syncObjectStates(ctx, plan); err != nil {
+		return reconcile.Result{}, err
+	}
 	if plan.Spec.ClusterScheduling != nil {
 		return c.syncAgents(ctx, plan, ev)
 	}
 	return reconcile.Result{}, nil
+}
+
+// extensionResources are the extensions.kubesphere.io kinds whose state
+// KubeSphere keeps in step with the plan's spec.enabled.
+var extensionResources = []string{"JSBundle", "APIService", "ReverseProxy", "ExtensionEntry"}
+
+// syncObjectStates sets status.state of the extension's JSBundles,
+// APIServices, ReverseProxies and ExtensionEntries (labelled with the
+// extension) to Available, or Disabled when the plan is not enabled, as
+// KubeSphere does once the host release is Installed.
+func (c *Controller) syncObjectStates(ctx context.Context, plan *kubesphere.InstallPlan) error {
+	name := plan.Spec.Extension.Name
+	if c.behaviour(name).NoObjectStates {
+		return nil
+	}
+	state := "Available"
+	if !plan.Spec.Enabled {
+		state = "Disabled"
+	}
+	for _, kind := range extensionResources {
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(schema.GroupVersionKind{Group: "extensions.kubesphere.io", Version: "v1alpha1", Kind: kind + "List"})
+		if err := c.client.List(ctx, list, client.MatchingLabels{kubesphere.LabelExtensionRef: name}); err != nil {
+			if meta.IsNoMatchError(err) {
+				continue
+			}
+			return err
+		}
+		for i := range list.Items {
+			obj := &list.Items[i]
+			if current, _, _ := unstructured.NestedString(obj.Object, "status", "state"); current == state {
+				continue
+			}
+			patch := client.RawPatch(types.MergePatchType, []byte(`{"status":{"state":"`+state+`"}}`))
+			if err := c.client.Status().Patch(ctx, obj, patch); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // changed is KubeSphere's rule for acting on a release: the hash of its

@@ -178,8 +178,9 @@ type LogsOptions struct {
 
 // Logs reads the logs of the extension's pods (those of the release's
 // workloads) and of its last executor job's pods, line by line, through
-// opts.OnLine. With Follow it returns when ctx ends or every stream has
-// ended.
+// opts.OnLine; a container whose log cannot be read goes to
+// opts.OnProblem, and when none can be read that is the error. With Follow
+// it returns when ctx ends (with its error) or every stream has ended.
 func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 	plan, err := c.Plan(ctx, opts.Name)
 	if err != nil {
@@ -221,6 +222,21 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 			opts.OnProblem(msg)
 		}
 	}
+	var skipped []string
+	// add reads the logs of a pod's containers; a pod on no node has none
+	// (the API server answers with an empty log).
+	add := func(cn *conn, p *corev1.Pod) {
+		if p.Spec.NodeName == "" {
+			msg := fmt.Sprintf("%s/%s is %s and has not been scheduled to a node, so it has no logs", cn.logName, p.Name, orDefault(string(p.Status.Phase), "Pending"))
+			skipped = append(skipped, msg)
+			problem(msg)
+			return
+		}
+		for _, name := range containerNames(p) {
+			targets = append(targets, ContainerRef{Cluster: cn.logName, Namespace: p.Namespace, Pod: p.Name, Container: name})
+			conns = append(conns, cn)
+		}
+	}
 	rel, err := readRelease(ctx, ref.conn.core, ref.namespace, ref.name)
 	if err != nil {
 		problem(err.Error())
@@ -232,10 +248,7 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 				continue
 			}
 			for _, p := range pods {
-				for _, name := range containerNames(&p) {
-					targets = append(targets, ContainerRef{Cluster: ref.conn.logName, Namespace: p.Namespace, Pod: p.Name, Container: name})
-					conns = append(conns, ref.conn)
-				}
+				add(ref.conn, &p)
 			}
 		}
 	}
@@ -246,14 +259,14 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 			problem(fmt.Sprintf("executor job %s: %v", job, err))
 		} else {
 			for _, p := range pods.Items {
-				for _, name := range containerNames(&p) {
-					targets = append(targets, ContainerRef{Cluster: host.logName, Namespace: p.Namespace, Pod: p.Name, Container: name})
-					conns = append(conns, host)
-				}
+				add(host, &p)
 			}
 		}
 	}
 	if len(targets) == 0 {
+		if len(skipped) > 0 {
+			return fmt.Errorf("no logs to read for %s: %s", opts.Name, strings.Join(skipped, "; "))
+		}
 		return fmt.Errorf("%s has no pods to read logs from (no workload pods of release %s in namespace %s, no executor job pods)", opts.Name, ref.name, ref.namespace)
 	}
 	lopts := LogOptions{Follow: opts.Follow, Since: opts.Since}
@@ -265,28 +278,36 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 			opts.OnLine(l)
 		}
 	}
+	failed := 0
 	read := func(i int) {
 		if err := stream(ctx, conns[i].logs, targets[i], lopts, emit); err != nil {
 			mu.Lock()
+			failed++
 			problem(fmt.Sprintf("%s/%s/%s: %s", targets[i].Cluster, targets[i].Pod, targets[i].Container, logError(err)))
 			mu.Unlock()
 		}
 	}
-	if !opts.Follow {
+	if opts.Follow {
+		var wg sync.WaitGroup
+		for i := range targets {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				read(i)
+			}()
+		}
+		wg.Wait()
+	} else {
 		for i := range targets {
 			read(i)
 		}
-		return ctx.Err()
 	}
-	var wg sync.WaitGroup
-	for i := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			read(i)
-		}()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	wg.Wait()
+	if failed == len(targets) {
+		return fmt.Errorf("none of the %d containers' logs of %s could be read", failed, opts.Name)
+	}
 	return nil
 }
 

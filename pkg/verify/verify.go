@@ -123,6 +123,9 @@ type Options struct {
 	// Member connects to a member cluster an agent is placed on; nil, or an
 	// error, leaves that cluster's checks "not checked".
 	Member func(ctx context.Context, cluster string) (*rest.Config, error)
+	// Clusters, when set, limit the agents checked to those on these
+	// clusters.
+	Clusters []string
 	// SkipHooks does not run the chart's test hooks.
 	SkipHooks bool
 	// OnResult, when set, receives each result as soon as it is known.
@@ -162,7 +165,11 @@ func Run(ctx context.Context, c *cluster.Client, opts Options) (*Report, error) 
 	r := &runner{opts: opts, plan: plan, report: &Report{Extension: opts.Name, Version: plan.Spec.Extension.Version, Results: []Result{}}}
 	start := time.Now()
 	r.run(ctx, planCheck(plan, ""))
-	for _, cl := range sortedClusters(plan) {
+	agents := sortedClusters(plan)
+	if len(opts.Clusters) > 0 {
+		agents = slices.DeleteFunc(agents, func(cl string) bool { return !slices.Contains(opts.Clusters, cl) })
+	}
+	for _, cl := range agents {
 		r.run(ctx, planCheck(plan, cl))
 	}
 
@@ -171,7 +178,7 @@ func Run(ctx context.Context, c *cluster.Client, opts Options) (*Report, error) 
 	r.deadline = time.Now().Add(opts.Timeout)
 	releases := []releaseRef{{conn: host, name: releaseName(plan), namespace: plan.Status.TargetNamespace}}
 	kindConns := []*conn{host}
-	for _, cl := range sortedClusters(plan) {
+	for _, cl := range agents {
 		st := plan.Status.ClusterSchedulingStatuses[cl]
 		ref := releaseRef{name: orDefault(st.ReleaseName, opts.Name+"-agent"), namespace: orDefault(st.TargetNamespace, plan.Status.TargetNamespace)}
 		if cl == hostName {
@@ -255,6 +262,11 @@ func (r *runner) member(ctx context.Context, name string) (*conn, string) {
 	cn, err := newConn(cfg, name, name, r.opts.Logs)
 	if err != nil {
 		return nil, fmt.Sprintf("not checked: cluster %s: %v", name, err)
+	}
+	probe, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := cn.core.RESTClient().Get().AbsPath("/version").Do(probe).Error(); err != nil {
+		return nil, fmt.Sprintf("not checked: cluster %s cannot be reached: %v", name, err)
 	}
 	return cn, ""
 }

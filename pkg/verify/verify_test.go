@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,12 +33,15 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/verify"
 )
 
-// testEnv is the control plane shared by this package's tests, with the
-// test controller playing KubeSphere's.
-var testEnv *testcluster.Env
+// testEnv is the control plane shared by this package's tests, and
+// controller the test controller playing KubeSphere's.
+var (
+	testEnv    *testcluster.Env
+	controller *testcontroller.Controller
+)
 
 func TestMain(m *testing.M) {
-	os.Exit(testcontroller.RunTests(m, func(env *testcluster.Env, _ *testcontroller.Controller) { testEnv = env }))
+	os.Exit(testcontroller.RunTests(m, func(env *testcluster.Env, c *testcontroller.Controller) { testEnv, controller = env, c }))
 }
 
 // bundleTemplate adds a JSBundle to the scaffold's backend chart.
@@ -82,10 +86,11 @@ type fixture struct {
 // installExtension scaffolds a backend extension (its agent release
 // NAME-agent has a Deployment, a Service and an APIService), adds files to
 // its backend chart, installs it with the test controller (the agent on the
-// host cluster) and waits until it is Installed.
-func installExtension(t *testing.T, name string, templates map[string]string) *fixture {
+// host cluster, bent by b) and waits until it is Installed.
+func installExtension(t *testing.T, name string, templates map[string]string, b testcontroller.Behaviour) *fixture {
 	t.Helper()
 	cfg := testEnv.Require(t)
+	controller.SetBehaviour(name, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	dir := filepath.Join(t.TempDir(), name)
@@ -259,10 +264,8 @@ func (l *fakeLogs) Logs(_ context.Context, ref verify.ContainerRef, opts verify.
 }
 
 func TestReadyExtensionPasses(t *testing.T) {
-	f := installExtension(t, "vready", map[string]string{"bundle.yaml": bundleTemplate})
+	f := installExtension(t, "vready", map[string]string{"bundle.yaml": bundleTemplate}, testcontroller.Behaviour{})
 	f.setDeployment(1)
-	f.setState("apiservices", f.apiService(), "Available")
-	f.setState("jsbundles", "vready-agent-bundle", "Available")
 	rep := f.run(10 * time.Second)
 	if !rep.OK() {
 		t.Fatalf("want every check to pass, got %+v", rep.Summary)
@@ -279,9 +282,8 @@ func TestReadyExtensionPasses(t *testing.T) {
 }
 
 func TestImagePullFailureNamesImageAndNode(t *testing.T) {
-	f := installExtension(t, "vpull", nil)
+	f := installExtension(t, "vpull", nil, testcontroller.Behaviour{})
 	d := f.setDeployment(0)
-	f.setState("apiservices", f.apiService(), "Available")
 	f.addPod(d, "vpull-backend-abc", corev1.ContainerStatus{State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
 		Reason: "ImagePullBackOff", Message: "Back-off pulling image"}}})
 	rep := f.run(300 * time.Millisecond)
@@ -297,9 +299,8 @@ func TestImagePullFailureNamesImageAndNode(t *testing.T) {
 }
 
 func TestCrashLoopNamesRestartsAndLogs(t *testing.T) {
-	f := installExtension(t, "vcrash", nil)
+	f := installExtension(t, "vcrash", nil, testcontroller.Behaviour{})
 	d := f.setDeployment(0)
-	f.setState("apiservices", f.apiService(), "Available")
 	f.logs.set("vcrash-backend-xyz/backend/previous", "starting\npanic: cannot open /data/db\n")
 	f.addPod(d, "vcrash-backend-xyz", corev1.ContainerStatus{RestartCount: 7,
 		State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
@@ -316,10 +317,26 @@ func TestCrashLoopNamesRestartsAndLogs(t *testing.T) {
 	if want := "host/vcrash-backend-xyz/backend panic: cannot open /data/db"; !strings.Contains(strings.Join(logs, "\n"), want) {
 		t.Errorf("want the previous run's log line %q, got %q", want, logs)
 	}
+
+	// "ksbuilder logs --cluster host" reads the agent's pods, prefixed
+	// stern-style; the executor's pod was never scheduled and has none.
+	f.logs.set("vcrash-backend-xyz/backend", "starting\nlistening on :8080\n")
+	var lines, problems []string
+	err := verify.Logs(f.ctx, f.client, verify.LogsOptions{Name: "vcrash", Cluster: "host", Logs: f.logs,
+		OnLine: func(l verify.LogLine) { lines = append(lines, l.String()) }, OnProblem: func(p string) { problems = append(problems, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"host/vcrash-backend-xyz/backend starting", "host/vcrash-backend-xyz/backend listening on :8080"}; !slices.Equal(lines, want) {
+		t.Errorf("want log lines %q, got %q", want, lines)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0], "has not been scheduled to a node, so it has no logs") {
+		t.Errorf("want the unscheduled executor pod reported, got %q", problems)
+	}
 }
 
 func TestBundleNotAvailableFails(t *testing.T) {
-	f := installExtension(t, "vbundle", map[string]string{"bundle.yaml": bundleTemplate})
+	f := installExtension(t, "vbundle", map[string]string{"bundle.yaml": bundleTemplate}, testcontroller.Behaviour{NoObjectStates: true})
 	f.setDeployment(1)
 	f.setState("apiservices", f.apiService(), "Available")
 	rep := f.run(300 * time.Millisecond)
@@ -391,9 +408,8 @@ func TestTestHooks(t *testing.T) {
 	f := installExtension(t, "vhooks", map[string]string{
 		"test-ok.yaml":   fmt.Sprintf(testHookTemplate, "ok", "hook-succeeded"),
 		"test-fail.yaml": fmt.Sprintf(testHookTemplate, "fail", "before-hook-creation"),
-	})
+	}, testcontroller.Behaviour{})
 	f.setDeployment(1)
-	f.setState("apiservices", f.apiService(), "Available")
 	f.logs.set("vhooks-agent-test-fail/check", "wget: server returned error: HTTP/1.1 503 Service Unavailable\n")
 	passed := f.finishPod("vhooks-agent-test-ok", "", corev1.PodSucceeded, 0)
 	failed := f.finishPod("vhooks-agent-test-fail", "", corev1.PodFailed, 1)
