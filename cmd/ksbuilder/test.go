@@ -10,6 +10,8 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
+	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/safetext"
 	"github.com/ksbuilder/ksbuilder/pkg/verify"
 )
 
@@ -29,9 +31,13 @@ type testOptions struct {
 	// Contexts map a member cluster to the kubeconfig context that reaches
 	// it.
 	Contexts map[string]string
-	Timeout  time.Duration
-	Output   output.Format
-	Connect  cluster.ConnectOptions
+	// UpgradeFrom is the VERSION (published) or PATH to install and check
+	// before upgrading to Path.
+	UpgradeFrom string
+	Cleanup     bool
+	Timeout     time.Duration
+	Output      output.Format
+	Connect     cluster.ConnectOptions
 }
 
 func newTestCmd(f *Factory, runF func(*testOptions) error) *cli.Command {
@@ -76,6 +82,8 @@ Examples:
 		Flags: append(append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: with a PATH, place the agent on `CLUSTER`; check only the agents on these clusters (repeatable)"},
 			&cli.StringSliceFlag{Name: "cluster-context", Usage: "reach member cluster CLUSTER through kubeconfig context CONTEXT (`CLUSTER=CONTEXT`, repeatable; default: the context named after the cluster)"},
+			&cli.StringFlag{Name: "upgrade-from", Usage: "with a PATH: install `VERSION|PATH` first (a published version, or a package), check it, then upgrade to PATH and check again"},
+			&cli.BoolFlag{Name: "cleanup", Usage: "uninstall the extension at the end (also after a failure or Ctrl-C) and unpublish the versions this test published"},
 			&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for the installation, for the workloads and objects to become ready, and for each test hook (`DURATION`)", Value: 5 * time.Minute},
 			outputFlag("text, json or junit"),
 		}, valuesFlags()...), clusterFlags()...),
@@ -84,7 +92,8 @@ Examples:
 			if err != nil {
 				return err
 			}
-			opts := &testOptions{f: f, Clusters: c.StringSlice("cluster"), Timeout: c.Duration(flagTimeout), Connect: connectOptions(c)}
+			opts := &testOptions{f: f, Clusters: c.StringSlice("cluster"), UpgradeFrom: c.String("upgrade-from"), Cleanup: c.Bool("cleanup"),
+				Timeout: c.Duration(flagTimeout), Connect: connectOptions(c)}
 			if isPath(arg) {
 				opts.Path = arg
 				if run := runOf(c); run != nil {
@@ -95,6 +104,12 @@ Examples:
 			}
 			if opts.Contexts, err = clusterContexts(c.StringSlice("cluster-context")); err != nil {
 				return err
+			}
+			if opts.UpgradeFrom != "" && opts.Path == "" {
+				return usageErrorf("--upgrade-from needs the PATH of the version to upgrade to; %s is an installed extension", arg)
+			}
+			if strings.HasPrefix(opts.UpgradeFrom, "oci://") {
+				return usageErrorf("--upgrade-from %s: oci:// references are not supported yet; give a published VERSION or a PATH", opts.UpgradeFrom)
 			}
 			vals := valueOptions(c)
 			if !vals.Empty() && opts.Path == "" {
@@ -147,14 +162,36 @@ func testRun(c *cli.Context, opts *testOptions) error {
 			return err
 		}
 		p.name = pkg.Extension.Name
-		req.Install = &cluster.InstallRequest{
-			InstallOptions: cluster.InstallOptions{Values: opts.Values, Clusters: opts.Clusters},
-			Package:        pkg, Created: f.Now(), Progress: p,
-			Wait: cluster.WaitOptions{Timeout: opts.Timeout, Notify: p.Event},
+		install := func(pkg *packager.Package, name, version string) *cluster.InstallRequest {
+			return &cluster.InstallRequest{
+				InstallOptions: cluster.InstallOptions{Name: name, Version: version, Values: opts.Values, Clusters: opts.Clusters},
+				Package:        pkg, Created: f.Now(), Progress: p,
+				Wait: cluster.WaitOptions{Timeout: opts.Timeout, Notify: p.Event},
+			}
+		}
+		req.Install = install(pkg, "", "")
+		switch {
+		case opts.UpgradeFrom == "":
+		case isPath(opts.UpgradeFrom):
+			from, err := buildPackage(f, opts.UpgradeFrom)
+			if err != nil {
+				return err
+			}
+			if from.Extension.Name != pkg.Extension.Name {
+				return usageErrorf("--upgrade-from %s is extension %s, not %s", opts.UpgradeFrom, from.Extension.Name, pkg.Extension.Name)
+			}
+			req.UpgradeFrom = install(from, "", "")
+		default:
+			req.UpgradeFrom = install(nil, pkg.Extension.Name, opts.UpgradeFrom)
 		}
 	}
+	req.Cleanup = opts.Cleanup
 	res, err := verify.Test(c.Context, req)
 	p.Close()
+	cleanupFailed := res != nil && res.CleanupErr != nil
+	if cleanupFailed {
+		fmt.Fprintf(f.IO.ErrOut, "%s cleanup: %s\n", f.colorize("error:", colorRed), safetext.Strip(clusterError(res.CleanupErr).Error()))
+	}
 	switch {
 	case res == nil:
 		return clusterError(err)
@@ -177,7 +214,7 @@ func testRun(c *cli.Context, opts *testOptions) error {
 	if err != nil {
 		return err
 	}
-	if !rep.OK() {
+	if !rep.OK() || cleanupFailed {
 		return &silentError{code: exitFailure}
 	}
 	return nil
@@ -190,6 +227,9 @@ func writeCheck(f *Factory, r verify.Result) {
 	name := r.Check
 	if r.Cluster != "" {
 		name = "[" + r.Cluster + "] " + name
+	}
+	if r.Phase != "" {
+		name = "(" + r.Phase + ") " + name
 	}
 	switch r.Status {
 	case verify.Passed:

@@ -49,22 +49,25 @@ type JUnitMessage struct {
 }
 
 // JUnit converts a report: one testsuite for the host release and one per
-// agent, failed checks as failures with their logs, skipped and not
+// agent (and those again for the checks before an upgrade), failed checks as failures with their logs, skipped and not
 // checked ones as skipped.
 func (r *Report) JUnit() *JUnitSuites {
 	out := &JUnitSuites{Name: "ksbuilder test " + r.Extension, Time: seconds(r.Summary.Seconds)}
 	index := map[string]int{}
 	var times []float64
 	for _, res := range r.Results {
-		suite, class := "", "host"
+		suite, class := r.Extension+" "+r.Version, "host"
+		if res.Phase != "" {
+			suite, class = r.Extension+" ("+res.Phase+")", "before-upgrade."+class
+		}
 		if res.Cluster != "" {
-			suite, class = " (agent on cluster "+res.Cluster+")", "agent."+res.Cluster
+			suite, class = suite+" agent on cluster "+res.Cluster, strings.TrimSuffix(class, "host")+"agent."+res.Cluster
 		}
 		i, ok := index[suite]
 		if !ok {
 			i = len(out.Suites)
 			index[suite] = i
-			out.Suites = append(out.Suites, JUnitSuite{Name: r.Extension + " " + r.Version + suite})
+			out.Suites = append(out.Suites, JUnitSuite{Name: suite})
 			times = append(times, 0)
 		}
 		times[i] += res.Seconds

@@ -65,6 +65,8 @@ type Check struct {
 type Result struct {
 	Check   string `json:"check"`
 	Cluster string `json:"cluster,omitempty"`
+	// Phase is set for the checks made before an upgrade.
+	Phase   string `json:"phase,omitempty"`
 	Outcome `json:",inline"`
 	// Seconds is how long the check took.
 	Seconds float64 `json:"seconds"`
@@ -104,6 +106,19 @@ func (r *Report) add(res Result) {
 	}
 }
 
+// merge appends the results of a later report (nil r: the later one).
+func (r *Report) merge(later *Report) *Report {
+	if r == nil {
+		return later
+	}
+	out := &Report{Extension: later.Extension, Version: later.Version, Results: []Result{}}
+	for _, res := range slices.Concat(r.Results, later.Results) {
+		out.add(res)
+	}
+	out.Summary.Seconds = r.Summary.Seconds + later.Summary.Seconds
+	return out
+}
+
 // Options say what to check and how long to wait.
 type Options struct {
 	// Name is the extension.
@@ -128,6 +143,8 @@ type Options struct {
 	Clusters []string
 	// SkipHooks does not run the chart's test hooks.
 	SkipHooks bool
+	// Phase labels every result (see Result.Phase).
+	Phase string
 	// OnResult, when set, receives each result as soon as it is known.
 	OnResult func(Result)
 }
@@ -244,6 +261,7 @@ func (r *runner) run(ctx context.Context, chk Check) {
 }
 
 func (r *runner) add(res Result) {
+	res.Phase = r.opts.Phase
 	r.report.add(res)
 	if r.opts.OnResult != nil {
 		r.opts.OnResult(res)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -443,4 +444,154 @@ func TestTestHooks(t *testing.T) {
 	if r := result(t, rep, "test hook Pod vhooks-agent-test-fail"); r.Status != verify.Passed {
 		t.Errorf("want the re-created hook to pass, got %s: %s", r.Status, r.Reason)
 	}
+}
+
+// frontendExtension writes a HostOnly extension whose chart renders a
+// JSBundle (the test controller makes it Available) and, with stuck, a
+// Deployment that never becomes ready (no controller runs).
+func frontendExtension(t *testing.T, name, version string, stuck bool) *packager.Package {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name+"-"+version)
+	files := map[string]string{
+		"extension.yaml": fmt.Sprintf(`apiVersion: kubesphere.io/v1alpha1
+name: %s
+version: %s
+displayName: {en: Test}
+description: {en: Test}
+category: dev-tools
+provider: {en: {name: Test}}
+icon: https://example.com/icon.svg
+dependencies:
+  - name: frontend
+    tags: [extension]
+`, name, version),
+		"permissions.yaml": `kind: ClusterRole
+rules:
+  - apiGroups: [extensions.kubesphere.io]
+    resources: [jsbundles]
+    verbs: [get, list, watch, create, update, patch, delete]
+`,
+		"charts/frontend/Chart.yaml":            "apiVersion: v2\nname: frontend\nversion: 0.1.0\n",
+		"charts/frontend/templates/bundle.yaml": "apiVersion: extensions.kubesphere.io/v1alpha1\nkind: JSBundle\nmetadata:\n  name: " + name + "\nspec:\n  raw: ZXhwb3J0IGRlZmF1bHQge30K\n",
+	}
+	if stuck {
+		files["charts/frontend/templates/deployment.yaml"] = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "nginx:1.27"}]}
+`
+	}
+	for file, text := range files {
+		path := filepath.Join(dir, file)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := source.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := packager.Build(src, packager.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkg
+}
+
+// installRequest installs a package, waiting briefly.
+func installRequest(pkg *packager.Package) *cluster.InstallRequest {
+	return &cluster.InstallRequest{Package: pkg, Created: time.Now(), Wait: cluster.WaitOptions{Timeout: time.Minute, Interval: 100 * time.Millisecond}}
+}
+
+// requireGone checks that test left nothing of an extension behind.
+func requireGone(t *testing.T, ctx context.Context, c *cluster.Client, name string) {
+	t.Helper()
+	if _, err := c.Plan(ctx, name); !errors.Is(err, cluster.ErrNotInstalled) {
+		t.Errorf("want InstallPlan %s gone, got %v", name, err)
+	}
+	if exts, err := c.ListExtensions(ctx, ""); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, e := range exts {
+			if e.Name == name {
+				t.Errorf("want Extension %s unpublished, still there with versions %v", name, e.Versions)
+			}
+		}
+	}
+}
+
+func TestUpgradeFromChecksBothVersionsAndCleansUp(t *testing.T) {
+	cfg := testEnv.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := cluster.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := verify.Test(ctx, verify.Request{
+		Target:      cluster.Target{Client: c},
+		UpgradeFrom: installRequest(frontendExtension(t, "vupgrade", "0.1.0", false)),
+		Install:     installRequest(frontendExtension(t, "vupgrade", "0.2.0", false)),
+		Cleanup:     true,
+		Options:     verify.Options{Timeout: 10 * time.Second, Interval: 50 * time.Millisecond},
+	})
+	if err != nil || res.CleanupErr != nil {
+		t.Fatalf("test: %v; cleanup: %v", err, res.CleanupErr)
+	}
+	rep := res.Report
+	if !rep.OK() || rep.Version != "0.2.0" {
+		t.Fatalf("want every check of 0.1.0 and 0.2.0 to pass, got %+v", rep)
+	}
+	var phases []string
+	for _, r := range rep.Results {
+		if strings.HasPrefix(r.Check, "InstallPlan") {
+			phases = append(phases, r.Phase+"|"+r.Reason)
+		}
+	}
+	if want := []string{"before the upgrade, 0.1.0|version 0.1.0", "|version 0.2.0"}; !slices.Equal(phases, want) {
+		t.Errorf("want the plan checked at 0.1.0, then at 0.2.0, got %q", phases)
+	}
+	requireGone(t, ctx, c, "vupgrade")
+}
+
+func TestCleanupAfterInterrupt(t *testing.T) {
+	cfg := testEnv.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := cluster.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ctrl-C while waiting for a Deployment that never becomes ready.
+	interrupted, interrupt := context.WithCancel(ctx)
+	res, err := verify.Test(interrupted, verify.Request{
+		Target:  cluster.Target{Client: c},
+		Install: installRequest(frontendExtension(t, "vinterrupt", "0.1.0", true)),
+		Cleanup: true,
+		Options: verify.Options{Timeout: time.Minute, Interval: 50 * time.Millisecond, OnResult: func(r verify.Result) {
+			if strings.HasPrefix(r.Check, "Helm release") {
+				interrupt()
+			}
+		}},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want the run interrupted, got %v", err)
+	}
+	if res.CleanupErr != nil {
+		t.Fatalf("cleanup: %v", res.CleanupErr)
+	}
+	for _, r := range res.Report.Results {
+		if strings.HasPrefix(r.Check, "Deployment") {
+			t.Errorf("an interrupted check is reported: %+v", r)
+		}
+	}
+	requireGone(t, ctx, c, "vinterrupt")
 }

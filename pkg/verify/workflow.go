@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"k8s.io/client-go/rest"
 
@@ -17,6 +18,14 @@ type Request struct {
 	// PATH" does (upgrading when another version is installed); its Target
 	// is replaced by the request's.
 	Install *cluster.InstallRequest
+	// UpgradeFrom, when set with Install, installs that version first and
+	// checks it, then upgrades to Install's and checks again (chart
+	// testing's upgrade test).
+	UpgradeFrom *cluster.InstallRequest
+	// Cleanup uninstalls the extension at the end, whatever happened
+	// (also when ctx ends), and unpublishes the versions this test
+	// published.
+	Cleanup bool
 	Options
 }
 
@@ -24,41 +33,133 @@ type Request struct {
 type TestResult struct {
 	// Install is what installing did, when asked.
 	Install *cluster.InstallOutcome
-	// Report is the checks' outcome; nil when installing failed.
+	// Report is the checks' outcome (those made before the upgrade first,
+	// with their Phase); nil when installing failed.
 	Report *Report
+	// CleanupErr is why the cleanup failed; nil when it succeeded or was
+	// not asked for.
+	CleanupErr error
 }
+
+// cleanupTimeout bounds the cleanup when the run was interrupted.
+const cleanupTimeout = 5 * time.Minute
 
 // Test installs (when asked) and checks an extension. An installation that
 // fails is returned as install's error (with the outcome so far); every
 // problem the checks find is in the report.
-func Test(ctx context.Context, req Request) (*TestResult, error) {
-	c, err := req.Client, error(nil)
+func Test(ctx context.Context, req Request) (out *TestResult, err error) {
+	c := req.Client
 	if c == nil {
 		if c, err = cluster.Connect(req.Connect); err != nil {
 			return nil, err
 		}
 	}
-	out := &TestResult{}
-	if req.Install != nil {
-		inst := *req.Install
-		inst.Target = cluster.Target{Client: c}
-		res, err := cluster.Install(ctx, inst)
-		var other *cluster.InstalledVersionError
-		if errors.As(err, &other) {
-			if inst.Progress != nil {
-				inst.Progress.Step(fmt.Sprintf("%s %s is installed: upgrading it to %s", other.Name, other.Installed, other.Requested))
-			}
-			inst.Upgrade = true
-			res, err = cluster.Install(ctx, inst)
-		}
-		out.Install = res
+	out = &TestResult{}
+	t := &tester{client: c, progress: req.Progress()}
+	if req.Cleanup {
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			defer cancel()
+			out.CleanupErr = t.cleanup(cctx, req.Options.Timeout)
+		}()
+	}
+	opts := req.Options
+	if req.UpgradeFrom != nil && req.Install != nil {
+		res, err := t.install(ctx, *req.UpgradeFrom)
 		if err != nil {
+			out.Install = res
 			return out, err
 		}
-		req.Options.Name = res.Name
+		before := opts
+		before.Name, before.Phase = res.Name, "before the upgrade, "+res.Plan.Spec.Extension.Version
+		if out.Report, err = Run(ctx, c, before); err != nil {
+			return out, err
+		}
 	}
-	out.Report, err = Run(ctx, c, req.Options)
+	if req.Install != nil {
+		if out.Install, err = t.install(ctx, *req.Install); err != nil {
+			return out, err
+		}
+		opts.Name = out.Install.Name
+	}
+	t.name = opts.Name
+	rep, err := Run(ctx, c, opts)
+	if rep != nil {
+		out.Report = out.Report.merge(rep)
+	}
 	return out, err
+}
+
+// Progress returns the progress of the installation, or nil.
+func (r Request) Progress() cluster.Progress {
+	if r.Install != nil {
+		return r.Install.Progress
+	}
+	return nil
+}
+
+// tester remembers what a test installed and published, for the cleanup.
+type tester struct {
+	client   *cluster.Client
+	progress cluster.Progress
+	// name is the extension; versions are those this test published.
+	name     string
+	versions []string
+}
+
+// install installs as "ksbuilder install" does, upgrading (or downgrading)
+// when another version is installed.
+func (t *tester) install(ctx context.Context, inst cluster.InstallRequest) (*cluster.InstallOutcome, error) {
+	inst.Target = cluster.Target{Client: t.client}
+	res, err := cluster.Install(ctx, inst)
+	var other *cluster.InstalledVersionError
+	if errors.As(err, &other) {
+		t.step(fmt.Sprintf("%s %s is installed: upgrading it to %s", other.Name, other.Installed, other.Requested))
+		inst.Upgrade = true
+		res, err = cluster.Install(ctx, inst)
+	}
+	if res != nil {
+		t.name = res.Name
+		if res.InstallResult != nil && res.Publish != nil {
+			for _, o := range res.Publish.Objects {
+				if o.Kind == "ExtensionVersion" && o.Action == cluster.Created {
+					t.versions = append(t.versions, res.Plan.Spec.Extension.Version)
+				}
+			}
+		}
+	}
+	return res, err
+}
+
+// cleanup uninstalls the extension and unpublishes the versions the test
+// published.
+func (t *tester) cleanup(ctx context.Context, timeout time.Duration) error {
+	if t.name == "" {
+		return nil
+	}
+	_, err := cluster.Uninstall(ctx, cluster.UninstallRequest{
+		Target: cluster.Target{Client: t.client}, UninstallOptions: cluster.UninstallOptions{Name: t.name},
+		Wait: cluster.WaitOptions{Timeout: timeout}, Progress: t.progress,
+	})
+	if err != nil && !errors.Is(err, cluster.ErrNotInstalled) {
+		return fmt.Errorf("uninstalling %s: %w", t.name, err)
+	}
+	for _, v := range t.versions {
+		results, err := t.client.Unpublish(ctx, cluster.UnpublishOptions{Name: t.name, Version: v})
+		for _, r := range results {
+			t.step(r.String())
+		}
+		if err != nil {
+			return fmt.Errorf("unpublishing %s %s: %w", t.name, v, err)
+		}
+	}
+	return nil
+}
+
+func (t *tester) step(msg string) {
+	if t.progress != nil {
+		t.progress.Step(msg)
+	}
 }
 
 // ContextMembers reaches member clusters through kubeconfig contexts (from
