@@ -185,7 +185,7 @@ func testRun(c *cli.Context, opts *testOptions) error {
 			req.UpgradeFrom = install(nil, pkg.Extension.Name, opts.UpgradeFrom)
 		}
 	}
-	req.Cleanup = opts.Cleanup
+	req.Cleanup, req.Progress = opts.Cleanup, p
 	res, err := verify.Test(c.Context, req)
 	p.Close()
 	cleanupFailed := res != nil && res.CleanupErr != nil

@@ -26,6 +26,9 @@ type Request struct {
 	// (also when ctx ends), and unpublishes the versions this test
 	// published.
 	Cleanup bool
+	// Progress receives the cleanup's steps (the installations report to
+	// their own).
+	Progress cluster.Progress
 	Options
 }
 
@@ -55,7 +58,7 @@ func Test(ctx context.Context, req Request) (out *TestResult, err error) {
 		}
 	}
 	out = &TestResult{}
-	t := &tester{client: c, progress: req.Progress()}
+	t := &tester{client: c, progress: req.Progress}
 	if req.Cleanup {
 		defer func() {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
@@ -88,14 +91,6 @@ func Test(ctx context.Context, req Request) (out *TestResult, err error) {
 		out.Report = out.Report.merge(rep)
 	}
 	return out, err
-}
-
-// Progress returns the progress of the installation, or nil.
-func (r Request) Progress() cluster.Progress {
-	if r.Install != nil {
-		return r.Install.Progress
-	}
-	return nil
 }
 
 // tester remembers what a test installed and published, for the cleanup.
