@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
 )
 
@@ -137,9 +137,9 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{}, nil
 }
 
-// extensionResources are the extensions.kubesphere.io kinds whose state
+// extensionKinds are the extensions.kubesphere.io kinds whose state
 // KubeSphere keeps in step with the plan's spec.enabled.
-var extensionResources = []string{"JSBundle", "APIService", "ReverseProxy", "ExtensionEntry"}
+var extensionKinds = []string{extensions.KindJSBundle, extensions.KindAPIService, extensions.KindReverseProxy, extensions.KindExtensionEntry}
 
 // syncObjectStates sets status.state of the extension's JSBundles,
 // APIServices, ReverseProxies and ExtensionEntries (labelled with the
@@ -150,13 +150,13 @@ func (c *Controller) syncObjectStates(ctx context.Context, plan *kubesphere.Inst
 	if c.behaviour(name).NoObjectStates {
 		return nil
 	}
-	state := "Available"
+	state := extensions.StateAvailable
 	if !plan.Spec.Enabled {
-		state = "Disabled"
+		state = extensions.StateDisabled
 	}
-	for _, kind := range extensionResources {
+	for _, kind := range extensionKinds {
 		list := &unstructured.UnstructuredList{}
-		list.SetGroupVersionKind(schema.GroupVersionKind{Group: "extensions.kubesphere.io", Version: "v1alpha1", Kind: kind + "List"})
+		list.SetGroupVersionKind(extensions.GroupVersion.WithKind(kind + "List"))
 		if err := c.client.List(ctx, list, client.MatchingLabels{kubesphere.LabelExtensionRef: name}); err != nil {
 			if meta.IsNoMatchError(err) {
 				continue

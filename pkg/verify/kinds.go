@@ -9,26 +9,24 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 )
 
 // extensionsAPI is the path of KubeSphere's extensions.kubesphere.io/v1alpha1
 // kinds, which are cluster-scoped.
-const extensionsAPI = "/apis/extensions.kubesphere.io/v1alpha1"
-
-// stateAvailable is the state KubeSphere gives an enabled extension's
-// objects once its host release is Installed.
-const stateAvailable = "Available"
+var extensionsAPI = "/apis/" + extensions.GroupVersion.String()
 
 // extensionKinds are the kinds that plug an extension into the console and
 // the API gateway, with their resources.
 var extensionKinds = []struct{ kind, resource string }{
-	{"JSBundle", "jsbundles"},
-	{"APIService", "apiservices"},
-	{"ReverseProxy", "reverseproxies"},
-	{"ExtensionEntry", "extensionentries"},
+	{extensions.KindJSBundle, extensions.ResourceJSBundles},
+	{extensions.KindAPIService, extensions.ResourceAPIServices},
+	{extensions.KindReverseProxy, extensions.ResourceReverseProxies},
+	{extensions.KindExtensionEntry, extensions.ResourceExtensionEntries},
 }
 
-// extensionObject is the part of those kinds the checks read.
+// extensionObject is the part of those kinds the checks read (the same in
+// the four).
 type extensionObject struct {
 	Metadata struct {
 		Name string `json:"name"`
@@ -97,11 +95,11 @@ func (c *conn) awaitAvailable(ctx context.Context, resource, name string, r *run
 			return false, Outcome{Status: Failed, Reason: err.Error()}
 		}
 		switch obj.Status.State {
-		case stateAvailable:
+		case extensions.StateAvailable:
 			return true, Outcome{Status: Passed}
 		case "":
 			return false, Outcome{Status: Failed, Reason: "status.state is empty: KubeSphere sets it once the host release is Installed"}
-		case "Disabled":
+		case extensions.StateDisabled:
 			return false, Outcome{Status: Failed, Reason: "status.state is Disabled: the InstallPlan has enabled: false"}
 		}
 		return false, Outcome{Status: Failed, Reason: "status.state is " + obj.Status.State}
