@@ -207,10 +207,9 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 		if opts.Cluster == hostName {
 			ref.conn = host.on(opts.Cluster)
 		} else {
-			r := &runner{opts: Options{Member: opts.Member, Logs: opts.Logs}}
-			member, why := r.member(ctx, opts.Cluster)
+			member, why := connectMember(ctx, opts.Member, opts.Logs, opts.Cluster)
 			if member == nil {
-				return fmt.Errorf("cannot read the logs of the agent on cluster %s: %s", opts.Cluster, strings.TrimPrefix(why, "not checked: "))
+				return fmt.Errorf("cannot read the logs of the agent on cluster %s: %s", opts.Cluster, why)
 			}
 			ref.conn = member
 		}

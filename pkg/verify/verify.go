@@ -270,21 +270,27 @@ func (r *runner) add(res Result) {
 
 // member connects to a member cluster, or says why it cannot.
 func (r *runner) member(ctx context.Context, name string) (*conn, string) {
-	if r.opts.Member == nil {
-		return nil, fmt.Sprintf("not checked: ksbuilder cannot reach member cluster %s", name)
+	return connectMember(ctx, r.opts.Member, r.opts.Logs, name)
+}
+
+// connectMember connects to a member cluster through connect and checks
+// that it answers; otherwise it says why the cluster is not checked.
+func connectMember(ctx context.Context, connect func(context.Context, string) (*rest.Config, error), logs LogSource, name string) (*conn, string) {
+	if connect == nil {
+		return nil, fmt.Sprintf("ksbuilder cannot reach member cluster %s", name)
 	}
-	cfg, err := r.opts.Member(ctx, name)
+	cfg, err := connect(ctx, name)
 	if err != nil {
-		return nil, fmt.Sprintf("not checked: cluster %s cannot be reached: %v", name, err)
+		return nil, fmt.Sprintf("cluster %s cannot be reached: %v", name, err)
 	}
-	cn, err := newConn(cfg, name, name, r.opts.Logs)
+	cn, err := newConn(cfg, name, name, logs)
 	if err != nil {
-		return nil, fmt.Sprintf("not checked: cluster %s: %v", name, err)
+		return nil, fmt.Sprintf("cluster %s: %v", name, err)
 	}
 	probe, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := cn.core.RESTClient().Get().AbsPath("/version").Do(probe).Error(); err != nil {
-		return nil, fmt.Sprintf("not checked: cluster %s cannot be reached: %v", name, err)
+		return nil, fmt.Sprintf("cluster %s cannot be reached: %v", name, err)
 	}
 	return cn, ""
 }

@@ -24,11 +24,13 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/ksbuilder/ksbuilder/create"
 	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/testcluster"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 	"github.com/ksbuilder/ksbuilder/pkg/verify"
@@ -89,6 +91,12 @@ type fixture struct {
 // its backend chart, installs it with the test controller (the agent on the
 // host cluster, bent by b) and waits until it is Installed.
 func installExtension(t *testing.T, name string, templates map[string]string, b testcontroller.Behaviour) *fixture {
+	return installOn(t, name, templates, b, nil)
+}
+
+// installOn is installExtension placing the agent on clusters (none: the
+// host).
+func installOn(t *testing.T, name string, templates map[string]string, b testcontroller.Behaviour, clusters []string) *fixture {
 	t.Helper()
 	cfg := testEnv.Require(t)
 	controller.SetBehaviour(name, b)
@@ -124,6 +132,7 @@ func installExtension(t *testing.T, name string, templates map[string]string, b 
 		t.Fatal(err)
 	}
 	out, err := cluster.Install(ctx, cluster.InstallRequest{Target: cluster.Target{Client: c}, Package: pkg, Created: time.Now(),
+		InstallOptions: cluster.InstallOptions{Clusters: clusters},
 		Wait: cluster.WaitOptions{Timeout: time.Minute, Interval: 100 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -594,4 +603,47 @@ func TestCleanupAfterInterrupt(t *testing.T) {
 		}
 	}
 	requireGone(t, ctx, c, "vinterrupt")
+}
+
+func TestMemberClusterIsNotCheckedUnlessReached(t *testing.T) {
+	cfg := testEnv.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	member := &multicluster.Cluster{
+		TypeMeta:   metav1.TypeMeta{APIVersion: multicluster.GroupVersion.String(), Kind: "Cluster"},
+		ObjectMeta: metav1.ObjectMeta{Name: "member1"},
+		Status: multicluster.ClusterStatus{Conditions: []multicluster.ClusterCondition{{
+			Type: multicluster.ConditionReady, Status: metav1.ConditionTrue, LastTransitionTime: metav1.Now(), Reason: "Ready"}}},
+	}
+	if err := testcluster.CreateCluster(ctx, cfg, member); err != nil {
+		t.Fatal(err)
+	}
+	// The test controller installs member1's agent on the same API server.
+	f := installOn(t, "vmember", nil, testcontroller.Behaviour{}, []string{"member1"})
+	f.setDeployment(1)
+
+	unreached := f.run(time.Second)
+	r := result(t, unreached, "agent release vmember-agent on cluster member1")
+	if r.Status != verify.NotChecked || r.Cluster != "member1" || unreached.Summary.NotChecked != 1 || !unreached.OK() {
+		t.Errorf("want member1 not checked (and not a failure), got %s: %s, summary %+v", r.Status, r.Reason, unreached.Summary)
+	}
+	for _, res := range unreached.Results {
+		if strings.HasPrefix(res.Check, "Deployment") {
+			t.Errorf("a Deployment of an unreached cluster was checked: %+v", res)
+		}
+	}
+
+	reached, err := verify.Run(f.ctx, f.client, verify.Options{Name: "vmember", Timeout: 10 * time.Second, Interval: 50 * time.Millisecond, Logs: f.logs,
+		Member: func(_ context.Context, name string) (*rest.Config, error) {
+			if name != "member1" {
+				return nil, fmt.Errorf("unexpected cluster %s", name)
+			}
+			return cfg, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := result(t, reached, "Deployment "+f.ns+"/"); d.Status != verify.Passed || d.Cluster != "member1" || reached.Summary.NotChecked != 0 {
+		t.Errorf("want member1's Deployment checked and ready, got %s [%s]: %s", d.Status, d.Cluster, d.Reason)
+	}
 }
