@@ -133,7 +133,7 @@ func installOn(t *testing.T, name string, templates map[string]string, b testcon
 	}
 	out, err := cluster.Install(ctx, cluster.InstallRequest{Target: cluster.Target{Client: c}, Package: pkg, Created: time.Now(),
 		InstallOptions: cluster.InstallOptions{Clusters: clusters},
-		Wait: cluster.WaitOptions{Timeout: time.Minute, Interval: 100 * time.Millisecond}})
+		Wait:           cluster.WaitOptions{Timeout: time.Minute, Interval: 100 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
