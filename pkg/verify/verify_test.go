@@ -647,3 +647,39 @@ func TestMemberClusterIsNotCheckedUnlessReached(t *testing.T) {
 		t.Errorf("want member1's Deployment checked and ready, got %s [%s]: %s", d.Status, d.Cluster, d.Reason)
 	}
 }
+
+func TestPendingPodAndFailingProbeAreNamed(t *testing.T) {
+	f := installExtension(t, "vprobe", nil, testcontroller.Behaviour{})
+	d := f.setDeployment(0)
+	// A pod the scheduler cannot place.
+	pending := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "vprobe-backend-pending", Namespace: f.ns, Labels: d.Spec.Selector.MatchLabels},
+		Spec: *d.Spec.Template.Spec.DeepCopy()}
+	pending, err := f.kube.CoreV1().Pods(f.ns).Create(f.ctx, pending, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending.Status.Phase = corev1.PodPending
+	pending.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable",
+		Message: "0/3 nodes are available: 3 Insufficient cpu."}}
+	if _, err := f.kube.CoreV1().Pods(f.ns).UpdateStatus(f.ctx, pending, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A running pod whose readiness probe fails, as the kubelet's event says.
+	f.addPod(d, "vprobe-backend-running", corev1.ContainerStatus{State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}})
+	event := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "vprobe-backend-running.1", Namespace: f.ns},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: f.ns, Name: "vprobe-backend-running"},
+		Reason:         "Unhealthy", Message: "Readiness probe failed: HTTP probe failed with statuscode: 503", Type: corev1.EventTypeWarning,
+		LastTimestamp: metav1.Now()}
+	if _, err := f.kube.CoreV1().Events(f.ns).Create(f.ctx, event, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := result(t, f.run(300*time.Millisecond), "Deployment "+f.ns+"/")
+	for _, want := range []string{
+		"pod vprobe-backend-pending is Pending: 0/3 nodes are available: 3 Insufficient cpu.",
+		"pod vprobe-backend-running container backend is running but not ready: Readiness probe failed: HTTP probe failed with statuscode: 503",
+	} {
+		if r.Status != verify.Failed || !strings.Contains(r.Reason, want) {
+			t.Errorf("want the failure to say %q, got %s: %s", want, r.Status, r.Reason)
+		}
+	}
+}
