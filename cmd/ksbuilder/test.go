@@ -71,8 +71,13 @@ cluster is reached through the kubeconfig context named after it, or the one
 checked", never as passed.
 
 One line per check on stdout, then a summary; -o json prints one object per
-check, -o junit a JUnit XML report for CI. Exit status: 0 every check
-passed, 1 a check failed (or the installation did), 2 usage, 130 interrupted.
+check (-o yaml the same as YAML), -o junit a JUnit XML report for CI.
+--upgrade-from installs and checks that version first, then upgrades to PATH
+and checks again; --cleanup uninstalls at the end (also after a failure or
+Ctrl-C) and unpublishes the versions this run published.
+
+Exit status: 0 every check passed, 1 a check failed (or the installation, or
+the cleanup), 2 usage, 130 interrupted.
 
 Examples:
   ksbuilder test ./hello
@@ -85,7 +90,7 @@ Examples:
 			&cli.StringFlag{Name: "upgrade-from", Usage: "with a PATH: install `VERSION|PATH` first (a published version, or a package), check it, then upgrade to PATH and check again"},
 			&cli.BoolFlag{Name: "cleanup", Usage: "uninstall the extension at the end (also after a failure or Ctrl-C) and unpublish the versions this test published"},
 			&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for the installation, for the workloads and objects to become ready, and for each test hook (`DURATION`)", Value: 5 * time.Minute},
-			outputFlag("text, json or junit"),
+			outputFlag("text, json, yaml or junit"),
 		}, valuesFlags()...), clusterFlags()...),
 		Action: func(c *cli.Context) error {
 			arg, err := pathOrNameArg(c)
@@ -118,7 +123,7 @@ Examples:
 			if opts.Values, err = mergeValues(vals, f.IO.In); err != nil {
 				return err
 			}
-			if opts.Output, err = outputFormat(c, output.Text, output.JSON, formatJUnit); err != nil {
+			if opts.Output, err = outputFormat(c, output.Text, output.JSON, output.YAML, formatJUnit); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -203,13 +208,13 @@ func testRun(c *cli.Context, opts *testOptions) error {
 		return err
 	}
 	rep := res.Report
-	switch opts.Output {
-	case output.JSON:
-		err = output.WriteJSON(f.IO.Out, rep)
-	case formatJUnit:
+	if opts.Output == formatJUnit {
 		err = rep.WriteJUnit(f.IO.Out)
-	default:
-		_, err = fmt.Fprintln(f.IO.Out, testSummary(rep))
+	} else {
+		err = output.Write(f.IO.Out, opts.Output, rep, func(w io.Writer) error {
+			_, err := fmt.Fprintln(w, testSummary(rep))
+			return err
+		})
 	}
 	if err != nil {
 		return err

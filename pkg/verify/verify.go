@@ -141,8 +141,6 @@ type Options struct {
 	// Clusters, when set, limit the agents checked to those on these
 	// clusters.
 	Clusters []string
-	// SkipHooks does not run the chart's test hooks.
-	SkipHooks bool
 	// Phase labels every result (see Result.Phase).
 	Phase string
 	// OnResult, when set, receives each result as soon as it is known.
@@ -179,7 +177,7 @@ func Run(ctx context.Context, c *cluster.Client, opts Options) (*Report, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{opts: opts, plan: plan, report: &Report{Extension: opts.Name, Version: plan.Spec.Extension.Version, Results: []Result{}}}
+	r := &runner{opts: opts, report: &Report{Extension: opts.Name, Version: plan.Spec.Extension.Version, Results: []Result{}}}
 	start := time.Now()
 	r.run(ctx, planCheck(plan, ""))
 	agents := sortedClusters(plan)
@@ -228,11 +226,9 @@ func Run(ctx context.Context, c *cluster.Client, opts Options) (*Report, error) 
 			r.run(ctx, chk)
 		}
 	}
-	if !opts.SkipHooks {
-		for _, rel := range hooked {
-			for _, chk := range testHookChecks(rel, r) {
-				r.run(ctx, chk)
-			}
+	for _, rel := range hooked {
+		for _, chk := range testHookChecks(rel, r) {
+			r.run(ctx, chk)
 		}
 	}
 	r.report.Summary.Seconds = time.Since(start).Seconds()
@@ -242,7 +238,6 @@ func Run(ctx context.Context, c *cluster.Client, opts Options) (*Report, error) 
 // runner runs checks and collects their results.
 type runner struct {
 	opts     Options
-	plan     *kubesphere.InstallPlan
 	report   *Report
 	deadline time.Time
 }
