@@ -135,6 +135,8 @@ func newApp(f *Factory) *cli.App {
 				newUpgradeCmd(f, nil),
 				newDevCmd(f, nil),
 				newStatusCmd(f, nil),
+				newTestCmd(f, nil),
+				newLogsCmd(f, nil),
 				newEnableCmd(f),
 				newDisableCmd(f),
 				newUninstallCmd(f, nil),

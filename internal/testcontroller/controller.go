@@ -5,10 +5,9 @@
 // Uninstalling, ...) with the real condition types and reasons, the state
 // history and its "never go back in time" rule, executor Jobs named
 // helm-<action>-<release>-<6 random> in the target namespace, agents on
-// clusterScheduling placements, force deletion, and the copy of the plan's
-// status onto the Extension, and the state (Available or Disabled) it
-// gives the extension's JSBundles, APIServices, ReverseProxies and
-// ExtensionEntries once the host release is installed. It acts on a release by KubeSphere's own rule
+// clusterScheduling placements, force deletion, the copy of the plan's
+// status onto the Extension, and the state (Available or Disabled) of the
+// extension's JSBundles, APIServices, ReverseProxies and ExtensionEntries. It acts on a release by KubeSphere's own rule
 // (seen on v4.1.3): when the release has no state, or is Installed,
 // InstallFailed or UpgradeFailed and spec.extension.version differs from
 // status.version or the values' hash from status.configHash; status.version
@@ -82,6 +81,10 @@ type Behaviour struct {
 	// action, as the executor pod does after Helm has written the release:
 	// KubeSphere then reports the release's outcome while the job runs.
 	JobEndDelay time.Duration
+	// NoObjectStates leaves the state of the extension's JSBundles,
+	// APIServices, ReverseProxies and ExtensionEntries alone (KubeSphere
+	// sets it once the host release is Installed): tests write it.
+	NoObjectStates bool
 	// Hold, when set, keeps every executor job running until it is closed,
 	// instead of JobDuration: tests decide when a job ends.
 	Hold <-chan struct{}

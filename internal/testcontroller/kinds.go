@@ -26,6 +26,9 @@ import (
 // link is set with the state, after the release is installed, rather than
 // when the bundle is created.
 func (c *Controller) syncKinds(ctx context.Context, name string, enabled bool) error {
+	if c.behaviour(name).NoObjectStates {
+		return nil
+	}
 	state := extensions.StateAvailable
 	if !enabled {
 		state = extensions.StateDisabled

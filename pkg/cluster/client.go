@@ -62,6 +62,7 @@ type Client struct {
 	Context string
 
 	opts   ConnectOptions
+	config *rest.Config
 	core   coreAPI
 	ks     rest.Interface // kubesphere.io/v1alpha1
 	ext    rest.Interface // extensions.kubesphere.io/v1alpha1
@@ -240,7 +241,7 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 		return nil, err
 	}
 	return &Client{
-		Server: cfg.Host, core: core, ks: ks, ext: ext, mc: mc, watch: watch,
+		Server: cfg.Host, config: watchCfg, core: core, ks: ks, ext: ext, mc: mc, watch: watch,
 		params: runtime.NewParameterCodec(scheme), controller: ControllerDeployment,
 	}, nil
 }
@@ -296,6 +297,10 @@ func groupClient(cfg *rest.Config, gv schema.GroupVersion, scheme *runtime.Schem
 	cfg.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
 	return rest.RESTClientFor(cfg)
 }
+
+// RESTConfig returns a copy of the client's connection settings, without
+// a request timeout, for packages that talk to other APIs of the cluster.
+func (c *Client) RESTConfig() *rest.Config { return rest.CopyConfig(c.config) }
 
 // KubectlFlags returns the kubectl flags that select the same cluster, for
 // commands printed in hints.

@@ -25,6 +25,19 @@ func (c *Client) clusters(ctx context.Context) ([]multicluster.Cluster, error) {
 	return list.Items, nil
 }
 
+// HostCluster returns the name of the host Cluster object (label
+// cluster-role.kubesphere.io/host), or "" when there is none.
+func (c *Client) HostCluster(ctx context.Context) (string, error) {
+	clusters, err := c.clusters(ctx)
+	if err != nil {
+		return "", err
+	}
+	if host := hostCluster(clusters); host != nil {
+		return host.Name, nil
+	}
+	return "", nil
+}
+
 func hostCluster(clusters []multicluster.Cluster) *multicluster.Cluster {
 	for i := range clusters {
 		if clusters[i].IsHost() {

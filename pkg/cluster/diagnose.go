@@ -82,9 +82,9 @@ func (e ImagePullError) Error() string {
 	return msg + fmt.Sprintf(", or pull it on %s (crictl pull %s)", where, e.Image)
 }
 
-// imagePullErrors finds the containers of pods waiting for an image that
+// ImagePullErrorsOf finds the containers of pods waiting for an image that
 // cannot be pulled.
-func imagePullErrors(pods []corev1.Pod) []ImagePullError {
+func ImagePullErrorsOf(pods []corev1.Pod) []ImagePullError {
 	var out []ImagePullError
 	for _, pod := range pods {
 		images := map[string]string{}
@@ -137,7 +137,7 @@ func (c *Client) jobImagePullErrors(ctx context.Context, ns, job string) []Image
 	if err != nil {
 		return nil
 	}
-	return imagePullErrors(pods.Items)
+	return ImagePullErrorsOf(pods.Items)
 }
 
 // PodLog is the tail of one container's log.
@@ -195,7 +195,7 @@ func (c *Client) Diagnose(ctx context.Context, plan *kubesphere.InstallPlan, clu
 		d.LogsUnavailable = fmt.Sprintf("no pods with label job-name=%s in namespace %s (they are deleted with the job)", d.Job, d.Namespace)
 		return d
 	}
-	d.ImagePull = imagePullErrors(pods.Items)
+	d.ImagePull = ImagePullErrorsOf(pods.Items)
 	var problems []string
 	tail := int64(LogLines)
 	for _, pod := range pods.Items {
