@@ -41,6 +41,12 @@ func ParseReference(s string) (Reference, error) {
 	if i := strings.LastIndex(rest, "@"); i >= 0 {
 		ref.Digest = rest[i+1:]
 		rest = rest[:i]
+		if ref.Digest == "" {
+			return Reference{}, fmt.Errorf("%q has an empty digest after %q: write @sha256:<64 hex digits>, or leave it out", s, "@")
+		}
+		if strings.Contains(rest, "@") {
+			return Reference{}, fmt.Errorf("%q has more than one %q: a reference has at most one digest", s, "@")
+		}
 	}
 	slash := strings.Index(rest, "/")
 	if slash <= 0 || slash == len(rest)-1 {

@@ -26,6 +26,9 @@ func TestParseReference(t *testing.T) {
 		{in: "oci://localhost:5000/hello:", err: "empty tag"},
 		{in: "oci://localhost:5000/Hello", err: "not a valid OCI reference"},
 		{in: "oci://r.example.com/hello@sha256:xyz", err: "not a valid OCI reference"},
+		{in: "oci://0/0@@", err: "empty digest"},
+		{in: "oci://r.example.com/hello@", err: "empty digest"},
+		{in: "oci://r.example.com/he@llo@sha256:" + strings.Repeat("a", 64), err: "more than one"},
 	}
 	for _, tt := range tests {
 		got, err := registry.ParseReference(tt.in)
