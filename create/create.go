@@ -393,19 +393,12 @@ func displayName(name string) string {
 // which are left alone; a directory with other entries is refused unless
 // o.Force is set. The directory itself is never removed or renamed.
 // Everything is rendered in memory and every target is checked before the
-// first write; if a write fails, the files and directories Create made are
-// removed again. Create is CreateContext with a context that is never
-// cancelled.
-func Create(o Options) (*Result, error) {
-	return CreateContext(context.Background(), o)
-}
-
-// CreateContext is Create, watching ctx while it writes: once ctx is
-// cancelled no other file is written, and what was written is undone as
-// after a failed write (files and directories it made are removed, files
-// it replaced get their content back), so the error, ctx's, leaves the
-// directory as it was.
-func CreateContext(ctx context.Context, o Options) (*Result, error) {
+// first write. It watches ctx while it writes: once ctx is cancelled no
+// other file is written. On a failed write or a cancelled ctx, what was
+// written is undone (files and directories it made are removed, files it
+// replaced get their content back), so the error leaves the directory as
+// it was.
+func Create(ctx context.Context, o Options) (*Result, error) {
 	files, notes, err := Render(o)
 	if err != nil {
 		return nil, err

@@ -204,7 +204,7 @@ func TestCreateWritesAtomically(t *testing.T) {
 	parent := t.TempDir()
 	o := baseOptions(Full)
 	o.Dir = filepath.Join(parent, "ext")
-	res, err := Create(o)
+	res, err := Create(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestCreateWritesAtomically(t *testing.T) {
 	// A non-empty directory is refused and left untouched.
 	os.WriteFile(filepath.Join(o.Dir, "extension.yaml"), []byte("mine"), 0o644)
 	var exists *ExistsError
-	if _, err := Create(o); !errors.As(err, &exists) {
+	if _, err := Create(context.Background(), o); !errors.As(err, &exists) {
 		t.Fatalf("error = %v, want *ExistsError", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(o.Dir, "extension.yaml")); string(b) != "mine" {
@@ -235,7 +235,7 @@ func TestCreateWritesAtomically(t *testing.T) {
 	// With --force, template files are replaced and other files kept.
 	os.WriteFile(filepath.Join(o.Dir, "NOTES.md"), []byte("keep"), 0o644)
 	o.Force = true
-	if _, err := Create(o); err != nil {
+	if _, err := Create(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(o.Dir, "extension.yaml")); string(b) == "mine" {
@@ -250,7 +250,7 @@ func TestCreateIntoEmptyDirAndFile(t *testing.T) {
 	dir := t.TempDir()
 	o := baseOptions(Frontend)
 	o.Dir = dir // exists and is empty
-	if _, err := Create(o); err != nil {
+	if _, err := Create(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "extension.yaml")); err != nil {
@@ -259,7 +259,7 @@ func TestCreateIntoEmptyDirAndFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o644)
 	o.Dir = file
-	if _, err := Create(o); err == nil || !strings.Contains(err.Error(), "exists and is not a directory") {
+	if _, err := Create(context.Background(), o); err == nil || !strings.Contains(err.Error(), "exists and is not a directory") {
 		t.Errorf("error = %v", err)
 	}
 }
@@ -277,7 +277,7 @@ func TestCreateNeverWritesThroughSymlinks(t *testing.T) {
 	}
 	o := baseOptions(Full)
 	o.Dir, o.Force = dir, true
-	_, err := Create(o)
+	_, err := Create(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), "refusing to write through symbolic link") {
 		t.Fatalf("error = %v", err)
 	}
@@ -414,7 +414,7 @@ func TestCreateInPlace(t *testing.T) {
 			if dirArg == "abs" {
 				o.Dir = dir
 			}
-			res, err := Create(o)
+			res, err := Create(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -445,7 +445,7 @@ func TestCreateRefusesNonEmpty(t *testing.T) {
 	o := baseOptions(Frontend)
 	o.Dir = dir
 	var exists *ExistsError
-	if _, err := Create(o); !errors.As(err, &exists) || !strings.Contains(err.Error(), dir+" already exists and is not empty") {
+	if _, err := Create(context.Background(), o); !errors.As(err, &exists) || !strings.Contains(err.Error(), dir+" already exists and is not empty") {
 		t.Fatalf("error = %v", err)
 	}
 	assertEntries(t, dir, ".git", "main.go")
@@ -453,7 +453,7 @@ func TestCreateRefusesNonEmpty(t *testing.T) {
 	dir = t.TempDir()
 	fixture.WriteStrings(t, dir, map[string]string{".helmignore": "mine\n"})
 	o.Dir = dir
-	_, err := Create(o)
+	_, err := Create(context.Background(), o)
 	if err == nil || err.Error() != filepath.Join(dir, ".helmignore")+" already exists (move it away, or use --force to replace it)" {
 		t.Fatalf("error = %v", err)
 	}
@@ -472,7 +472,7 @@ func TestCreateRollsBack(t *testing.T) {
 	dir := t.TempDir()
 	fixture.WriteStrings(t, dir, map[string]string{"mine.txt": "keep", "static": "a file", "values.yaml": "old"})
 	o.Dir, o.Force = dir, true
-	_, err := Create(o)
+	_, err := Create(context.Background(), o)
 	if err == nil || err.Error() != filepath.Join(dir, "static")+" exists and is not a directory" {
 		t.Fatalf("error = %v", err)
 	}
@@ -570,7 +570,7 @@ func TestCreateKeepsGitignore(t *testing.T) {
 			fixture.WriteStrings(t, dir, map[string]string{".gitignore": tt.mine})
 			o := baseOptions(Frontend)
 			o.Dir, o.Force = dir, force
-			res, err := Create(o)
+			res, err := Create(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -764,7 +764,7 @@ func TestCreateCancelledMidWrite(t *testing.T) {
 			parent := t.TempDir()
 			o := baseOptions(Full)
 			o.Dir = filepath.Join(parent, "a", "ext")
-			_, err := CreateContext(&cancelAfter{Context: context.Background(), n: after}, o)
+			_, err := Create(&cancelAfter{Context: context.Background(), n: after}, o)
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("error = %v, want context.Canceled", err)
 			}
@@ -781,7 +781,7 @@ func TestCreateCancelledMidWrite(t *testing.T) {
 		o := baseOptions(Full)
 		o.Dir, o.Force = dir, true
 		// The files are written in name order: values.yaml is the last.
-		_, err := CreateContext(&cancelAfter{Context: context.Background(), n: 22}, o)
+		_, err := Create(&cancelAfter{Context: context.Background(), n: 22}, o)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("error = %v, want context.Canceled", err)
 		}

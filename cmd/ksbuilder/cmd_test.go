@@ -384,7 +384,7 @@ func TestCreateCancelled(t *testing.T) {
 }
 
 // TestCreateInterruptedWritesNothing: a signal before or while create
-// writes exits 130 and leaves no directory (create.CreateContext's tests
+// writes exits 130 and leaves no directory (create.Create's tests
 // cancel mid-write).
 func TestCreateInterruptedWritesNothing(t *testing.T) {
 	dir := t.TempDir()

@@ -161,7 +161,7 @@ func TestCompleteNamesFromCluster(t *testing.T) {
 	kubeconfig := requireCluster(t)
 	t.Setenv("KUBECONFIG", kubeconfig)
 	dir := filepath.Join(t.TempDir(), "tabby")
-	if _, err := create.Create(create.Options{Name: "tabby", Category: "dev-tools", Author: "Test", Type: create.Frontend, Dir: dir}); err != nil {
+	if _, err := create.Create(context.Background(), create.Options{Name: "tabby", Category: "dev-tools", Author: "Test", Type: create.Frontend, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, stderr := runCLIContext(context.Background(), "publish", dir); code != 0 {

@@ -146,7 +146,7 @@ func createRun(ctx context.Context, opts *createOptions) error {
 		return &usageError{err: err}
 	}
 	// Interrupted while answering or writing: nothing stays written.
-	res, err := create.CreateContext(ctx, opts.Options)
+	res, err := create.Create(ctx, opts.Options)
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,7 @@ func TestDevCommand(t *testing.T) {
 	kubeconfig := requireCluster(t)
 	t.Setenv("KUBECONFIG", kubeconfig)
 	dir := filepath.Join(t.TempDir(), "devcli")
-	if _, err := create.Create(create.Options{Name: "devcli", Category: "dev-tools", Author: "Test", Type: create.Frontend, Dir: dir}); err != nil {
+	if _, err := create.Create(context.Background(), create.Options{Name: "devcli", Category: "dev-tools", Author: "Test", Type: create.Frontend, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	templates, err := filepath.Glob(filepath.Join(dir, "charts", "*", "templates"))

@@ -18,7 +18,7 @@ func TestImagesExitCodes(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	dir := t.TempDir()
 	ext := filepath.Join(dir, "hello")
-	if _, err := create.Create(create.Options{Name: "hello", Category: "dev-tools", Author: "Test", Type: create.Full, Dir: ext}); err != nil {
+	if _, err := create.Create(context.Background(), create.Options{Name: "hello", Category: "dev-tools", Author: "Test", Type: create.Full, Dir: ext}); err != nil {
 		t.Fatal(err)
 	}
 	reg := ociregistry.Start(ociregistry.Options{})

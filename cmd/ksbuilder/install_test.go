@@ -186,7 +186,7 @@ func TestInstallInterruptedAndResumed(t *testing.T) {
 	hold := make(chan struct{})
 	shared.controller.SetBehaviour("sloth", testcontroller.Behaviour{Hold: hold})
 	dir := filepath.Join(t.TempDir(), "sloth")
-	if _, err := create.Create(create.Options{Name: "sloth", Category: "dev-tools", Author: "Test", Type: create.Frontend, Dir: dir}); err != nil {
+	if _, err := create.Create(context.Background(), create.Options{Name: "sloth", Category: "dev-tools", Author: "Test", Type: create.Frontend, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

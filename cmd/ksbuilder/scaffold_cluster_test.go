@@ -34,7 +34,7 @@ func TestScaffoldsInstall(t *testing.T) {
 			name := "scaffold-" + string(typ)
 			ns := "extension-" + name
 			dir := filepath.Join(t.TempDir(), name)
-			if _, err := create.Create(create.Options{Name: name, Category: "dev-tools", Author: "Test", Type: typ, Dir: dir}); err != nil {
+			if _, err := create.Create(context.Background(), create.Options{Name: name, Category: "dev-tools", Author: "Test", Type: typ, Dir: dir}); err != nil {
 				t.Fatal(err)
 			}
 			if code, _, stderr := runCLIContext(ctx, "install", dir); code != exitOK {

@@ -101,7 +101,7 @@ func TestReadFile(t *testing.T) {
 func scaffold(t *testing.T, typ create.Type) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "hello")
-	if _, err := create.Create(create.Options{Name: "hello", Category: "dev-tools", Author: "Test", Type: typ, Dir: dir}); err != nil {
+	if _, err := create.Create(context.Background(), create.Options{Name: "hello", Category: "dev-tools", Author: "Test", Type: typ, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

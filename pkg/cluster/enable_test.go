@@ -22,6 +22,10 @@ func TestSetEnabled(t *testing.T) {
 	if plan, err = c.WaitEnabled(ctx, "toggled", false, time.Minute, 100*time.Millisecond); err != nil || plan.Status.Enabled {
 		t.Fatalf("wait for disabled: %v, %v", plan, err)
 	}
+	objs, err := c.ExtensionObjects(ctx, "toggled")
+	if err != nil || len(objs.JSBundles) != 1 || objs.JSBundles[0].Status.State != "Disabled" {
+		t.Errorf("after disable, the bundle: %+v, %v", objs, err)
+	}
 	if _, action, err = c.SetEnabled(ctx, "toggled", false); err != nil || action != cluster.Unchanged {
 		t.Errorf("disable again: %s, %v", action, err)
 	}

@@ -22,7 +22,7 @@ import (
 func scaffold(t *testing.T, name string, typ create.Type) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
-	if _, err := create.Create(create.Options{Name: name, Category: "dev-tools", Author: "Test", Type: typ, Dir: dir}); err != nil {
+	if _, err := create.Create(context.Background(), create.Options{Name: name, Category: "dev-tools", Author: "Test", Type: typ, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -129,7 +129,7 @@ func (r *recorder) awaitApplied(ctx context.Context) dev.Applied {
 func scaffold(t *testing.T, name string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
-	if _, err := create.Create(create.Options{Name: name, Category: "dev-tools", Author: "Test", Type: create.Backend, Dir: dir}); err != nil {
+	if _, err := create.Create(context.Background(), create.Options{Name: name, Category: "dev-tools", Author: "Test", Type: create.Backend, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

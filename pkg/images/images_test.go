@@ -1,6 +1,7 @@
 package images_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +45,7 @@ func names(imgs []images.Image) string {
 func TestList(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "hello")
-	if _, err := create.Create(create.Options{Name: "hello", Category: "dev-tools", Author: "Test", Type: create.Full, Dir: dir}); err != nil {
+	if _, err := create.Create(context.Background(), create.Options{Name: "hello", Category: "dev-tools", Author: "Test", Type: create.Full, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	// A hook image and an image only listed in extension.yaml.
@@ -88,7 +89,7 @@ func TestList(t *testing.T) {
 func TestListDeduplicatesNormalisedReferences(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "hello")
-	if _, err := create.Create(create.Options{Name: "hello", Category: "dev-tools", Author: "Test", Type: create.Full, Dir: dir}); err != nil {
+	if _, err := create.Create(context.Background(), create.Options{Name: "hello", Category: "dev-tools", Author: "Test", Type: create.Full, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "extension.yaml")

@@ -103,7 +103,7 @@ func installOn(t *testing.T, name string, templates map[string]string, b testcon
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	dir := filepath.Join(t.TempDir(), name)
-	if _, err := create.Create(create.Options{Name: name, Category: "dev-tools", Author: "Test", Type: create.Backend, Dir: dir}); err != nil {
+	if _, err := create.Create(context.Background(), create.Options{Name: name, Category: "dev-tools", Author: "Test", Type: create.Backend, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	perms := filepath.Join(dir, "permissions.yaml")
