@@ -62,15 +62,18 @@ func (c *Client) Diff(ctx context.Context, opts InstallOptions) (*DiffResult, er
 	oldObjects := map[string]renderedObject{}
 	if current != nil {
 		oldSpec = current.Spec
-		if oldObjects, err = c.renderSpec(ctx, current.Spec, nil); err != nil {
+		if oldObjects, err = c.renderSpec(ctx, current.Spec, nil, nil); err != nil {
 			return nil, fmt.Errorf("rendering what is installed (%s %s): %w", current.Spec.Extension.Name, current.Spec.Extension.Version, err)
 		}
 	}
-	var newChart *chart.Chart
+	var (
+		newChart   *chart.Chart
+		newVersion *kubesphere.ExtensionVersion
+	)
 	if opts.Publication != nil {
-		newChart = opts.Publication.Chart
+		newChart, newVersion = opts.Publication.Chart, opts.Publication.Version
 	}
-	newObjects, err := c.renderSpec(ctx, next.Spec, newChart)
+	newObjects, err := c.renderSpec(ctx, next.Spec, newChart, newVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -130,18 +133,19 @@ type renderedObject struct {
 }
 
 // renderSpec renders an InstallPlan spec's releases as the installer
-// would: ch, or the published chart of the spec's version.
-func (c *Client) renderSpec(ctx context.Context, spec kubesphere.InstallPlanSpec, ch *chart.Chart) (map[string]renderedObject, error) {
+// would: ch of version ev (a publication not yet on the cluster), or when
+// they are nil the published version of the spec and its chart.
+func (c *Client) renderSpec(ctx context.Context, spec kubesphere.InstallPlanSpec, ch *chart.Chart, ev *kubesphere.ExtensionVersion) (map[string]renderedObject, error) {
 	name := spec.Extension.Name
-	var ev kubesphere.ExtensionVersion
-	if err := c.get(ctx, kubesphere.ResourceExtensionVersions, kubesphere.ExtensionVersionName(name, spec.Extension.Version), &ev); err != nil {
-		if ch == nil {
+	if ev == nil {
+		ev = &kubesphere.ExtensionVersion{}
+		if err := c.get(ctx, kubesphere.ResourceExtensionVersions, kubesphere.ExtensionVersionName(name, spec.Extension.Version), ev); err != nil {
 			return nil, err
 		}
 	}
 	if ch == nil {
 		var err error
-		if ch, err = c.publishedChart(ctx, &ev); err != nil {
+		if ch, err = c.publishedChart(ctx, ev); err != nil {
 			return nil, err
 		}
 		if ch == nil {
@@ -150,8 +154,9 @@ func (c *Client) renderSpec(ctx context.Context, spec kubesphere.InstallPlanSpec
 	}
 	namespace := ev.TargetNamespace(name)
 	out := map[string]renderedObject{}
-	add := func(release string, vals map[string]any) error {
-		rel, err := manifest.RenderRelease(ch, manifest.RenderOptions{ReleaseName: strings.Fields(release)[0], Namespace: namespace, Values: vals})
+	// add renders one release; label names it in the diff.
+	add := func(release, label string, vals map[string]any) error {
+		rel, err := manifest.RenderRelease(ch, manifest.RenderOptions{ReleaseName: release, Namespace: namespace, Values: vals})
 		if err != nil {
 			return err
 		}
@@ -168,8 +173,8 @@ func (c *Client) renderSpec(ctx context.Context, spec kubesphere.InstallPlanSpec
 			if err != nil {
 				return err
 			}
-			key := strings.Join([]string{release, o.Kind, ns, o.Name}, "\x00")
-			out[key] = renderedObject{release: release, kind: o.Kind, namespace: ns, name: o.Name, text: text}
+			key := strings.Join([]string{label, o.Kind, ns, o.Name}, "\x00")
+			out[key] = renderedObject{release: label, kind: o.Kind, namespace: ns, name: o.Name, text: text}
 		}
 		return nil
 	}
@@ -177,7 +182,7 @@ func (c *Client) renderSpec(ctx context.Context, spec kubesphere.InstallPlanSpec
 	if err != nil {
 		return nil, err
 	}
-	if err := add(name, vals); err != nil {
+	if err := add(name, name, vals); err != nil {
 		return nil, err
 	}
 	for _, cl := range placedClusters(&spec) {
@@ -185,7 +190,8 @@ func (c *Client) renderSpec(ctx context.Context, spec kubesphere.InstallPlanSpec
 		if err != nil {
 			return nil, err
 		}
-		if err := add(kubesphere.AgentReleaseName(name)+" on "+cl, vals); err != nil {
+		agent := kubesphere.AgentReleaseName(name)
+		if err := add(agent, agent+" on "+cl, vals); err != nil {
 			return nil, err
 		}
 	}
