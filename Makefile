@@ -9,6 +9,8 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # loaded 2-core machine ends in "context deadline exceeded".
 FUZZTIME ?= 2000x
 # urfave_cli_no_docs leaves out urfave/cli's man-page generator (start-up time).
+# -buildvcs=auto (in build) records the commit for "ksbuilder version -o json"
+# even where GOFLAGS=-buildvcs=false is set.
 BUILD_TAGS := urfave_cli_no_docs
 TOOLS_BIN ?= $(HOME)/.cache/ksbuilder-tools/bin
 GORELEASER_VERSION ?= v2.16.0
@@ -24,7 +26,7 @@ help: ## list the targets
 
 .PHONY: build
 build: ## build bin/ksbuilder
-	CGO_ENABLED=0 $(GO) build -trimpath -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ksbuilder
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ksbuilder
 
 .PHONY: demo
 demo: ## build ksbuilder, create an extension in a temporary directory, package it
