@@ -99,6 +99,29 @@ type ApplicationSpec struct {
 	// Abstraction is the one-line description.
 	// +optional
 	Abstraction string `json:"abstraction,omitempty"`
+	// Attachments are the ids of screenshots and other files.
+	// +optional
+	Attachments []string `json:"attachments,omitempty"`
+	// Resources are the API resources of a YAML-type application.
+	// +optional
+	Resources []GroupVersionResource `json:"resources,omitempty"`
+}
+
+// GroupVersionResource names one resource of a YAML-type application; the
+// field names are capitalised in KubeSphere's API.
+type GroupVersionResource struct {
+	// +optional
+	Group string `json:"Group,omitempty"`
+	// +optional
+	Version string `json:"Version,omitempty"`
+	// +optional
+	Resource string `json:"Resource,omitempty"`
+	// +optional
+	Name string `json:"Name,omitempty"`
+	// +optional
+	Desc string `json:"Desc,omitempty"`
+	// +optional
+	ParentNode string `json:"ParentNode,omitempty"`
 }
 
 // ApplicationStatus is the App Store's view of the application.
@@ -143,9 +166,17 @@ type ApplicationVersionSpec struct {
 	// +optional
 	Icon string `json:"icon,omitempty"`
 	// +optional
+	Created *metav1.Time `json:"created,omitempty"`
+	// Digest is the chart archive's digest.
+	// +optional
+	Digest string `json:"digest,omitempty"`
+	// +optional
 	AppType string `json:"appType,omitempty"`
 	// +optional
 	Maintainer []Maintainer `json:"maintainer,omitempty"`
+	// PullURL is where a chart of a repository is downloaded from.
+	// +optional
+	PullURL string `json:"pullUrl,omitempty"`
 }
 
 // Maintainer is a chart maintainer.
