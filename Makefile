@@ -61,7 +61,7 @@ test-cluster: ## build kube-apiserver and etcd for the integration tests (prints
 .PHONY: generate
 generate: ## regenerate the KubeSphere API deep-copy code and CRDs (testdata/crds)
 	$(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0 object paths=./pkg/kubesphere/...
-	$(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0 crd paths=./pkg/kubesphere paths=./pkg/kubesphere/extensions paths=./pkg/kubesphere/iam output:crd:dir=testdata/crds
+	$(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0 crd paths=./pkg/kubesphere paths=./pkg/kubesphere/extensions paths=./pkg/kubesphere/iam paths=./pkg/kubesphere/application output:crd:dir=testdata/crds
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME (default 2000x inputs; a duration such as 2m also works)

@@ -41,16 +41,21 @@ const (
 	Frontend Type = "frontend"
 	// Backend has only the API subchart, tagged agent (Multicluster).
 	Backend Type = "backend"
+	// App publishes the Helm chart given with From in the KubeSphere App
+	// Store: a subchart "base" with an Application, an ApplicationVersion
+	// and the chart in the App Store's ConfigMap (upstream's createapp).
+	App Type = "app"
 )
 
 // Types lists the types offered by create, in prompt order.
-var Types = []Type{Full, Frontend, Backend}
+var Types = []Type{Full, Frontend, Backend, App}
 
 // TypeDescriptions explain each type in prompts and --help.
 var TypeDescriptions = map[Type]string{
 	Full:     "console UI and API (frontend + backend subcharts)",
 	Frontend: "console UI only (frontend subchart)",
 	Backend:  "API only (backend subchart)",
+	App:      "a Helm chart published in the App Store (needs --from)",
 }
 
 // Entry modes for a wrapped chart.
@@ -69,6 +74,8 @@ type Options struct {
 	Type     Type
 	// From is a Helm chart archive to wrap instead of the frontend/backend
 	// templates; Entry says whether the console embeds it or links to it.
+	// With Type App, From is the chart to publish in the App Store and
+	// Entry is not used.
 	From  string
 	Entry string
 	// Dir is the directory to create; it defaults to ./<name>.
@@ -197,17 +204,33 @@ func (o *Options) Validate() error {
 	if err := ValidateURL(o.URL); err != nil {
 		return fmt.Errorf("--url: %w", err)
 	}
-	if o.From == "" {
-		if _, ok := TypeDescriptions[o.Type]; !ok {
-			return fmt.Errorf("--type: %q is not a project type (one of: full, frontend, backend)", o.Type)
+	switch {
+	case o.Type == App:
+		if o.From == "" {
+			return errors.New("--from: --type app publishes an existing Helm chart in the App Store; give its archive with --from CHART.tgz")
 		}
-	} else if o.Entry != EntryIframe && o.Entry != EntryLink {
+	case o.From == "":
+		if _, ok := TypeDescriptions[o.Type]; !ok {
+			return fmt.Errorf("--type: %q is not a project type (one of: %s)", o.Type, typeList())
+		}
+	case o.Type != "":
+		return fmt.Errorf("--type: %q cannot wrap a chart; with --from, give no --type (a console entry) or --type app (the App Store)", o.Type)
+	case o.Entry != EntryIframe && o.Entry != EntryLink:
 		return fmt.Errorf("--entry: %q is not an entry mode (iframe or link)", o.Entry)
 	}
-	if o.FrontendDist != "" && (o.From != "" || o.Type == Backend) {
+	if o.FrontendDist != "" && (o.From != "" || o.Type == Backend || o.Type == App) {
 		return errors.New("--frontend-dist: only a project with a console UI takes a bundle (--type full or frontend)")
 	}
 	return nil
+}
+
+// typeList returns the project types as "full, frontend, backend, app".
+func typeList() string {
+	names := make([]string, len(Types))
+	for i, t := range Types {
+		names[i] = string(t)
+	}
+	return strings.Join(names, ", ")
 }
 
 // TargetDir returns the directory the project is written to.
@@ -253,6 +276,8 @@ type data struct {
 	// Bundle is set when the project has the console UI subchart;
 	// Workload when a subchart runs pods.
 	Bundle, Workload bool
+	// App is the App Store application of type App.
+	App *storeApp
 }
 
 // LocaleKey returns the key of a console translation of the extension:
@@ -279,7 +304,19 @@ func Render(o Options) (map[string][]byte, []string, error) {
 	if custom, _ := CheckCategory(o.Category); custom {
 		notes = append(notes, fmt.Sprintf("%q is a custom category: KubeSphere accepts it, but the console groups the extension under it alone, and ksbuilder lint warns about it (ksbuilder category lists the built-in ones)", o.Category))
 	}
-	if o.From != "" {
+	if o.Type == App {
+		app, archive, err := loadStoreApp(o.From, o.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		trees = append(trees, "app")
+		d.App = app
+		d.Subcharts = []subchart{{Name: "base", Tag: "extension"}}
+		d.Images = []string{StoreJobImage}
+		d.ClusterRules = storeClusterRules
+		d.Workload = true
+		files[path.Join("charts/base/files", app.File)] = archive
+	} else if o.From != "" {
 		wrapped, err := loadWrapped(o.From, o.Name)
 		if err != nil {
 			return nil, nil, err

@@ -25,8 +25,14 @@ import (
 	"github.com/ksbuilder/ksbuilder/templates"
 )
 
-func baseOptions(typ Type) Options {
-	return Options{Name: "hello-world", Category: "dev-tools", Author: "Jane Doe", Email: "jane@example.com", URL: "https://example.com", Type: typ}
+// baseOptions are the answers of every golden test; type App publishes
+// fixture.StoreChart.
+func baseOptions(t *testing.T, typ Type) Options {
+	o := Options{Name: "hello-world", Category: "dev-tools", Author: "Jane Doe", Email: "jane@example.com", URL: "https://example.com", Type: typ}
+	if typ == App {
+		o.From = fixture.StoreChart(t, t.TempDir())
+	}
+	return o
 }
 
 func tree(files map[string][]byte) string {
@@ -43,7 +49,7 @@ func tree(files map[string][]byte) string {
 func TestRenderGolden(t *testing.T) {
 	for _, typ := range Types {
 		t.Run(string(typ), func(t *testing.T) {
-			files, notes, err := Render(baseOptions(typ))
+			files, notes, err := Render(baseOptions(t, typ))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,6 +62,12 @@ func TestRenderGolden(t *testing.T) {
 			}
 			if typ == Frontend {
 				golden.Assert(t, files[BundleFile], filepath.Join("testdata", string(typ), "index.js"))
+			}
+			if typ == App {
+				for _, f := range []string{"app.yaml", "appversion.yaml", "configmap.yaml", "role.yaml", "post-install.yaml"} {
+					golden.Assert(t, files["charts/base/templates/"+f], filepath.Join("testdata", string(typ), f))
+				}
+				golden.Assert(t, files[".ksbuilder-lint.yaml"], filepath.Join("testdata", string(typ), "ksbuilder-lint.yaml"))
 			}
 			png, _ := templates.FS.ReadFile("base/static/screenshots/screenshot.png")
 			if !bytes.Equal(files["static/screenshots/screenshot.png"], png) {
@@ -82,7 +94,7 @@ func TestRenderGolden(t *testing.T) {
 func TestScaffoldPackagesAndRenders(t *testing.T) {
 	for _, typ := range Types {
 		t.Run(string(typ), func(t *testing.T) {
-			files, _, err := Render(baseOptions(typ))
+			files, _, err := Render(baseOptions(t, typ))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,7 +132,7 @@ func TestScaffoldPackagesAndRenders(t *testing.T) {
 					}
 				}
 			}
-			want := map[Type]int{Full: 1, Frontend: 0, Backend: 1}[typ]
+			want := map[Type]int{Full: 1, Frontend: 0, Backend: 1, App: 1}[typ]
 			if workloads != want {
 				t.Errorf("%d workloads rendered across both releases, want %d", workloads, want)
 			}
@@ -156,7 +168,7 @@ func buildPackage(t *testing.T, files map[string][]byte) *packager.Package {
 
 // TestUserInputIsQuoted makes sure answers cannot change the YAML structure.
 func TestUserInputIsQuoted(t *testing.T) {
-	o := baseOptions(Frontend)
+	o := baseOptions(t, Frontend)
 	o.Author = "O'Brien \"the\" dev: #1\nkind: Secret"
 	files, _, err := Render(o)
 	if err != nil {
@@ -187,11 +199,14 @@ func TestValidate(t *testing.T) {
 		{func(o *Options) { o.Author = "  " }, "--author: must not be empty"},
 		{func(o *Options) { o.Email = "jane" }, `--email: "jane" is not an e-mail address`},
 		{func(o *Options) { o.URL = "example.com" }, `--url: "example.com" is not an http(s) URL`},
-		{func(o *Options) { o.Type = "app" }, `--type: "app" is not a project type`},
-		{func(o *Options) { o.From = "x.tgz"; o.Entry = "popup" }, `--entry: "popup" is not an entry mode`},
+		{func(o *Options) { o.Type = "mobile" }, `--type: "mobile" is not a project type (one of: full, frontend, backend, app)`},
+		{func(o *Options) { o.Type, o.From, o.Entry = "", "x.tgz", "popup" }, `--entry: "popup" is not an entry mode`},
+		{func(o *Options) { o.Type = App }, `--from: --type app publishes an existing Helm chart in the App Store; give its archive with --from CHART.tgz`},
+		{func(o *Options) { o.From = "x.tgz" }, `--type: "full" cannot wrap a chart; with --from, give no --type (a console entry) or --type app (the App Store)`},
+		{func(o *Options) { o.Type, o.From, o.FrontendDist = App, "x.tgz", "index.js" }, `--frontend-dist: only a project with a console UI takes a bundle`},
 	}
 	for _, tt := range tests {
-		o := baseOptions(Full)
+		o := baseOptions(t, Full)
 		tt.edit(&o)
 		err := o.Validate()
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -202,7 +217,7 @@ func TestValidate(t *testing.T) {
 
 func TestCreateWritesAtomically(t *testing.T) {
 	parent := t.TempDir()
-	o := baseOptions(Full)
+	o := baseOptions(t, Full)
 	o.Dir = filepath.Join(parent, "ext")
 	res, err := Create(context.Background(), o)
 	if err != nil {
@@ -248,7 +263,7 @@ func TestCreateWritesAtomically(t *testing.T) {
 
 func TestCreateIntoEmptyDirAndFile(t *testing.T) {
 	dir := t.TempDir()
-	o := baseOptions(Frontend)
+	o := baseOptions(t, Frontend)
 	o.Dir = dir // exists and is empty
 	if _, err := Create(context.Background(), o); err != nil {
 		t.Fatal(err)
@@ -275,7 +290,7 @@ func TestCreateNeverWritesThroughSymlinks(t *testing.T) {
 	if err := os.Symlink(filepath.Join(outside, "victim.yaml"), filepath.Join(dir, "values.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	o := baseOptions(Full)
+	o := baseOptions(t, Full)
 	o.Dir, o.Force = dir, true
 	_, err := Create(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), "refusing to write through symbolic link") {
@@ -325,7 +340,7 @@ func TestFromChart(t *testing.T) {
 	}
 	for _, entry := range []string{EntryIframe, EntryLink} {
 		t.Run(entry, func(t *testing.T) {
-			o := baseOptions("")
+			o := baseOptions(t, "")
 			o.Name, o.From, o.Entry = "webapp", archive, entry
 			files, notes, err := Render(o)
 			if err != nil {
@@ -372,7 +387,7 @@ func TestFromChart(t *testing.T) {
 }
 
 func TestFromChartErrors(t *testing.T) {
-	o := baseOptions("")
+	o := baseOptions(t, "")
 	o.From, o.Entry = filepath.Join(t.TempDir(), "missing.tgz"), EntryIframe
 	if _, _, err := Render(o); err == nil || !strings.Contains(err.Error(), "--from:") {
 		t.Errorf("missing archive: %v", err)
@@ -409,7 +424,7 @@ func TestCreateInPlace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := baseOptions(Frontend)
+			o := baseOptions(t, Frontend)
 			o.Dir = dirArg
 			if dirArg == "abs" {
 				o.Dir = dir
@@ -442,7 +457,7 @@ func TestCreateInPlace(t *testing.T) {
 func TestCreateRefusesNonEmpty(t *testing.T) {
 	dir := t.TempDir()
 	fixture.WriteStrings(t, dir, map[string]string{".git/HEAD": "x", "main.go": "package main"})
-	o := baseOptions(Frontend)
+	o := baseOptions(t, Frontend)
 	o.Dir = dir
 	var exists *ExistsError
 	if _, err := Create(context.Background(), o); !errors.As(err, &exists) || !strings.Contains(err.Error(), dir+" already exists and is not empty") {
@@ -466,7 +481,7 @@ func TestCreateRefusesNonEmpty(t *testing.T) {
 // TestCreateRollsBack checks that a write failing half-way removes exactly
 // what Create made, and that errors name the user's paths.
 func TestCreateRollsBack(t *testing.T) {
-	o := baseOptions(Full)
+	o := baseOptions(t, Full)
 	// With --force, a file in the way of static/ fails the write after
 	// other files were written; the user's files stay.
 	dir := t.TempDir()
@@ -568,7 +583,7 @@ func TestCreateKeepsGitignore(t *testing.T) {
 		for _, force := range []bool{false, true} {
 			dir := t.TempDir()
 			fixture.WriteStrings(t, dir, map[string]string{".gitignore": tt.mine})
-			o := baseOptions(Frontend)
+			o := baseOptions(t, Frontend)
 			o.Dir, o.Force = dir, force
 			res, err := Create(context.Background(), o)
 			if err != nil {
@@ -588,7 +603,7 @@ func TestCreateKeepsGitignore(t *testing.T) {
 // TestCustomCategory: KubeSphere accepts any category, so a name that is no
 // typo of a built-in one is scaffolded, with a note.
 func TestCustomCategory(t *testing.T) {
-	o := baseOptions(Frontend)
+	o := baseOptions(t, Frontend)
 	o.Category = "monitoring"
 	files, notes, err := Render(o)
 	if err != nil {
@@ -664,7 +679,7 @@ func field(m map[string]any, keys ...string) any {
 func TestScaffoldBundleNeedsNoImage(t *testing.T) {
 	for _, typ := range []Type{Full, Frontend} {
 		t.Run(string(typ), func(t *testing.T) {
-			files, _, err := Render(baseOptions(typ))
+			files, _, err := Render(baseOptions(t, typ))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -709,7 +724,7 @@ func TestScaffoldBundleNeedsNoImage(t *testing.T) {
 // upstream without a port would mean HTTPS on 443), also when the port is
 // changed.
 func TestScaffoldAPIServiceMatchesService(t *testing.T) {
-	files, _, err := Render(baseOptions(Backend))
+	files, _, err := Render(baseOptions(t, Backend))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -762,7 +777,7 @@ func TestCreateCancelledMidWrite(t *testing.T) {
 	for _, after := range []int{0, 1, 5, 20} {
 		t.Run(fmt.Sprintf("new-dir/after-%d", after), func(t *testing.T) {
 			parent := t.TempDir()
-			o := baseOptions(Full)
+			o := baseOptions(t, Full)
 			o.Dir = filepath.Join(parent, "a", "ext")
 			_, err := Create(&cancelAfter{Context: context.Background(), n: after}, o)
 			if !errors.Is(err, context.Canceled) {
@@ -778,7 +793,7 @@ func TestCreateCancelledMidWrite(t *testing.T) {
 		if err := os.Symlink("mine.txt", filepath.Join(dir, "permissions.yaml")); err != nil {
 			t.Fatal(err)
 		}
-		o := baseOptions(Full)
+		o := baseOptions(t, Full)
 		o.Dir, o.Force = dir, true
 		// The files are written in name order: values.yaml is the last.
 		_, err := Create(&cancelAfter{Context: context.Background(), n: 22}, o)
@@ -811,7 +826,7 @@ func TestScaffoldBundleEvaluates(t *testing.T) {
 		}
 		t.Skip("node is not installed")
 	}
-	files, _, err := Render(baseOptions(Frontend))
+	files, _, err := Render(baseOptions(t, Frontend))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,10 +27,12 @@ type wrappedChart struct {
 	notes                   []string
 }
 
-// permissionRule grants every verb on resources of one API group.
+// permissionRule grants Verbs (every verb Helm uses when empty) on
+// resources of one API group.
 type permissionRule struct {
 	Group     string
 	Resources []string
+	Verbs     []string
 }
 
 // ChartName returns the name of the chart in a Helm chart archive, to offer

@@ -8,6 +8,8 @@
 //   - backend: a subchart serving an API behind an APIService
 //   - entry: a subchart adding a console menu entry that links to or embeds
 //     an existing application (create --from)
+//   - app: a subchart publishing a Helm chart in the KubeSphere App Store
+//     (create --type app --from)
 package templates
 
 import "embed"
@@ -15,5 +17,5 @@ import "embed"
 // FS is the embedded template trees. The all: prefix keeps dot-files such as
 // .helmignore.
 //
-//go:embed all:base all:frontend all:backend all:entry
+//go:embed all:base all:frontend all:backend all:entry all:app
 var FS embed.FS

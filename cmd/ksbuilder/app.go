@@ -121,6 +121,7 @@ func newApp(f *Factory) *cli.App {
 		Commands: slices.Concat(
 			inCategory("Build and check",
 				newCreateCmd(f, nil),
+				newCreateAppCmd(f, nil),
 				newBundleCmd(f, nil),
 				newLintCmd(f, nil),
 				newTemplateCmd(f, nil),

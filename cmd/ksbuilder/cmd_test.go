@@ -14,6 +14,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 	"github.com/ksbuilder/ksbuilder/pkg/prompt"
 )
 
@@ -365,6 +366,44 @@ func TestCreateInteractive(t *testing.T) {
 	r = runCLI(t, true, p, "create", "--name", "two", "--category", "storage", "--type", "backend")
 	if r.code != 0 || len(p.Asked()) != 3 {
 		t.Fatalf("exit %d, asked %q: %s", r.code, p.Asked(), r.stderr)
+	}
+}
+
+// TestCreateInteractiveApp: the type question offers app, which then asks
+// for the chart to publish (refusing a file that is not one).
+func TestCreateInteractiveApp(t *testing.T) {
+	t.Chdir(t.TempDir())
+	noGitIdentity(t)
+	archive := fixture.StoreChart(t, t.TempDir())
+	if err := os.WriteFile("bad.tgz", []byte("not a chart"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := prompt.NewFake().
+		Answer("Extension name:", "store").
+		Answer("Category:", "Storage (storage)").
+		Answer("Author:", "Jane").
+		Answer("E-mail", "").
+		Answer("Web page", "").
+		Answer("Project type:", "app       a Helm chart published in the App Store (needs --from)").
+		Answer("Helm chart archive", archive)
+	r := runCLI(t, true, p, "create")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if len(p.Unused()) != 0 {
+		t.Errorf("unused answers: %v", p.Unused())
+	}
+	if _, err := os.Stat(filepath.Join("store", "charts", "base", "files", "webapp-1.2.3.tgz")); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(r.stderr, "ksbuilder create store --category storage --author Jane --type app --from "+archive+"\n") {
+		t.Errorf("stderr lacks the equivalent command:\n%s", r.stderr)
+	}
+
+	p = prompt.NewFake().Answer("Author:", "Jane").Answer("E-mail", "").Answer("Web page", "").Answer("Helm chart archive", "bad.tgz")
+	r = runCLI(t, true, p, "create", "bad", "--category", "storage", "--type", "app")
+	if r.code == 0 || !strings.Contains(r.stderr, "bad.tgz: not a Helm chart archive") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
 	}
 }
 

@@ -32,7 +32,7 @@ current-context: dev
 		args []string
 		want string
 	}{
-		{[]string{"create", "--type"}, "full\nfrontend\nbackend\n"},
+		{[]string{"create", "--type"}, "full\nfrontend\nbackend\napp\n"},
 		{[]string{"create", "hello", "--category"}, "ai-machine-learning\ndeepseek\ndatabase\nobservability\nintegration-delivery\nnetworking\nsecurity\nstorage\nstreaming-messaging\ncomputing\ndev-tools\n"},
 		{[]string{"lint", "-o"}, "text\njson\nyaml\nsarif\ngithub\n"},
 		{[]string{"install", "./hello", "--output"}, "text\njson\nyaml\n"},

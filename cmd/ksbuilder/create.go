@@ -19,6 +19,22 @@ type createOptions struct {
 }
 
 func newCreateCmd(f *Factory, runF func(*createOptions) error) *cli.Command {
+	return createCommandFor(f, runF, "")
+}
+
+// newCreateAppCmd is upstream's "createapp --from CHART.tgz": create with
+// --type app. It is hidden; create's help names it.
+func newCreateAppCmd(f *Factory, runF func(*createOptions) error) *cli.Command {
+	c := createCommandFor(f, runF, create.App)
+	c.Name, c.Aliases, c.Hidden = "createapp", nil, true
+	c.Usage = "Create an extension that publishes a Helm chart in the App Store (create --type app)"
+	c.ArgsUsage = "[NAME] --from CHART.tgz"
+	return c
+}
+
+// createCommandFor builds create; a preset type is the type of a command
+// that stands for "create --type TYPE".
+func createCommandFor(f *Factory, runF func(*createOptions) error, preset create.Type) *cli.Command {
 	return &cli.Command{
 		Name: "create",
 		// Upstream's spelling of "create --from CHART.tgz".
@@ -39,6 +55,7 @@ Types:
              and a backend subchart (APIService, tag agent); Multicluster
   frontend   the console UI subchart only; HostOnly
   backend    the API subchart only (tag agent); Multicluster
+  app        a Helm chart (--from) published in the App Store; HostOnly
 The console UI needs no image: its bundle, a SystemJS module, is the file
 charts/frontend/files/index.js, which the chart puts into a ConfigMap that
 the JSBundle reads. The scaffold writes a small hand-written page there;
@@ -48,6 +65,13 @@ the JSBundle reads. The scaffold writes a small hand-written page there;
 With --from CHART.tgz, the chart is wrapped as a subchart instead, with a
 console entry that embeds it (--entry iframe) or links to it (--entry link);
 "createsimple --from CHART.tgz", upstream's spelling, does the same.
+With --type app --from CHART.tgz, the chart is published in the KubeSphere
+App Store instead: a subchart "base" creates an Application and an
+ApplicationVersion (application.kubesphere.io/v2), puts the chart into a
+ConfigMap of the App Store's namespace (extension-openpitrix), and runs a
+post-install Job that marks them active; the extension requires the
+openpitrix extension. "createapp --from CHART.tgz", upstream's spelling, is
+create --type app. On a terminal, choosing type app asks for the chart.
 
 The target directory (--dir, default ./NAME) may be missing, or empty but for
 dot-files such as .git, .gitignore or .idea, which are left alone; it is
@@ -59,15 +83,16 @@ Examples:
   ksbuilder create hello --category dev-tools --author "Jane Doe" --type frontend
   ksbuilder create hello --category dev-tools --author Me --frontend-dist ../console/extensions/hello/dist/index.js
   mkdir hello && cd hello && git init && ksbuilder create hello --dir . --category dev-tools --author Me
-  ksbuilder create grafana --from grafana-8.5.0.tgz --entry link --category observability --author Me`,
+  ksbuilder create grafana --from grafana-8.5.0.tgz --entry link --category observability --author Me
+  ksbuilder create nginx-app --type app --from nginx-15.0.0.tgz --category dev-tools --author Me`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "extension `NAME`: lower-case letters, digits and '-', at most 32 characters"},
 			&cli.StringFlag{Name: "category", Usage: "`CATEGORY` name (see ksbuilder category), or a custom one"},
 			&cli.StringFlag{Name: "author", Usage: "`AUTHOR` or organisation (default: git config user.name)"},
 			&cli.StringFlag{Name: "email", Usage: "author's e-mail `ADDRESS` (optional; default: git config user.email)"},
 			&cli.StringFlag{Name: "url", Usage: "author's or project's web page `URL` (optional)"},
-			&cli.StringFlag{Name: "type", Usage: "project `TYPE`: full, frontend or backend (default full)"},
-			&cli.StringFlag{Name: "from", Usage: "wrap an existing Helm chart `ARCHIVE` (.tgz) instead of the frontend/backend templates"},
+			&cli.StringFlag{Name: "type", Usage: "project `TYPE`: full, frontend, backend or app (default full; app needs --from)"},
+			&cli.StringFlag{Name: "from", Usage: "wrap an existing Helm chart `ARCHIVE` (.tgz) instead of the frontend/backend templates (with --type app: publish it in the App Store)"},
 			&cli.StringFlag{Name: "frontend-dist", Usage: "the console UI bundle `FILE` built by the console tooling (extensions/NAME/dist/index.js) to ship instead of the scaffold's page"},
 			&cli.StringFlag{Name: "entry", Usage: "with --from: how the console shows the chart's application (`ENTRY`): iframe or link", Value: create.EntryIframe},
 			&cli.StringFlag{Name: "dir", Usage: "`DIR` to write to: missing, or empty but for dot-files (default ./NAME)"},
@@ -78,17 +103,23 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if preset != "" && c.IsSet("type") && create.Type(c.String("type")) != preset {
+				return usageErrorf("--type %s: this command creates type %s (use ksbuilder create --type %s)", c.String("type"), preset, c.String("type"))
+			}
 			opts := &createOptions{f: f, Options: create.Options{
 				Name: name, Category: c.String("category"), Author: c.String("author"),
 				Email: c.String("email"), URL: c.String("url"), Type: create.Type(c.String("type")),
 				From: c.String("from"), Entry: c.String("entry"), Dir: c.String("dir"), Force: c.Bool("force"),
 				FrontendDist: c.String("frontend-dist"),
 			}}
-			if opts.From != "" && c.IsSet("type") {
-				return usageErrorf("--type and --from cannot be used together")
+			if preset != "" {
+				opts.Type = preset
 			}
-			if opts.From == "" && c.IsSet("entry") {
-				return usageErrorf("--entry applies only with --from CHART.tgz (how the console shows a wrapped chart)")
+			if opts.From != "" && opts.Type != "" && opts.Type != create.App {
+				return usageErrorf("--type %s cannot wrap a chart: with --from, give no --type (a console entry) or --type app (the App Store)", opts.Type)
+			}
+			if c.IsSet("entry") && (opts.From == "" || opts.Type == create.App) {
+				return usageErrorf("--entry applies only with --from CHART.tgz and no --type app (how the console shows a wrapped chart)")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -155,7 +186,7 @@ func createRun(ctx context.Context, opts *createOptions) error {
 		dir = abs
 	}
 	kind := string(opts.Type)
-	if opts.From != "" {
+	if opts.From != "" && opts.Type != create.App {
 		kind = "chart-wrapping"
 	}
 	f.Infof("Created %s extension %q in %s (%d files).", kind, opts.Name, dir, len(res.Files))
@@ -212,7 +243,7 @@ func createCommand(o *create.Options) string {
 			args = append(args, opt.flag, shellQuote(opt.value))
 		}
 	}
-	if o.From != "" {
+	if o.From != "" && o.Type != create.App {
 		args = append(args, "--entry", shellQuote(o.Entry))
 	}
 	if o.Force {
@@ -298,6 +329,12 @@ func askCreateQuestions(f *Factory, o *create.Options, gitName, gitEmail string)
 			return err
 		}
 		o.Type = create.Types[i]
+	}
+	if o.Type == create.App && o.From == "" {
+		isChart := func(s string) error { _, err := create.ChartName(s); return err }
+		if o.From, err = p.Input("Helm chart archive to publish (.tgz):", "", isChart); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
+	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/application"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/iam"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
@@ -49,6 +50,7 @@ var ksScheme = sync.OnceValue(func() *runtime.Scheme {
 	// AddToScheme only fails on conflicting registrations; these have none.
 	_ = extensions.AddToScheme(s)
 	_ = iam.AddToScheme(s)
+	_ = application.AddToScheme(s)
 	return s
 })
 
@@ -79,6 +81,8 @@ type releaseKinds struct {
 	proxies   []kindObject[extensions.ReverseProxy]
 	entries   []kindObject[extensions.ExtensionEntry]
 	templates []kindObject[iam.RoleTemplate]
+	apps      []kindObject[application.Application]
+	versions  []kindObject[application.ApplicationVersion]
 	// services, configMaps and secrets are the chart's objects of these
 	// kinds, by "namespace/name" (the release namespace when unset).
 	services   map[string]manifest.Object
@@ -227,6 +231,7 @@ func (l *linter) kindRules() {
 		l.reverseProxyRules(k)
 		l.entryRules(k, ks)
 		l.roleTemplateRules(k)
+		l.appRules(k)
 	}
 }
 
@@ -280,6 +285,10 @@ func (l *linter) collectKinds(r *release) *releaseKinds {
 			k.entries = append(k.entries, kindObject[extensions.ExtensionEntry]{o, src, v})
 		case *iam.RoleTemplate:
 			k.templates = append(k.templates, kindObject[iam.RoleTemplate]{o, src, v})
+		case *application.Application:
+			k.apps = append(k.apps, kindObject[application.Application]{o, src, v})
+		case *application.ApplicationVersion:
+			k.versions = append(k.versions, kindObject[application.ApplicationVersion]{o, src, v})
 		}
 	}
 	return k

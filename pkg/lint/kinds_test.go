@@ -20,7 +20,7 @@ import (
 var kindRuleIDs = []string{
 	RuleKSSchema, RuleJSBundleLink, RuleJSBundleRef, RuleAPIServiceConflict, RuleReverseProxyConflict,
 	RuleReverseProxyPath, RuleExtensionEntryNames, RuleEndpoint, RuleServicePort, RuleMenuParent, RuleBundleExport,
-	RuleRoleTemplateScope, RuleRoleTemplateAnnotations, RuleRoleTemplateDependencies, RuleMenuAuthKey,
+	RuleRoleTemplateScope, RuleRoleTemplateAnnotations, RuleRoleTemplateDependencies, RuleMenuAuthKey, RuleAppChart,
 }
 
 // kindFindings lints the base fixture with some files replaced and returns

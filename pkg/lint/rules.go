@@ -72,6 +72,7 @@ const (
 	srcK8s      = "Kubernetes API"
 	srcWebhook  = "KubeSphere admission webhooks"
 	srcKSAPI    = "ks-apiserver"
+	srcAppStore = "KubeSphere App Store (openpitrix)"
 )
 
 // registry lists every rule, grouped, in the order --list-rules shows them.
@@ -217,6 +218,8 @@ var registry = []Rule{
 		"the install works; a misspelt dependency leaves the permission short (warning when the name is close to a template of the package); KubeSphere's own templates are valid dependencies lint cannot list (info)"},
 	{RuleMenuAuthKey, diag.Warning, GroupChart, "when the package's RoleTemplates declare rule keys, every menu's authKey (ExtensionEntry entries, bundle menus) is one of them; an info for keys close to none (they may be KubeSphere's own)", srcUI,
 		"the install works; a misspelt authKey shows or hides the menu by the wrong permission (warning when it is close to a key of the package); KubeSphere's own keys are valid and lint cannot list them (info)"},
+	{RuleAppChart, diag.Error, GroupChart, "every ApplicationVersion (application.kubesphere.io) has its chart: a ConfigMap of the same name in extension-openpitrix whose binaryData.BinaryKey is a Helm chart archive; a warning when its versionName is not the chart's version or its app-id label names no Application of the package", srcAppStore,
+		"without the chart the App Store offers a version that cannot be installed, in every install; a wrong version or application misleads users but installs (warning)"},
 }
 
 // Rules returns every rule in --list-rules order.

@@ -10,6 +10,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/ksbuilder/ksbuilder/create"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 )
 
@@ -75,21 +76,16 @@ func TestScaffoldsLintClean(t *testing.T) {
 		{"backend", create.Options{Type: create.Backend}},
 		{"from-iframe", create.Options{From: archive, Entry: create.EntryIframe}},
 		{"from-link", create.Options{From: archive, Entry: create.EntryLink}},
+		{"app", create.Options{Type: create.App, From: fixture.StoreChart(t, t.TempDir())}},
 	}
-	require.Len(t, create.Types, 3, "a new create type needs a case here")
+	require.Len(t, create.Types, 4, "a new create type needs a case here")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.opts
 			o.Name, o.Category, o.Author, o.Email = "hello-world", "dev-tools", "Jane Doe", "jane@example.com"
 			files, _, err := create.Render(o)
 			require.NoError(t, err)
-			src := make(map[string][]byte, len(files))
-			for name, data := range files {
-				src[filepath.ToSlash(name)] = data
-			}
-			res, err := Lint(sourceOf(tt.name, src), Options{})
-			require.NoError(t, err)
-			assert.Empty(t, format(res.Findings))
+			assert.Empty(t, format(lintScaffold(t, tt.name, files)))
 		})
 	}
 }
@@ -140,6 +136,7 @@ func TestScaffoldsLintCleanWithNonStringNames(t *testing.T) {
 		"backend":     {Type: create.Backend},
 		"from-iframe": {From: archive, Entry: create.EntryIframe},
 		"from-link":   {From: archive, Entry: create.EntryLink},
+		"app":         {Type: create.App, From: fixture.StoreChart(t, t.TempDir())},
 	}
 	for _, name := range []string{"123", "no", "on", "off", "y", "n", "yes", "1e3", "true", "null", "0x1f", "0o17", "012", "1-0"} {
 		require.NoError(t, create.ValidateName(name))
@@ -149,14 +146,48 @@ func TestScaffoldsLintCleanWithNonStringNames(t *testing.T) {
 				o.Name, o.Category, o.Author = name, "dev-tools", "Jane Doe"
 				files, _, err := create.Render(o)
 				require.NoError(t, err)
-				src := make(map[string][]byte, len(files))
-				for f, data := range files {
-					src[filepath.ToSlash(f)] = data
-				}
-				res, err := Lint(sourceOf(name, src), Options{})
-				require.NoError(t, err)
-				assert.Empty(t, format(res.Findings))
+				assert.Empty(t, format(lintScaffold(t, name, files)))
 			})
 		}
 	}
+}
+
+// lintScaffold lints a rendered scaffold as "ksbuilder lint DIR" does: with
+// the .ksbuilder-lint.yaml the scaffold ships (type app), if any.
+func lintScaffold(t *testing.T, name string, files map[string][]byte) diag.List {
+	t.Helper()
+	opts := Options{}
+	if _, ok := files[ConfigFileName]; ok {
+		dir := t.TempDir()
+		fixture.Write(t, dir, files)
+		cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
+		require.NoError(t, err)
+		opts.Adjust = cfg.Adjuster(dir)
+	}
+	src := make(map[string][]byte, len(files))
+	for f, data := range files {
+		src[filepath.ToSlash(f)] = data
+	}
+	res, err := Lint(sourceOf(name, src), opts)
+	require.NoError(t, err)
+	return res.Findings
+}
+
+// TestAppScaffoldSkipsOnlyItsBinding checks what the App Store scaffold's
+// .ksbuilder-lint.yaml hides: without it, the only finding is the
+// ClusterRoleBinding grant the post-install Job needs.
+func TestAppScaffoldSkipsOnlyItsBinding(t *testing.T) {
+	files, _, err := create.Render(create.Options{Name: "hello-world", Category: "dev-tools", Author: "Jane Doe",
+		Type: create.App, From: fixture.StoreChart(t, t.TempDir())})
+	require.NoError(t, err)
+	src := make(map[string][]byte, len(files))
+	for f, data := range files {
+		src[filepath.ToSlash(f)] = data
+	}
+	res, err := Lint(sourceOf("app", src), Options{})
+	require.NoError(t, err)
+	require.Len(t, res.Findings, 1, format(res.Findings))
+	assert.Equal(t, RulePermissionsSensitive, res.Findings[0].Code)
+	assert.Contains(t, res.Findings[0].Message, "clusterrolebindings")
+	assert.Empty(t, format(lintScaffold(t, "app", files)))
 }

@@ -94,6 +94,8 @@ var knownKinds = []kindResource{
 	{"kubesphere.io", "InstallPlan", "installplans", false},
 	{"kubesphere.io", "Category", "categories", false},
 	{"kubesphere.io", "Repository", "repositories", false},
+	{"application.kubesphere.io", "Application", "applications", false},
+	{"application.kubesphere.io", "ApplicationVersion", "applicationversions", false},
 }
 
 // LookupKind returns the resource of a well-known kind in an API group ("" is
