@@ -85,9 +85,10 @@ func IsRemote(repository string) bool {
 // Prepare fetches the remote dependencies of the extension directory src
 // and adds them (and a new Chart.lock) to src, so the package holds them.
 // It does nothing, beyond looking for the word "repository" in
-// extension.yaml, for an archive or an extension without remote
-// dependencies, and leaves an extension.yaml with errors to the packager,
-// which reports them.
+// extension.yaml, for an archive, an extension without remote
+// dependencies, or one without Chart.lock that already holds every remote
+// subchart under charts/ (vendored; unless opts.Update), and leaves an
+// extension.yaml with errors to the packager, which reports them.
 func Prepare(ctx context.Context, src *source.Source, opts Options) (*Result, error) {
 	if src.Kind != source.Directory {
 		return nil, nil
@@ -100,11 +101,14 @@ func Prepare(ctx context.Context, src *source.Source, opts Options) (*Result, er
 	if ext == nil || diags.HasErrors() {
 		return nil, nil
 	}
-	remote := false
+	remote, vendored := false, true
 	for _, d := range ext.Dependencies {
-		remote = remote || IsRemote(d.Repository)
+		if IsRemote(d.Repository) {
+			remote = true
+			vendored = vendored && hasSubchart(src, d.Name)
+		}
 	}
-	if !remote {
+	if !remote || vendored && !opts.Update && !src.HasFile(LockFile) {
 		return nil, nil
 	}
 	res, err := Build(ctx, src.Path, ext, opts)
@@ -125,6 +129,20 @@ func Prepare(ctx context.Context, src *source.Source, opts Options) (*Result, er
 		}
 	}
 	return res, nil
+}
+
+// hasSubchart reports whether charts/ holds the chart name: as the
+// directory charts/NAME or an archive charts/NAME-VERSION.tgz.
+func hasSubchart(src *source.Source, name string) bool {
+	if src.HasDir("charts/" + name) {
+		return true
+	}
+	for _, f := range src.Names() {
+		if dir, base := path.Split(f); dir == "charts/" && archiveChartName(base) == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Build fetches the remote dependencies of the extension in dir into

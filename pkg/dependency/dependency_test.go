@@ -681,3 +681,19 @@ func tgz(t *testing.T, files map[string]string) []byte {
 	}
 	return buf.Bytes()
 }
+
+func TestPrepareKeepsVendoredSubcharts(t *testing.T) {
+	newHelmEnv(t)
+	dir := newExtension(t, "  - name: app\n    version: 0.1.0\n    repository: https://charts.invalid\n")
+	saveChartDir(t, filepath.Join(dir, "charts", "app"), "app", "0.1.0")
+	src, err := source.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := Prepare(context.Background(), src, Options{}); err != nil || res != nil {
+		t.Fatalf("Prepare = %v, %v; want nothing fetched for a vendored subchart", res, err)
+	}
+	if _, err := Prepare(context.Background(), src, Options{Update: true}); err == nil || !strings.Contains(err.Error(), "charts.invalid") {
+		t.Fatalf("Prepare with Update = %v; want the repository asked", err)
+	}
+}

@@ -160,7 +160,7 @@ func readBounded(file string, limit int64) ([]byte, error) {
 
 // index is the part of a repository's index.yaml that resolving needs.
 type index struct {
-	APIVersion string                      `json:"apiVersion"`
+	APIVersion string                     `json:"apiVersion"`
 	Entries    map[string][]*indexVersion `json:"entries"`
 }
 
