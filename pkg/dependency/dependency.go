@@ -18,7 +18,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -577,16 +576,19 @@ func (b *builder) download(ctx context.Context, deps []*chart.Dependency) (*Resu
 	return res, nil
 }
 
-// archiveName matches NAME-VERSION.tgz.
-var archiveName = regexp.MustCompile(`^(.+)-(v?[0-9]+\.[0-9]+\.[0-9]+(?:[-+][0-9A-Za-z.+-]*)?)\.tgz$`)
-
-// archiveChartName is the NAME of NAME-VERSION.tgz, "" for other names.
+// archiveChartName is the NAME of NAME-VERSION.tgz (VERSION a semantic
+// version), "" for other names.
 func archiveChartName(base string) string {
-	m := archiveName.FindStringSubmatch(base)
-	if m == nil {
-		return ""
+	stem, ok := strings.CutSuffix(base, ".tgz")
+	for i := 1; ok && i < len(stem); i++ {
+		if stem[i-1] != '-' {
+			continue
+		}
+		if _, err := semver.StrictNewVersion(strings.TrimPrefix(stem[i:], "v")); err == nil {
+			return stem[:i-1]
+		}
 	}
-	return m[1]
+	return ""
 }
 
 // fetch gets one dependency: kept when charts/ already has it with the

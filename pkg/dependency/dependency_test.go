@@ -697,3 +697,19 @@ func TestPrepareKeepsVendoredSubcharts(t *testing.T) {
 		t.Fatalf("Prepare with Update = %v; want the repository asked", err)
 	}
 }
+
+func TestArchiveChartName(t *testing.T) {
+	for base, want := range map[string]string{
+		"redis-1.0.0.tgz":             "redis",
+		"my-chart-1.0.0-rc.1.tgz":     "my-chart",
+		"my-chart-v2.3.4+build.1.tgz": "my-chart",
+		"redis.tgz":                   "",
+		"redis-latest.tgz":            "",
+		"-1.0.0.tgz":                  "",
+		"redis-1.0.0.tar.gz":          "",
+	} {
+		if got := archiveChartName(base); got != want {
+			t.Errorf("archiveChartName(%q) = %q, want %q", base, got, want)
+		}
+	}
+}
