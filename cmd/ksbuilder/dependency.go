@@ -42,6 +42,13 @@ func prepareDependencies(ctx context.Context, src *source.Source, opts dependenc
 	return nil
 }
 
+// fetchLockedDependencies fetches the subcharts of an extension directory
+// declared with a repository as Chart.lock locks them, for the commands
+// that render an extension without --dependency-update.
+func fetchLockedDependencies(ctx context.Context, f *Factory, src *source.Source) error {
+	return prepareDependencies(ctx, src, dependencyOptions(f, false, registry.Options{}))
+}
+
 // dependencyError words a dependency failure; a repository or registry
 // that refuses the credentials exits with code 4.
 func dependencyError(err error) error {
