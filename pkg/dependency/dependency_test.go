@@ -388,8 +388,8 @@ func TestTLSWithCAFile(t *testing.T) {
 	dir := newExtension(t, "  - name: redis\n    version: 1.0.0\n    repository: '@secure'\n")
 	_, err := build(t, dir, Options{Update: true})
 	var repoErr *Error
-	if !errors.As(err, &repoErr) || repoErr.Kind != Unreachable {
-		t.Fatalf("err = %v, want a certificate failure", err)
+	if !errors.As(err, &repoErr) || repoErr.Kind != TLSFailure || !strings.Contains(err.Error(), "--ca-file") {
+		t.Fatalf("err = %v, want a certificate failure naming the CA", err)
 	}
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.srv.Certificate().Raw}), 0o600); err != nil {

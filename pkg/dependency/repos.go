@@ -3,6 +3,8 @@ package dependency
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -274,7 +276,7 @@ func (f *fetcher) get(ctx context.Context, u string, limit int64) ([]byte, error
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &Error{Kind: Unreachable, Repository: f.repo.label(), URL: u, Err: err}
+		return nil, &Error{Kind: networkKind(err), Repository: f.repo.label(), URL: u, Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -343,7 +345,23 @@ const (
 	NotFound
 	// NoCache is a named repository without a cached index.
 	NoCache
+	// TLSFailure is a failed TLS handshake or certificate check.
+	TLSFailure
 )
+
+// networkKind tells a TLS failure from other network failures.
+func networkKind(err error) ErrorKind {
+	var (
+		certErr  *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		record   tls.RecordHeaderError
+	)
+	if errors.As(err, &certErr) || errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &record) {
+		return TLSFailure
+	}
+	return Unreachable
+}
 
 // Error is a failure to use a chart repository; it names the repository.
 type Error struct {
@@ -370,6 +388,8 @@ func (e *Error) Error() string {
 	switch e.Kind {
 	case Unauthorized:
 		msg += " (set the repository's username and password with \"helm repo add NAME URL --username U --password-stdin --force-update\")"
+	case TLSFailure:
+		msg += " (give the repository's CA with \"helm repo add NAME URL --ca-file FILE --force-update\", or its caFile in repositories.yaml)"
 	case Unreachable:
 		msg += " (offline? with Chart.lock, a cached index and the charts already under charts/, nothing is downloaded)"
 	}
