@@ -62,7 +62,9 @@ func newChartRepo(t *testing.T, opts repoOptions, charts ...string) *chartRepo {
 		name, version, _ := strings.Cut(c, " ")
 		saveChart(t, r.dir, name, version)
 	}
-	r.reindex(t)
+	if len(charts) > 0 {
+		r.reindex(t)
+	}
 	var h http.Handler = http.FileServer(http.Dir(r.dir))
 	if opts.user != "" {
 		next := h
@@ -711,5 +713,37 @@ func TestArchiveChartName(t *testing.T) {
 		if got := archiveChartName(base); got != want {
 			t.Errorf("archiveChartName(%q) = %q, want %q", base, got, want)
 		}
+	}
+}
+
+// TestCredentialsStayOnTheRepositoryHost: an index pointing at another
+// host gets no password there, unless pass_credentials_all.
+func TestCredentialsStayOnTheRepositoryHost(t *testing.T) {
+	env := newHelmEnv(t)
+	charts := t.TempDir()
+	saveChart(t, charts, "redis", "1.0.0")
+	var gotAuth []bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _, ok := r.BasicAuth()
+		gotAuth = append(gotAuth, ok)
+		http.ServeFile(w, r, filepath.Join(charts, filepath.Base(r.URL.Path)))
+	}))
+	t.Cleanup(other.Close)
+	r := newChartRepo(t, repoOptions{user: "u", password: "p"})
+	index := "apiVersion: v1\nentries:\n  redis:\n  - name: redis\n    version: 1.0.0\n    urls: [" + other.URL + "/redis-1.0.0.tgz]\n"
+	if err := os.WriteFile(filepath.Join(r.dir, "index.yaml"), []byte(index), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env.add(t, "private", r.srv.URL, map[string]any{"username": "u", "password": "p"})
+	dir := newExtension(t, "  - name: redis\n    version: 1.0.0\n    repository: '@private'\n")
+	mustBuild(t, dir, Options{Update: true})
+	env.repos = nil
+	env.add(t, "private", r.srv.URL, map[string]any{"username": "u", "password": "p", "pass_credentials_all": true})
+	if err := os.RemoveAll(filepath.Join(dir, "charts")); err != nil {
+		t.Fatal(err)
+	}
+	mustBuild(t, dir, Options{})
+	if len(gotAuth) != 2 || gotAuth[0] || !gotAuth[1] {
+		t.Errorf("credentials sent to the other host: %v, want [false true]", gotAuth)
 	}
 }
