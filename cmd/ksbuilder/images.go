@@ -78,6 +78,9 @@ func listImages(f *Factory, c *cli.Context, path string) ([]images.Image, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := fetchLockedDependencies(c.Context, f, src); err != nil {
+		return nil, err
+	}
 	ext, chrt, ignored, err := packager.LoadForRender(src)
 	if err != nil {
 		return nil, err

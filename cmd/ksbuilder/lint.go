@@ -16,6 +16,8 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/lint"
 	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
+	"github.com/ksbuilder/ksbuilder/pkg/registry"
+	"github.com/ksbuilder/ksbuilder/pkg/source"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
@@ -49,6 +51,8 @@ type lintOptions struct {
 	ListRules    bool
 	MaxSize      int64
 	Output       output.Format
+	// DependencyUpdate resolves the repository subcharts again.
+	DependencyUpdate bool
 }
 
 // lintReport is what "lint -o json" prints; docs/lint.md documents it.
@@ -136,6 +140,7 @@ Examples:
 			// Upstream's spelling; ksbuilder always lints every subchart.
 			&cli.BoolFlag{Name: "with-subcharts", Hidden: true},
 			maxSizeFlag(),
+			dependencyUpdateFlag(),
 			outputFlag("text, json, yaml, sarif (for code scanning) or github (Actions annotations)"),
 		}, valuesFlags()...),
 		Action: func(c *cli.Context) error {
@@ -143,6 +148,7 @@ Examples:
 				f: f, Paths: c.Args().Slice(), Values: valueOptions(c),
 				Strict: c.Bool("strict"), Quiet: c.Bool("quiet"), ListRules: c.Bool("list-rules"),
 				Config: c.String("config"), NoConfig: c.Bool("no-config"), ChangedSince: c.String("changed-since"),
+				DependencyUpdate: c.Bool(flagDependencyUpdate),
 			}
 			if c.Bool("with-subcharts") {
 				f.Infof("--with-subcharts: subcharts are always linted; the flag is not needed")
@@ -215,9 +221,16 @@ func lintRun(ctx context.Context, opts *lintOptions) error {
 	if err != nil {
 		return err
 	}
+	deps := dependencyOptions(f, opts.DependencyUpdate, registry.Options{})
+	prepare := func(ctx context.Context, src *source.Source) error {
+		if opts.DependencyUpdate && src.Kind != source.Directory {
+			return nil // a package among directories: it has its subcharts
+		}
+		return prepareDependencies(ctx, src, deps)
+	}
 	targets := make([]lint.Target, len(paths))
 	for i, p := range paths {
-		targets[i] = lint.Target{Path: p, Options: lint.Options{Values: manifest.CopyValues(vals), Skip: opts.Skip, MaxSize: opts.MaxSize}}
+		targets[i] = lint.Target{Path: p, Options: lint.Options{Values: manifest.CopyValues(vals), Skip: opts.Skip, MaxSize: opts.MaxSize, Prepare: prepare}}
 		if cfg := configs[p]; cfg != nil {
 			targets[i].Options.Adjust = cfg.Adjuster(p)
 		}

@@ -30,6 +30,8 @@ type packageOptions struct {
 	Push     *registry.Reference
 	Force    bool
 	Registry registry.Options
+	// DependencyUpdate resolves the repository subcharts again.
+	DependencyUpdate bool
 }
 
 // packageResult is what "package -o json" prints.
@@ -56,6 +58,13 @@ writes <name>-<version>.tgz: a Helm chart whose Chart.yaml is generated from
 extension.yaml, with a local icon inlined as a data: URI. Files matched by
 .helmignore, .git/ directories and .tgz files at the root are left out.
 
+Subcharts that extension.yaml declares with a repository (https://...,
+@NAME of Helm's repositories.yaml, or oci://) are fetched into charts/ first,
+as "helm dependency build" does: the versions Chart.lock locks, found in
+Helm's index cache, an archive already there kept. Without Chart.lock, or
+with --dependency-update, the newest versions matching the constraints are
+fetched and written to Chart.lock, as "helm dependency update" does.
+
 The package must fit in 1 MiB (KubeSphere Cloud's limit and a ConfigMap's);
 over it, the command fails and lists the largest files. Archives are
 reproducible: entries are sorted and carry fixed owners, modes and
@@ -78,11 +87,19 @@ Examples:
 			outputFlag("text, json or yaml"),
 			&cli.StringFlag{Name: "push", Usage: "push the package to the OCI repository `oci://HOST/REPO`"},
 			&cli.BoolFlag{Name: "force", Usage: "with --push, replace a different package under the same tag"},
+			dependencyUpdateFlag(),
 		}, append(registryFlags(), registryTimeoutFlag())...),
 		Action: func(c *cli.Context) error {
-			opts := &packageOptions{f: f, Destination: c.String("destination"), Force: c.Bool("force")}
+			opts := &packageOptions{f: f, Destination: c.String("destination"), Force: c.Bool("force"), DependencyUpdate: c.Bool(flagDependencyUpdate)}
 			var err error
 			if opts.Path, err = pathArg(c); err != nil {
+				return err
+			}
+			// The registry flags serve --push and oci:// subcharts.
+			if opts.Registry, err = registryOptions(c); err != nil {
+				return err
+			}
+			if err := registryTimeout(c, &opts.Registry); err != nil {
 				return err
 			}
 			if c.IsSet("push") {
@@ -94,12 +111,6 @@ Examples:
 					return usageErrorf("--push takes a repository (%s%s/%s) without a tag or digest: the tag is the package's version", registry.Scheme, ref.Registry, ref.Repository)
 				}
 				opts.Push = &ref
-				if opts.Registry, err = registryOptions(c); err != nil {
-					return err
-				}
-				if err := registryTimeout(c, &opts.Registry); err != nil {
-					return err
-				}
 			} else if opts.Force {
 				return usageErrorf("--force only applies with --push")
 			}
@@ -124,7 +135,7 @@ func packageRun(ctx context.Context, opts *packageOptions) error {
 	f := opts.f
 	start := f.Now()
 	pkg, err := untilInterrupted(ctx, func() (*packager.Package, error) {
-		return loadAndBuild(f, opts.Path, packager.Options{MaxSize: opts.MaxSize, ModTime: opts.ModTime})
+		return loadAndBuild(ctx, f, opts.Path, packager.Options{MaxSize: opts.MaxSize, ModTime: opts.ModTime}, dependencyOptions(f, opts.DependencyUpdate, opts.Registry))
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/dependency"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/registry"
@@ -33,6 +35,8 @@ type publishOptions struct {
 	// OCI is set when PATH is an oci:// reference.
 	OCI      *registry.Reference
 	Registry registry.Options
+	// DependencyUpdate resolves the repository subcharts again.
+	DependencyUpdate bool
 }
 
 func newPublishCmd(f *Factory, runF func(*publishOptions) error) *cli.Command {
@@ -73,11 +77,16 @@ Examples:
 			&cli.BoolFlag{Name: flagDryRun, Usage: "print the objects instead of writing them"},
 			&cli.BoolFlag{Name: "to-local-template", Usage: "write the objects to <Kind>.yaml files in the directory --output names (default \".\") instead"},
 			outputFlag("text, json or yaml; with --to-local-template, the directory to write to"),
+			dependencyUpdateFlag(),
 		}, clusterFlags()...), registryFlags()...),
 		Action: func(c *cli.Context) error {
-			opts := &publishOptions{f: f, DryRun: c.Bool(flagDryRun), Connect: connectOptions(c)}
+			opts := &publishOptions{f: f, DryRun: c.Bool(flagDryRun), Connect: connectOptions(c), DependencyUpdate: c.Bool(flagDependencyUpdate)}
 			var err error
 			if opts.Path, err = pathArg(c); err != nil {
+				return err
+			}
+			// The registry flags serve an oci:// PATH and oci:// subcharts.
+			if opts.Registry, err = registryOptions(c); err != nil {
 				return err
 			}
 			if c.Bool("to-local-template") {
@@ -98,8 +107,8 @@ Examples:
 					return usageErrorf("publish %s: KubeSphere installs OCI charts by tag; write %s:VERSION", ref, ref.WithTag(""))
 				}
 				opts.OCI = &ref
-				if opts.Registry, err = registryOptions(c); err != nil {
-					return err
+				if opts.DependencyUpdate {
+					return usageErrorf("--%s applies to an extension directory, not to a chart in a registry", flagDependencyUpdate)
 				}
 			} else if looksLikeRegistry(opts.Path) {
 				return usageErrorf("%s: no such file or directory; for a chart in an OCI registry write %s%s", opts.Path, registry.Scheme, opts.Path)
@@ -132,7 +141,7 @@ func publishRun(c *cli.Context, opts *publishOptions) error {
 	if opts.OCI != nil {
 		pkg, chartURL, err = pullPackage(f, *opts.OCI, opts.Registry)
 	} else {
-		pkg, err = buildPackage(f, opts.Path)
+		pkg, err = buildPackageWith(c.Context, f, opts.Path, dependencyOptions(f, opts.DependencyUpdate, opts.Registry))
 	}
 	if err != nil {
 		return err
@@ -199,23 +208,33 @@ func pullPackage(f *Factory, ref registry.Reference, opts registry.Options) (*pa
 // command, exactly as "ksbuilder package" builds it (the same
 // SOURCE_DATE_EPOCH and the default size limit).
 func buildPackage(f *Factory, path string) (*packager.Package, error) {
+	return buildPackageWith(context.Background(), f, path, dependencyOptions(f, false, registry.Options{}))
+}
+
+// buildPackageWith is buildPackage with the settings of the dependency
+// build.
+func buildPackageWith(ctx context.Context, f *Factory, path string, deps dependency.Options) (*packager.Package, error) {
 	modTime, err := sourceDateEpoch()
 	if err != nil {
 		return nil, err
 	}
-	return loadAndBuild(f, path, packager.Options{ModTime: modTime})
+	return loadAndBuild(ctx, f, path, packager.Options{ModTime: modTime}, deps)
 }
 
-// loadAndBuild reads an extension and builds its package, printing the
-// warnings, or the largest files of a package that is too large. It is the
-// one build path of "package", "publish" and "install".
-func loadAndBuild(f *Factory, path string, opts packager.Options) (*packager.Package, error) {
+// loadAndBuild reads an extension, fetches its subcharts declared with a
+// repository and builds its package, printing the warnings, or the largest
+// files of a package that is too large. It is the one build path of
+// "package", "publish" and "install".
+func loadAndBuild(ctx context.Context, f *Factory, path string, opts packager.Options, deps dependency.Options) (*packager.Package, error) {
 	start := f.Now()
 	src, err := source.Load(path)
 	if err != nil {
 		return nil, err
 	}
 	f.Debugf("read %d files from %s in %s (%d ignored)", src.Len(), path, f.Now().Sub(start), src.Ignored)
+	if err := prepareDependencies(ctx, src, deps); err != nil {
+		return nil, err
+	}
 	pkg, err := packager.Build(src, opts)
 	if err != nil {
 		var tooLarge *packager.TooLargeError

@@ -106,6 +106,9 @@ func pushRun(c *cli.Context, opts *pushOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := fetchLockedDependencies(c.Context, f, src); err != nil {
+		return err
+	}
 	plan, err := push.NewPlan(src)
 	if err != nil {
 		return err

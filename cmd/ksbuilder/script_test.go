@@ -56,13 +56,14 @@ func TestScript(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"tgzls":    cmdTgzList,
-			"cloud":    cmdCloud,
-			"helmpull": cmdHelmPull,
-			"imgseed":  cmdImgSeed,
-			"imgsame":  cmdImgSame,
-			"replace":  cmdReplace,
-			"kindsset": cmdKindsSet,
+			"tgzls":     cmdTgzList,
+			"cloud":     cmdCloud,
+			"helmpull":  cmdHelmPull,
+			"chartrepo": cmdChartRepo,
+			"imgseed":   cmdImgSeed,
+			"imgsame":   cmdImgSame,
+			"replace":   cmdReplace,
+			"kindsset":  cmdKindsSet,
 		},
 	})
 }

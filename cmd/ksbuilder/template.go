@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -108,6 +109,9 @@ func templateRun(opts *templateOptions) error {
 	}
 	src, err := source.Load(opts.Path)
 	if err != nil {
+		return err
+	}
+	if err := fetchLockedDependencies(context.Background(), f, src); err != nil {
 		return err
 	}
 	ext, c, ignored, err := packager.LoadForRender(src)

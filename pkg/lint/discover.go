@@ -133,6 +133,12 @@ func LintAll(ctx context.Context, targets []Target, workers int) ([]*Result, err
 					errs[i] = err
 					continue
 				}
+				if prepare := targets[i].Options.Prepare; prepare != nil {
+					if err := prepare(ctx, src); err != nil {
+						errs[i] = fmt.Errorf("%s: %w", targets[i].Path, err)
+						continue
+					}
+				}
 				results[i], err = lintContext(ctx, src, targets[i].Options)
 				if err != nil {
 					errs[i] = fmt.Errorf("%s: %w", targets[i].Path, err)

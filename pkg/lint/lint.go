@@ -36,6 +36,10 @@ type Options struct {
 	Adjust func(diag.Diagnostic) (diag.Diagnostic, bool)
 	// MaxSize is the package size limit in bytes; 0 means packager.MaxSize.
 	MaxSize int64
+	// Prepare, when set, runs on the extension once it is read, before it
+	// is linted: the CLI fetches the subcharts declared with a repository
+	// into it. Its error stops the lint of that extension.
+	Prepare func(context.Context, *source.Source) error
 	// TempDir is where Helm's linter gets its copy of the chart (removed
 	// afterwards); "" means the system's temporary directory.
 	TempDir string

@@ -251,8 +251,10 @@ func checkDependencies(ext *extension.Extension, c *chart.Chart) diag.List {
 		field := fmt.Sprintf("dependencies[%d].name", i)
 		line, col := ext.Position(field)
 		hint := "add it under charts/ as a directory or a .tgz whose Chart.yaml name matches"
-		if d.Repository != "" {
-			hint = "run helm dependency build to fetch it into charts/"
+		if d.Repository != "" && !strings.HasPrefix(d.Repository, "file://") {
+			hint = "ksbuilder fetches it into charts/ when it packages the extension directory (as Chart.lock locks it); a package must hold it under charts/"
+		} else if d.Repository != "" {
+			hint = "file:// charts are not fetched: add it under charts/ as a directory or a .tgz whose Chart.yaml name matches"
 		}
 		out.Add(diag.Diagnostic{
 			Severity: diag.Error, Code: CodeDependencyMissing, File: extension.MetadataFile,

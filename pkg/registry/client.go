@@ -335,6 +335,17 @@ func (c *Client) LatestTag(ref Reference) (string, error) {
 	return tags[0], nil
 }
 
+// Tags returns the semantic-version tags of the repository, highest first
+// (Helm's "_" read back as "+").
+func (c *Client) Tags(ref Reference) ([]string, error) {
+	repo := ref.WithTag("")
+	tags, err := c.helm.Tags(repo.Locator())
+	if err != nil {
+		return nil, classify(err, repo)
+	}
+	return tags, nil
+}
+
 // Login checks the credentials against host and stores them in the
 // credentials file.
 func (c *Client) Login(host, username, password string) error {
