@@ -165,11 +165,14 @@ func newTransport(conf *tls.Config, timeout time.Duration) http.RoundTripper {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	// The transport's own limits are a backstop at twice the watchdog's,
+	// so that the watchdog, which names the phase, ends a stall first.
+	backstop := 2 * timeout
 	return &stallTransport{timeout: timeout, next: &http.Transport{
 		TLSClientConfig:     conf,
 		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout: timeout,
+		DialContext:         (&net.Dialer{Timeout: backstop, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout: backstop,
 		ForceAttemptHTTP2:   true,
 		MaxIdleConnsPerHost: 16,
 	}}
