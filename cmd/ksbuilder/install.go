@@ -165,7 +165,7 @@ func installFlags(upgrade bool) []cli.Flag {
 	}
 	flags = append(flags, offline...)
 	flags = append(flags, valuesFlags()...)
-	flags = append(flags, clusterValuesFlags()...)
+	flags = append(flags, clusterValuesFlags(writtenAsOverride)...)
 	flags = append(flags, &cli.BoolFlag{Name: "reset-values", Usage: "drop the values the InstallPlan has (without other values flags)", Category: valuesCategory})
 	flags = append(flags, waitFlags(waitFor, "once the InstallPlan is written")...)
 	return append(flags, clusterFlags()...)

@@ -72,6 +72,28 @@ func TestReleaseValues(t *testing.T) {
 	}
 }
 
+// ClusterAgentValues merges values maps as KubeSphere merges the plan's
+// texts: maps key by key, the override winning, lists replaced whole, a
+// null kept (Helm then drops that default).
+func TestClusterAgentValues(t *testing.T) {
+	got, err := ClusterAgentValues(
+		map[string]any{"backend": map[string]any{"replicaCount": 2, "args": []any{"a", "b"}, "image": map[string]any{"tag": "v2"}}, "keep": "x"},
+		map[string]any{"backend": map[string]any{"replicaCount": 5, "args": []any{"c"}, "image": map[string]any{"pullPolicy": "Always"}}, "keep": nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"backend": map[string]any{"replicaCount": float64(5), "args": []any{"c"}, "image": map[string]any{"tag": "v2", "pullPolicy": "Always"}},
+		"keep":    nil,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("merged %#v\nwant %#v", got, want)
+	}
+	if got, err := ClusterAgentValues(map[string]any{"a": 1}, nil); err != nil || !reflect.DeepEqual(got, map[string]any{"a": float64(1)}) {
+		t.Errorf("without an override: %#v, %v", got, err)
+	}
+}
+
 func placed(clusters ...string) *kubesphere.ClusterScheduling {
 	return &kubesphere.ClusterScheduling{Placement: &kubesphere.Placement{Clusters: clusters}}
 }
