@@ -118,9 +118,20 @@ func TestSpecPatchAndExpectations(t *testing.T) {
 		{"cluster added", func(s *kubesphere.InstallPlanSpec) { s.ClusterScheduling = placed("host", "member") },
 			`{"spec":{"clusterScheduling":{"placement":{"clusters":["host","member"]}},"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
 			Expectation{Clusters: []string{"member"}}},
+		{"override set", func(s *kubesphere.InstallPlanSpec) { s.ClusterScheduling.Overrides = map[string]string{"host": "b: 2\n"} },
+			`{"spec":{"clusterScheduling":{"overrides":{"host":"b: 2\n"}},"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
+			Expectation{Clusters: []string{"host"}}},
 		{"nothing", func(*kubesphere.InstallPlanSpec) {},
 			`{"spec":{"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
 			Expectation{}},
+	}
+	// An override removed is set to null, one kept is left out.
+	overridden := *base.DeepCopy()
+	overridden.ClusterScheduling.Overrides = map[string]string{"host": "b: 2\n", "member": "c: 3\n"}
+	fewer := *overridden.DeepCopy()
+	fewer.ClusterScheduling.Overrides = map[string]string{"member": "c: 3\n"}
+	if patch, err := specPatch(&overridden, &fewer, ""); err != nil || !strings.Contains(string(patch), `"clusterScheduling":{"overrides":{"host":null}}`) {
+		t.Errorf("patch removing an override: %s, %v", patch, err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
