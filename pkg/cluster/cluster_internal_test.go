@@ -118,7 +118,9 @@ func TestSpecPatchAndExpectations(t *testing.T) {
 		{"cluster added", func(s *kubesphere.InstallPlanSpec) { s.ClusterScheduling = placed("host", "member") },
 			`{"spec":{"clusterScheduling":{"placement":{"clusters":["host","member"]}},"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
 			Expectation{Clusters: []string{"member"}}},
-		{"override set", func(s *kubesphere.InstallPlanSpec) { s.ClusterScheduling.Overrides = map[string]string{"host": "b: 2\n"} },
+		{"override set", func(s *kubesphere.InstallPlanSpec) {
+			s.ClusterScheduling.Overrides = map[string]string{"host": "b: 2\n"}
+		},
 			`{"spec":{"clusterScheduling":{"overrides":{"host":"b: 2\n"}},"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
 			Expectation{Clusters: []string{"host"}}},
 		{"nothing", func(*kubesphere.InstallPlanSpec) {},
