@@ -657,11 +657,10 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 	}
 	s.stopFollowing()
 	out, err := cluster.Install(ctx, cluster.InstallRequest{
-		Target: cluster.Target{Client: s.client},
-		InstallOptions: cluster.InstallOptions{Name: s.name, Version: s.current, Values: vals.config, Clusters: s.opts.Clusters,
-			ClusterValues: vals.clusters, Upgrade: true, Renders: s.renders},
-		NoWait:   true,
-		Progress: s.rep,
+		Target:         cluster.Target{Client: s.client},
+		InstallOptions: cluster.InstallOptions{Name: s.name, Version: s.current, Values: vals.config, Clusters: s.opts.Clusters, ClusterValues: vals.clusters, Upgrade: true, Renders: s.renders},
+		NoWait:         true,
+		Progress:       s.rep,
 	})
 	if err != nil {
 		return err
