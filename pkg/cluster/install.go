@@ -88,6 +88,9 @@ type InstallResult struct {
 	Action Action
 	// PreviousVersion is the plan's version before an upgrade.
 	PreviousVersion string
+	// ServedBy is the Repository the installed version was synced from;
+	// nil for a version published otherwise, or given as a Publication.
+	ServedBy *ServedBy
 	// Expect is what Wait must see happen.
 	Expect Expectation
 	// Retry, when set, says how a failed installation is made to run again
@@ -141,6 +144,9 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		return nil, err
 	}
 	name, version := opts.Name, opts.Version
+	if opts.Publication == nil {
+		res.ServedBy = c.servedBy(ctx, ev)
+	}
 
 	plan := &kubesphere.InstallPlan{}
 	exists := true
