@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
 func writeFile(t *testing.T, p, data string) {
@@ -477,5 +479,28 @@ func TestFilterFrontend(t *testing.T) {
 		if b.frontendOnly() || !b.hasFrontend() || b.valuesOnly() {
 			t.Errorf("batch %+v: frontendOnly %v, hasFrontend %v, valuesOnly %v", b, b.frontendOnly(), b.hasFrontend(), b.valuesOnly())
 		}
+	}
+}
+
+// The per-cluster values files are made absolute in a copy, mapped to
+// their clusters, and stdin is refused.
+func TestAbsClusterValues(t *testing.T) {
+	in := map[string]values.Options{"member1": {ValueFiles: []string{"m.yaml", "shared.yaml"}}, "host": {ValueFiles: []string{"shared.yaml"}, Values: []string{"a=1"}}}
+	out, files, err := absClusterValues(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, _ := filepath.Abs("shared.yaml")
+	if !slices.Equal(files[shared], []string{"host", "member1"}) || len(files) != 2 {
+		t.Errorf("files %v", files)
+	}
+	if got := out["host"]; !slices.Equal(got.ValueFiles, []string{shared}) || !slices.Equal(got.Values, []string{"a=1"}) {
+		t.Errorf("host options %+v", got)
+	}
+	if in["member1"].ValueFiles[0] != "m.yaml" {
+		t.Errorf("the caller's options were changed: %+v", in)
+	}
+	if _, _, err := absClusterValues(map[string]values.Options{"host": {ValueFiles: []string{"-"}}}); err == nil || !strings.Contains(err.Error(), "--cluster-values host=-") {
+		t.Errorf("stdin: %v", err)
 	}
 }

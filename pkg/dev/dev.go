@@ -248,10 +248,11 @@ func newSession(opts Options) (*session, error) {
 			return nil, errors.New("values from stdin (-f -) cannot be watched; put them in a file")
 		}
 	}
-	clusterFiles, err := absClusterValues(opts.ClusterValues)
+	clusterValues, clusterFiles, err := absClusterValues(opts.ClusterValues)
 	if err != nil {
 		return nil, err
 	}
+	opts.ClusterValues = clusterValues
 	root, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, err
@@ -393,21 +394,22 @@ func (s *session) reloadIgnore(events EventSource, b batch) batch {
 	return s.filter.rematch(b)
 }
 
-// absClusterValues makes the files of the per-cluster values absolute, in
-// place, and returns, for each file, the clusters it gives values to.
-// stdin ("-") is refused: it cannot be read again.
-func absClusterValues(byCluster map[string]values.Options) (map[string][]string, error) {
+// absClusterValues returns the per-cluster values with their files made
+// absolute, and, for each file, the clusters it gives values to. stdin
+// ("-") is refused: it cannot be read again.
+func absClusterValues(byCluster map[string]values.Options) (map[string]values.Options, map[string][]string, error) {
+	out := make(map[string]values.Options, len(byCluster))
 	files := map[string][]string{}
 	for _, cl := range slices.Sorted(maps.Keys(byCluster)) {
 		o := byCluster[cl]
 		abs := make([]string, 0, len(o.ValueFiles))
 		for _, f := range o.ValueFiles {
 			if strings.TrimSpace(f) == "-" {
-				return nil, fmt.Errorf("values of cluster %s from stdin (--cluster-values %s=-) cannot be watched; put them in a file", cl, cl)
+				return nil, nil, fmt.Errorf("values of cluster %s from stdin (--cluster-values %s=-) cannot be watched; put them in a file", cl, cl)
 			}
 			p, err := filepath.Abs(f)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			abs = append(abs, p)
 			if !slices.Contains(files[p], cl) {
@@ -415,9 +417,9 @@ func absClusterValues(byCluster map[string]values.Options) (map[string][]string,
 			}
 		}
 		o.ValueFiles = abs
-		byCluster[cl] = o
+		out[cl] = o
 	}
-	return files, nil
+	return out, files, nil
 }
 
 // setFilePaths lists the files of --set-file flags (key=path,...),
