@@ -192,3 +192,26 @@ func TestDevCommand(t *testing.T) {
 		t.Error("--cleanup left the InstallPlan")
 	}
 }
+
+// Each kind of change is announced on stderr; a change of a cluster's
+// values file names the cluster.
+func TestDevReporterChange(t *testing.T) {
+	for _, tc := range []struct {
+		ch   dev.Change
+		want string
+	}{
+		{dev.Change{}, "Installing the extension: publishing a development version\n"},
+		{dev.Change{Files: []string{"values.yaml"}, ValuesOnly: true}, "Changed: values.yaml: updating the config\n"},
+		{dev.Change{Files: []string{"host.yaml", "m.yaml"}, Clusters: []string{"host", "member1"}, ValuesOnly: true},
+			"Changed: host.yaml, m.yaml: updating the values (the override of cluster host, member1)\n"},
+		{dev.Change{Files: []string{"host.yaml", "templates/x.yaml"}, Clusters: []string{"host"}}, "Changed: host.yaml, templates/x.yaml: publishing a development version\n"},
+	} {
+		ios, _, _, errOut := iostreams.Test()
+		f := newFactory(ios, "test")
+		r := &devReporter{f: f, progress: newProgress(f, "")}
+		r.Change(tc.ch)
+		if got := errOut.String(); got != tc.want {
+			t.Errorf("Change(%+v) printed %q, want %q", tc.ch, got, tc.want)
+		}
+	}
+}
