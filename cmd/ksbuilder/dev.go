@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
 	"github.com/ksbuilder/ksbuilder/pkg/units"
+	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
 type devOptions struct {
@@ -40,6 +42,14 @@ file given with -f) keeps the version and updates the InstallPlan's config:
 the values that turn the published values.yaml into the edited one, then the
 values flags.
 
+Multicluster extensions: --cluster-values CLUSTER=FILE and --cluster-set
+CLUSTER:KEY=VALUE (repeatable) are written as that cluster's override
+(spec.clusterScheduling.overrides.CLUSTER) by every installation; each
+cluster must be in the placement. A change to a --cluster-values file is a
+change of values only: the plan's override is updated and KubeSphere
+upgrades that cluster's agent. Without these flags the plan's overrides are
+kept.
+
 Files ignored by .helmignore and editors' temporary files (*.swp, *~, 4913,
 .#*) do not count. A change that does not pass the checks prints the
 problems and leaves the cluster alone; fix it and save again. KubeSphere's
@@ -64,7 +74,8 @@ Examples:
   ksbuilder dev ./hello
   ksbuilder dev ./hello -f values-dev.yaml --set frontend.replicaCount=1
   ksbuilder dev ./hello --frontend ../console/extensions/hello/dist/index.js
-  ksbuilder dev ./network --cluster host --context kind-ks --cleanup`,
+  ksbuilder dev ./network --cluster host --context kind-ks --cleanup
+  ksbuilder dev ./network --cluster host --cluster-values host=host-dev.yaml`,
 		Flags: append(append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: place the agent on `CLUSTER` (repeatable; default the host cluster)"},
 			&cli.StringFlag{Name: "frontend", Usage: "the bundle `FILE` the console's tooling writes (extensions/NAME/dist/index.js): a change of it alone updates the installed bundle's ConfigMap, with no new version"},
@@ -72,7 +83,7 @@ Examples:
 			&cli.IntFlag{Name: "keep", Usage: "keep the last `N` development versions published", Value: dev.DefaultKeep},
 			&cli.DurationFlag{Name: "debounce", Usage: "apply a change once the files have been untouched for `DURATION`", Value: dev.DefaultDebounce},
 			&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for each installation (`DURATION`); 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
-		}, valuesFlags()...), clusterFlags()...),
+		}, append(valuesFlags(), clusterValuesFlags(writtenAsOverride+" by every installation")...)...), clusterFlags()...),
 		Action: func(c *cli.Context) error {
 			path, err := pathArg(c)
 			if err != nil {
@@ -90,12 +101,27 @@ Examples:
 			if _, err := mergeValues(vals, f.IO.In); err != nil {
 				return err
 			}
+			byCluster, err := clusterValueOptions(c)
+			if err != nil {
+				return err
+			}
+			for cl, o := range byCluster {
+				if slices.ContainsFunc(o.ValueFiles, func(v string) bool { return strings.TrimSpace(v) == "-" }) {
+					return usageErrorf("--%s %s=- (values from stdin) cannot be watched; put the values in a file", flagClusterValues, cl)
+				}
+			}
+			if _, err := values.MergeClusters(byCluster, f.IO.In); err != nil {
+				return usageErrorf("%v", err)
+			}
+			if len(byCluster) == 0 {
+				byCluster = nil
+			}
 			modTime, err := sourceDateEpoch()
 			if err != nil {
 				return err
 			}
 			opts := &devOptions{f: f, Connect: connectOptions(c), Dev: dev.Options{
-				Dir: path, Values: vals, Frontend: c.String("frontend"), Clusters: c.StringSlice("cluster"), Cleanup: c.Bool("cleanup"),
+				Dir: path, Values: vals, ClusterValues: byCluster, Frontend: c.String("frontend"), Clusters: c.StringSlice("cluster"), Cleanup: c.Bool("cleanup"),
 				Keep: c.Int("keep"), Debounce: c.Duration("debounce"), ModTime: modTime, Now: f.Now,
 				Wait: cluster.WaitOptions{Timeout: c.Duration(flagTimeout)},
 			}}
@@ -133,6 +159,8 @@ type devReporter struct {
 func (r *devReporter) Change(ch dev.Change) {
 	what := "publishing a development version"
 	switch {
+	case ch.ValuesOnly && len(ch.Clusters) > 0:
+		what = "updating the values (the override of cluster " + strings.Join(ch.Clusters, ", ") + ")"
 	case ch.ValuesOnly:
 		what = "updating the config"
 	case ch.Frontend:

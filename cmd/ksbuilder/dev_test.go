@@ -35,7 +35,13 @@ func TestDevFlags(t *testing.T) {
 		{name: "everything", args: []string{"dev", "./ext", "-f", valuesFile, "--set", "b=2", "--cluster", "host", "--cleanup", "--keep", "5", "--debounce", "1s", "--timeout", "0"},
 			want: dev.Options{Dir: "./ext", Values: values.Options{ValueFiles: []string{valuesFile}, Values: []string{"b=2"}}, Clusters: []string{"host"},
 				Cleanup: true, Keep: 5, Debounce: time.Second}},
+		{name: "cluster values", args: []string{"dev", "--cluster-values", "host=" + valuesFile, "--cluster-set", "host:b=2", "--cluster-set", "member1:c=3"},
+			want: dev.Options{Dir: ".", Keep: 3, Debounce: 200 * time.Millisecond, Wait: cluster.WaitOptions{Timeout: 10 * time.Minute},
+				ClusterValues: map[string]values.Options{"host": {ValueFiles: []string{valuesFile}, Values: []string{"b=2"}}, "member1": {Values: []string{"c=3"}}}}},
 		{name: "stdin values", args: []string{"dev", "-f", "-"}, err: "cannot be watched"},
+		{name: "stdin cluster values", args: []string{"dev", "--cluster-values", "host=-"}, err: "--cluster-values host=- (values from stdin) cannot be watched"},
+		{name: "cluster values without cluster", args: []string{"dev", "--cluster-values", valuesFile}, err: "write CLUSTER=FILE"},
+		{name: "missing cluster values file", args: []string{"dev", "--cluster-values", "host=" + filepath.Join(dir, "none.yaml")}, err: "the values of cluster host"},
 		{name: "keep zero", args: []string{"dev", "--keep", "0"}, err: "--keep must be at least 1"},
 		{name: "bad --set", args: []string{"dev", "--set", "novalue"}, err: "--set novalue:"},
 		{name: "two paths", args: []string{"dev", "a", "b"}, err: "too many arguments"},
@@ -184,5 +190,28 @@ func TestDevCommand(t *testing.T) {
 	}
 	if _, err := c.Plan(context.Background(), "devcli"); err == nil {
 		t.Error("--cleanup left the InstallPlan")
+	}
+}
+
+// Each kind of change is announced on stderr; a change of a cluster's
+// values file names the cluster.
+func TestDevReporterChange(t *testing.T) {
+	for _, tc := range []struct {
+		ch   dev.Change
+		want string
+	}{
+		{dev.Change{}, "Installing the extension: publishing a development version\n"},
+		{dev.Change{Files: []string{"values.yaml"}, ValuesOnly: true}, "Changed: values.yaml: updating the config\n"},
+		{dev.Change{Files: []string{"host.yaml", "m.yaml"}, Clusters: []string{"host", "member1"}, ValuesOnly: true},
+			"Changed: host.yaml, m.yaml: updating the values (the override of cluster host, member1)\n"},
+		{dev.Change{Files: []string{"host.yaml", "templates/x.yaml"}, Clusters: []string{"host"}}, "Changed: host.yaml, templates/x.yaml: publishing a development version\n"},
+	} {
+		ios, _, _, errOut := iostreams.Test()
+		f := newFactory(ios, "test")
+		r := &devReporter{f: f, progress: newProgress(f, "")}
+		r.Change(tc.ch)
+		if got := errOut.String(); got != tc.want {
+			t.Errorf("Change(%+v) printed %q, want %q", tc.ch, got, tc.want)
+		}
 	}
 }

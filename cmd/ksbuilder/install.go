@@ -48,7 +48,10 @@ required externalDependencies are installed at a matching version (optional
 ones only warn), that the Kubernetes and KubeSphere versions match kubeVersion
 and ksVersion, and that the chart renders with the values.`
 
-	installPlanText = `The InstallPlan is named after the extension, asks for the exact version with
+	installPlanText = `A version synced from a KubeSphere Repository is named on stderr ("NAME
+VERSION is served by Repository REPO (URL)").
+
+The InstallPlan is named after the extension, asks for the exact version with
 enabled: true and upgradeStrategy: Manual, and carries the values flags as
 spec.config. Without values flags the current config is kept (none for a new
 plan); --reset-values drops it. Only a Multicluster extension gets
@@ -165,7 +168,7 @@ func installFlags(upgrade bool) []cli.Flag {
 	}
 	flags = append(flags, offline...)
 	flags = append(flags, valuesFlags()...)
-	flags = append(flags, clusterValuesFlags()...)
+	flags = append(flags, clusterValuesFlags(writtenAsOverride)...)
 	flags = append(flags, &cli.BoolFlag{Name: "reset-values", Usage: "drop the values the InstallPlan has (without other values flags)", Category: valuesCategory})
 	flags = append(flags, waitFlags(waitFor, "once the InstallPlan is written")...)
 	return append(flags, clusterFlags()...)

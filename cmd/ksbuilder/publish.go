@@ -67,6 +67,10 @@ written: KubeSphere installs the chart from the registry, which the cluster
 must reach. The registry flags and logins are Helm's ("ksbuilder registry
 login").
 
+A version a KubeSphere Repository already serves (synced from it) is
+written all the same, with a warning naming the Repository: its next sync
+writes the version again from its index, or deletes it.
+
 Examples:
   ksbuilder publish ./hello
   ksbuilder publish hello-0.1.0.tgz --context staging

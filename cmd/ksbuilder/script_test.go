@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
@@ -64,8 +66,28 @@ func TestScript(t *testing.T) {
 			"imgsame":   cmdImgSame,
 			"replace":   cmdReplace,
 			"kindsset":  cmdKindsSet,
+			"reposync":  cmdRepoSync,
 		},
 	})
+}
+
+// cmdRepoSync makes a published ExtensionVersion look synced from a
+// Repository, as KubeSphere's repository controller writes one
+// ("reposync REPOSITORY EXTENSIONVERSION [CHARTURL]"; see
+// testcontroller.SyncVersion).
+func cmdRepoSync(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: reposync REPOSITORY EXTENSIONVERSION [CHARTURL]")
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", ts.Getenv("KUBECONFIG"))
+	ts.Check(err)
+	chartURL := ""
+	if len(args) == 3 {
+		chartURL = args[2]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ts.Check(testcontroller.SyncVersion(ctx, cfg, args[0], args[1], chartURL))
 }
 
 // cmdKindsSet waits until every JSBundle, APIService, ReverseProxy and

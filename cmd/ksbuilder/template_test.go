@@ -30,6 +30,14 @@ func TestNewTemplateCmd(t *testing.T) {
 			want: templateOptions{Path: "ext.tgz", Side: manifest.Agent, IncludeCRDs: true, OutputDir: "out",
 				Values: values.Options{Values: []string{"a=1"}, ValueFiles: []string{"v.yaml"}}},
 		},
+		{
+			name: "cluster",
+			args: []string{"template", "--agent", "--cluster", "member1", "--cluster-values", "member1=m.yaml", "--cluster-set", "member2:a=1"},
+			want: templateOptions{Path: ".", Side: manifest.Agent, Cluster: "member1", ClusterValues: map[string]values.Options{
+				"member1": {ValueFiles: []string{"m.yaml"}}, "member2": {Values: []string{"a=1"}}}},
+		},
+		{name: "cluster without agent", args: []string{"template", "--cluster", "member1"}, wantErr: "add --agent"},
+		{name: "cluster values without cluster", args: []string{"template", "--agent", "--cluster-set", "member1:a=1"}, wantErr: "--agent --cluster CLUSTER"},
 		{name: "two paths", args: []string{"template", "a", "b"}, wantErr: "too many arguments"},
 	}
 	for _, tt := range tests {

@@ -85,21 +85,44 @@ func mergeValues(opts values.Options, stdin io.Reader) (map[string]any, error) {
 	return v, nil
 }
 
+// Flags of the per-cluster values.
+const (
+	flagClusterValues = "cluster-values"
+	flagClusterSet    = "cluster-set"
+)
+
+// Usage tails of clusterValuesFlags.
+const (
+	writtenAsOverride = "written as its override"
+	mergedAsOverride  = "merged over the values as its override"
+)
+
 // clusterValuesFlags are --cluster-values and --cluster-set: the values
-// of one cluster's agent, written as that cluster's override.
-func clusterValuesFlags() []cli.Flag {
+// of one cluster's agent, used as that cluster's override (what says
+// how).
+func clusterValuesFlags(what string) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "cluster-values", Usage: "Multicluster extensions: values `CLUSTER=FILE` for that cluster's agent, written as its override", Category: valuesCategory},
-		&cli.StringSliceFlag{Name: "cluster-set", Usage: "Multicluster extensions: `CLUSTER:KEY=VALUE` for that cluster's agent, written as its override", Category: valuesCategory},
+		&cli.StringSliceFlag{Name: flagClusterValues, Usage: "Multicluster extensions: values `CLUSTER=FILE` for that cluster's agent, " + what, Category: valuesCategory},
+		&cli.StringSliceFlag{Name: flagClusterSet, Usage: "Multicluster extensions: `CLUSTER:KEY=VALUE` for that cluster's agent, " + what, Category: valuesCategory},
 	}
+}
+
+// clusterValueOptions reads --cluster-values and --cluster-set, grouped by
+// cluster; a flag without its cluster part is a usage error.
+func clusterValueOptions(c *cli.Context) (map[string]values.Options, error) {
+	opts, err := values.ClusterOptions(c.StringSlice(flagClusterValues), c.StringSlice(flagClusterSet))
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return opts, nil
 }
 
 // mergeClusterValues reads --cluster-values and --cluster-set; bad ones
 // are usage errors. nil when neither is given.
 func mergeClusterValues(c *cli.Context, stdin io.Reader) (map[string]map[string]any, error) {
-	opts, err := values.ClusterOptions(c.StringSlice("cluster-values"), c.StringSlice("cluster-set"))
+	opts, err := clusterValueOptions(c)
 	if err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, err
 	}
 	v, err := values.MergeClusters(opts, stdin)
 	if err != nil {

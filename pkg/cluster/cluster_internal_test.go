@@ -72,6 +72,28 @@ func TestReleaseValues(t *testing.T) {
 	}
 }
 
+// ClusterAgentValues merges values maps as KubeSphere merges the plan's
+// texts: maps key by key, the override winning, lists replaced whole, a
+// null kept (Helm then drops that default).
+func TestClusterAgentValues(t *testing.T) {
+	got, err := ClusterAgentValues(
+		map[string]any{"backend": map[string]any{"replicaCount": 2, "args": []any{"a", "b"}, "image": map[string]any{"tag": "v2"}}, "keep": "x"},
+		map[string]any{"backend": map[string]any{"replicaCount": 5, "args": []any{"c"}, "image": map[string]any{"pullPolicy": "Always"}}, "keep": nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"backend": map[string]any{"replicaCount": float64(5), "args": []any{"c"}, "image": map[string]any{"tag": "v2", "pullPolicy": "Always"}},
+		"keep":    nil,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("merged %#v\nwant %#v", got, want)
+	}
+	if got, err := ClusterAgentValues(map[string]any{"a": 1}, nil); err != nil || !reflect.DeepEqual(got, map[string]any{"a": float64(1)}) {
+		t.Errorf("without an override: %#v, %v", got, err)
+	}
+}
+
 func placed(clusters ...string) *kubesphere.ClusterScheduling {
 	return &kubesphere.ClusterScheduling{Placement: &kubesphere.Placement{Clusters: clusters}}
 }
@@ -96,9 +118,22 @@ func TestSpecPatchAndExpectations(t *testing.T) {
 		{"cluster added", func(s *kubesphere.InstallPlanSpec) { s.ClusterScheduling = placed("host", "member") },
 			`{"spec":{"clusterScheduling":{"placement":{"clusters":["host","member"]}},"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
 			Expectation{Clusters: []string{"member"}}},
+		{"override set", func(s *kubesphere.InstallPlanSpec) {
+			s.ClusterScheduling.Overrides = map[string]string{"host": "b: 2\n"}
+		},
+			`{"spec":{"clusterScheduling":{"overrides":{"host":"b: 2\n"}},"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
+			Expectation{Clusters: []string{"host"}}},
 		{"nothing", func(*kubesphere.InstallPlanSpec) {},
 			`{"spec":{"config":"a: 1\n","enabled":true,"extension":{"name":"x","version":"1.0.0"},"upgradeStrategy":"Manual"}}`,
 			Expectation{}},
+	}
+	// An override removed is set to null, one kept is left out.
+	overridden := *base.DeepCopy()
+	overridden.ClusterScheduling.Overrides = map[string]string{"host": "b: 2\n", "member": "c: 3\n"}
+	fewer := *overridden.DeepCopy()
+	fewer.ClusterScheduling.Overrides = map[string]string{"member": "c: 3\n"}
+	if patch, err := specPatch(&overridden, &fewer, ""); err != nil || !strings.Contains(string(patch), `"clusterScheduling":{"overrides":{"host":null}}`) {
+		t.Errorf("patch removing an override: %s, %v", patch, err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

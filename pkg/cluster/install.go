@@ -88,6 +88,9 @@ type InstallResult struct {
 	Action Action
 	// PreviousVersion is the plan's version before an upgrade.
 	PreviousVersion string
+	// ServedBy is the Repository the installed version was synced from;
+	// nil for a version published otherwise, or given as a Publication.
+	ServedBy *ServedBy
 	// Expect is what Wait must see happen.
 	Expect Expectation
 	// Retry, when set, says how a failed installation is made to run again
@@ -141,6 +144,9 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		return nil, err
 	}
 	name, version := opts.Name, opts.Version
+	if opts.Publication == nil {
+		res.ServedBy = c.servedBy(ctx, ev)
+	}
 
 	plan := &kubesphere.InstallPlan{}
 	exists := true
@@ -666,7 +672,8 @@ func preparing(plan *kubesphere.InstallPlan) bool {
 
 // specPatch builds the JSON merge patch that turns old into updated, to be
 // applied at resourceVersion (none: unconditionally). Placement lists are
-// replaced whole; a removed config is set to null.
+// replaced whole; a removed config is set to null; overrides are set per
+// cluster, a removed one to null.
 func specPatch(old, updated *kubesphere.InstallPlanSpec, resourceVersion string) ([]byte, error) {
 	spec := map[string]any{
 		"extension":       updated.Extension,
@@ -679,14 +686,46 @@ func specPatch(old, updated *kubesphere.InstallPlanSpec, resourceVersion string)
 	case old.Config != "":
 		spec["config"] = nil
 	}
+	scheduling := map[string]any{}
 	if clusters := placedClusters(updated); !reflect.DeepEqual(clusters, placedClusters(old)) {
-		spec["clusterScheduling"] = map[string]any{"placement": map[string]any{"clusters": clusters}}
+		scheduling["placement"] = map[string]any{"clusters": clusters}
+	}
+	if overrides := overridesPatch(old, updated); len(overrides) > 0 {
+		scheduling["overrides"] = overrides
+	}
+	if len(scheduling) > 0 {
+		spec["clusterScheduling"] = scheduling
 	}
 	body := map[string]any{"spec": spec}
 	if resourceVersion != "" {
 		body["metadata"] = map[string]any{"resourceVersion": resourceVersion}
 	}
 	return json.Marshal(body)
+}
+
+// overridesPatch is the merge patch of spec.clusterScheduling.overrides
+// from old to updated: the overrides added or changed, and null for those
+// removed; empty when they are the same.
+func overridesPatch(old, updated *kubesphere.InstallPlanSpec) map[string]any {
+	var before, after map[string]string
+	if old.ClusterScheduling != nil {
+		before = old.ClusterScheduling.Overrides
+	}
+	if updated.ClusterScheduling != nil {
+		after = updated.ClusterScheduling.Overrides
+	}
+	out := map[string]any{}
+	for cl, text := range after {
+		if prev, ok := before[cl]; !ok || prev != text {
+			out[cl] = text
+		}
+	}
+	for cl := range before {
+		if _, ok := after[cl]; !ok {
+			out[cl] = nil
+		}
+	}
+	return out
 }
 
 // sortVersions sorts semantic versions in ascending order; invalid ones

@@ -57,6 +57,15 @@ func applyClusterValues(spec *kubesphere.InstallPlanSpec, placed []string, value
 	return nil
 }
 
+// ApplyClusterValues writes each cluster's values as its override in
+// spec, as Install does with InstallOptions.ClusterValues: every cluster
+// must be in spec's placement (an *OverrideClusterError otherwise), and
+// the overrides of other clusters are kept. It lets a caller check the
+// render of the spec Install will write (CheckRender).
+func ApplyClusterValues(spec *kubesphere.InstallPlanSpec, values map[string]map[string]any) error {
+	return applyClusterValues(spec, placedClusters(spec), values)
+}
+
 // OverriddenClusters lists the clusters a plan has overrides for.
 func OverriddenClusters(spec *kubesphere.InstallPlanSpec) []string {
 	if spec.ClusterScheduling == nil {

@@ -37,6 +37,16 @@ func TestClusterValuesOverride(t *testing.T) {
 		t.Errorf("agent deployment %v, %v: want 3 replicas from the override", dep.Spec.Replicas, err)
 	}
 
+	// A new override for an installed plan is written, and reaches the agent.
+	_, plan = mustInstall(t, c, dir, cluster.InstallOptions{ClusterValues: map[string]map[string]any{host: {"backend": map[string]any{"replicaCount": 4}}}})
+	if got := plan.Spec.ClusterScheduling.Overrides[host]; got != "backend:\n  replicaCount: 4\n" {
+		t.Errorf("override after an update %q", got)
+	}
+	dep, err = cs.AppsV1().Deployments("extension-overridden").Get(ctx, "overridden-agent-backend", metav1.GetOptions{})
+	if err != nil || dep.Spec.Replicas == nil || *dep.Spec.Replicas != 4 {
+		t.Errorf("agent deployment %v, %v: want 4 replicas from the updated override", dep.Spec.Replicas, err)
+	}
+
 	// New values without cluster values keep the override.
 	_, plan = mustInstall(t, c, dir, cluster.InstallOptions{Values: map[string]any{"backend": map[string]any{"replicaCount": 1}}})
 	if got := cluster.OverriddenClusters(&plan.Spec); len(got) != 1 || got[0] != host {

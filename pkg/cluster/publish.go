@@ -224,6 +224,9 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 		if !existing.Spec.Created.IsZero() {
 			p.setCreated(existing.Spec.Created)
 		}
+		if by := c.servedBy(ctx, existing); by != nil {
+			res.Warnings = append(res.Warnings, repositoryVersionWarning(p, existing, by))
+		}
 	case !apierrors.IsNotFound(err):
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
@@ -20,8 +21,8 @@ const (
 
 // Cluster roles KubeSphere passes to agent releases.
 const (
-	RoleHost   = "host"
-	RoleMember = "member"
+	RoleHost   = manifest.RoleHost
+	RoleMember = manifest.RoleMember
 )
 
 // HostValues returns the values KubeSphere's installer gives the host
@@ -80,6 +81,28 @@ func AgentConfig(config, override string) (string, error) {
 	}
 	out, err := yamlv3.Marshal(values.MergeMaps(base, over))
 	return string(out), err
+}
+
+// ClusterAgentValues returns the values a cluster's agent release gets
+// from values (what an InstallPlan's spec.config holds) and override (that
+// cluster's spec.clusterScheduling.overrides entry): both written as the
+// YAML text ksbuilder writes in a plan, merged as KubeSphere merges them
+// (AgentConfig), and read back. It is what "template --agent --cluster"
+// renders with, without a cluster.
+func ClusterAgentValues(values, override map[string]any) (map[string]any, error) {
+	config, err := ConfigText(values)
+	if err != nil {
+		return nil, err
+	}
+	over, err := ConfigText(override)
+	if err != nil {
+		return nil, err
+	}
+	merged, err := AgentConfig(config, over)
+	if err != nil {
+		return nil, err
+	}
+	return parseConfig(merged)
 }
 
 // parseConfig reads values text; it must be one YAML map (or empty).

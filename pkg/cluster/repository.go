@@ -294,3 +294,59 @@ func (c *Client) RemoveRepository(ctx context.Context, name string, force bool) 
 	res.Action = Deleted
 	return res, nil
 }
+
+// ServedBy is the Repository an ExtensionVersion was synced from
+// (spec.repository, else its kubesphere.io/repository-ref label).
+type ServedBy struct {
+	Repository string `json:"repository"`
+	// URL is the Repository's spec.url; "" when it could not be read.
+	URL string `json:"url,omitempty"`
+	// Gone is true when the Repository no longer exists.
+	Gone bool `json:"gone,omitempty"`
+}
+
+// String is "Repository NAME (URL)".
+func (s *ServedBy) String() string {
+	switch {
+	case s.Gone:
+		return fmt.Sprintf("Repository %s (no longer on the cluster)", s.Repository)
+	case s.URL == "":
+		return "Repository " + s.Repository
+	}
+	return fmt.Sprintf("Repository %s (%s)", s.Repository, s.URL)
+}
+
+// servedBy names the Repository a version was synced from, with its URL
+// when it can be read; nil for a version published otherwise.
+func (c *Client) servedBy(ctx context.Context, ev *kubesphere.ExtensionVersion) *ServedBy {
+	name := fromRepository(ev)
+	if name == "" {
+		return nil
+	}
+	out := &ServedBy{Repository: name}
+	var repo kubesphere.Repository
+	switch err := c.get(ctx, kubesphere.ResourceRepositories, name, &repo); {
+	case err == nil:
+		out.URL = repo.Spec.URL
+	case apierrors.IsNotFound(err):
+		out.Gone = true
+	}
+	return out
+}
+
+// repositoryVersionWarning says what publishing over a version a
+// Repository serves leads to. KubeSphere's repository controller writes
+// the versions in its index again on every sync (chartURL, digest) and
+// deletes those that left it, and the fields publish does not write stay
+// the Repository's: spec.repository, the repository-ref label and, for a
+// publication into a ConfigMap, the chartURL, which KubeSphere's installer
+// prefers to the ConfigMap.
+func repositoryVersionWarning(p *Publication, existing *kubesphere.ExtensionVersion, by *ServedBy) string {
+	name, version := p.Extension.Name, p.Version.Spec.Version
+	msg := fmt.Sprintf("%s %s is served by %s: the Repository's next sync (every poll interval, and whenever the Repository changes) writes ExtensionVersion %s again from its index, replacing this publication, or deletes it once the version leaves the index",
+		name, version, by, existing.Name)
+	if p.ConfigMap != nil && existing.Spec.ChartURL != "" {
+		msg += fmt.Sprintf("; until then KubeSphere still installs the Repository's chart %s, which it prefers to the chart ConfigMap", existing.Spec.ChartURL)
+	}
+	return msg + "; publish another version, or remove this one from the repository"
+}

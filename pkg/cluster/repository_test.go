@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/ksbuilder/ksbuilder/create"
+	"github.com/ksbuilder/ksbuilder/internal/testcontroller"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
 )
@@ -143,5 +146,94 @@ func TestRepositoryOptionsRefused(t *testing.T) {
 	spec, err := cluster.RepositoryOptions{Name: "r", URL: "https://x.io", CABundle: ca}.RepositorySpec()
 	if err != nil || spec.CABundle == "" {
 		t.Errorf("a good CA: %+v, %v", spec, err)
+	}
+}
+
+// Installing a version a Repository serves says which one; publishing over
+// it warns that the Repository's sync takes it back, and that the
+// Repository's chartURL, which publish does not own, still wins over a
+// chart ConfigMap.
+func TestRepositoryServedVersions(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	ctx := testContext(t)
+	cfg := testEnv.Require(t)
+	_, dyn := kube(t)
+	dir := scaffold(t, "served", create.Frontend)
+	if _, _, err := c.AddRepository(ctx, cluster.RepositoryOptions{Name: "museum-served", URL: "https://museum.example.com/charts"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(ctx, publication(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	// Before it is synced from the Repository: no word of one.
+	res, err := cluster.Install(ctx, cluster.InstallRequest{Target: cluster.Target{Client: c},
+		InstallOptions: cluster.InstallOptions{Name: "served", Version: "0.1.0", DryRun: true}})
+	if err != nil || res.ServedBy != nil {
+		t.Fatalf("a version publish wrote: %+v, %v", res.ServedBy, err)
+	}
+	if err := testcontroller.SyncVersion(ctx, cfg, "museum-served", "served-0.1.0", ""); err != nil {
+		t.Fatal(err)
+	}
+
+	var p recorder
+	res, err = cluster.Install(ctx, cluster.InstallRequest{Target: cluster.Target{Client: c},
+		InstallOptions: cluster.InstallOptions{Name: "served", Version: "0.1.0"}, Wait: waitOptions(t, nil), Progress: &p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (cluster.ServedBy{Repository: "museum-served", URL: "https://museum.example.com/charts"}); res.ServedBy == nil || *res.ServedBy != want {
+		t.Errorf("served by %+v, want %+v", res.ServedBy, want)
+	}
+	if want := "served 0.1.0 is served by Repository museum-served (https://museum.example.com/charts)"; !slices.Contains(p.steps, want) {
+		t.Errorf("steps %q, want %q", p.steps, want)
+	}
+	if err := uninstall(t, c, "served", false); err != nil {
+		t.Fatal(err)
+	}
+
+	// The Repository's sync gives the version its chartURL. Publishing a
+	// chart ConfigMap over it warns, and the chartURL stays.
+	const repoChart = "https://museum.example.com/charts/served-0.1.0.tgz"
+	if err := testcontroller.SyncVersion(ctx, cfg, "museum-served", "served-0.1.0", repoChart); err != nil {
+		t.Fatal(err)
+	}
+	pres, err := c.Publish(ctx, publication(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pres.Warnings) != 1 || !strings.Contains(pres.Warnings[0], "served 0.1.0 is served by Repository museum-served (https://museum.example.com/charts): the Repository's next sync") ||
+		!strings.Contains(pres.Warnings[0], "still installs the Repository's chart "+repoChart) {
+		t.Errorf("warnings %q", pres.Warnings)
+	}
+	ev, err := dyn.Resource(kubesphere.GroupVersion.WithResource(kubesphere.ResourceExtensionVersions)).Get(ctx, "served-0.1.0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := unstructured.NestedString(ev.Object, "spec", "chartURL"); got != repoChart {
+		t.Errorf("spec.chartURL after a ConfigMap publication %q, want the Repository's %q", got, repoChart)
+	}
+
+	// Publishing from an OCI registry takes chartURL over; the Repository's
+	// sync would write it back.
+	const ociChart = "oci://registry.example.com/charts/served:0.1.0"
+	pres, err = c.Publish(ctx, cluster.NewOCIPublication(build(t, dir), ociChart, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pres.Warnings) != 1 || !strings.Contains(pres.Warnings[0], "is served by Repository museum-served") || strings.Contains(pres.Warnings[0], "still installs") {
+		t.Errorf("OCI warnings %q", pres.Warnings)
+	}
+
+	// A Repository that is gone is named all the same.
+	if _, err := c.RemoveRepository(ctx, "museum-served", true); err != nil {
+		t.Fatal(err)
+	}
+	pres, err = c.Publish(ctx, cluster.NewOCIPublication(build(t, dir), ociChart, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pres.Warnings) != 1 || !strings.Contains(pres.Warnings[0], "served 0.1.0 is served by Repository museum-served (no longer on the cluster)") {
+		t.Errorf("warnings once the Repository is gone %q", pres.Warnings)
 	}
 }

@@ -213,6 +213,9 @@ func Install(ctx context.Context, req InstallRequest) (*InstallOutcome, error) {
 		return nil, err
 	}
 	out := &InstallOutcome{InstallResult: res, Name: opts.Name}
+	if res.ServedBy != nil {
+		p.Step(fmt.Sprintf("%s %s is served by %s", opts.Name, opts.Version, res.ServedBy))
+	}
 	if res.Publish != nil {
 		for _, r := range res.Publish.Objects {
 			p.Step(r.String())

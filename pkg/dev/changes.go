@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ type change struct {
 	// Frontend is true for the bundle file given with --frontend: changing
 	// only that updates the bundle's ConfigMap.
 	Frontend bool
+	// Clusters are the clusters a per-cluster values file
+	// (--cluster-values) gives values to.
+	Clusters []string
 }
 
 // valuesFile is the top chart's values, the one file whose change only
@@ -42,6 +46,9 @@ const valuesFile = "values.yaml"
 type filter struct {
 	root       string
 	valueFiles map[string]bool
+	// clusterFiles are the per-cluster values files (--cluster-values),
+	// absolute, with the clusters each gives values to.
+	clusterFiles map[string][]string
 	// frontend is the bundle file (--frontend), absolute; "" for none.
 	frontend string
 
@@ -51,7 +58,7 @@ type filter struct {
 
 // newFilter reads the extension's .helmignore. valueFiles are absolute.
 func newFilter(root string, valueFiles []string) (*filter, error) {
-	f := &filter{root: root, valueFiles: map[string]bool{}}
+	f := &filter{root: root, valueFiles: map[string]bool{}, clusterFiles: map[string][]string{}}
 	for _, v := range valueFiles {
 		f.valueFiles[filepath.Clean(v)] = true
 	}
@@ -85,12 +92,12 @@ func (f *filter) match(p string) (change, bool) {
 		}
 		return change{Name: name, Frontend: true}, true
 	}
-	if f.valueFiles[p] {
-		rel, err := filepath.Rel(f.root, p)
-		if err != nil || !within(f.root, p) {
-			return change{Name: p, Values: true}, true
+	if clusters, isCluster := f.clusterFiles[p]; f.valueFiles[p] || isCluster {
+		name := p
+		if rel, err := filepath.Rel(f.root, p); err == nil && within(f.root, p) {
+			name = filepath.ToSlash(rel)
 		}
-		return change{Name: filepath.ToSlash(rel), Values: true}, true
+		return change{Name: name, Values: true, Clusters: clusters}, true
 	}
 	if !within(f.root, p) || p == f.root {
 		return change{}, false
@@ -213,6 +220,20 @@ func (b batch) hasFrontend() bool {
 		}
 	}
 	return false
+}
+
+// clusters lists the clusters whose values files changed, sorted.
+func (b batch) clusters() []string {
+	var out []string
+	for _, c := range b {
+		for _, cl := range c.Clusters {
+			if !slices.Contains(out, cl) {
+				out = append(out, cl)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // names lists the changed files, sorted.

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
 func writeFile(t *testing.T, p, data string) {
@@ -33,6 +35,10 @@ func TestFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Per-cluster values files: one in a directory .helmignore ignores.
+	clusterFile := filepath.Join(root, "docs", "member1.yaml")
+	f.clusterFiles[clusterFile] = []string{"member1"}
+	f.clusterFiles[outside] = []string{"host"}
 	tests := []struct {
 		path   string
 		want   change
@@ -44,7 +50,8 @@ func TestFilter(t *testing.T) {
 		{path: "values.yaml", want: change{Name: "values.yaml", Values: true}},
 		{path: "charts/backend/values.yaml", want: change{Name: "charts/backend/values.yaml"}},
 		{path: "ci/values-ci.yaml", want: change{Name: "ci/values-ci.yaml", Values: true}},
-		{path: outside, want: change{Name: outside, Values: true}},
+		{path: outside, want: change{Name: outside, Values: true, Clusters: []string{"host"}}},
+		{path: "docs/member1.yaml", want: change{Name: "docs/member1.yaml", Values: true, Clusters: []string{"member1"}}},
 		// Editors' temporary files.
 		{path: "charts/backend/templates/.deployment.yaml.swp", ignore: true},
 		{path: "values.yaml.swx", ignore: true},
@@ -74,7 +81,7 @@ func TestFilter(t *testing.T) {
 			if ok == tt.ignore {
 				t.Fatalf("match(%s) = %+v, %v; want ignored %v", tt.path, got, ok, tt.ignore)
 			}
-			if ok && got != tt.want {
+			if ok && !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("match(%s) = %+v, want %+v", tt.path, got, tt.want)
 			}
 		})
@@ -126,6 +133,11 @@ func TestBatchValuesOnly(t *testing.T) {
 		if got := tt.b.valuesOnly(); got != tt.want {
 			t.Errorf("%v.valuesOnly() = %v, want %v", tt.b.names(), got, tt.want)
 		}
+	}
+	// A per-cluster values file is a values change for its clusters.
+	b := batch{{Name: "m2.yaml", Values: true, Clusters: []string{"member2"}}, values, {Name: "both.yaml", Values: true, Clusters: []string{"member2", "member1"}}}
+	if !b.valuesOnly() || !slices.Equal(b.clusters(), []string{"member1", "member2"}) {
+		t.Errorf("valuesOnly %v, clusters %v; want true, [member1 member2]", b.valuesOnly(), b.clusters())
 	}
 }
 
@@ -453,7 +465,7 @@ func TestFilterFrontend(t *testing.T) {
 			tc.want.Name = tc.frontend
 		}
 		got, ok := f.match(tc.frontend)
-		if !ok || got != tc.want {
+		if !ok || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("match(%s) = %+v, %v; want %+v", tc.frontend, got, ok, tc.want)
 		}
 		if _, ok := f.match(filepath.Join(root, "dist", "other.js")); ok {
@@ -467,5 +479,28 @@ func TestFilterFrontend(t *testing.T) {
 		if b.frontendOnly() || !b.hasFrontend() || b.valuesOnly() {
 			t.Errorf("batch %+v: frontendOnly %v, hasFrontend %v, valuesOnly %v", b, b.frontendOnly(), b.hasFrontend(), b.valuesOnly())
 		}
+	}
+}
+
+// The per-cluster values files are made absolute in a copy, mapped to
+// their clusters, and stdin is refused.
+func TestAbsClusterValues(t *testing.T) {
+	in := map[string]values.Options{"member1": {ValueFiles: []string{"m.yaml", "shared.yaml"}}, "host": {ValueFiles: []string{"shared.yaml"}, Values: []string{"a=1"}}}
+	out, files, err := absClusterValues(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, _ := filepath.Abs("shared.yaml")
+	if !slices.Equal(files[shared], []string{"host", "member1"}) || len(files) != 2 {
+		t.Errorf("files %v", files)
+	}
+	if got := out["host"]; !slices.Equal(got.ValueFiles, []string{shared}) || !slices.Equal(got.Values, []string{"a=1"}) {
+		t.Errorf("host options %+v", got)
+	}
+	if in["member1"].ValueFiles[0] != "m.yaml" {
+		t.Errorf("the caller's options were changed: %+v", in)
+	}
+	if _, _, err := absClusterValues(map[string]values.Options{"host": {ValueFiles: []string{"-"}}}); err == nil || !strings.Contains(err.Error(), "--cluster-values host=-") {
+		t.Errorf("stdin: %v", err)
 	}
 }

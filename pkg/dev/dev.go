@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -68,6 +69,13 @@ type Options struct {
 	// Clusters place a Multicluster extension's agent (see
 	// cluster.InstallOptions).
 	Clusters []string
+	// ClusterValues are the values flags of each cluster's agent
+	// (--cluster-values, --cluster-set), written as that cluster's override
+	// by every installation the session makes (see
+	// cluster.InstallOptions.ClusterValues); nil keeps the plan's
+	// overrides. Their files are watched, and a change to one only updates
+	// the plan, as a change of Values' files does.
+	ClusterValues map[string]values.Options
 	// Target is the cluster.
 	Target cluster.Target
 	// Cleanup uninstalls the extension and unpublishes its development
@@ -129,6 +137,9 @@ type Change struct {
 	// Files are the changed files, relative to the directory (absolute for
 	// values files outside it); empty for the first installation.
 	Files []string
+	// Clusters are the clusters whose values files (ClusterValues)
+	// changed, sorted.
+	Clusters []string
 	// ValuesOnly is true when only the config is updated.
 	ValuesOnly bool
 	// Frontend is true when only the bundle's ConfigMap is updated.
@@ -237,6 +248,11 @@ func newSession(opts Options) (*session, error) {
 			return nil, errors.New("values from stdin (-f -) cannot be watched; put them in a file")
 		}
 	}
+	clusterValues, clusterFiles, err := absClusterValues(opts.ClusterValues)
+	if err != nil {
+		return nil, err
+	}
+	opts.ClusterValues = clusterValues
 	root, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, err
@@ -261,6 +277,10 @@ func newSession(opts Options) (*session, error) {
 	filt, err := newFilter(root, watched)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(opts.Dir, ".helmignore"), err)
+	}
+	for file, clusters := range clusterFiles {
+		filt.clusterFiles[file] = clusters
+		watched = append(watched, file)
 	}
 	frontend, err := frontendFile(opts.Frontend)
 	if err != nil {
@@ -374,6 +394,34 @@ func (s *session) reloadIgnore(events EventSource, b batch) batch {
 	return s.filter.rematch(b)
 }
 
+// absClusterValues returns the per-cluster values with their files made
+// absolute, and, for each file, the clusters it gives values to. stdin
+// ("-") is refused: it cannot be read again.
+func absClusterValues(byCluster map[string]values.Options) (map[string]values.Options, map[string][]string, error) {
+	out := make(map[string]values.Options, len(byCluster))
+	files := map[string][]string{}
+	for _, cl := range slices.Sorted(maps.Keys(byCluster)) {
+		o := byCluster[cl]
+		abs := make([]string, 0, len(o.ValueFiles))
+		for _, f := range o.ValueFiles {
+			if strings.TrimSpace(f) == "-" {
+				return nil, nil, fmt.Errorf("values of cluster %s from stdin (--cluster-values %s=-) cannot be watched; put them in a file", cl, cl)
+			}
+			p, err := filepath.Abs(f)
+			if err != nil {
+				return nil, nil, err
+			}
+			abs = append(abs, p)
+			if !slices.Contains(files[p], cl) {
+				files[p] = append(files[p], cl)
+			}
+		}
+		o.ValueFiles = abs
+		out[cl] = o
+	}
+	return out, files, nil
+}
+
 // setFilePaths lists the files of --set-file flags (key=path,...),
 // absolute. stdin ("-") is refused: it cannot be read again.
 func setFilePaths(flags []string) ([]string, error) {
@@ -422,7 +470,7 @@ func (s *session) apply(ctx context.Context, b batch) error {
 		}
 	}
 	valuesOnly := b.valuesOnly() && s.current != "" && !s.pendingFull
-	s.rep.Change(Change{Files: b.names(), ValuesOnly: valuesOnly})
+	s.rep.Change(Change{Files: b.names(), Clusters: b.clusters(), ValuesOnly: valuesOnly})
 	var err error
 	if valuesOnly {
 		err = s.updateConfig(ctx, start)
@@ -483,27 +531,42 @@ func (s *session) load(render bool) (*source.Source, *extension.Extension, error
 	return src, ext, nil
 }
 
-// config is the InstallPlan's config for the extension in src: what turns
-// the published values.yaml into the edited one, then the values flags.
-// It also returns the fingerprint of what gets installed: the sources
-// and the values flags.
-func (s *session) config(src *source.Source, published map[string]any) (map[string]any, [32]byte, error) {
+// planValues are the values an installation writes in the InstallPlan.
+type planValues struct {
+	// config is spec.config.
+	config map[string]any
+	// clusters are the overrides, by cluster (Options.ClusterValues).
+	clusters map[string]map[string]any
+	// fingerprint identifies what gets installed: the sources, the values
+	// flags and the per-cluster values.
+	fingerprint [32]byte
+}
+
+// config is the InstallPlan's values for the extension in src: as config,
+// what turns the published values.yaml into the edited one, then the
+// values flags; and the per-cluster values.
+func (s *session) config(src *source.Source, published map[string]any) (planValues, error) {
 	flags := map[string]any{}
 	if !s.opts.Values.Empty() {
 		var err error
 		if flags, err = s.opts.Values.Merge(strings.NewReader("")); err != nil {
-			return nil, [32]byte{}, err
+			return planValues{}, err
 		}
+	}
+	clusters, err := values.MergeClusters(s.opts.ClusterValues, strings.NewReader(""))
+	if err != nil {
+		return planValues{}, err
 	}
 	edited := map[string]any{}
 	if data, ok := src.Read(valuesFile); ok {
 		v, err := chartutil.ReadValues(data)
 		if err != nil {
-			return nil, [32]byte{}, fmt.Errorf("%s: %w", filepath.Join(s.opts.Dir, valuesFile), err)
+			return planValues{}, fmt.Errorf("%s: %w", filepath.Join(s.opts.Dir, valuesFile), err)
 		}
 		edited = v
 	}
-	return values.MergeMaps(valuesOverlay(published, edited), flags), fingerprint(src, flags), nil
+	return planValues{config: values.MergeMaps(valuesOverlay(published, edited), flags), clusters: clusters,
+		fingerprint: fingerprint(src, flags, clusters)}, nil
 }
 
 // publish checks and packages the extension as the next development
@@ -524,7 +587,7 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 	if err != nil {
 		return err
 	}
-	config, fp, err := s.config(src, pkg.Chart.Values)
+	vals, err := s.config(src, pkg.Chart.Values)
 	if err != nil {
 		return err
 	}
@@ -532,14 +595,14 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 	if err != nil {
 		return err
 	}
-	err = s.checkRender(pkg.Extension, pkg.Chart, version, config, plan, func() error {
+	err = s.checkRender(pkg.Extension, pkg.Chart, version, vals, plan, func() error {
 		return packager.CheckRenderChart(src, pkg.Extension, pkg.Chart)
 	})
 	if err != nil {
 		return err
 	}
 	s.reportWarnings(pkg.Warnings)
-	if s.current != "" && fp == s.fingerprint && !s.failed.Load() {
+	if s.current != "" && vals.fingerprint == s.fingerprint && !s.failed.Load() {
 		s.pendingFull = false
 		s.rep.Step("Nothing changed in the package or the values")
 		return nil
@@ -549,7 +612,7 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 	s.nextN++
 	out, err := cluster.Install(ctx, cluster.InstallRequest{
 		Target:         cluster.Target{Client: s.client},
-		InstallOptions: cluster.InstallOptions{Values: config, Clusters: s.opts.Clusters, Upgrade: exists, Renders: s.renders},
+		InstallOptions: cluster.InstallOptions{Values: vals.config, Clusters: s.opts.Clusters, ClusterValues: vals.clusters, Upgrade: exists, Renders: s.renders},
 		Package:        pkg,
 		Created:        s.opts.Now(),
 		NoWait:         true,
@@ -558,7 +621,7 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 	if err != nil {
 		return err
 	}
-	s.current, s.published, s.fingerprint, s.pendingFull = version, pkg.Chart.Values, fp, false
+	s.current, s.published, s.fingerprint, s.pendingFull = version, pkg.Chart.Values, vals.fingerprint, false
 	s.forgetBundleRef()
 	s.chart, err = loader.LoadArchive(bytes.NewReader(pkg.Data))
 	if err != nil {
@@ -576,11 +639,11 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 	if err != nil {
 		return err
 	}
-	config, fp, err := s.config(src, s.published)
+	vals, err := s.config(src, s.published)
 	if err != nil {
 		return err
 	}
-	if fp == s.fingerprint && !s.failed.Load() {
+	if vals.fingerprint == s.fingerprint && !s.failed.Load() {
 		s.rep.Step("Nothing changed in the values")
 		return nil
 	}
@@ -589,7 +652,7 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 		if err != nil {
 			return err
 		}
-		err = s.checkRender(ext, s.chart, s.current, config, plan, func() error { return packager.CheckRender(src, ext) })
+		err = s.checkRender(ext, s.chart, s.current, vals, plan, func() error { return packager.CheckRender(src, ext) })
 		if err != nil {
 			return err
 		}
@@ -597,14 +660,14 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 	s.stopFollowing()
 	out, err := cluster.Install(ctx, cluster.InstallRequest{
 		Target:         cluster.Target{Client: s.client},
-		InstallOptions: cluster.InstallOptions{Name: s.name, Version: s.current, Values: config, Clusters: s.opts.Clusters, Upgrade: true, Renders: s.renders},
+		InstallOptions: cluster.InstallOptions{Name: s.name, Version: s.current, Values: vals.config, Clusters: s.opts.Clusters, ClusterValues: vals.clusters, Upgrade: true, Renders: s.renders},
 		NoWait:         true,
 		Progress:       s.rep,
 	})
 	if err != nil {
 		return err
 	}
-	s.fingerprint, s.known = fp, fileSet(src)
+	s.fingerprint, s.known = vals.fingerprint, fileSet(src)
 	s.written(ctx, out, Applied{Name: s.name, Version: s.current, ValuesOnly: true, Action: out.Action, Elapsed: s.clk.Since(start)})
 	return nil
 }
@@ -614,14 +677,17 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 // When it fails, diagnose (packager's checks, with the default values)
 // runs to report the problem at its file and line; if those pass, the
 // values are the problem, and the error says so as Install would.
-func (s *session) checkRender(ext *extension.Extension, ch *chart.Chart, version string, config map[string]any, plan *kubesphere.InstallPlan, diagnose func() error) error {
-	text, err := cluster.ConfigText(config)
+func (s *session) checkRender(ext *extension.Extension, ch *chart.Chart, version string, vals planValues, plan *kubesphere.InstallPlan, diagnose func() error) error {
+	text, err := cluster.ConfigText(vals.config)
 	if err != nil {
 		return err
 	}
 	spec := kubesphere.InstallPlanSpec{Extension: kubesphere.ExtensionRef{Name: ext.Name, Version: version}, Config: text}
 	if ext.Mode() == extension.Multicluster {
 		spec.ClusterScheduling = s.scheduling(plan)
+		if err := cluster.ApplyClusterValues(&spec, vals.clusters); err != nil {
+			return err
+		}
 	}
 	err = cluster.CheckRender(ch, ext.TargetNamespace(), spec, s.renders)
 	if err == nil {
@@ -797,16 +863,19 @@ func (s *session) reportWarnings(list diag.List) {
 	}
 }
 
-// fingerprint identifies the sources and the values flags applied, to
-// skip a change that changes nothing (a file saved unchanged, an edit
-// undone).
-func fingerprint(src *source.Source, flags map[string]any) [32]byte {
+// fingerprint identifies the sources, the values flags and the
+// per-cluster values applied, to skip a change that changes nothing (a
+// file saved unchanged, an edit undone).
+func fingerprint(src *source.Source, flags map[string]any, clusters map[string]map[string]any) [32]byte {
 	h := sha256.New()
 	for _, f := range src.Files() {
 		fmt.Fprintf(h, "%s\x00%d\x00", f.Name, len(f.Data))
 		h.Write(f.Data)
 	}
 	cfg, _ := json.Marshal(flags) // maps marshal with sorted keys
+	h.Write(cfg)
+	h.Write([]byte{0})
+	cfg, _ = json.Marshal(clusters)
 	h.Write(cfg)
 	var out [32]byte
 	copy(out[:], h.Sum(nil))

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/ksbuilder/ksbuilder/create"
+	"github.com/ksbuilder/ksbuilder/internal/testutil/testcluster"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/dev"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
@@ -533,5 +534,86 @@ func TestSetFile(t *testing.T) {
 	}
 	if err := stop(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run returned %v", err)
+	}
+}
+
+// TestClusterValues checks that the per-cluster values are written as the
+// cluster's override by every installation, that the agent of that
+// cluster gets them, that a change to a --cluster-values file only updates
+// the plan, and that values for a cluster the agent is not placed on stop
+// the session before anything is written.
+func TestClusterValues(t *testing.T) {
+	ctx := testContext(t)
+	const name = "devoverride"
+	host := testcluster.HostClusterName
+	dir := scaffold(t, name)
+	hostFile := filepath.Join(t.TempDir(), "host.yaml")
+	edit(t, filepath.Dir(hostFile), "host.yaml", content("backend:\n  replicaCount: 2\n"))
+	src := newFakeSource()
+	rec, stop := session(t, dev.Options{Dir: dir, Events: src, Cleanup: true,
+		ClusterValues: map[string]values.Options{host: {ValueFiles: []string{hostFile}, Values: []string{"backend.image.pullPolicy=Always"}}}})
+	plan := rec.awaitInstalled(ctx, "0.1.0-dev.1")
+	if got := plan.Spec.ClusterScheduling.Overrides[host]; got != "backend:\n  image:\n    pullPolicy: Always\n  replicaCount: 2\n" {
+		t.Fatalf("override of %s %q", host, got)
+	}
+	agentReplicas := func() int32 {
+		t.Helper()
+		dep, err := kubernetes.NewForConfigOrDie(testEnv.Config).AppsV1().Deployments("extension-"+name).Get(ctx, name+"-agent-backend", metav1.GetOptions{})
+		if err != nil || dep.Spec.Replicas == nil {
+			t.Fatalf("the agent's deployment: %v", err)
+		}
+		return *dep.Spec.Replicas
+	}
+	if got := agentReplicas(); got != 2 {
+		t.Errorf("the agent runs %d replicas, want 2 from the override", got)
+	}
+
+	edit(t, filepath.Dir(hostFile), "host.yaml", content("backend:\n  replicaCount: 3\n"))
+	src.events <- hostFile
+	ch := rec.await(ctx, "a change", func(v any) bool { _, ok := v.(dev.Change); return ok }).(dev.Change)
+	if !ch.ValuesOnly || !slices.Equal(ch.Files, []string{hostFile}) || !slices.Equal(ch.Clusters, []string{host}) {
+		t.Errorf("change %+v, want the values of cluster %s alone", ch, host)
+	}
+	if a := rec.awaitApplied(ctx); !a.ValuesOnly || a.Version != "0.1.0-dev.1" {
+		t.Errorf("applied %+v, want a plan update of 0.1.0-dev.1", a)
+	}
+	plan = rec.awaitInstalled(ctx, "0.1.0-dev.1")
+	if got := plan.Spec.ClusterScheduling.Overrides[host]; !strings.Contains(got, "replicaCount: 3") || plan.Spec.Config != "" {
+		t.Errorf("override %q, config %q: want the edited file in the override only", got, plan.Spec.Config)
+	}
+	if got := agentReplicas(); got != 3 {
+		t.Errorf("the agent runs %d replicas, want 3 from the edited override", got)
+	}
+
+	// A new version carries the override too.
+	tmpl := "charts/backend/templates/extra.yaml"
+	edit(t, dir, tmpl, content("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"))
+	src.events <- filepath.Join(dir, tmpl)
+	plan = rec.awaitInstalled(ctx, "0.1.0-dev.2")
+	if got := plan.Spec.ClusterScheduling.Overrides[host]; !strings.Contains(got, "replicaCount: 3") {
+		t.Errorf("override after a publication %q", got)
+	}
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v", err)
+	}
+
+	// Values for a cluster the agent is not placed on: nothing is written.
+	other := scaffold(t, "devoverride-unplaced")
+	rec, _ = session(t, dev.Options{Dir: other, Events: newFakeSource(),
+		ClusterValues: map[string]values.Options{"member9": {Values: []string{"backend.replicaCount=2"}}}})
+	end := rec.await(ctx, "the end of the session", func(v any) bool { _, ok := v.(ended); return ok }).(ended)
+	var notPlaced *cluster.OverrideClusterError
+	if !errors.As(end.err, &notPlaced) || notPlaced.Cluster != "member9" {
+		t.Fatalf("Run returned %v, want an *OverrideClusterError for member9", end.err)
+	}
+	c, err := cluster.NewForConfig(testEnv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Plan(ctx, "devoverride-unplaced"); !errors.Is(err, cluster.ErrNotInstalled) {
+		t.Errorf("the plan: %v, want none", err)
+	}
+	if devs := devVersions(ctx, t, c, "devoverride-unplaced"); len(devs) != 0 {
+		t.Errorf("published %v, want nothing", devs)
 	}
 }

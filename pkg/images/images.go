@@ -95,7 +95,7 @@ func List(ext *extension.Extension, c *chart.Chart, values map[string]any) ([]Im
 		origins = append(origins, OriginAgent)
 	}
 	for i, side := range sides {
-		m, err := manifest.InstallerManifests(ext, c, side, manifest.CopyValues(values), false, nil)
+		m, err := manifest.InstallerManifests(ext, c, side, manifest.CopyValues(values), manifest.ManifestOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("rendering the %s release: %w", side, err)
 		}

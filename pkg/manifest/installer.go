@@ -35,12 +35,18 @@ const (
 // in spec.namespace or "extension-<name>", with the overrides of
 // InstallerOverrides set over the user's values. values is not modified.
 func InstallerRelease(ext *extension.Extension, c *chart.Chart, side Side, values map[string]any) (RenderOptions, error) {
+	return InstallerReleaseOn(ext, c, side, values, ClusterInfo{})
+}
+
+// InstallerReleaseOn is InstallerRelease for an agent release placed on
+// cluster (global.clusterInfo); the host release ignores cluster.
+func InstallerReleaseOn(ext *extension.Extension, c *chart.Chart, side Side, values map[string]any, cluster ClusterInfo) (RenderOptions, error) {
 	name := ext.Name
 	if side == Agent {
 		name += "-agent"
 	}
 	vals := CopyValues(values)
-	for _, set := range InstallerOverrides(c, side) {
+	for _, set := range InstallerOverrides(c, side, cluster) {
 		if err := strvals.ParseInto(set, vals); err != nil {
 			return RenderOptions{}, fmt.Errorf("applying the installer's override %s: %w", set, err)
 		}
@@ -48,12 +54,50 @@ func InstallerRelease(ext *extension.Extension, c *chart.Chart, side Side, value
 	return RenderOptions{ReleaseName: name, Namespace: ext.TargetNamespace(), Values: vals}, nil
 }
 
+// HostClusterName is the name KubeSphere gives its host cluster unless
+// told otherwise.
+const HostClusterName = "host"
+
+// Cluster roles, as global.clusterInfo.role gives them to an agent.
+const (
+	RoleHost   = "host"
+	RoleMember = "member"
+)
+
+// ClusterInfo is the cluster an agent release is installed on, which the
+// installer passes as global.clusterInfo.name and .role. The zero value
+// is the host cluster under its default name.
+type ClusterInfo struct {
+	Name, Role string
+}
+
+// ClusterInfoFor is the cluster info of the cluster named name, without
+// asking a cluster: the role is host for KubeSphere's default host cluster
+// name (HostClusterName), member for any other.
+func ClusterInfoFor(name string) ClusterInfo {
+	if name == HostClusterName {
+		return ClusterInfo{Name: name, Role: RoleHost}
+	}
+	return ClusterInfo{Name: name, Role: RoleMember}
+}
+
+// orHost fills the zero value in: the host cluster.
+func (ci ClusterInfo) orHost() ClusterInfo {
+	if ci.Name == "" {
+		ci.Name = HostClusterName
+	}
+	if ci.Role == "" {
+		ci.Role = RoleHost
+	}
+	return ci
+}
+
 // InstallerOverrides returns the --set expressions the InstallPlan
 // controller adds for one side: the tags, the condition of every dependency
 // tagged for the other side forced to false (Helm lets conditions win over
-// tags), and global.clusterInfo for agents. The agent side is rendered as if
-// placed on the host cluster.
-func InstallerOverrides(c *chart.Chart, side Side) []string {
+// tags), and global.clusterInfo for agents, from cluster (the zero value:
+// the host cluster), unescaped as KubeSphere writes them.
+func InstallerOverrides(c *chart.Chart, side Side, cluster ClusterInfo) []string {
 	other := TagAgent
 	sets := []string{"tags.extension=true", "tags.agent=false"}
 	if side == Agent {
@@ -73,7 +117,8 @@ func InstallerOverrides(c *chart.Chart, side Side) []string {
 		}
 	}
 	if side == Agent {
-		sets = append(sets, "global.clusterInfo.name=host", "global.clusterInfo.role=host")
+		cluster = cluster.orHost()
+		sets = append(sets, "global.clusterInfo.name="+cluster.Name, "global.clusterInfo.role="+cluster.Role)
 	}
 	return sets
 }

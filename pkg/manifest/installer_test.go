@@ -57,9 +57,12 @@ dependencies:
 func TestInstallerOverrides(t *testing.T) {
 	_, c := twoSided(t)
 	assert.Equal(t, []string{"tags.extension=true", "tags.agent=false", "agent.enabled=false", "agentEnabled=false"},
-		InstallerOverrides(c, Host))
+		InstallerOverrides(c, Host, ClusterInfo{}))
 	assert.Equal(t, []string{"tags.agent=true", "tags.extension=false", "ui.enabled=false",
-		"global.clusterInfo.name=host", "global.clusterInfo.role=host"}, InstallerOverrides(c, Agent))
+		"global.clusterInfo.name=host", "global.clusterInfo.role=host"}, InstallerOverrides(c, Agent, ClusterInfo{}))
+	assert.Equal(t, []string{"tags.agent=true", "tags.extension=false", "ui.enabled=false",
+		"global.clusterInfo.name=member1", "global.clusterInfo.role=member"}, InstallerOverrides(c, Agent, ClusterInfoFor("member1")))
+	assert.Equal(t, ClusterInfo{Name: "host", Role: "host"}, ClusterInfoFor("host"))
 }
 
 func TestInstallerRelease(t *testing.T) {
@@ -82,7 +85,7 @@ func TestInstallerManifests(t *testing.T) {
 	ext, c := twoSided(t)
 	user := map[string]any{"agent": map[string]any{"replicas": 3}}
 
-	host, err := InstallerManifests(ext, c, Host, user, true, nil)
+	host, err := InstallerManifests(ext, c, Host, user, ManifestOptions{IncludeCRDs: true})
 	require.NoError(t, err)
 	assert.Equal(t, []Document{
 		{Source: "demo/charts/ui/crds/crd.yaml", Kind: DocumentCRD,
@@ -91,7 +94,7 @@ func TestInstallerManifests(t *testing.T) {
 			Content: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo-ui\ndata:\n  namespace: extension-demo\n  cluster: \"none\"\n  role: \"none\"\n  replicas: \"1\""},
 	}, host.Documents)
 
-	agent, err := InstallerManifests(ext, c, Agent, user, false, nil)
+	agent, err := InstallerManifests(ext, c, Agent, user, ManifestOptions{})
 	require.NoError(t, err)
 	var sources []string
 	for _, d := range agent.Documents {
@@ -107,7 +110,7 @@ func TestInstallerManifests(t *testing.T) {
 
 	// A user's value cannot turn the other side's subchart back on.
 	on := map[string]any{"agent": map[string]any{"enabled": true}, "agentEnabled": true}
-	host, err = InstallerManifests(ext, c, Host, on, false, nil)
+	host, err = InstallerManifests(ext, c, Host, on, ManifestOptions{})
 	require.NoError(t, err)
 	assert.NotContains(t, host.String(), "demo/charts/agent/")
 }

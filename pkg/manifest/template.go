@@ -51,25 +51,35 @@ func (m *Manifests) String() string {
 	return b.String()
 }
 
+// ManifestOptions tune InstallerManifests.
+type ManifestOptions struct {
+	// IncludeCRDs puts the CRDs of the crds/ directories first.
+	IncludeCRDs bool
+	// Capabilities are the cluster's (nil: Helm's defaults).
+	Capabilities *chartutil.Capabilities
+	// Cluster is the cluster an agent release is rendered for (the zero
+	// value: the host cluster).
+	Cluster ClusterInfo
+}
+
 // InstallerManifests renders one side of an extension exactly as
 // KubeSphere's installer would (release name, namespace, tags, conditions
-// and cluster info of InstallerRelease, over the user's values) and orders
-// the result like Helm's install: CRDs first when includeCRDs is set, then
-// the manifests in Helm's install order, then the hooks. Tests are left out:
-// the installer never runs them. caps are the cluster's capabilities (nil:
-// Helm's defaults).
-func InstallerManifests(ext *extension.Extension, c *chart.Chart, side Side, values map[string]any, includeCRDs bool, caps *chartutil.Capabilities) (*Manifests, error) {
-	opts, err := InstallerRelease(ext, c, side, values)
+// and cluster info of InstallerReleaseOn, over the user's values) and
+// orders the result like Helm's install: CRDs first when mo.IncludeCRDs is
+// set, then the manifests in Helm's install order, then the hooks. Tests
+// are left out: the installer never runs them.
+func InstallerManifests(ext *extension.Extension, c *chart.Chart, side Side, values map[string]any, mo ManifestOptions) (*Manifests, error) {
+	opts, err := InstallerReleaseOn(ext, c, side, values, mo.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	opts.Capabilities = caps
+	opts.Capabilities = mo.Capabilities
 	rel, err := RenderRelease(c, opts)
 	if err != nil {
 		return nil, err
 	}
-	out := &Manifests{ReleaseName: opts.ReleaseName, Namespace: opts.Namespace, Overrides: InstallerOverrides(c, side)}
-	if includeCRDs {
+	out := &Manifests{ReleaseName: opts.ReleaseName, Namespace: opts.Namespace, Overrides: InstallerOverrides(c, side, mo.Cluster)}
+	if mo.IncludeCRDs {
 		names := make([]string, 0, len(rel.CRDs))
 		for n := range rel.CRDs {
 			names = append(names, n)
