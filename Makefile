@@ -94,7 +94,8 @@ $(CRANE):
 	mv $(TOOLS_BIN)/crane $@
 
 .PHONY: vet
-vet: ## go vet, the import rules and the repository hygiene checks
+vet: ## gofmt, go vet, the import rules and the repository hygiene checks
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; [[ -z "$$unformatted" ]] || { echo "gofmt -w these files: $$unformatted" >&2; exit 1; }
 	$(GO) vet ./...
 	./hack/check-imports.sh
 	$(GO) run ./hack/check-tracked-files

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 	"github.com/ksbuilder/ksbuilder/internal/testutil/golden"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
-	"github.com/ksbuilder/ksbuilder/internal/testutil/fixture"
 	"github.com/ksbuilder/ksbuilder/pkg/prompt"
 )
 
