@@ -211,7 +211,11 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 		if opts.Cluster == hostName {
 			ref.conn = host.on(opts.Cluster)
 		} else {
-			member, why := connectMember(ctx, opts.Member, opts.Logs, opts.Cluster)
+			var routes []memberRoute
+			if opts.Member != nil {
+				routes = append(routes, memberRoute{connect: opts.Member})
+			}
+			member, why := connectMember(ctx, routes, opts.Logs, opts.Cluster)
 			if member == nil {
 				return fmt.Errorf("cannot read the logs of the agent on cluster %s: %s", opts.Cluster, why)
 			}
