@@ -158,6 +158,12 @@ Examples:
 			}
 			if u := c.String(flagKSAPIServer); u != "" {
 				opts.Gateway = &verify.Gateway{URL: u, CAFile: c.String(flagKSCAFile), Insecure: c.Bool(flagKSInsecureTLS)}
+				if err := opts.Gateway.Check(); err != nil {
+					return usageErrorf("--%s: %v", flagKSAPIServer, err)
+				}
+				if opts.Gateway.CAFile != "" && opts.Gateway.Insecure {
+					return usageErrorf("--%s and --%s contradict each other: give one", flagKSCAFile, flagKSInsecureTLS)
+				}
 			} else if c.IsSet(flagKSCAFile) || c.IsSet(flagKSInsecureTLS) {
 				return usageErrorf("--%s and --%s apply to --%s URL, which is not given", flagKSCAFile, flagKSInsecureTLS, flagKSAPIServer)
 			}

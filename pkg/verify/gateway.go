@@ -33,13 +33,27 @@ type Gateway struct {
 	Insecure bool
 }
 
+// Check reports whether URL is an address ks-apiserver can be reached at.
+func (g Gateway) Check() error {
+	_, err := g.parse()
+	return err
+}
+
+func (g Gateway) parse() (*url.URL, error) {
+	u, err := url.Parse(g.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return nil, fmt.Errorf("KubeSphere API server address %q: want http(s)://HOST[:PORT], such as https://ks.example.com or http://192.168.0.2:30880", g.URL)
+	}
+	return u, nil
+}
+
 // GatewayConfig is the REST config that reaches ks-apiserver with the
 // kubeconfig's credentials (bearer token, client certificate, basic
 // auth, or exec plugin of kube's user).
 func GatewayConfig(kube *rest.Config, g Gateway) (*rest.Config, error) {
-	u, err := url.Parse(g.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, fmt.Errorf("KubeSphere API server address %q: want http(s)://HOST[:PORT], such as https://ks.example.com or http://192.168.0.2:30880", g.URL)
+	u, err := g.parse()
+	if err != nil {
+		return nil, err
 	}
 	cfg := rest.CopyConfig(kube)
 	cfg.Host = u.Scheme + "://" + u.Host
