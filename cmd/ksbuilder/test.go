@@ -118,13 +118,11 @@ Examples:
 			&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: with a PATH, place the agent on `CLUSTER`; check only the agents on these clusters (repeatable)"},
 			&cli.StringSliceFlag{Name: "cluster-context", Usage: "reach member cluster CLUSTER through kubeconfig context CONTEXT (`CLUSTER=CONTEXT`, repeatable; default: the context named after the cluster)"},
 			&cli.StringFlag{Name: "upgrade-from", Usage: "with a PATH: install `VERSION|PATH|oci://REF` first (a published version, a package, or one in an OCI registry), check it, then upgrade to PATH and check again"},
-			&cli.StringFlag{Name: flagKSAPIServer, Usage: "also check through KubeSphere's API server at `URL` that bundles are served and APIServices and ReverseProxies answer; reach member clusters through its proxy", Category: "KubeSphere API gateway"},
-			&cli.StringFlag{Name: flagKSCAFile, Usage: "verify the KubeSphere API server with the CA certificates in `FILE` (default: the kubeconfig's when on the same host, else the system's)", Category: "KubeSphere API gateway"},
-			&cli.BoolFlag{Name: flagKSInsecureTLS, Usage: "accept any KubeSphere API server certificate", Category: "KubeSphere API gateway"},
+			gatewayURLFlag("also check through KubeSphere's API server at `URL` that bundles are served and APIServices and ReverseProxies answer; reach member clusters through its proxy"),
 			&cli.BoolFlag{Name: "cleanup", Usage: "uninstall the extension at the end (also after a failure or Ctrl-C) and unpublish the versions this test published"},
 			&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for the installation, for the workloads and objects to become ready, and for each test hook (`DURATION`)", Value: 5 * time.Minute},
 			outputFlag("text, json, yaml or junit"),
-		}, valuesFlags()...), slices.Concat(clusterFlags(), registryFlags())...),
+		}, valuesFlags()...), slices.Concat(gatewayTLSFlags(), clusterFlags(), registryFlags())...),
 		Action: func(c *cli.Context) error {
 			arg, err := pathOrNameArg(c)
 			if err != nil {
@@ -156,16 +154,8 @@ Examples:
 			if opts.Registry, err = registryOptions(c); err != nil {
 				return err
 			}
-			if u := c.String(flagKSAPIServer); u != "" {
-				opts.Gateway = &verify.Gateway{URL: u, CAFile: c.String(flagKSCAFile), Insecure: c.Bool(flagKSInsecureTLS)}
-				if err := opts.Gateway.Check(); err != nil {
-					return usageErrorf("--%s: %v", flagKSAPIServer, err)
-				}
-				if opts.Gateway.CAFile != "" && opts.Gateway.Insecure {
-					return usageErrorf("--%s and --%s contradict each other: give one", flagKSCAFile, flagKSInsecureTLS)
-				}
-			} else if c.IsSet(flagKSCAFile) || c.IsSet(flagKSInsecureTLS) {
-				return usageErrorf("--%s and --%s apply to --%s URL, which is not given", flagKSCAFile, flagKSInsecureTLS, flagKSAPIServer)
+			if opts.Gateway, err = gatewayOptions(c); err != nil {
+				return err
 			}
 			vals := valueOptions(c)
 			if !vals.Empty() && opts.Path == "" {
@@ -183,6 +173,38 @@ Examples:
 			return testRun(c, opts)
 		},
 	}
+}
+
+// gatewayURLFlag is --ks-apiserver, with what it does for the command.
+func gatewayURLFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: flagKSAPIServer, Usage: usage, Category: "KubeSphere API gateway"}
+}
+
+// gatewayTLSFlags verify the KubeSphere API server.
+func gatewayTLSFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagKSCAFile, Usage: "verify the KubeSphere API server with the CA certificates in `FILE` (default: the kubeconfig's when on the same host, else the system's)", Category: "KubeSphere API gateway"},
+		&cli.BoolFlag{Name: flagKSInsecureTLS, Usage: "accept any KubeSphere API server certificate", Category: "KubeSphere API gateway"},
+	}
+}
+
+// gatewayOptions reads --ks-apiserver and its TLS flags; nil without it.
+func gatewayOptions(c *cli.Context) (*verify.Gateway, error) {
+	u := c.String(flagKSAPIServer)
+	if u == "" {
+		if c.IsSet(flagKSCAFile) || c.IsSet(flagKSInsecureTLS) {
+			return nil, usageErrorf("--%s and --%s apply to --%s URL, which is not given", flagKSCAFile, flagKSInsecureTLS, flagKSAPIServer)
+		}
+		return nil, nil
+	}
+	g := &verify.Gateway{URL: u, CAFile: c.String(flagKSCAFile), Insecure: c.Bool(flagKSInsecureTLS)}
+	if err := g.Check(); err != nil {
+		return nil, usageErrorf("--%s: %v", flagKSAPIServer, err)
+	}
+	if g.CAFile != "" && g.Insecure {
+		return nil, usageErrorf("--%s and --%s contradict each other: give one", flagKSCAFile, flagKSInsecureTLS)
+	}
+	return g, nil
 }
 
 // clusterContexts reads --cluster-context CLUSTER=CONTEXT flags.

@@ -249,6 +249,14 @@ func TestMemberReachedThroughGateway(t *testing.T) {
 		t.Errorf("want the member's APIService asked through /clusters/member1, got %+v", a)
 	}
 
+	// logs reaches the agent's cluster the same way (its pods, none here,
+	// are listed through the proxy).
+	before := g.memberRequests.Load()
+	err = verify.Logs(f.ctx, withToken(t, cfg, "gw-token"), verify.LogsOptions{Name: "vgwmember", Cluster: "member1", Logs: f.logs, Member: noContext, Gateway: &verify.Gateway{URL: g.URL}})
+	if err == nil || strings.Contains(err.Error(), "cannot read the logs of the agent") || g.memberRequests.Load() == before {
+		t.Errorf("want logs to read member1 through the gateway (and find no logs), got %v after %d proxied requests", err, g.memberRequests.Load()-before)
+	}
+
 	// A member the gateway cannot reach either stays "not checked".
 	g.Close()
 	rep, err = verify.Run(f.ctx, f.client, verify.Options{Name: "vgwmember", Timeout: time.Second, Interval: 50 * time.Millisecond,

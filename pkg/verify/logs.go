@@ -173,6 +173,9 @@ type LogsOptions struct {
 	Logs LogSource
 	// Member connects to a member cluster (see Options.Member).
 	Member func(ctx context.Context, cluster string) (*rest.Config, error)
+	// Gateway, when set, reaches a member Member does not through
+	// KubeSphere's multicluster proxy.
+	Gateway *Gateway
 	// OnLine receives each line; calls are never concurrent.
 	OnLine func(LogLine)
 	// OnProblem receives what could not be read (a container whose log
@@ -211,9 +214,9 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 		if opts.Cluster == hostName {
 			ref.conn = host.on(opts.Cluster)
 		} else {
-			var routes []memberRoute
-			if opts.Member != nil {
-				routes = append(routes, memberRoute{connect: opts.Member})
+			routes, err := memberRoutes(c, opts.Member, opts.Gateway)
+			if err != nil {
+				return err
 			}
 			member, why := connectMember(ctx, routes, opts.Logs, opts.Cluster)
 			if member == nil {

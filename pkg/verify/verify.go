@@ -184,8 +184,8 @@ func Run(ctx context.Context, c *cluster.Client, opts Options) (*Report, error) 
 		return nil, err
 	}
 	r := &runner{opts: opts, report: &Report{Extension: opts.Name, Version: plan.Spec.Extension.Version, Results: []Result{}}}
-	if opts.Member != nil {
-		r.routes = append(r.routes, memberRoute{connect: opts.Member})
+	if r.routes, err = memberRoutes(c, opts.Member, opts.Gateway); err != nil {
+		return nil, err
 	}
 	if opts.Gateway != nil {
 		cfg, err := GatewayConfig(c.RESTConfig(), *opts.Gateway)
@@ -195,9 +195,6 @@ func Run(ctx context.Context, c *cluster.Client, opts Options) (*Report, error) 
 		if r.gateway, err = newGateway(cfg); err != nil {
 			return nil, err
 		}
-		r.routes = append(r.routes, memberRoute{via: "through KubeSphere's multicluster proxy", connect: func(_ context.Context, name string) (*rest.Config, error) {
-			return gatewayMember(cfg, name), nil
-		}})
 	}
 	start := time.Now()
 	r.run(ctx, planCheck(plan, ""))
@@ -310,6 +307,25 @@ type memberRoute struct {
 	// kubeconfig).
 	via     string
 	connect func(ctx context.Context, cluster string) (*rest.Config, error)
+}
+
+// memberRoutes are the ways to reach member clusters: member, then
+// KubeSphere's multicluster proxy when gw is set.
+func memberRoutes(c *cluster.Client, member func(context.Context, string) (*rest.Config, error), gw *Gateway) ([]memberRoute, error) {
+	var routes []memberRoute
+	if member != nil {
+		routes = append(routes, memberRoute{connect: member})
+	}
+	if gw != nil {
+		cfg, err := GatewayConfig(c.RESTConfig(), *gw)
+		if err != nil {
+			return nil, err
+		}
+		routes = append(routes, memberRoute{via: "through KubeSphere's multicluster proxy", connect: func(_ context.Context, name string) (*rest.Config, error) {
+			return gatewayMember(cfg, name), nil
+		}})
+	}
+	return routes, nil
 }
 
 // connectMember connects to a member cluster through the first route that
