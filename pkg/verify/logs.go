@@ -214,11 +214,13 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 		if opts.Cluster == hostName {
 			ref.conn = host.on(opts.Cluster)
 		} else {
-			routes, err := memberRoutes(c, opts.Member, opts.Gateway)
-			if err != nil {
-				return err
+			var gatewayCfg *rest.Config
+			if opts.Gateway != nil {
+				if gatewayCfg, err = GatewayConfig(c.RESTConfig(), *opts.Gateway); err != nil {
+					return err
+				}
 			}
-			member, why := connectMember(ctx, routes, opts.Logs, opts.Cluster)
+			member, why := connectMember(ctx, memberRoutes(opts.Member, gatewayCfg), opts.Logs, opts.Cluster)
 			if member == nil {
 				return fmt.Errorf("cannot read the logs of the agent on cluster %s: %s", opts.Cluster, why)
 			}

@@ -184,18 +184,16 @@ func Run(ctx context.Context, c *cluster.Client, opts Options) (*Report, error) 
 		return nil, err
 	}
 	r := &runner{opts: opts, report: &Report{Extension: opts.Name, Version: plan.Spec.Extension.Version, Results: []Result{}}}
-	if r.routes, err = memberRoutes(c, opts.Member, opts.Gateway); err != nil {
-		return nil, err
-	}
+	var gatewayCfg *rest.Config
 	if opts.Gateway != nil {
-		cfg, err := GatewayConfig(c.RESTConfig(), *opts.Gateway)
-		if err != nil {
+		if gatewayCfg, err = GatewayConfig(c.RESTConfig(), *opts.Gateway); err != nil {
 			return nil, err
 		}
-		if r.gateway, err = newGateway(cfg); err != nil {
+		if r.gateway, err = newGateway(gatewayCfg); err != nil {
 			return nil, err
 		}
 	}
+	r.routes = memberRoutes(opts.Member, gatewayCfg)
 	start := time.Now()
 	r.run(ctx, planCheck(plan, ""))
 	agents := sortedClusters(plan)
@@ -310,22 +308,18 @@ type memberRoute struct {
 }
 
 // memberRoutes are the ways to reach member clusters: member, then
-// KubeSphere's multicluster proxy when gw is set.
-func memberRoutes(c *cluster.Client, member func(context.Context, string) (*rest.Config, error), gw *Gateway) ([]memberRoute, error) {
+// KubeSphere's multicluster proxy when gateway (its REST config) is set.
+func memberRoutes(member func(context.Context, string) (*rest.Config, error), gateway *rest.Config) []memberRoute {
 	var routes []memberRoute
 	if member != nil {
 		routes = append(routes, memberRoute{connect: member})
 	}
-	if gw != nil {
-		cfg, err := GatewayConfig(c.RESTConfig(), *gw)
-		if err != nil {
-			return nil, err
-		}
+	if gateway != nil {
 		routes = append(routes, memberRoute{via: "through KubeSphere's multicluster proxy", connect: func(_ context.Context, name string) (*rest.Config, error) {
-			return gatewayMember(cfg, name), nil
+			return gatewayMember(gateway, name), nil
 		}})
 	}
-	return routes, nil
+	return routes
 }
 
 // connectMember connects to a member cluster through the first route that
