@@ -18,7 +18,10 @@ type logsOptions struct {
 	Follow   bool
 	Since    time.Duration
 	Contexts map[string]string
-	Connect  cluster.ConnectOptions
+	// Gateway, with --ks-apiserver, reaches member clusters through
+	// KubeSphere's multicluster proxy.
+	Gateway *verify.Gateway
+	Connect cluster.ConnectOptions
 }
 
 func newLogsCmd(f *Factory, runF func(*logsOptions) error) *cli.Command {
@@ -34,7 +37,8 @@ failing check's logs the same way.
 
 --cluster reads the agent release on that cluster instead of the host
 release (a member cluster is reached through the kubeconfig context named
-after it, or the one --cluster-context names); the executor jobs of agents
+after it, or the one --cluster-context names, else, with --ks-apiserver URL,
+through KubeSphere's multicluster proxy); the executor jobs of agents
 run on the host. -f follows the logs until Ctrl-C. Without NAME, the
 extension is the one in the current directory.
 
@@ -47,7 +51,8 @@ Examples:
 			&cli.StringSliceFlag{Name: "cluster-context", Usage: "reach member cluster CLUSTER through kubeconfig context CONTEXT (`CLUSTER=CONTEXT`)"},
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "stream new lines until interrupted"},
 			&cli.DurationFlag{Name: "since", Usage: "only lines newer than `DURATION` (such as 10m)"},
-		}, clusterFlags()...),
+			gatewayURLFlag("reach member clusters no kubeconfig context reaches through the multicluster proxy of KubeSphere's API server at `URL`"),
+		}, append(gatewayTLSFlags(), clusterFlags()...)...),
 		Action: func(c *cli.Context) error {
 			name, err := nameArg(c)
 			if err != nil {
@@ -58,6 +63,9 @@ Examples:
 			}
 			opts := &logsOptions{f: f, Name: name, Cluster: c.String("cluster"), Follow: c.Bool("follow"), Since: c.Duration("since"), Connect: connectOptions(c)}
 			if opts.Contexts, err = clusterContexts(c.StringSlice("cluster-context")); err != nil {
+				return err
+			}
+			if opts.Gateway, err = gatewayOptions(c); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -77,7 +85,8 @@ func logsRun(c *cli.Context, opts *logsOptions) error {
 	var writeErr error
 	err = verify.Logs(c.Context, client, verify.LogsOptions{
 		Name: opts.Name, Cluster: opts.Cluster, Follow: opts.Follow, Since: opts.Since,
-		Member: verify.ContextMembers(opts.Connect.Kubeconfig, opts.Contexts),
+		Member:  verify.ContextMembers(opts.Connect.Kubeconfig, opts.Contexts),
+		Gateway: opts.Gateway,
 		OnLine: func(l verify.LogLine) {
 			if _, err := fmt.Fprintln(f.IO.Out, l.String()); err != nil && writeErr == nil {
 				writeErr = err

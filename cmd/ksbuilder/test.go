@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/registry"
 	"github.com/ksbuilder/ksbuilder/pkg/safetext"
 	"github.com/ksbuilder/ksbuilder/pkg/verify"
 )
@@ -34,11 +36,25 @@ type testOptions struct {
 	// UpgradeFrom is the VERSION (published) or PATH to install and check
 	// before upgrading to Path.
 	UpgradeFrom string
-	Cleanup     bool
-	Timeout     time.Duration
-	Output      output.Format
-	Connect     cluster.ConnectOptions
+	// UpgradeFromOCI is set when UpgradeFrom is an oci:// reference, with
+	// Registry the flags to pull it.
+	UpgradeFromOCI *registry.Reference
+	Registry       registry.Options
+	// Gateway is set with --ks-apiserver.
+	Gateway *verify.Gateway
+	Cleanup bool
+	Timeout time.Duration
+	Output  output.Format
+	Connect cluster.ConnectOptions
 }
+
+// The flags of the KubeSphere API gateway (registry flags keep Helm's
+// names --ca-file and --insecure-skip-tls-verify).
+const (
+	flagKSAPIServer   = "ks-apiserver"
+	flagKSCAFile      = "ks-ca-file"
+	flagKSInsecureTLS = "ks-insecure-skip-tls-verify"
+)
 
 func newTestCmd(f *Factory, runF func(*testOptions) error) *cli.Command {
 	return &cli.Command{
@@ -65,14 +81,26 @@ For the host release and every agent whose cluster can be reached:
     their delete policies honoured (before-hook-creation by default), with
     the logs of a failed one.
 
+With --ks-apiserver URL (KubeSphere's API server, the console's gateway), also,
+with the kubeconfig's credentials:
+  - each JSBundle's link (/dist/NAME/index.js) returns JavaScript: 200, a
+    JavaScript Content-Type, not empty, not an HTML page;
+  - each APIService (GET /kapis/GROUP/VERSION/ksbuilder-probe) and each
+    ReverseProxy (GET its path) is handed to a backend that answers: not
+    ks-apiserver's 502 (backend unreachable) or 503 (not Available), nor its
+    own 404 (routed nowhere); any answer of the backend, even a 404, passes;
+    401 or 403 name the refused credentials.
+
 Agents on the host cluster are checked through the same connection; a member
 cluster is reached through the kubeconfig context named after it, or the one
---cluster-context names. A cluster that cannot be reached is reported "not
-checked", never as passed.
+--cluster-context names, else, with --ks-apiserver, through KubeSphere's
+multicluster proxy (URL/clusters/NAME). A cluster that cannot be reached is
+reported "not checked", never as passed.
 
 One line per check on stdout, then a summary; -o json prints one object per
 check (-o yaml the same as YAML), -o junit a JUnit XML report for CI.
---upgrade-from installs and checks that version first, then upgrades to PATH
+--upgrade-from (a published VERSION, a PATH, or an oci:// reference pulled
+with the registry flags) installs and checks that version first, then upgrades to PATH
 and checks again; --cleanup uninstalls at the end (also after a failure or
 Ctrl-C) and unpublishes the versions this run published.
 
@@ -83,15 +111,18 @@ Examples:
   ksbuilder test ./hello
   ksbuilder test hello --timeout 2m
   ksbuilder test hello -o junit > report.xml
-  ksbuilder test network --cluster-context member1=kind-member1`,
+  ksbuilder test network --cluster-context member1=kind-member1
+  ksbuilder test hello --ks-apiserver https://ks.example.com
+  ksbuilder test ./hello --upgrade-from oci://registry.example.com/charts/hello:0.1.0`,
 		Flags: append(append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "cluster", Usage: "Multicluster extensions: with a PATH, place the agent on `CLUSTER`; check only the agents on these clusters (repeatable)"},
 			&cli.StringSliceFlag{Name: "cluster-context", Usage: "reach member cluster CLUSTER through kubeconfig context CONTEXT (`CLUSTER=CONTEXT`, repeatable; default: the context named after the cluster)"},
-			&cli.StringFlag{Name: "upgrade-from", Usage: "with a PATH: install `VERSION|PATH` first (a published version, or a package), check it, then upgrade to PATH and check again"},
+			&cli.StringFlag{Name: "upgrade-from", Usage: "with a PATH: install `VERSION|PATH|oci://REF` first (a published version, a package, or one in an OCI registry), check it, then upgrade to PATH and check again"},
+			gatewayURLFlag("also check through KubeSphere's API server at `URL` that bundles are served and APIServices and ReverseProxies answer; reach member clusters through its proxy"),
 			&cli.BoolFlag{Name: "cleanup", Usage: "uninstall the extension at the end (also after a failure or Ctrl-C) and unpublish the versions this test published"},
 			&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for the installation, for the workloads and objects to become ready, and for each test hook (`DURATION`)", Value: 5 * time.Minute},
 			outputFlag("text, json, yaml or junit"),
-		}, valuesFlags()...), clusterFlags()...),
+		}, valuesFlags()...), slices.Concat(gatewayTLSFlags(), clusterFlags(), registryFlags())...),
 		Action: func(c *cli.Context) error {
 			arg, err := pathOrNameArg(c)
 			if err != nil {
@@ -113,8 +144,18 @@ Examples:
 			if opts.UpgradeFrom != "" && opts.Path == "" {
 				return usageErrorf("--upgrade-from needs the PATH of the version to upgrade to; %s is an installed extension", arg)
 			}
-			if strings.HasPrefix(opts.UpgradeFrom, "oci://") {
-				return usageErrorf("--upgrade-from %s: oci:// references are not supported yet; give a published VERSION or a PATH", opts.UpgradeFrom)
+			if registry.IsOCI(opts.UpgradeFrom) {
+				ref, err := parseOCIRef("--upgrade-from", opts.UpgradeFrom)
+				if err != nil {
+					return err
+				}
+				opts.UpgradeFromOCI = &ref
+			}
+			if opts.Registry, err = registryOptions(c); err != nil {
+				return err
+			}
+			if opts.Gateway, err = gatewayOptions(c); err != nil {
+				return err
 			}
 			vals := valueOptions(c)
 			if !vals.Empty() && opts.Path == "" {
@@ -132,6 +173,38 @@ Examples:
 			return testRun(c, opts)
 		},
 	}
+}
+
+// gatewayURLFlag is --ks-apiserver, with what it does for the command.
+func gatewayURLFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: flagKSAPIServer, Usage: usage, Category: "KubeSphere API gateway"}
+}
+
+// gatewayTLSFlags verify the KubeSphere API server.
+func gatewayTLSFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagKSCAFile, Usage: "verify the KubeSphere API server with the CA certificates in `FILE` (default: the kubeconfig's when on the same host, else the system's)", Category: "KubeSphere API gateway"},
+		&cli.BoolFlag{Name: flagKSInsecureTLS, Usage: "accept any KubeSphere API server certificate", Category: "KubeSphere API gateway"},
+	}
+}
+
+// gatewayOptions reads --ks-apiserver and its TLS flags; nil without it.
+func gatewayOptions(c *cli.Context) (*verify.Gateway, error) {
+	u := c.String(flagKSAPIServer)
+	if u == "" {
+		if c.IsSet(flagKSCAFile) || c.IsSet(flagKSInsecureTLS) {
+			return nil, usageErrorf("--%s and --%s apply to --%s URL, which is not given", flagKSCAFile, flagKSInsecureTLS, flagKSAPIServer)
+		}
+		return nil, nil
+	}
+	g := &verify.Gateway{URL: u, CAFile: c.String(flagKSCAFile), Insecure: c.Bool(flagKSInsecureTLS)}
+	if err := g.Check(); err != nil {
+		return nil, usageErrorf("--%s: %v", flagKSAPIServer, err)
+	}
+	if g.CAFile != "" && g.Insecure {
+		return nil, usageErrorf("--%s and --%s contradict each other: give one", flagKSCAFile, flagKSInsecureTLS)
+	}
+	return g, nil
 }
 
 // clusterContexts reads --cluster-context CLUSTER=CONTEXT flags.
@@ -155,7 +228,8 @@ func testRun(c *cli.Context, opts *testOptions) error {
 		Target: target(opts.Connect),
 		Options: verify.Options{
 			Name: opts.Name, Timeout: opts.Timeout, Clusters: opts.Clusters,
-			Member: verify.ContextMembers(opts.Connect.Kubeconfig, opts.Contexts),
+			Member:  verify.ContextMembers(opts.Connect.Kubeconfig, opts.Contexts),
+			Gateway: opts.Gateway,
 		},
 	}
 	if opts.Output == output.Text {
@@ -177,8 +251,13 @@ func testRun(c *cli.Context, opts *testOptions) error {
 		req.Install = install(pkg, "", "")
 		switch {
 		case opts.UpgradeFrom == "":
-		case isPath(opts.UpgradeFrom):
-			from, err := buildPackage(f, opts.UpgradeFrom)
+		case opts.UpgradeFromOCI != nil || isPath(opts.UpgradeFrom):
+			var from *packager.Package
+			if opts.UpgradeFromOCI != nil {
+				from, _, err = pullPackage(f, *opts.UpgradeFromOCI, opts.Registry)
+			} else {
+				from, err = buildPackage(f, opts.UpgradeFrom)
+			}
 			if err != nil {
 				return err
 			}

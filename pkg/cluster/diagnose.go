@@ -204,10 +204,10 @@ func (c *Client) Diagnose(ctx context.Context, plan *kubesphere.InstallPlan, clu
 				pod.Name, orUnknown(string(pod.Status.Phase)), c.KubectlFlags(), d.Namespace, pod.Name))
 			continue
 		}
-		for _, name := range containerNames(&pod) {
+		for _, name := range ContainerNames(&pod) {
 			data, err := c.core.CoreV1().Pods(d.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: name, TailLines: &tail}).DoRaw(ctx)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s/%s: %s", pod.Name, name, logError(err)))
+				problems = append(problems, fmt.Sprintf("%s/%s: %s", pod.Name, name, LogError(err)))
 				continue
 			}
 			d.Logs = append(d.Logs, PodLog{Pod: pod.Name, Container: name, Log: string(data)})
@@ -219,8 +219,8 @@ func (c *Client) Diagnose(ctx context.Context, plan *kubesphere.InstallPlan, clu
 	return d
 }
 
-// containerNames lists a pod's init containers, then its containers.
-func containerNames(pod *corev1.Pod) []string {
+// ContainerNames lists a pod's init containers, then its containers.
+func ContainerNames(pod *corev1.Pod) []string {
 	var names []string
 	for _, c := range pod.Spec.InitContainers {
 		names = append(names, c.Name)
@@ -231,8 +231,8 @@ func containerNames(pod *corev1.Pod) []string {
 	return names
 }
 
-// logError explains a failed log read.
-func logError(err error) string {
+// LogError explains a failed pod log read (RBAC's refusal in words).
+func LogError(err error) string {
 	if apierrors.IsForbidden(err) {
 		return fmt.Sprintf("not allowed to read pod logs (%v)", err)
 	}

@@ -317,6 +317,10 @@ type Access struct {
 	// logs, the check that KubeSphere's controller runs): without them the
 	// commands still work.
 	Optional bool
+	// ForTest permissions are needed by "test" and "logs" only: reading
+	// the releases, workloads, pods, events and logs, and running Helm
+	// test hooks (Pods and Jobs) in the extension's namespaces.
+	ForTest bool
 }
 
 func (a Access) String() string {
@@ -331,8 +335,9 @@ func (a Access) String() string {
 }
 
 // ClusterAccess lists every request publish, install, upgrade, status,
-// uninstall, unpublish and extension list/versions/show send (a test in
-// pkg/cluster records their requests and fails on one missing here).
+// uninstall, unpublish, extension list/versions/show, test and logs send
+// (tests in pkg/cluster and pkg/verify record their requests and fail on
+// one missing here).
 func ClusterAccess() []Access {
 	ks := kubesphere.GroupVersion.Group
 	sys := kubesphere.SystemNamespace
@@ -368,7 +373,18 @@ func ClusterAccess() []Access {
 	}
 	// dev --frontend reads the installed bundle's ConfigMap and updates it.
 	out = append(out, Access{Verb: "get", Resource: "configmaps", Optional: true}, Access{Verb: "patch", Resource: "configmaps", Optional: true})
-	return append(out, Access{Verb: "list", Resource: "pods", Optional: true}, Access{Verb: "get", Resource: "pods/log", Optional: true})
+	out = append(out, Access{Verb: "list", Resource: "pods", Optional: true}, Access{Verb: "get", Resource: "pods/log", Optional: true})
+	// test reads the Helm release records (Secrets), the workloads, their
+	// pods' events, and runs the chart's test hooks, in the extension's
+	// namespaces.
+	out = append(out, Access{Verb: "list", Resource: "secrets", ForTest: true}, Access{Verb: "list", Resource: "events", ForTest: true})
+	for _, res := range []string{"deployments", "statefulsets", "daemonsets"} {
+		out = append(out, Access{Verb: "get", Group: "apps", Resource: res, ForTest: true})
+	}
+	for _, verb := range []string{"get", "create", "delete"} {
+		out = append(out, Access{Verb: verb, Resource: "pods", ForTest: true})
+	}
+	return append(out, Access{Verb: "create", Group: "batch", Resource: "jobs", ForTest: true})
 }
 
 func checkPermissions(ctx context.Context, c *connection) Check {
@@ -394,12 +410,14 @@ func checkPermissions(ctx context.Context, c *connection) Check {
 	if err := errors.Join(errs...); err != nil {
 		return Check{Status: Warn, Message: "cannot ask the API server what you may do: " + firstLine(err), Fix: "check your permission to create selfsubjectaccessreviews"}
 	}
-	var denied, optional []string
+	var denied, optional, forTest []string
 	for i, a := range list {
 		switch {
 		case allowed[i]:
 		case a.Optional:
 			optional = append(optional, a.String())
+		case a.ForTest:
+			forTest = append(forTest, a.String())
 		default:
 			denied = append(denied, a.String())
 		}
@@ -408,10 +426,15 @@ func checkPermissions(ctx context.Context, c *connection) Check {
 	switch {
 	case len(denied) > 0:
 		return Check{Status: Fail, Message: "publish, install, status and uninstall need permissions you lack: " + strings.Join(denied, ", "), Fix: grant}
+	case len(forTest) > 0 && len(optional) > 0:
+		return Check{Status: Warn, Message: "test and logs need permissions you lack: " + strings.Join(forTest, ", ") +
+			"; failure reports and the controller check need (the other commands work without them): " + strings.Join(optional, ", "), Fix: grant}
+	case len(forTest) > 0:
+		return Check{Status: Warn, Message: "test and logs need permissions you lack (the other commands work without them): " + strings.Join(forTest, ", "), Fix: grant}
 	case len(optional) > 0:
 		return Check{Status: Warn, Message: "failure reports and the controller check need permissions you lack (the commands work without them): " + strings.Join(optional, ", "), Fix: grant}
 	}
-	return Check{Status: OK, Message: fmt.Sprintf("may do all %d things publish, install, status and uninstall do", len(list))}
+	return Check{Status: OK, Message: fmt.Sprintf("may do all %d things publish, install, status, uninstall and test do", len(list))}
 }
 
 func firstLine(err error) string {

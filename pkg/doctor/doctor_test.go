@@ -530,15 +530,40 @@ func TestUnansweringServerFails(t *testing.T) {
 // cannot publish: the permissions check fails naming what is missing.
 func TestPermissionsIncomplete(t *testing.T) {
 	opts := baseOptions(t)
+	impersonate(t, &opts, "writer", []rbacv1.PolicyRule{
+		{Verbs: []string{"create", "patch", "delete"}, APIGroups: []string{"", "kubesphere.io"}, Resources: []string{"configmaps", "extensionversions", "extensions", "installplans"}},
+	})
+	m := byID(t, opts)
+	expect(t, m, doctor.IDPermissions, doctor.Fail, "get namespaces", "get configmaps in kubesphere-system", "list clusters.cluster.kubesphere.io", "watch installplans.kubesphere.io")
+}
+
+// A user who may do everything but what test and logs need gets a
+// warning naming those permissions (the other commands work).
+func TestPermissionsWithoutTest(t *testing.T) {
+	opts := baseOptions(t)
+	var rules []rbacv1.PolicyRule
+	for _, a := range doctor.ClusterAccess() {
+		if !a.ForTest {
+			rules = append(rules, rbacv1.PolicyRule{Verbs: []string{a.Verb}, APIGroups: []string{a.Group}, Resources: []string{a.Resource}})
+		}
+	}
+	impersonate(t, &opts, "no-tester", rules)
+	m := byID(t, opts)
+	expect(t, m, doctor.IDPermissions, doctor.Warn, "test and logs need permissions you lack (the other commands work without them): ",
+		"list secrets", "list events", "get statefulsets.apps", "create pods", "delete pods", "create jobs.batch")
+}
+
+// impersonate points opts at a kubeconfig acting as user, bound to a
+// ClusterRole with rules (and the right to ask what it may do).
+func impersonate(t *testing.T, opts *doctor.Options, user string, rules []rbacv1.PolicyRule) {
+	t.Helper()
 	cs := clientset(t)
 	ctx := context.Background()
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "writer-only"}, Rules: []rbacv1.PolicyRule{
-		{Verbs: []string{"create", "patch", "delete"}, APIGroups: []string{"", "kubesphere.io"}, Resources: []string{"configmaps", "extensionversions", "extensions", "installplans"}},
-		{Verbs: []string{"create"}, APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}},
-	}}
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "writer-only"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "writer-only"},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "writer"}}}
+	rules = append(rules, rbacv1.PolicyRule{Verbs: []string{"create"}, APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews"}})
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}}
 	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
@@ -549,13 +574,11 @@ func TestPermissionsIncomplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, user := range cfg.AuthInfos {
-		user.Impersonate = "writer"
+	for _, u := range cfg.AuthInfos {
+		u.Impersonate = user
 	}
 	opts.Kubeconfig = filepath.Join(t.TempDir(), "kubeconfig")
 	if err := clientcmd.WriteToFile(*cfg, opts.Kubeconfig); err != nil {
 		t.Fatal(err)
 	}
-	m := byID(t, opts)
-	expect(t, m, doctor.IDPermissions, doctor.Fail, "get namespaces", "get configmaps in kubesphere-system", "list clusters.cluster.kubesphere.io", "watch installplans.kubesphere.io")
 }

@@ -14,6 +14,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 )
 
 // testHooks returns a release's test hooks in the order Helm runs them: by
@@ -172,7 +174,7 @@ func podOutcome(ctx context.Context, cn *conn, pod *corev1.Pod, lines int) (bool
 				why = append(why, fmt.Sprintf("container %s exited with code %d", st.Name, t.ExitCode))
 			}
 		}
-		for _, name := range containerNames(pod) {
+		for _, name := range cluster.ContainerNames(pod) {
 			logs = append(logs, cn.logsOrNote(ctx, pod, name, lines, false)...)
 		}
 		reason := "pod " + pod.Name + " Failed"
@@ -218,7 +220,7 @@ func (j *hookJob) state(ctx context.Context, lines int) (bool, bool, string, []L
 	var problems []string
 	for i := range pods {
 		if st.stuck {
-			for _, name := range containerNames(&pods[i]) {
+			for _, name := range cluster.ContainerNames(&pods[i]) {
 				logs = append(logs, j.conn.logsOrNote(ctx, &pods[i], name, lines, false)...)
 			}
 			continue

@@ -5,13 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
@@ -89,10 +87,12 @@ type conn struct {
 	cluster string
 	// logName names the cluster in log lines.
 	logName string
-	core    corev1client.CoreV1Interface
-	apps    appsv1client.AppsV1Interface
-	batch   batchv1client.BatchV1Interface
-	logs    LogSource
+	// client reads KubeSphere's kinds as the cluster commands do.
+	client *cluster.Client
+	core   corev1client.CoreV1Interface
+	apps   appsv1client.AppsV1Interface
+	batch  batchv1client.BatchV1Interface
+	logs   LogSource
 }
 
 func newConn(cfg *rest.Config, name, logName string, logs LogSource) (*conn, error) {
@@ -112,10 +112,14 @@ func newConn(cfg *rest.Config, name, logName string, logs LogSource) (*conn, err
 	if err != nil {
 		return nil, err
 	}
+	client, err := cluster.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if logs == nil {
 		logs = apiLogs{core: core}
 	}
-	return &conn{cluster: name, logName: logName, core: core, apps: apps, batch: batch, logs: logs}, nil
+	return &conn{cluster: name, logName: logName, client: client, core: core, apps: apps, batch: batch, logs: logs}, nil
 }
 
 // on is the same connection, naming an agent's cluster in results.
@@ -169,6 +173,9 @@ type LogsOptions struct {
 	Logs LogSource
 	// Member connects to a member cluster (see Options.Member).
 	Member func(ctx context.Context, cluster string) (*rest.Config, error)
+	// Gateway, when set, reaches a member Member does not through
+	// KubeSphere's multicluster proxy.
+	Gateway *Gateway
 	// OnLine receives each line; calls are never concurrent.
 	OnLine func(LogLine)
 	// OnProblem receives what could not be read (a container whose log
@@ -207,7 +214,13 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 		if opts.Cluster == hostName {
 			ref.conn = host.on(opts.Cluster)
 		} else {
-			member, why := connectMember(ctx, opts.Member, opts.Logs, opts.Cluster)
+			var gatewayCfg *rest.Config
+			if opts.Gateway != nil {
+				if gatewayCfg, err = GatewayConfig(c.RESTConfig(), *opts.Gateway); err != nil {
+					return err
+				}
+			}
+			member, why := connectMember(ctx, memberRoutes(opts.Member, gatewayCfg), opts.Logs, opts.Cluster)
 			if member == nil {
 				return fmt.Errorf("cannot read the logs of the agent on cluster %s: %s", opts.Cluster, why)
 			}
@@ -231,7 +244,7 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 			problem(msg)
 			return
 		}
-		for _, name := range containerNames(p) {
+		for _, name := range cluster.ContainerNames(p) {
 			targets = append(targets, ContainerRef{Cluster: cn.logName, Namespace: p.Namespace, Pod: p.Name, Container: name})
 			conns = append(conns, cn)
 		}
@@ -282,7 +295,7 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 		if err := stream(ctx, conns[i].logs, targets[i], lopts, emit); err != nil {
 			mu.Lock()
 			failed++
-			problem(fmt.Sprintf("%s/%s/%s: %s", targets[i].Cluster, targets[i].Pod, targets[i].Container, logError(err)))
+			problem(fmt.Sprintf("%s/%s/%s: %s", targets[i].Cluster, targets[i].Pod, targets[i].Container, cluster.LogError(err)))
 			mu.Unlock()
 		}
 	}
@@ -308,21 +321,4 @@ func Logs(ctx context.Context, c *cluster.Client, opts LogsOptions) error {
 		return fmt.Errorf("none of the %d containers' logs of %s could be read", failed, opts.Name)
 	}
 	return nil
-}
-
-// containerNames lists a pod's init containers, then its containers.
-func containerNames(pod *corev1.Pod) []string {
-	var names []string
-	for _, c := range slices.Concat(pod.Spec.InitContainers, pod.Spec.Containers) {
-		names = append(names, c.Name)
-	}
-	return names
-}
-
-// logError explains a failed log read.
-func logError(err error) string {
-	if apierrors.IsForbidden(err) {
-		return fmt.Sprintf("not allowed to read pod logs (%v)", err)
-	}
-	return err.Error()
 }

@@ -112,9 +112,10 @@ func FuzzJUnit(f *testing.F) {
 		if err := xml.Unmarshal(buf.Bytes(), &back); err != nil {
 			t.Fatalf("the report does not parse: %v\n%s", err, buf.String())
 		}
-		failures, skipped, cases := 0, 0, 0
+		failures, skipped, cases, suiteSkipped := 0, 0, 0, 0
 		for _, s := range back.Suites {
 			cases += len(s.Cases)
+			suiteSkipped += s.Skipped
 			for _, c := range s.Cases {
 				if c.Failure != nil {
 					failures++
@@ -124,7 +125,7 @@ func FuzzJUnit(f *testing.F) {
 				}
 			}
 		}
-		if back.Tests != 3 || cases != 3 || back.Failures != 1 || failures != 1 || back.Skipped != 1 || skipped != 1 {
+		if back.Tests != 3 || cases != 3 || back.Failures != 1 || failures != 1 || suiteSkipped != 1 || skipped != 1 {
 			t.Fatalf("want 3 cases, 1 failure, 1 skipped; got %+v", back)
 		}
 	})

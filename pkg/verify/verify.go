@@ -136,8 +136,14 @@ type Options struct {
 	// server.
 	Logs LogSource
 	// Member connects to a member cluster an agent is placed on; nil, or an
-	// error, leaves that cluster's checks "not checked".
+	// error, leaves that cluster's checks "not checked" (unless Gateway
+	// reaches it).
 	Member func(ctx context.Context, cluster string) (*rest.Config, error)
+	// Gateway, when set, adds the checks made through KubeSphere's API
+	// gateway (bundles served, APIServices and ReverseProxies answering),
+	// and reaches the member clusters Member does not through its
+	// multicluster proxy.
+	Gateway *Gateway
 	// Clusters, when set, limit the agents checked to those on these
 	// clusters.
 	Clusters []string
@@ -178,6 +184,16 @@ func Run(ctx context.Context, c *cluster.Client, opts Options) (*Report, error) 
 		return nil, err
 	}
 	r := &runner{opts: opts, report: &Report{Extension: opts.Name, Version: plan.Spec.Extension.Version, Results: []Result{}}}
+	var gatewayCfg *rest.Config
+	if opts.Gateway != nil {
+		if gatewayCfg, err = GatewayConfig(c.RESTConfig(), *opts.Gateway); err != nil {
+			return nil, err
+		}
+		if r.gateway, err = newGateway(gatewayCfg); err != nil {
+			return nil, err
+		}
+	}
+	r.routes = memberRoutes(opts.Member, gatewayCfg)
 	start := time.Now()
 	r.run(ctx, planCheck(plan, ""))
 	agents := sortedClusters(plan)
@@ -226,6 +242,17 @@ func Run(ctx context.Context, c *cluster.Client, opts Options) (*Report, error) 
 			r.run(ctx, chk)
 		}
 	}
+	if r.gateway != nil {
+		for _, cn := range kindConns {
+			prefix := ""
+			if cn.cluster != "" {
+				prefix = "/clusters/" + cn.cluster
+			}
+			for _, chk := range gatewayChecks(ctx, r.gateway, cn, opts.Name, prefix, r) {
+				r.run(ctx, chk)
+			}
+		}
+	}
 	for _, rel := range hooked {
 		for _, chk := range testHookChecks(rel, r) {
 			r.run(ctx, chk)
@@ -240,6 +267,10 @@ type runner struct {
 	opts     Options
 	report   *Report
 	deadline time.Time
+	// routes reach member clusters, tried in order.
+	routes []memberRoute
+	// gateway is KubeSphere's API gateway; nil when none was given.
+	gateway *gateway
 }
 
 func (r *runner) run(ctx context.Context, chk Check) {
@@ -265,29 +296,69 @@ func (r *runner) add(res Result) {
 
 // member connects to a member cluster, or says why it cannot.
 func (r *runner) member(ctx context.Context, name string) (*conn, string) {
-	return connectMember(ctx, r.opts.Member, r.opts.Logs, name)
+	return connectMember(ctx, r.routes, r.opts.Logs, name)
 }
 
-// connectMember connects to a member cluster through connect and checks
-// that it answers; otherwise it says why the cluster is not checked.
-func connectMember(ctx context.Context, connect func(context.Context, string) (*rest.Config, error), logs LogSource, name string) (*conn, string) {
-	if connect == nil {
+// memberRoute is one way to reach member clusters.
+type memberRoute struct {
+	// via says how, in the reason a cluster is not reached ("" for the
+	// kubeconfig).
+	via     string
+	connect func(ctx context.Context, cluster string) (*rest.Config, error)
+}
+
+// memberRoutes are the ways to reach member clusters: member, then
+// KubeSphere's multicluster proxy when gateway (its REST config) is set.
+func memberRoutes(member func(context.Context, string) (*rest.Config, error), gateway *rest.Config) []memberRoute {
+	var routes []memberRoute
+	if member != nil {
+		routes = append(routes, memberRoute{connect: member})
+	}
+	if gateway != nil {
+		routes = append(routes, memberRoute{via: "through KubeSphere's multicluster proxy", connect: func(_ context.Context, name string) (*rest.Config, error) {
+			return gatewayMember(gateway, name), nil
+		}})
+	}
+	return routes
+}
+
+// connectMember connects to a member cluster through the first route that
+// reaches it (one whose cluster answers); otherwise it says why the
+// cluster is not checked.
+func connectMember(ctx context.Context, routes []memberRoute, logs LogSource, name string) (*conn, string) {
+	if len(routes) == 0 {
 		return nil, fmt.Sprintf("ksbuilder cannot reach member cluster %s", name)
 	}
+	var whys []string
+	for _, route := range routes {
+		cn, err := tryMember(ctx, route.connect, logs, name)
+		if err == nil {
+			return cn, ""
+		}
+		if route.via != "" {
+			err = fmt.Errorf("%s: %w", route.via, err)
+		}
+		whys = append(whys, err.Error())
+	}
+	return nil, fmt.Sprintf("cluster %s cannot be reached: %s", name, strings.Join(whys, "; "))
+}
+
+// tryMember connects to a member cluster and checks that it answers.
+func tryMember(ctx context.Context, connect func(context.Context, string) (*rest.Config, error), logs LogSource, name string) (*conn, error) {
 	cfg, err := connect(ctx, name)
 	if err != nil {
-		return nil, fmt.Sprintf("cluster %s cannot be reached: %v", name, err)
+		return nil, err
 	}
 	cn, err := newConn(cfg, name, name, logs)
 	if err != nil {
-		return nil, fmt.Sprintf("cluster %s: %v", name, err)
+		return nil, err
 	}
 	probe, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := cn.core.RESTClient().Get().AbsPath("/version").Do(probe).Error(); err != nil {
-		return nil, fmt.Sprintf("cluster %s cannot be reached: %v", name, err)
+		return nil, err
 	}
-	return cn, ""
+	return cn, nil
 }
 
 // poll calls probe until it is done or the deadline passes; the last

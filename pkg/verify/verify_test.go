@@ -111,7 +111,7 @@ func installOn(t *testing.T, name string, templates map[string]string, b testcon
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(perms, []byte(strings.Replace(string(data), `- "apiservices"`, `- "apiservices"`+"\n      - jsbundles", 1)), 0o644); err != nil {
+	if err := os.WriteFile(perms, []byte(strings.Replace(string(data), `- "apiservices"`, `- "apiservices"`+"\n      - jsbundles\n      - reverseproxies", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for file, text := range templates {

@@ -309,7 +309,7 @@ func (c *conn) podProblem(ctx context.Context, pod *corev1.Pod, lines int) ([]st
 func (c *conn) logsOrNote(ctx context.Context, pod *corev1.Pod, container string, lines int, previous bool) []LogLine {
 	logs, err := c.tail(ctx, pod.Namespace, pod.Name, container, lines, previous)
 	if err != nil {
-		return []LogLine{{Cluster: c.logName, Pod: pod.Name, Container: container, Text: "(the log cannot be read: " + logError(err) + ")"}}
+		return []LogLine{{Cluster: c.logName, Pod: pod.Name, Container: container, Text: "(the log cannot be read: " + cluster.LogError(err) + ")"}}
 	}
 	return logs
 }
