@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	_ "github.com/ksbuilder/ksbuilder/cmd/ksbuilder/internal/startgc"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
 )
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/ksbuilder/ksbuilder/pkg/safetext"
 )
@@ -62,8 +63,8 @@ func newAPIError(status int, body []byte) *APIError {
 }
 
 var (
-	htmlTagRe  = regexp.MustCompile(`(?s)<[^>]*>`)
-	htmlHeadRe = regexp.MustCompile(`(?is)<(script|style)[^>]*>.*?</(script|style)>`)
+	htmlTagRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<[^>]*>`) })
+	htmlHeadRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<(script|style)[^>]*>.*?</(script|style)>`) })
 )
 
 // firstLine returns the first non-blank line of a body, with HTML tags
@@ -71,8 +72,8 @@ var (
 func firstLine(body []byte) string {
 	text := string(bytes.ToValidUTF8(body, []byte("?")))
 	if strings.HasPrefix(strings.TrimSpace(text), "<") {
-		text = htmlHeadRe.ReplaceAllString(text, "")
-		text = htmlTagRe.ReplaceAllString(text, "\n")
+		text = htmlHeadRe().ReplaceAllString(text, "")
+		text = htmlTagRe().ReplaceAllString(text, "\n")
 	}
 	for _, line := range strings.Split(text, "\n") {
 		line = strings.Join(strings.Fields(line), " ")

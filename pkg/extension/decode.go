@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -48,7 +49,7 @@ func (d *decoder) report(sev diag.Severity, code string, n *yaml.Node, path, for
 	d.diags.Add(dg)
 }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parserErrors are the yaml.v3 parser (not scanner) messages. yaml.v3 reports
 // their line 0-based, one less than the real line; scanner errors are right.
@@ -62,7 +63,7 @@ var parserErrors = []string{
 func syntaxDiagnostic(file string, err error) diag.Diagnostic {
 	msg := err.Error()
 	dg := diag.Diagnostic{Severity: diag.Error, Code: CodeYAMLSyntax, File: file, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRe().FindStringSubmatch(msg); m != nil {
 		dg.Line, _ = strconv.Atoi(m[1])
 		dg.Message = "invalid YAML: " + m[2]
 		for _, p := range parserErrors {

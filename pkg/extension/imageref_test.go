@@ -66,7 +66,8 @@ func TestParseImageRef(t *testing.T) {
 
 // FuzzParseImageRef checks ParseImageRef against the reference
 // implementation container runtimes use: the same strings are accepted,
-// with the same canonical and familiar forms.
+// with the same canonical and familiar forms, and refused with the same
+// error.
 func FuzzParseImageRef(f *testing.F) {
 	for _, s := range []string{
 		"nginx", "nginx ", " nginx", "nginx:1.27", "nginx@sha256:" + sha, "nginx@sha256:" + sha[:32],
@@ -74,6 +75,12 @@ func FuzzParseImageRef(f *testing.F) {
 		"docker.io/library/a/b", "localhost/app", "localhost:5000/app:v1", "[::1]:5000/app", "[fe80::1%eth0]/app",
 		"Example/app", "example/App", "ghcr.io/org/team/app:v1.2.3-rc.1", "a__b/c-d.e:f", "a///b", "a:b:c",
 		"registry.example.com:8443/app@sha512:" + sha + sha, "app@foo+bar:" + sha, sha, "",
+		"a.b/c", "0_x.o/app", "a_/b", "a__b", "a___b", "a--b", "a-_b", "a.-b", "A.B/c", "Ex_ample/app",
+		"a:b/c", "localhost:5000", "localhost:/app", "[::1]/app", "[]/app", "[::1]x/app", "[::1]:/app",
+		"host-/app", "-host.io/app", "host..io/app", "app:_tag", "app:.tag", "app:t@g", "app@sha256:" + sha + "@x",
+		"app@" + sha, "app@a..b:" + sha, "app@1a:" + sha, "app@a+:" + sha, "app@:" + sha, "APP:1", "a/B",
+		"docker.io/nginx", "index.docker.io/nginx", "localhost/a:1@sha256:" + sha, "xn--bcher-kva.example/app",
+		"\u212Aube/app", "example.com/\u212Aube", "ex\u212A.com/app:1", "ngİnx", "a/ß", "\u212A:1",
 	} {
 		f.Add(s)
 	}
@@ -90,6 +97,9 @@ func FuzzParseImageRef(f *testing.F) {
 			t.Fatalf("ParseImageRef(%q) error = %v, reference says %v", s, err, wantErr)
 		}
 		if err != nil {
+			if err.Error() != wantErr.Error() {
+				t.Fatalf("ParseImageRef(%q) error = %q, reference says %q", s, err, wantErr)
+			}
 			return
 		}
 		if got.String() != want.String() {

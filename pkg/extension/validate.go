@@ -7,6 +7,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -51,9 +52,11 @@ const (
 )
 
 var (
-	dnsLabelRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	aliasRe      = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
-	constraintRe = regexp.MustCompile(`(>=|<=|!=|=>|=<|>|<|=|~|\^)?\s*v?(\d+(?:\.(?:\d+|[xX*]))*)(-[0-9A-Za-z.-]+)?`)
+	dnsLabelRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`) })
+	aliasRe      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_-]+$`) })
+	constraintRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(>=|<=|!=|=>|=<|>|<|=|~|\^)?\s*v?(\d+(?:\.(?:\d+|[xX*]))*)(-[0-9A-Za-z.-]+)?`)
+	})
 )
 
 // ValidateName checks an extension name: a DNS-1123 label of at most
@@ -62,7 +65,7 @@ func ValidateName(name string, maxLength int) error {
 	if name == "" {
 		return fmt.Errorf("the name must not be empty")
 	}
-	if !dnsLabelRe.MatchString(name) {
+	if !dnsLabelRe().MatchString(name) {
 		return fmt.Errorf("%q is not a valid name: use lower-case letters, digits and '-', starting and ending with a letter or digit", name)
 	}
 	if len(name) > maxLength {
@@ -125,7 +128,7 @@ func (v *validator) name() {
 	if !v.required("name", e.Name == "") {
 		return
 	}
-	if !dnsLabelRe.MatchString(e.Name) {
+	if !dnsLabelRe().MatchString(e.Name) {
 		v.add(diag.Error, CodeNameFormat, "name",
 			"use a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
 			"%q is not a valid extension name", e.Name)
@@ -268,8 +271,8 @@ func (v *validator) constraint(field, c, prereleaseExample string) {
 // and reports whether anything changed.
 func withPrereleaseFloor(c string) (string, bool) {
 	changed := false
-	out := constraintRe.ReplaceAllStringFunc(c, func(term string) string {
-		m := constraintRe.FindStringSubmatch(term)
+	out := constraintRe().ReplaceAllStringFunc(c, func(term string) string {
+		m := constraintRe().FindStringSubmatch(term)
 		op, pre := m[1], m[3]
 		if pre != "" || strings.ContainsAny(m[2], "xX*") {
 			return term
@@ -295,7 +298,7 @@ func (v *validator) externalDependencies() {
 		case d.Name == e.Name:
 			v.add(diag.Error, CodeExternalDependency, f+".name", "remove this entry",
 				"the extension cannot depend on itself")
-		case !dnsLabelRe.MatchString(d.Name):
+		case !dnsLabelRe().MatchString(d.Name):
 			v.add(diag.Error, CodeExternalDependency, f+".name", "use the other extension's name from its extension.yaml",
 				"%q is not a valid extension name", d.Name)
 		case seen[d.Name]:
@@ -321,7 +324,7 @@ func (v *validator) externalDependencies() {
 
 func (v *validator) namespace() {
 	ns := v.ext.Namespace
-	if ns != "" && (!dnsLabelRe.MatchString(ns) || len(ns) > 63) {
+	if ns != "" && (!dnsLabelRe().MatchString(ns) || len(ns) > 63) {
 		v.add(diag.Error, CodeNamespaceFormat, "namespace",
 			"use at most 63 lower-case letters, digits and '-'", "%q is not a valid namespace name", ns)
 	}
@@ -374,7 +377,7 @@ func (v *validator) dependencies() {
 			v.add(diag.Error, CodeRequired, f+".name", "", "required field is missing or empty")
 			continue
 		}
-		if d.Alias != "" && !aliasRe.MatchString(d.Alias) {
+		if d.Alias != "" && !aliasRe().MatchString(d.Alias) {
 			v.add(diag.Error, CodeDependency, f+".alias", "use letters, digits, '_' and '-'",
 				"%q is not a valid alias", d.Alias)
 		}

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
@@ -51,7 +52,7 @@ type span struct {
 	actual    v1.Hash
 }
 
-var blobPath = regexp.MustCompile(`^blobs/([a-z0-9]+)/([a-f0-9]+)$`)
+var blobPath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^blobs/([a-z0-9]+)/([a-f0-9]+)$`) })
 
 // digestAlgorithms are the digest algorithms of blobs an archive may
 // hold, with their hex lengths.
@@ -98,8 +99,8 @@ func (a *archive) scan(ctx context.Context) error {
 		case h.Typeflag != tar.TypeReg:
 			return fmt.Errorf("%s: %s is not a regular file", a.path, h.Name)
 		case name == "oci-layout", name == "index.json":
-		case blobPath.MatchString(name):
-			m := blobPath.FindStringSubmatch(name)
+		case blobPath().MatchString(name):
+			m := blobPath().FindStringSubmatch(name)
 			alg, newHash = m[1], digestAlgorithms[m[1]]
 			if newHash == nil || len(m[2]) != 2*newHash().Size() {
 				return fmt.Errorf("%s: %s: not a sha256 or sha512 digest", a.path, h.Name)

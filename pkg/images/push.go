@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -31,7 +32,7 @@ func (d Destination) String() string {
 	return d.Host + "/" + d.Prefix
 }
 
-var pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+var pathComponent = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`) })
 
 // ParseDestination parses HOST[:PORT][/PREFIX].
 func ParseDestination(s string) (Destination, error) {
@@ -51,7 +52,7 @@ func ParseDestination(s string) (Destination, error) {
 	}
 	if prefix != "" {
 		for c := range strings.SplitSeq(prefix, "/") {
-			if !pathComponent.MatchString(c) {
+			if !pathComponent().MatchString(c) {
 				return Destination{}, fmt.Errorf("%q: %q is not a valid repository path component (lower-case letters, digits, separators . _ -); %s", s, c, fix)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -97,10 +98,10 @@ func FindConfig(start string) (string, error) {
 }
 
 // typeErrorLine matches an entry of a yaml.TypeError: "line 3: ...".
-var typeErrorLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+var typeErrorLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^line (\d+): (.*)$`) })
 
 // unknownField matches yaml.v3's message for a field KnownFields refuses.
-var unknownField = regexp.MustCompile(`^field (\S+) not found in type lint\.(\w+)$`)
+var unknownField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^field (\S+) not found in type lint\.(\w+)$`) })
 
 // LoadConfig reads a configuration file. Every problem in it is a
 // *diag.Errors naming the file, line and field, with the fix.
@@ -129,13 +130,13 @@ func LoadConfig(file string) (*Config, error) {
 	case err == nil || errors.Is(err, io.EOF):
 	case errors.As(err, &typeErr):
 		for _, e := range typeErr.Errors {
-			m := typeErrorLine.FindStringSubmatch(e)
+			m := typeErrorLine().FindStringSubmatch(e)
 			if m == nil {
 				bad(0, 0, "", "", "%s", e)
 				continue
 			}
 			line, _ := strconv.Atoi(m[1])
-			if u := unknownField.FindStringSubmatch(m[2]); u != nil {
+			if u := unknownField().FindStringSubmatch(m[2]); u != nil {
 				fields := []string{"rules"}
 				if u[2] == "rawRule" {
 					fields = []string{"rule", "skip", "severity", "paths", "reason"}
@@ -154,7 +155,7 @@ func LoadConfig(file string) (*Config, error) {
 	default:
 		line := 0
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := typeErrorLine.FindStringSubmatch(msg); m != nil {
+		if m := typeErrorLine().FindStringSubmatch(msg); m != nil {
 			line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		}

@@ -109,7 +109,7 @@ func loadDir(dir string, lim Limits) (*Source, error) {
 		src:   &Source{Path: dir, Kind: Directory, files: map[string][]byte{}, helmignore: helmignore},
 		rules: rules, realRoot: realRoot, budget: NewBudget(lim),
 	}
-	if err := w.walk(root, "", map[string]bool{}); err != nil {
+	if err := w.walk(root, realRoot, "", map[string]bool{}); err != nil {
 		return nil, err
 	}
 	if err := w.budget.scanSubchartArchives(w.src.files, w.src.Names()); err != nil {
@@ -144,13 +144,10 @@ type dirWalker struct {
 	budget   *Budget
 }
 
-// walk reads the directory osDir, whose package path is prefix. visited holds
-// the real paths of the directories on the current path, to stop link cycles.
-func (w *dirWalker) walk(osDir, prefix string, visited map[string]bool) error {
-	real, err := filepath.EvalSymlinks(osDir)
-	if err != nil {
-		return err
-	}
+// walk reads the directory osDir, whose package path is prefix and real
+// path (every link resolved) real. visited holds the real paths of the
+// directories on the current path, to stop link cycles.
+func (w *dirWalker) walk(osDir, real, prefix string, visited map[string]bool) error {
 	if visited[real] {
 		return fmt.Errorf("%s: symbolic link cycle", osDir)
 	}
@@ -192,7 +189,13 @@ func (w *dirWalker) walk(osDir, prefix string, visited map[string]bool) error {
 				w.src.Ignored++
 				continue
 			}
-			if err := w.walk(full, rel, visited); err != nil {
+			realDir := filepath.Join(real, name)
+			if info != nil { // reached through a link
+				if realDir, err = filepath.EvalSymlinks(full); err != nil {
+					return err
+				}
+			}
+			if err := w.walk(full, realDir, rel, visited); err != nil {
 				return err
 			}
 		case w.rules.Ignore(rel, false):
@@ -237,7 +240,7 @@ func (w *dirWalker) read(full, rel string, size int64) ([]byte, error) {
 	if max := w.budget.lim.MaxFileSize; max > 0 && limit > max {
 		limit = max
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	data, err := readAtMost(f, size, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -245,6 +248,28 @@ func (w *dirWalker) read(full, rel string, size int64) ([]byte, error) {
 		return nil, limitError(w.src.Path, err)
 	}
 	return data, nil
+}
+
+// readAtMost reads r to its end, or to limit+1 bytes, into a buffer sized
+// for the size the file's directory entry gave (io.ReadAll would grow its
+// buffer from 512 bytes, copying and clearing it on every step).
+func readAtMost(r io.Reader, size, limit int64) ([]byte, error) {
+	size = max(0, min(size, limit))
+	data := make([]byte, 0, size+1) // one more byte: the end needs no growth
+	r = io.LimitReader(r, limit+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // the file grew
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // limitError words a limit the extension directory dir exceeds, with the fix.
