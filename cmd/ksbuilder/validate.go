@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -9,12 +10,14 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/registry"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
 
 type validateOptions struct {
-	f *Factory
+	f   *Factory
+	ctx context.Context
 
 	Path    string
 	MaxSize int64
@@ -41,8 +44,10 @@ default ".") in memory: extension.yaml and permissions.yaml, the files they
 reference, the chart and its subcharts, and the size limit. Helm's limits
 hold (5 MiB per file, under 100 MiB in all, subchart archives counted
 expanded), sizes are checked before reading, and archive entries that could
-escape a directory or that tar cannot extract are refused. Nothing is written
-to disk. Exits 1 when the extension is not valid.
+escape a directory or that tar cannot extract are refused. Subcharts declared
+with a repository are fetched as Chart.lock locks them (as package does), into
+memory. Nothing is written to the extension's directory. Exits 1 when the
+extension is not valid.
 
 For style and best-practice checks, use "ksbuilder lint".
 
@@ -54,7 +59,7 @@ Examples:
 			outputFlag("text, json or yaml"),
 		},
 		Action: func(c *cli.Context) error {
-			opts := &validateOptions{f: f, Path: "."}
+			opts := &validateOptions{f: f, ctx: c.Context, Path: "."}
 			var err error
 			if opts.Path, err = pathArg(c); err != nil {
 				return err
@@ -77,6 +82,11 @@ func validateRun(opts *validateOptions) error {
 	f := opts.f
 	src, err := source.Load(opts.Path)
 	if err != nil {
+		return err
+	}
+	deps := dependencyOptions(f, false, registry.Options{})
+	deps.InMemory = true
+	if err := prepareDependencies(opts.ctx, src, deps); err != nil {
 		return err
 	}
 	res := validateResult{Diagnostics: diag.List{}}

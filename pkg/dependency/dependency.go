@@ -53,6 +53,11 @@ type Options struct {
 	Progress func(format string, args ...any)
 	// Now stamps a new Chart.lock; time.Now when nil.
 	Now func() time.Time
+	// InMemory leaves the extension directory alone: the subcharts and a
+	// new Chart.lock are returned in the Result, not written, and older
+	// archives are listed in Result.Removed, not deleted. Helm's index
+	// cache is still refreshed.
+	InMemory bool
 }
 
 func (o *Options) progress(format string, args ...any) {
@@ -203,11 +208,14 @@ func Build(ctx context.Context, dir string, ext *extension.Extension, opts Optio
 	if err != nil {
 		return nil, err
 	}
+	res.Lock = data
+	if opts.InMemory {
+		return res, nil
+	}
 	if err := writeAtomic(filepath.Join(dir, LockFile), data); err != nil {
 		return nil, err
 	}
 	opts.progress("Wrote %s", LockFile)
-	res.Lock = data
 	return res, nil
 }
 
@@ -541,12 +549,16 @@ func (b *builder) download(ctx context.Context, deps []*chart.Dependency) (*Resu
 		return res, nil
 	}
 	charts := filepath.Join(b.dir, "charts")
-	if err := os.MkdirAll(charts, 0o755); err != nil {
-		return nil, err
+	if !b.opts.InMemory {
+		if err := os.MkdirAll(charts, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	for _, f := range todo {
-		if err := writeAtomic(filepath.Join(b.dir, filepath.FromSlash(f.name)), f.data); err != nil {
-			return nil, err
+		if !b.opts.InMemory {
+			if err := writeAtomic(filepath.Join(b.dir, filepath.FromSlash(f.name)), f.data); err != nil {
+				return nil, err
+			}
 		}
 		res.Written[f.name] = f.data
 	}
@@ -558,7 +570,7 @@ func (b *builder) download(ctx context.Context, deps []*chart.Dependency) (*Resu
 		keep[k] = true
 	}
 	entries, err := os.ReadDir(charts)
-	if err != nil {
+	if err != nil && !(b.opts.InMemory && errors.Is(err, os.ErrNotExist)) {
 		return nil, err
 	}
 	for _, e := range entries {
@@ -566,10 +578,12 @@ func (b *builder) download(ctx context.Context, deps []*chart.Dependency) (*Resu
 		if e.IsDir() || keep[name] || !names[archiveChartName(e.Name())] {
 			continue
 		}
-		if err := os.Remove(filepath.Join(charts, e.Name())); err != nil {
-			return nil, err
+		if !b.opts.InMemory {
+			if err := os.Remove(filepath.Join(charts, e.Name())); err != nil {
+				return nil, err
+			}
+			b.opts.progress("Removed %s, an older version", name)
 		}
-		b.opts.progress("Removed %s, an older version", name)
 		res.Removed = append(res.Removed, name)
 	}
 	sort.Strings(res.Removed)

@@ -317,6 +317,40 @@ func TestUpdateReplacesOlderVersion(t *testing.T) {
 	}
 }
 
+func TestInMemoryLeavesTheDirectoryAlone(t *testing.T) {
+	env := newHelmEnv(t)
+	r := newChartRepo(t, repoOptions{}, "redis 1.0.0")
+	env.add(t, "stable", r.srv.URL, nil)
+	env.update(t, "stable", r)
+	dir := newExtension(t, "  - name: redis\n    version: ^1.0.0\n    repository: '@stable'\n")
+
+	// Without a lock: resolved and fetched, but neither charts/ nor
+	// Chart.lock is written.
+	res := mustBuild(t, dir, Options{InMemory: true})
+	if _, ok := res.Written["charts/redis-1.0.0.tgz"]; !ok || res.Lock == nil {
+		t.Fatalf("in memory: %d archives, lock %v; want redis-1.0.0.tgz and a lock", len(res.Written), res.Lock != nil)
+	}
+	if got := chartsOf(t, dir); len(got) != 0 {
+		t.Errorf("charts/ = %v, want it left alone", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, LockFile)); !os.IsNotExist(err) {
+		t.Errorf("Chart.lock written: %v", err)
+	}
+
+	// From a lock, with an older archive on disk: it is listed, not deleted.
+	mustBuild(t, dir, Options{Update: true})
+	saveChart(t, r.dir, "redis", "1.1.0")
+	r.reindex(t)
+	env.update(t, "stable", r)
+	res = mustBuild(t, dir, Options{Update: true, InMemory: true})
+	if _, ok := res.Written["charts/redis-1.1.0.tgz"]; !ok || len(res.Removed) != 1 || res.Removed[0] != "charts/redis-1.0.0.tgz" {
+		t.Errorf("in-memory update: written %d, removed %v", len(res.Written), res.Removed)
+	}
+	if got := chartsOf(t, dir); len(got) != 1 || got[0] != "redis-1.0.0.tgz" {
+		t.Errorf("charts/ = %v, want redis-1.0.0.tgz untouched", got)
+	}
+}
+
 func TestLockOutOfSync(t *testing.T) {
 	env := newHelmEnv(t)
 	r := newChartRepo(t, repoOptions{}, "redis 1.0.0", "redis 2.0.0")
