@@ -83,6 +83,10 @@ bench: build $(HELM) $(CRANE) ## benchmarks: package vs helm package and tar, li
 	HELM=$(HELM) ./hack/bench-lint.sh
 	$(GO) run ./hack/bench-images -ksbuilder $(BIN) -crane $(CRANE)
 
+# helm is run side by side by make bench and by TestLockMatchesHelm.
+.PHONY: helm
+helm: $(HELM) ## build the helm release ksbuilder is measured and checked against (into ~/.cache/ksbuilder-tools/bin)
+
 $(HELM):
 	@mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) $(GO) install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION)" helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
