@@ -173,8 +173,8 @@ func (k kubeRange) newestAllowed() int {
 func (l *linter) kubeAPIRules() {
 	kr := l.kubeVersions()
 	var versioned *versions
-	if readers := capabilityReaders(l.chart); len(readers) > 0 {
-		versioned = &versions{chart: versionedChart(l.chart, readers), readers: readers}
+	if readers, observed := capabilityReaders(l.chart); len(readers) > 0 {
+		versioned = &versions{chart: versionedChart(l.chart, readers), readers: readers, observed: observed}
 	}
 	for _, r := range l.releases {
 		for _, o := range r.installed() {
@@ -194,6 +194,28 @@ type versions struct {
 	chart *chart.Chart
 	// readers are the chart paths of those templates.
 	readers map[string]bool
+	// observed is what the chart can see of the served APIs.
+	observed apiObservation
+}
+
+// apiChanges returns the minor versions between oldest and newest the
+// range allows at which the served APIs change as far as a chart observing
+// o can see: an API it asks about appears or goes away. A template gated
+// on such an API may use, from one of those versions to the next, an API
+// no other render holds.
+func apiChanges(o apiObservation, kr kubeRange, oldest, newest int) []int {
+	var out []int
+	prev := servedAPIs(oldest)
+	for m := oldest + 1; m < newest; m++ {
+		if !kr.allows(m) {
+			continue
+		}
+		if served := servedAPIs(m); o.sees(prev, served) {
+			out = append(out, m)
+			prev = served
+		}
+	}
+	return out
 }
 
 // objectsAt returns the objects a cluster of Kubernetes 1.minor receives
@@ -230,8 +252,9 @@ func objectsAt(r *release, v *versions, p *manifest.Prepared, minor int) ([]mani
 // apiVersion from .Capabilities (.Capabilities.APIVersions.Has,
 // semverCompare on .Capabilities.KubeVersion), so the release is rendered
 // as clusters of several versions would install it: the oldest and the
-// newest allowed, and the first allowed version at which an API some
-// render uses is deprecated or no longer served. An object is reported at
+// newest allowed, those at which the served APIs change as far as the
+// chart can see (apiChanges), and the first allowed version at which
+// an API some render uses is deprecated or no longer served. An object is reported at
 // the first of those versions whose render holds it with an API that
 // version has deprecated or removed. Only the templates that read
 // .Capabilities are rendered again (objectsAt); a chart without any is not.
@@ -245,7 +268,11 @@ func (l *linter) apiLifecycleRules(r *release, kr kubeRange, v *versions) {
 		prepared, _ = manifest.Prepare(v.chart, opts) // nil: the first render reported why
 	}
 	rendered := map[int][]manifest.Object{}
-	pending := []int{kr.allowsFrom(0), kr.newestAllowed()}
+	oldest, newest := kr.allowsFrom(0), kr.newestAllowed()
+	pending := []int{oldest, newest}
+	if v != nil && oldest > 0 {
+		pending = append(pending, apiChanges(v.observed.withValues(r.opts.Values), kr, oldest, newest)...)
+	}
 	for len(pending) > 0 {
 		minor := pending[0]
 		pending = pending[1:]

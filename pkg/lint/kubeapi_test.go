@@ -246,6 +246,33 @@ func TestAPIVersionGatedOnCapabilities(t *testing.T) {
 	}
 }
 
+// TestAPIRemovedBetweenRenders: a template gated on an API that neither
+// the oldest nor the newest allowed version serves, using an API removed
+// while the gate is still open, is rendered where the gate opens and the
+// removal is found (it was missed: the API was in no render, so its
+// removal was no version to render).
+func TestAPIRemovedBetweenRenders(t *testing.T) {
+	flowSchema := `{{- if .Capabilities.APIVersions.Has "flowcontrol.apiserver.k8s.io/v1beta2" }}
+apiVersion: flowcontrol.apiserver.k8s.io/v1beta1
+kind: FlowSchema
+metadata:
+  name: demo
+spec:
+  priorityLevelConfiguration:
+    name: global-default
+{{- end }}
+`
+	res := lintBase(t, map[string]string{"charts/app/templates/flowschema.yaml": flowSchema})
+	var got []string
+	for _, d := range res.Findings {
+		if d.Code == RuleK8sAPIRemoved || d.Code == RuleK8sAPIDeprecated {
+			got = append(got, strings.TrimSpace(format(diag.List{d})))
+		}
+	}
+	// Served 1.20 to 1.25, the gate opens at 1.23 and closes at 1.29.
+	assert.Equal(t, []string{`error [k8s-api-removed] charts/app/templates/flowschema.yaml:2:1 apiVersion: FlowSchema "demo": flowcontrol.apiserver.k8s.io/v1beta1 FlowSchema is not served from Kubernetes 1.26 on, and kubeVersion ">=1.19.0-0" allows 1.26 (use flowcontrol.apiserver.k8s.io/v1beta3 FlowSchema, or narrow kubeVersion in extension.yaml to the versions that serve it)`}, got)
+}
+
 // TestKubeCapabilities: the capabilities of a version list what a cluster
 // of that version serves, as discovery does.
 func TestKubeCapabilities(t *testing.T) {
