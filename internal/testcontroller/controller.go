@@ -64,6 +64,10 @@ type Behaviour struct {
 	// StallInPreparing stops every action right after the Preparing state,
 	// as a controller that restarted before creating the job.
 	StallInPreparing bool
+	// Ignore leaves the extension's InstallPlans alone (no finalizer, no
+	// status, no job), as a KubeSphere that has not acted on them yet:
+	// benchmarks measure ksbuilder's own work without KubeSphere's.
+	Ignore bool
 	// ExecutorClockOffset shifts the clock of the simulated executor pod:
 	// its job completion time and the Helm release time. A negative offset
 	// reproduces a node whose clock is behind the controller's.

@@ -77,6 +77,9 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	name := plan.Spec.Extension.Name
+	if c.behaviour(name).Ignore {
+		return reconcile.Result{}, nil
+	}
 	ev := &kubesphere.ExtensionVersion{}
 	evName := kubesphere.ExtensionVersionName(name, plan.Spec.Extension.Version)
 	if err := c.client.Get(ctx, types.NamespacedName{Name: evName}, ev); err != nil {
