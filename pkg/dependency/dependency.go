@@ -119,20 +119,31 @@ func Prepare(ctx context.Context, src *source.Source, opts Options) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range res.Removed {
+	res.AddTo(src)
+	return res, nil
+}
+
+// AddTo makes src what Build left on disk: the older archives removed,
+// the archives downloaded and the new Chart.lock added (but for files
+// .helmignore hides). Prepare calls it; a caller that keeps a Result can
+// add it again to a source read later from the same directory.
+func (r *Result) AddTo(src *source.Source) {
+	if r == nil {
+		return
+	}
+	for _, name := range r.Removed {
 		src.Remove(name)
 	}
-	for name, data := range res.Written {
+	for name, data := range r.Written {
 		if _, _, hidden := src.HiddenBy(name); !hidden {
 			src.Write(name, data)
 		}
 	}
-	if res.Lock != nil {
+	if r.Lock != nil {
 		if _, _, hidden := src.HiddenBy(LockFile); !hidden {
-			src.Write(LockFile, res.Lock)
+			src.Write(LockFile, r.Lock)
 		}
 	}
-	return res, nil
 }
 
 // hasSubchart reports whether charts/ holds the chart name: as the

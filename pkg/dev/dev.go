@@ -30,6 +30,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/dependency"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
@@ -96,6 +97,11 @@ type Options struct {
 	// Clock runs the debounce and measures the times reported; nil means
 	// the real clock.
 	Clock clock.Clock
+	// Dependencies are the settings of the fetch of the subcharts
+	// declared with a repository (Helm's repository configuration and
+	// cache, the registry for oci://); the fetch is always in memory
+	// (InMemory), and its progress goes to Reporter.Step.
+	Dependencies dependency.Options
 	// Now is recorded as the publication time of each version; nil means
 	// time.Now.
 	Now func() time.Time
@@ -224,6 +230,7 @@ type session struct {
 	pendingFull bool            // a change not yet published
 	known       map[string]bool // the files of the sources applied and read since
 	warnings    string
+	subcharts   *fetchedSubcharts // the last fetch of the repository subcharts
 
 	failed    atomic.Bool // KubeSphere's last installation failed
 	followMu  sync.Mutex
@@ -502,9 +509,10 @@ func (s *session) dropTransient(b batch) batch {
 }
 
 // load reads and checks the extension: extension.yaml, permissions.yaml;
-// with render, the templates parse and the chart renders with its default
+// adds the subcharts declared with a repository (addSubcharts); with
+// render, the templates parse and the chart renders with its default
 // values.
-func (s *session) load(render bool) (*source.Source, *extension.Extension, error) {
+func (s *session) load(ctx context.Context, render bool) (*source.Source, *extension.Extension, error) {
 	src, err := source.LoadDir(s.root)
 	if err != nil {
 		return nil, nil, err
@@ -522,6 +530,9 @@ func (s *session) load(render bool) (*source.Source, *extension.Extension, error
 	}
 	if s.name != "" && ext.Name != s.name {
 		return nil, nil, fmt.Errorf("%w from %s to %s: restart \"ksbuilder dev\" to work on %s", ErrNameChanged, s.name, ext.Name, ext.Name)
+	}
+	if err := s.addSubcharts(ctx, src, ext); err != nil {
+		return nil, nil, err
 	}
 	if render {
 		if err := packager.CheckRender(src, ext); err != nil {
@@ -572,7 +583,7 @@ func (s *session) config(src *source.Source, published map[string]any) (planValu
 // publish checks and packages the extension as the next development
 // version, publishes it and upgrades the InstallPlan to it.
 func (s *session) publish(ctx context.Context, start time.Time) error {
-	src, ext, err := s.load(false)
+	src, ext, err := s.load(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -635,7 +646,7 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 // updateConfig updates the InstallPlan's config after a change of values
 // only: same version, new config.
 func (s *session) updateConfig(ctx context.Context, start time.Time) error {
-	src, ext, err := s.load(s.chart == nil)
+	src, ext, err := s.load(ctx, s.chart == nil)
 	if err != nil {
 		return err
 	}
