@@ -419,6 +419,19 @@ func (b *builder) resolve(ctx context.Context, ext *extension.Extension, req []*
 	locked := make([]*chart.Dependency, len(req))
 	var missing []string
 	for i, d := range req {
+		if d.Repository == "" && d.Version == "" {
+			// A subchart under charts/ without a constraint, as the
+			// scaffold writes them: Helm's update refuses it; it is
+			// locked at the version it has, which Helm's build accepts.
+			v, err := vendoredVersion(b.dir, d.Name)
+			if err != nil {
+				field := fmt.Sprintf("dependencies[%d]", i)
+				line, _ := ext.Position(field)
+				return nil, fmt.Errorf("%s:%d: %s: subchart %q has no version and %v (give it a version constraint, e.g. version: \">=0.0.0-0\")", extension.MetadataFile, line, field, d.Name, err)
+			}
+			locked[i] = &chart.Dependency{Name: d.Name, Version: v}
+			continue
+		}
 		constraint, err := semver.NewConstraint(d.Version)
 		if err != nil {
 			field := fmt.Sprintf("dependencies[%d].version", i)
@@ -599,6 +612,22 @@ func (b *builder) download(ctx context.Context, deps []*chart.Dependency) (*Resu
 	}
 	sort.Strings(res.Removed)
 	return res, nil
+}
+
+// vendoredVersion is the version of the subchart name under dir/charts:
+// the directory charts/NAME or an archive charts/NAME-VERSION.tgz.
+func vendoredVersion(dir, name string) (string, error) {
+	charts := filepath.Join(dir, "charts")
+	if ch, err := loader.LoadDir(filepath.Join(charts, name)); err == nil {
+		return ch.Metadata.Version, nil
+	}
+	entries, _ := os.ReadDir(charts)
+	for _, e := range entries {
+		if stem, ok := strings.CutSuffix(e.Name(), ".tgz"); ok && !e.IsDir() && archiveChartName(e.Name()) == name {
+			return strings.TrimPrefix(stem, name+"-"), nil
+		}
+	}
+	return "", fmt.Errorf("is not under charts/")
 }
 
 // archiveChartName is the NAME of NAME-VERSION.tgz (VERSION a semantic

@@ -249,6 +249,29 @@ func TestUpdatePicksNewestMatching(t *testing.T) {
 	}
 }
 
+func TestSubchartWithoutVersion(t *testing.T) {
+	env := newHelmEnv(t)
+	r := newChartRepo(t, repoOptions{}, "redis 1.0.0")
+	env.add(t, "stable", r.srv.URL, nil)
+	env.update(t, "stable", r)
+	// The scaffold's subcharts under charts/ carry no version.
+	dir := newExtension(t, "  - name: app\n    tags: [extension]\n  - name: redis\n    version: ^1.0.0\n    repository: '@stable'\n")
+	saveChartDir(t, filepath.Join(dir, "charts", "app"), "app", "0.1.0")
+	mustBuild(t, dir, Options{Update: true})
+	lock := readLockFile(t, dir)
+	if len(lock.Dependencies) != 2 || lock.Dependencies[0].Name != "app" || lock.Dependencies[0].Version != "0.1.0" || lock.Dependencies[1].Version != "1.0.0" {
+		t.Errorf("locked %+v %+v, want app at its version 0.1.0 and redis 1.0.0", lock.Dependencies[0], lock.Dependencies[1])
+	}
+	if got := chartsOf(t, dir); len(got) != 2 || got[0] != "app" || got[1] != "redis-1.0.0.tgz" {
+		t.Errorf("charts/ = %v", got)
+	}
+	// A build from that lock agrees with it.
+	if err := os.Remove(filepath.Join(dir, "charts", "redis-1.0.0.tgz")); err != nil {
+		t.Fatal(err)
+	}
+	mustBuild(t, dir, Options{})
+}
+
 func TestBuildFromLock(t *testing.T) {
 	env := newHelmEnv(t)
 	r := newChartRepo(t, repoOptions{}, "redis 1.0.0")
