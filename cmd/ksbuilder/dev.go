@@ -35,7 +35,10 @@ quiet for --debounce) it checks the extension (extension.yaml, the templates
 parse, the chart renders), packages it, publishes it as a development version
 VERSION-dev.N and upgrades the InstallPlan to that version, so KubeSphere
 really installs the new chart. N follows the highest development version
-already published, so a restarted session never reuses one.
+already published, so a restarted session never reuses one. Subcharts
+declared with a repository are fetched as Chart.lock locks them, into memory
+(charts/ is not written), and again only when the lock or the dependencies
+change.
 
 A change of values only (the values.yaml at the top of the extension, or a
 file given with -f) keeps the version and updates the InstallPlan's config:
