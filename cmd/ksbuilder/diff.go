@@ -27,7 +27,7 @@ func installDiffRun(c *cli.Context, opts *installOptions) error {
 	in := cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values, ResetValues: opts.ResetValues,
 		Clusters: opts.Clusters, ClusterValues: opts.ClusterValues, Upgrade: opts.Upgrade}
 	if opts.Path != "" {
-		pkg, err := buildPackage(f, opts.Path)
+		pkg, err := buildPackage(c.Context, f, opts.Path)
 		if err != nil {
 			return err
 		}

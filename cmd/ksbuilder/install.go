@@ -243,7 +243,7 @@ func installRun(c *cli.Context, opts *installOptions, p *progress) error {
 		Progress: p,
 	}
 	if opts.Path != "" {
-		pkg, err := buildPackage(f, opts.Path)
+		pkg, err := buildPackage(c.Context, f, opts.Path)
 		if err != nil {
 			return err
 		}

@@ -211,8 +211,8 @@ func pullPackage(f *Factory, ref registry.Reference, opts registry.Options) (*pa
 // buildPackage builds the package of the extension at path for a cluster
 // command, exactly as "ksbuilder package" builds it (the same
 // SOURCE_DATE_EPOCH and the default size limit).
-func buildPackage(f *Factory, path string) (*packager.Package, error) {
-	return buildPackageWith(context.Background(), f, path, dependencyOptions(f, false, registry.Options{}))
+func buildPackage(ctx context.Context, f *Factory, path string) (*packager.Package, error) {
+	return buildPackageWith(ctx, f, path, dependencyOptions(f, false, registry.Options{}))
 }
 
 // buildPackageWith is buildPackage with the settings of the dependency

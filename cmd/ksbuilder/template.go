@@ -22,7 +22,8 @@ import (
 )
 
 type templateOptions struct {
-	f *Factory
+	f   *Factory
+	ctx context.Context
 
 	Path        string
 	Side        manifest.Side
@@ -92,7 +93,7 @@ Examples:
 			&cli.BoolFlag{Name: "skip-tests", Hidden: true},
 		}, append(valuesFlags(), clusterValuesFlags(mergedAsOverride)...)...),
 		Action: func(c *cli.Context) error {
-			opts := &templateOptions{f: f, Side: manifest.Host, Values: valueOptions(c),
+			opts := &templateOptions{f: f, ctx: c.Context, Side: manifest.Host, Values: valueOptions(c),
 				IncludeCRDs: c.Bool("include-crds"), OutputDir: c.String("output-dir"), ShowOnly: c.StringSlice("show-only")}
 			var err error
 			if opts.Path, err = pathArg(c); err != nil {
@@ -163,7 +164,7 @@ func templateRun(opts *templateOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := fetchLockedDependencies(context.Background(), f, src); err != nil {
+	if err := fetchLockedDependencies(opts.ctx, f, src); err != nil {
 		return err
 	}
 	ext, c, ignored, err := packager.LoadForRender(src)

@@ -57,7 +57,7 @@ func TestNewTemplateCmd(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			got.f = nil
+			got.f, got.ctx = nil, nil
 			assert.Equal(t, tt.want, *got)
 		})
 	}

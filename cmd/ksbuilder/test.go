@@ -236,7 +236,7 @@ func testRun(c *cli.Context, opts *testOptions) error {
 		req.OnResult = func(r verify.Result) { writeCheck(f, r) }
 	}
 	if opts.Path != "" {
-		pkg, err := buildPackage(f, opts.Path)
+		pkg, err := buildPackage(c.Context, f, opts.Path)
 		if err != nil {
 			return err
 		}
@@ -256,7 +256,7 @@ func testRun(c *cli.Context, opts *testOptions) error {
 			if opts.UpgradeFromOCI != nil {
 				from, _, err = pullPackage(f, *opts.UpgradeFromOCI, opts.Registry)
 			} else {
-				from, err = buildPackage(f, opts.UpgradeFrom)
+				from, err = buildPackage(c.Context, f, opts.UpgradeFrom)
 			}
 			if err != nil {
 				return err
