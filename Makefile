@@ -19,14 +19,22 @@ HELM_VERSION ?= v3.22.0
 HELM := $(TOOLS_BIN)/helm-$(HELM_VERSION)
 CRANE_VERSION ?= v0.22.1
 CRANE := $(TOOLS_BIN)/crane-$(CRANE_VERSION)
+# Builds and tests link the dependencies as hack/patchdeps patches them (a
+# go.mod with replace directives, written under .build/): see
+# hack/patchdeps/patches.go for what and why.
+PATCHED_MODFILE := .build/go.mod
+MODFILE_FLAG := -modfile=$(PATCHED_MODFILE)
 
 .PHONY: help
 help: ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-15s %s\n",$$1,$$2}'
 
 .PHONY: build
-build: ## build bin/ksbuilder
-	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ksbuilder
+build: $(PATCHED_MODFILE) ## build bin/ksbuilder
+	CGO_ENABLED=0 $(GO) build $(MODFILE_FLAG) -trimpath -buildvcs=auto -tags $(BUILD_TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ksbuilder
+
+$(PATCHED_MODFILE): go.mod go.sum $(wildcard hack/patchdeps/*.go)
+	$(GO) run ./hack/patchdeps -dir $(dir $@)
 
 .PHONY: demo
 demo: ## build ksbuilder, create an extension in a temporary directory, package it
@@ -49,12 +57,12 @@ check-cc:
 # -timeout 30m: the end-to-end scripts of cmd/ksbuilder take 6-8 minutes under the race
 # detector on 2 cores, close to go test's default of 10 per package.
 .PHONY: test
-test: check-cc ## run all tests with the race detector (needs a C compiler; unit, end-to-end, every fuzz target's seed corpus); builds the test control plane first
-	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" $(GO) test -race -timeout 30m ./...
+test: check-cc $(PATCHED_MODFILE) ## run all tests with the race detector (needs a C compiler; unit, end-to-end, every fuzz target's seed corpus); builds the test control plane first
+	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" $(GO) test $(MODFILE_FLAG) -race -timeout 30m ./...
 
 .PHONY: test-update
-test-update: ## rewrite golden files and testscript expectations
-	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" UPDATE_GOLDEN=1 $(GO) test ./...
+test-update: $(PATCHED_MODFILE) ## rewrite golden files and testscript expectations
+	assets="$${KUBEBUILDER_ASSETS:-$$(hack/install-test-cluster.sh)}" && KUBEBUILDER_ASSETS="$$assets" UPDATE_GOLDEN=1 $(GO) test $(MODFILE_FLAG) ./...
 
 .PHONY: test-cluster
 test-cluster: ## build kube-apiserver and etcd for the integration tests (prints their directory)
@@ -117,4 +125,4 @@ $(GORELEASER):
 
 .PHONY: clean
 clean: ## remove build output
-	rm -rf bin dist coverage.out
+	rm -rf bin dist .build coverage.out
