@@ -33,17 +33,24 @@ type modulePatch struct {
 	Version string
 	Why     string
 	Files   []filePatch
+	// NetworkTests is a go test -skip pattern: the module's tests that need
+	// the network, which the checks of the patch leave out.
+	NetworkTests string
 }
 
-// A filePatch is the edits made to one Go file of a module.
+// A filePatch is the edits made to one Go file of a module, or a file the
+// patch adds.
 type filePatch struct {
 	Name  string // slash-separated, relative to the module root
 	Edits []edit
+	Add   string // the content of a new file (no Edits); the module must not have it
 }
 
-// An edit replaces text that must occur exactly once in the file.
+// An edit replaces text that must occur exactly Count times in the file (once
+// when Count is 0).
 type edit struct {
 	Old, New string
+	Count    int
 }
 
 func main() {
@@ -142,16 +149,23 @@ func writePatched(src, target string, p modulePatch) error {
 	return os.Rename(tmp, target)
 }
 
-// patchFile applies f's edits to the file at path and checks that the result
-// is formatted Go.
+// patchFile applies f's edits to the file at path, or writes the file f
+// adds, and checks that the result is formatted Go.
 func patchFile(path string, p modulePatch, f filePatch) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w (hack/patchdeps/patches.go names a file the module does not have)", p.Module, p.Version, err)
-	}
-	text, err := applyEdits(string(data), f.Edits)
-	if err != nil {
-		return fmt.Errorf("%s %s: %s: %w: update the patch in hack/patchdeps/patches.go", p.Module, p.Version, f.Name, err)
+	var text string
+	if f.Edits == nil {
+		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s %s: %s: the patch adds this file, but the module has one (or it cannot be checked: %v): update the patch in hack/patchdeps/patches.go", p.Module, p.Version, f.Name, err)
+		}
+		text = f.Add
+	} else {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w (hack/patchdeps/patches.go names a file the module does not have)", p.Module, p.Version, err)
+		}
+		if text, err = applyEdits(string(data), f.Edits); err != nil {
+			return fmt.Errorf("%s %s: %s: %w: update the patch in hack/patchdeps/patches.go", p.Module, p.Version, f.Name, err)
+		}
 	}
 	formatted, err := format.Source([]byte(text))
 	if err != nil {
@@ -160,17 +174,18 @@ func patchFile(path string, p modulePatch, f filePatch) error {
 	return os.WriteFile(path, formatted, 0o644)
 }
 
-// applyEdits applies edits in order; each Old must occur exactly once in the
-// text as the earlier edits left it.
+// applyEdits applies edits in order; each Old must occur exactly as many
+// times as the edit says in the text as the earlier edits left it.
 func applyEdits(text string, edits []edit) (string, error) {
 	for i, e := range edits {
-		switch n := strings.Count(text, e.Old); n {
-		case 1:
-			text = strings.Replace(text, e.Old, e.New, 1)
-		case 0:
+		want := max(e.Count, 1)
+		switch n := strings.Count(text, e.Old); {
+		case n == want:
+			text = strings.ReplaceAll(text, e.Old, e.New)
+		case n == 0:
 			return "", fmt.Errorf("edit %d: the text to replace is not in the file", i+1)
 		default:
-			return "", fmt.Errorf("edit %d: the text to replace occurs %d times, not once", i+1, n)
+			return "", fmt.Errorf("edit %d: the text to replace occurs %d times, not %d", i+1, n, want)
 		}
 	}
 	return text, nil

@@ -16,9 +16,11 @@ func TestApplyEdits(t *testing.T) {
 		want       string
 		wantErr    string
 	}{
-		{name: "in order", text: "a b c", edits: []edit{{"b", "x"}, {"x c", "y"}}, want: "a y"},
-		{name: "missing", text: "a b c", edits: []edit{{"b", "x"}, {"b", "z"}}, wantErr: "edit 2: the text to replace is not in the file"},
-		{name: "twice", text: "a b b", edits: []edit{{"b", "x"}}, wantErr: "edit 1: the text to replace occurs 2 times, not once"},
+		{name: "in order", text: "a b c", edits: []edit{{Old: "b", New: "x"}, {Old: "x c", New: "y"}}, want: "a y"},
+		{name: "missing", text: "a b c", edits: []edit{{Old: "b", New: "x"}, {Old: "b", New: "z"}}, wantErr: "edit 2: the text to replace is not in the file"},
+		{name: "twice", text: "a b b", edits: []edit{{Old: "b", New: "x"}}, wantErr: "edit 1: the text to replace occurs 2 times, not 1"},
+		{name: "counted", text: "a b b", edits: []edit{{Old: "b", New: "x", Count: 2}}, want: "a x x"},
+		{name: "miscounted", text: "a b b b", edits: []edit{{Old: "b", New: "x", Count: 2}}, wantErr: "edit 1: the text to replace occurs 3 times, not 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +66,9 @@ func TestPatchesApply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if f.Add != "" && string(data) != f.Add {
+				t.Errorf("%s %s: written as\n%s\nwant\n%s", p.Module, f.Name, data, f.Add)
+			}
 			for _, e := range f.Edits {
 				if !strings.Contains(string(data), strings.TrimSpace(e.New)) {
 					t.Errorf("%s %s: edit not applied:\n%s", p.Module, f.Name, e.New)
@@ -83,9 +88,9 @@ func TestPatchesApply(t *testing.T) {
 	}
 }
 
-// TestPatchedModulesPassTheirTests runs each patched module's own tests (not
-// its examples, some of which fetch from the internet) under the race
-// detector, against the patched copy.
+// TestPatchedModulesPassTheirTests runs each patched module's own tests
+// under the race detector, against the patched copy: not its examples (some
+// fetch from the internet) nor the tests that need the network.
 func TestPatchedModulesPassTheirTests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the patched modules' tests")
@@ -96,7 +101,11 @@ func TestPatchedModulesPassTheirTests(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range patches {
-		cmd := exec.Command("go", "test", "-modfile="+filepath.Join(dir, "go.mod"), "-race", "-count=1", "-run", "^Test", p.Module+"/...")
+		args := []string{"test", "-modfile=" + filepath.Join(dir, "go.mod"), "-race", "-count=1", "-run", "^Test"}
+		if p.NetworkTests != "" {
+			args = append(args, "-skip", p.NetworkTests)
+		}
+		cmd := exec.Command("go", append(args, p.Module+"/...")...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("go test %s (patched): %v\n%s", p.Module, err, out)
 		}
