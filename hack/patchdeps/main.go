@@ -134,19 +134,23 @@ func writePatched(src, target string, p modulePatch) error {
 	if err := os.RemoveAll(tmp); err != nil {
 		return err
 	}
-	if err := copyTree(src, tmp); err != nil {
-		return err
-	}
+	err := copyTree(src, tmp)
 	for _, f := range p.Files {
-		if err := patchFile(filepath.Join(tmp, filepath.FromSlash(f.Name)), p, f); err != nil {
-			os.RemoveAll(tmp)
-			return err
+		if err != nil {
+			break
 		}
+		err = patchFile(filepath.Join(tmp, filepath.FromSlash(f.Name)), p, f)
 	}
-	if err := os.RemoveAll(target); err != nil {
-		return err
+	if err == nil {
+		err = os.RemoveAll(target)
 	}
-	return os.Rename(tmp, target)
+	if err == nil {
+		err = os.Rename(tmp, target)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+	}
+	return err
 }
 
 // patchFile applies f's edits to the file at path, or writes the file f
