@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path"
 	"slices"
@@ -120,7 +121,7 @@ type SchemaError struct {
 
 // Error renders the first problem on one line, with the number of others.
 func (e *SchemaError) Error() string {
-	msg := e.Problems[0].text(e.Chart)
+	msg := e.Problems[0].text("")
 	switch n := len(e.Problems) - 1; n {
 	case 0:
 	case 1:
@@ -228,9 +229,7 @@ func validateSchema(charts []string, schema []byte, vals map[string]any) (out []
 	}()
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
 	if err != nil {
-		p := SchemaProblem{Kind: SchemaSyntax, Charts: charts, Message: "not valid JSON: " + err.Error()}
-		p.Line, p.Column = jsonSyntaxPosition(schema)
-		return []SchemaProblem{p}
+		return []SchemaProblem{syntaxProblem(charts, schema, err)}
 	}
 	compiler := jsonschema.NewCompiler()
 	compiler.UseLoader(schemaLoader())
@@ -274,6 +273,17 @@ func validateSchema(charts []string, schema []byte, vals map[string]any) (out []
 		out = append(out, p)
 	}
 	return out
+}
+
+// syntaxProblem explains why a schema is not JSON.
+func syntaxProblem(charts []string, schema []byte, err error) SchemaProblem {
+	msg := err.Error()
+	if errors.Is(err, io.ErrUnexpectedEOF) || len(bytes.TrimSpace(schema)) == 0 {
+		msg = "the document ends before the JSON does"
+	}
+	p := SchemaProblem{Kind: SchemaSyntax, Charts: charts, Message: "not valid JSON: " + msg}
+	p.Line, p.Column = jsonSyntaxPosition(schema)
+	return p
 }
 
 // schemaLoader loads referenced schemas as Helm's validator does: files,

@@ -3,10 +3,12 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -74,13 +76,14 @@ func (l *Locator) SchemaDiagnostics(e *SchemaError, code string, given ValueSour
 			if p.Keyword != "" {
 				keyword = " at " + p.Keyword
 			}
-			if chartPath, line, column, ok := l.valueOrigin(valuesPath, p.Value); ok {
+			source := sourceOf(given, valuesPath)
+			if chartPath, line, column, ok := l.valueOrigin(valuesPath, p.Value); ok && source == "" {
 				out.Add(at(l.Locate(path.Join(chartPath, chartutil.ValuesfileName)), line, column, field, p.Message,
 					fmt.Sprintf("%s refuses it%s: fix the value or the schema", shownSchema, keyword)))
 				continue
 			}
 			var hint string
-			switch source := sourceOf(given, valuesPath); {
+			switch {
 			case source != "":
 				hint = fmt.Sprintf("the value comes from %s; fix it or the schema%s", source, keyword)
 			case len(valuesPath) > 0 && valuesPath[0] == "tags" || len(valuesPath) > 1 && valuesPath[0] == "global" && valuesPath[1] == "clusterInfo":
@@ -92,6 +95,43 @@ func (l *Locator) SchemaDiagnostics(e *SchemaError, code string, given ValueSour
 		}
 	}
 	return out
+}
+
+// SchemaSyntaxDiagnostics reports, with code CodeValuesSchema, each
+// values.schema.json of the chart tree that is not JSON, at the line and
+// column where it stops being JSON: Helm refuses to package such a chart,
+// and to install it.
+func (l *Locator) SchemaSyntaxDiagnostics() diag.List {
+	var problems []SchemaProblem
+	var walk func(c *chart.Chart, charts []string)
+	walk = func(c *chart.Chart, charts []string) {
+		if c.Schema != nil && !json.Valid(c.Schema) {
+			_, err := jsonschema.UnmarshalJSON(bytes.NewReader(c.Schema))
+			if err == nil {
+				err = errors.New("invalid JSON")
+			}
+			problems = append(problems, syntaxProblem(charts, c.Schema, err))
+		}
+		for _, sub := range c.Dependencies() {
+			walk(sub, append(slices.Clone(charts), sub.Name()))
+		}
+	}
+	walk(l.chart, nil)
+	if len(problems) == 0 {
+		return nil
+	}
+	return l.SchemaDiagnostics(&SchemaError{Chart: l.chart.Name(), Problems: problems}, CodeValuesSchema, nil)
+}
+
+// SchemaErrors returns the findings of the *SchemaError in err (see
+// SchemaDiagnostics), as a *diag.Errors with code CodeValuesSchema, or nil
+// when err holds none.
+func (l *Locator) SchemaErrors(err error, given ValueSource) error {
+	var schemaErr *SchemaError
+	if !errors.As(err, &schemaErr) {
+		return nil
+	}
+	return l.SchemaDiagnostics(schemaErr, CodeValuesSchema, given).Err()
 }
 
 // sourceOf asks given, when set, where the value at path came from.
