@@ -119,17 +119,22 @@ type SchemaError struct {
 	helm     error
 }
 
-// Error renders the first problem on one line, with the number of others.
+// Error renders the first problem on one line, with the fix and the
+// number of other problems.
 func (e *SchemaError) Error() string {
-	msg := e.Problems[0].text("")
+	first := e.Problems[0]
+	fix := "fix the schema"
+	if first.Kind == ValueRefused || first.Kind == ValuesNotMap {
+		fix = "fix the value or the schema"
+	}
 	switch n := len(e.Problems) - 1; n {
 	case 0:
 	case 1:
-		msg += " (and 1 more problem)"
+		fix += "; 1 more problem"
 	default:
-		msg += fmt.Sprintf(" (and %d more problems)", n)
+		fix += fmt.Sprintf("; %d more problems", n)
 	}
-	return msg
+	return fmt.Sprintf("%s (%s)", first.text(""), fix)
 }
 
 // Unwrap returns Helm's own error.

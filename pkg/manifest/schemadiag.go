@@ -62,7 +62,7 @@ func (l *Locator) SchemaDiagnostics(e *SchemaError, code string, given ValueSour
 		switch p.Kind {
 		case SchemaSyntax:
 			out.Add(at(schemaFile, p.Line, p.Column, "", p.Message,
-				"Helm refuses every install of the chart until its values.schema.json is valid JSON"))
+				"Helm refuses to package or install the chart until its values.schema.json is valid JSON"))
 		case SchemaInvalid:
 			hint := "fix the schema: Helm cannot compile it, so it refuses every install of the chart"
 			if p.Draft != "" {
