@@ -215,7 +215,7 @@ func schemaProblems(c *chart.Chart, charts []string, vals map[string]any) []Sche
 		}
 		subVals, ok := raw.(map[string]any)
 		if !ok {
-			out = append(out, SchemaProblem{Kind: ValuesNotMap, Charts: charts, valuePath: []string{sub.Name()}, Pointer: jsonPointer([]string{sub.Name()}),
+			out = append(out, SchemaProblem{Kind: ValuesNotMap, Charts: append(slices.Clone(charts), sub.Name()),
 				Value: raw, Message: fmt.Sprintf("the values of subchart %s must be a map, got %s", sub.Name(), jsonType(raw))})
 			continue
 		}

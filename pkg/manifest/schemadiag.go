@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 )
@@ -26,10 +27,10 @@ const CodeValuesSchema = "values-schema"
 type ValueSource func(path []string) string
 
 // GivenIn is the ValueSource of values given as a whole: what, for every
-// path vals has.
+// path vals has (the whole values are never given by one source).
 func GivenIn(vals map[string]any, what string) ValueSource {
 	return func(path []string) string {
-		if _, ok := valueAt(vals, path); ok {
+		if _, ok := valueAt(vals, path); ok && len(path) > 0 {
 			return what
 		}
 		return ""
@@ -80,6 +81,14 @@ func (l *Locator) SchemaDiagnostics(e *SchemaError, code string, given ValueSour
 			if chartPath, line, column, ok := l.valueOrigin(valuesPath, p.Value); ok && source == "" {
 				out.Add(at(l.Locate(path.Join(chartPath, chartutil.ValuesfileName)), line, column, field, p.Message,
 					fmt.Sprintf("%s refuses it%s: fix the value or the schema", shownSchema, keyword)))
+				continue
+			}
+			if p.Kind == ValuesNotMap {
+				hint := "give a map of the subchart's values"
+				if source != "" {
+					hint = fmt.Sprintf("the value comes from %s; %s", source, hint)
+				}
+				out.Add(diag.Diagnostic{Severity: diag.Error, Code: code, Field: field, Message: p.Message, Hint: hint})
 				continue
 			}
 			var hint string
@@ -220,8 +229,13 @@ func valuesFilePosition(c *chart.Chart, path []string, want []byte) (line, colum
 	if n == nil {
 		return 0, 0, false
 	}
+	// Read as Helm reads values.yaml (YAML 1.1: "no" is false).
+	text, err := yaml.Marshal(n)
+	if err != nil {
+		return 0, 0, false
+	}
 	var v any
-	if n.Decode(&v) != nil {
+	if sigsyaml.Unmarshal(text, &v) != nil {
 		return 0, 0, false
 	}
 	got, err := json.Marshal(v)

@@ -113,6 +113,9 @@ func (o Options) MergeSources(stdin io.Reader) (vals map[string]any, source func
 		}
 	}
 	source = func(path []string) string {
+		if len(path) == 0 {
+			return "" // the whole values come from the chart too
+		}
 		for i := len(given) - 1; i >= 0; i-- {
 			if has(given[i].vals, path) {
 				return given[i].flag
