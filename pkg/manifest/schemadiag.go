@@ -95,7 +95,7 @@ func (l *Locator) SchemaDiagnostics(e *SchemaError, code string, given ValueSour
 			switch {
 			case source != "":
 				hint = fmt.Sprintf("the value comes from %s; fix it or the schema%s", source, keyword)
-			case len(valuesPath) > 0 && valuesPath[0] == "tags" || len(valuesPath) > 1 && valuesPath[0] == "global" && valuesPath[1] == "clusterInfo":
+			case installerSets(valuesPath):
 				hint = fmt.Sprintf("KubeSphere's installer sets it: the schema must allow it%s", keyword)
 			default:
 				hint = fmt.Sprintf("fix the values or the schema%s", keyword)
@@ -141,6 +141,24 @@ func (l *Locator) SchemaErrors(err error, given ValueSource) error {
 		return nil
 	}
 	return l.SchemaDiagnostics(schemaErr, CodeValuesSchema, given).Err()
+}
+
+// installerSets reports whether KubeSphere's installer sets the value at
+// path of the top chart's values: the tags, and global.clusterInfo,
+// global.imageRegistry and global.nodeSelector (from its configuration;
+// lint sets the last two to a marker of its own).
+func installerSets(path []string) bool {
+	if len(path) > 0 && path[0] == "tags" {
+		return true
+	}
+	if len(path) < 2 || path[0] != "global" {
+		return false
+	}
+	switch path[1] {
+	case "clusterInfo", "imageRegistry", "nodeSelector":
+		return true
+	}
+	return false
 }
 
 // sourceOf asks given, when set, where the value at path came from.
