@@ -70,6 +70,8 @@ type SchemaProblem struct {
 	Value any
 	// valuePath is Pointer split into keys.
 	valuePath []string
+	// extra are the properties an additionalProperties keyword refuses.
+	extra []string
 }
 
 // chartPath returns the problem's chart as Helm names it under top
@@ -271,6 +273,9 @@ func validateSchema(charts []string, schema []byte, vals map[string]any) (out []
 		p := SchemaProblem{Kind: ValueRefused, Charts: charts, Pointer: jsonPointer(leaf.InstanceLocation),
 			valuePath: leaf.InstanceLocation, Message: leafMessage(leaf)}
 		p.Value, _ = valueAt(vals, leaf.InstanceLocation)
+		if extra, ok := leaf.ErrorKind.(*kind.AdditionalProperties); ok {
+			p.extra = extra.Properties
+		}
 		if kw, ok := keywordPointer(leaf); ok {
 			p.Keyword = jsonPointer(kw)
 			p.Line, p.Column = jsonPosition(schema, kw)

@@ -52,6 +52,8 @@ func TestSchemaDiagnostics(t *testing.T) {
 		name  string
 		files map[string]string
 		user  map[string]any
+		// installer are values set over user's, as the installer's overrides.
+		installer map[string]any
 		// want are the findings, "file:line:col field: message (hint)";
 		// none when Helm accepts the values.
 		want []string
@@ -103,6 +105,18 @@ func TestSchemaDiagnostics(t *testing.T) {
 			name:  "a reference to nothing",
 			files: map[string]string{"values.schema.json": `{"properties": {"a": {"$ref": "#/definitions/missing"}}}`},
 			want:  []string{`values.schema.json: json-pointer in "file:///values.schema.json#/definitions/missing" not found (fix the schema: Helm cannot compile it, so it refuses every install of the chart)`},
+		},
+		{
+			name:      "no room for the installer's tags",
+			files:     map[string]string{"values.yaml": "a: 1\n", "values.schema.json": `{"additionalProperties": false, "properties": {"a": {}, "global": {}}}`},
+			installer: map[string]any{"tags": map[string]any{"extension": true}},
+			want:      []string{"values.schema.json:1:26 additional properties 'tags' not allowed (KubeSphere's installer sets it: the schema must allow it at /additionalProperties)"},
+		},
+		{
+			name:  "an extra property given",
+			files: map[string]string{"values.schema.json": `{"additionalProperties": false, "properties": {"global": {}}}`},
+			user:  map[string]any{"typo": 1},
+			want:  []string{"values.schema.json:1:26 additional properties 'typo' not allowed (the value comes from the values flags; fix it or the schema at /additionalProperties)"},
 		},
 		{
 			name:  "formats are not asserted",
@@ -159,13 +173,17 @@ func TestSchemaDiagnostics(t *testing.T) {
 			if user == nil {
 				user = map[string]any{}
 			}
-			opts := RenderOptions{ReleaseName: "ext", Namespace: "ns", Values: user}
+			vals := CopyValues(user)
+			for k, v := range tt.installer {
+				vals[k] = v
+			}
+			opts := RenderOptions{ReleaseName: "ext", Namespace: "ns", Values: vals}
 			_, err := Prepare(c, opts)
 
 			// Helm's own validation of the same release.
 			processed := cloneChart(c)
-			require.NoError(t, chartutil.ProcessDependenciesWithMerge(processed, CopyValues(user)))
-			_, helmErr := chartutil.ToRenderValues(processed, CopyValues(user), chartutil.ReleaseOptions{Name: "ext", Namespace: "ns"}, nil)
+			require.NoError(t, chartutil.ProcessDependenciesWithMerge(processed, CopyValues(vals)))
+			_, helmErr := chartutil.ToRenderValues(processed, CopyValues(vals), chartutil.ReleaseOptions{Name: "ext", Namespace: "ns"}, nil)
 			assert.Equal(t, helmErr != nil, err != nil, "ksbuilder refuses what Helm refuses (Helm: %v)", helmErr)
 
 			var got []string
@@ -256,11 +274,11 @@ func TestJSONPosition(t *testing.T) {
 		assert.Equal(t, []int{tt.line, tt.column}, []int{line, column}, "%q", tt.path)
 	}
 	for doc, want := range map[string][2]int{
-		`{"a": 1}`:        {0, 0},
+		`{"a": 1}`:         {0, 0},
 		"{\n  \"a\": x}":   {2, 8},
 		"{\"a\": 1} \n  ]": {2, 3},
-		`{"a": `:          {1, 7},
-		``:                {1, 1},
+		`{"a": `:           {1, 7},
+		``:                 {1, 1},
 	} {
 		line, column := jsonSyntaxPosition([]byte(doc))
 		assert.Equal(t, want, [2]int{line, column}, "%q", doc)

@@ -78,6 +78,11 @@ func (l *Locator) SchemaDiagnostics(e *SchemaError, code string, given ValueSour
 				keyword = " at " + p.Keyword
 			}
 			source := sourceOf(given, valuesPath)
+			for _, prop := range p.extra {
+				if source == "" {
+					source = sourceOf(given, append(slices.Clone(valuesPath), prop))
+				}
+			}
 			if chartPath, line, column, ok := l.valueOrigin(valuesPath, p.Value); ok && source == "" {
 				out.Add(at(l.Locate(path.Join(chartPath, chartutil.ValuesfileName)), line, column, field, p.Message,
 					fmt.Sprintf("%s refuses it%s: fix the value or the schema", shownSchema, keyword)))
@@ -95,7 +100,7 @@ func (l *Locator) SchemaDiagnostics(e *SchemaError, code string, given ValueSour
 			switch {
 			case source != "":
 				hint = fmt.Sprintf("the value comes from %s; fix it or the schema%s", source, keyword)
-			case installerSets(valuesPath):
+			case installerSets(valuesPath) || len(p.extra) > 0 && allInstallerSet(valuesPath, p.extra):
 				hint = fmt.Sprintf("KubeSphere's installer sets it: the schema must allow it%s", keyword)
 			default:
 				hint = fmt.Sprintf("fix the values or the schema%s", keyword)
@@ -159,6 +164,17 @@ func installerSets(path []string) bool {
 		return true
 	}
 	return false
+}
+
+// allInstallerSet reports whether the installer sets every property of
+// the map at path.
+func allInstallerSet(path, properties []string) bool {
+	for _, prop := range properties {
+		if !installerSets(append(slices.Clone(path), prop)) {
+			return false
+		}
+	}
+	return true
 }
 
 // sourceOf asks given, when set, where the value at path came from.
