@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -308,6 +309,38 @@ func FuzzJSONPosition(f *testing.F) {
 		}
 		if line > lines || line != 0 && column < 1 {
 			t.Fatalf("jsonSyntaxPosition(%q) = %d:%d, outside the document", doc, line, column)
+		}
+	})
+}
+
+// FuzzSchemaExplained: whenever Helm's validation refuses values against a
+// schema, ksbuilder finds at least one problem to show, and none when Helm
+// accepts them. Schemas that reference other documents are left out: the
+// loaders read files and the network.
+func FuzzSchemaExplained(f *testing.F) {
+	f.Add([]byte(replicasSchema), []byte(`{"replicas": 0}`))
+	f.Add([]byte(`{"$schema": "http://json-schema.org/draft-07/schema#", "type": 5}`), []byte(`{}`))
+	f.Add([]byte(`{"properties": {"x": {"anyOf": [{"type": "string"}, {"type": "object", "properties": {"a": {"type": "integer"}}}]}}}`), []byte(`{"x": {"a": "b"}}`))
+	f.Add([]byte(`{"required": ["a"], "additionalProperties": false}`), []byte(`{"b": [1, 2]}`))
+	f.Add([]byte(`{"properties": {"x": {"oneOf": [{"type": "string"}, {"minLength": 1}]}}}`), []byte(`{"x": "abc"}`))
+	f.Add([]byte(`{"type": "object",}`), []byte(`{}`))
+	f.Fuzz(func(t *testing.T, schema, values []byte) {
+		if bytes.Contains(schema, []byte("$ref")) || bytes.Contains(schema, []byte("Ref")) || bytes.Contains(schema, []byte("$id")) || bytes.Contains(schema, []byte("$schema\": \"f")) {
+			t.Skip("references load other documents")
+		}
+		var vals map[string]any
+		if json.Unmarshal(values, &vals) != nil || vals == nil {
+			t.Skip("values are a map")
+		}
+		helmErr := chartutil.ValidateAgainstSingleSchema(vals, schema)
+		problems := validateSchema(nil, schema, vals)
+		if (helmErr != nil) != (len(problems) > 0) {
+			t.Fatalf("Helm: %v; ksbuilder: %+v", helmErr, problems)
+		}
+		for _, p := range problems {
+			if p.Message == "" || strings.Contains(p.Message, "\n") {
+				t.Fatalf("problem without a one-line message: %+v", p)
+			}
 		}
 	})
 }
