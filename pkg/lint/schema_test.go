@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,4 +82,35 @@ func TestValuesSchemaOfHelmLint(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "error [values-schema] charts/app/values.schema.json:1:42 /app/replicaCount: got string, want integer (the value comes from the values given to lint; fix it or the schema at /properties/replicaCount/type)\n",
 		format(res.Findings.Filter(diag.Error)), "the warnings are about the subchart never rendered")
+}
+
+// TestValuesSchemaInArchive: a subchart packed as a .tgz has its schema
+// and values inside the archive; the finding names the archive and the
+// file in it.
+func TestValuesSchemaInArchive(t *testing.T) {
+	dir := t.TempDir()
+	archive := fixture.ChartArchive(t, dir, "app", "0.1.0", map[string]string{
+		"Chart.yaml":         "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+		"values.yaml":        "replicaCount: lots\n",
+		"values.schema.json": `{"properties": {"replicaCount": {"type": "integer"}}}`,
+	})
+	data, err := os.ReadFile(archive)
+	require.NoError(t, err)
+	files := baseWith(t, map[string]string{"values.yaml": "global:\n  imageRegistry: \"\"\n  nodeSelector: {}\n"})
+	for name := range files {
+		if strings.HasPrefix(name, "charts/app/") {
+			delete(files, name)
+		}
+	}
+	files["charts/app-0.1.0.tgz"] = data
+	res, err := Lint(sourceOf("ext", files), Options{})
+	require.NoError(t, err)
+	var schema []string
+	for _, d := range res.Findings {
+		if d.Code == RuleValuesSchema {
+			schema = append(schema, d.Error())
+		}
+		assert.NotContains(t, []string{RuleRender, RuleHelmLint}, d.Code, "%s", d.Error())
+	}
+	assert.Equal(t, []string{"charts/app-0.1.0.tgz: /app/replicaCount: app/values.yaml: got string, want integer (charts/app-0.1.0.tgz:app/values.schema.json refuses it at /properties/replicaCount/type: fix the value or the schema)"}, schema)
 }
