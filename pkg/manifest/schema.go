@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -100,7 +101,9 @@ func (p SchemaProblem) text(top string) string {
 		file += fmt.Sprintf(":%d:%d", p.Line, p.Column)
 	}
 	switch p.Kind {
-	case ValueRefused, ValuesNotMap:
+	case ValuesNotMap:
+		return fmt.Sprintf("%s: %s", jsonPointer(p.ValuesPath()), p.Message) // the subchart may have no schema
+	case ValueRefused:
 		return fmt.Sprintf("%s: %s: %s", file, jsonPointer(p.ValuesPath()), p.Message)
 	case SchemaInvalid:
 		if p.Pointer != "" {
@@ -114,9 +117,6 @@ func (p SchemaProblem) text(top string) string {
 // values.schema.json of its chart or a subchart: each problem found, as
 // Helm finds them (its error is wrapped).
 type SchemaError struct {
-	// Chart is the name of the top chart; "" when the check started at a
-	// subchart (CheckValuesSchema).
-	Chart    string
 	Problems []SchemaProblem
 	helm     error
 }
@@ -158,7 +158,7 @@ func validateRenderValues(c *chart.Chart, vals map[string]any) error {
 	if len(problems) == 0 {
 		return helm
 	}
-	return &SchemaError{Chart: c.Name(), Problems: problems, helm: helm}
+	return &SchemaError{Problems: problems, helm: helm}
 }
 
 // CheckValuesSchema validates vals against the schemas of c and its
@@ -177,7 +177,7 @@ func CheckValuesSchema(c *chart.Chart, charts []string, vals map[string]any) *Sc
 	if err != nil {
 		return nil
 	}
-	return newSchemaError(c, charts, schemaProblems(c, charts, coalesced))
+	return newSchemaError(schemaProblems(c, charts, coalesced))
 }
 
 // CheckChartSchema validates vals against c's own schema only, as Helm's
@@ -188,18 +188,14 @@ func CheckChartSchema(c *chart.Chart, charts []string, vals map[string]any) *Sch
 		return nil
 	}
 	merged := chartutil.CoalesceTables(CopyValues(vals), CopyValues(c.Values))
-	return newSchemaError(c, charts, validateSchema(charts, c.Schema, merged))
+	return newSchemaError(validateSchema(charts, c.Schema, merged))
 }
 
-func newSchemaError(c *chart.Chart, charts []string, problems []SchemaProblem) *SchemaError {
+func newSchemaError(problems []SchemaProblem) *SchemaError {
 	if len(problems) == 0 {
 		return nil
 	}
-	top := c.Name()
-	if len(charts) > 0 {
-		top = "" // c is a subchart: its problems name the charts from the top down
-	}
-	return &SchemaError{Chart: top, Problems: problems}
+	return &SchemaError{Problems: problems}
 }
 
 // schemaProblems walks the chart tree as chartutil.ValidateAgainstSchema
@@ -353,8 +349,7 @@ func leafErrors(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 			var typeOnly []*jsonschema.ValidationError
 			var rest []*jsonschema.ValidationError
 			for _, c := range e.Causes {
-				if t, ok := c.ErrorKind.(*kind.Type); ok && len(c.Causes) == 0 && slices.Equal(c.InstanceLocation, e.InstanceLocation) {
-					_ = t
+				if _, ok := c.ErrorKind.(*kind.Type); ok && len(c.Causes) == 0 && slices.Equal(c.InstanceLocation, e.InstanceLocation) {
 					typeOnly = append(typeOnly, c)
 				} else {
 					rest = append(rest, c)
@@ -402,6 +397,9 @@ func keywordPointer(e *jsonschema.ValidationError) ([]string, bool) {
 	var out []string
 	if fragment != "" {
 		for _, tok := range strings.Split(strings.TrimPrefix(fragment, "/"), "/") {
+			if unescaped, err := url.PathUnescape(tok); err == nil {
+				tok = unescaped
+			}
 			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 			out = append(out, tok)
 		}

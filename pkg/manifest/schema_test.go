@@ -120,6 +120,11 @@ func TestSchemaDiagnostics(t *testing.T) {
 			want:  []string{"values.schema.json:1:26 additional properties 'typo' not allowed (the value comes from the values flags; fix it or the schema at /additionalProperties)"},
 		},
 		{
+			name:  "a key that URLs escape",
+			files: map[string]string{"values.yaml": "a b: x\n", "values.schema.json": `{"properties": {"a b": {"type": "integer"}}}`},
+			want:  []string{"values.yaml:1:6 /a b: got string, want integer (values.schema.json refuses it at /properties/a b/type: fix the value or the schema)"},
+		},
+		{
 			name:  "formats are not asserted",
 			files: map[string]string{"values.yaml": "mail: nobody\n", "values.schema.json": `{"properties": {"mail": {"type": "string", "format": "email"}}}`},
 		},
@@ -244,7 +249,7 @@ func TestSubchartValuesNotMap(t *testing.T) {
 	c, src := schemaChart(t, map[string]string{"charts/backend/Chart.yaml": subChartYAML})
 	vals := map[string]any{"backend": "x"}
 	require.Error(t, chartutil.ValidateAgainstSchema(c, vals))
-	e := &SchemaError{Chart: "ext", Problems: schemaProblems(c, nil, vals)}
+	e := &SchemaError{Problems: schemaProblems(c, nil, vals)}
 	assert.Equal(t, []string{"/backend: the values of subchart backend must be a map, got string (the value comes from --set backend=x; give a map of the subchart's values)"},
 		diagStrings(NewLocator(src, c).SchemaDiagnostics(e, CodeValuesSchema, GivenIn(vals, "--set backend=x"))))
 }

@@ -134,7 +134,7 @@ func (l *Locator) SchemaSyntaxDiagnostics() diag.List {
 	if len(problems) == 0 {
 		return nil
 	}
-	return l.SchemaDiagnostics(&SchemaError{Chart: l.chart.Name(), Problems: problems}, CodeValuesSchema, nil)
+	return l.SchemaDiagnostics(&SchemaError{Problems: problems}, CodeValuesSchema, nil)
 }
 
 // SchemaErrors returns the findings of the *SchemaError in err (see
