@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -255,7 +256,7 @@ func validateSchema(charts []string, schema []byte, vals map[string]any) (out []
 			p.Line, p.Column = jsonPosition(schema, leaf.InstanceLocation)
 			out = append(out, p)
 		}
-		return out
+		return sortProblems(out)
 	}
 	err = validator.Validate(chartutil.Values(vals).AsMap())
 	var verr *jsonschema.ValidationError
@@ -278,7 +279,7 @@ func validateSchema(charts []string, schema []byte, vals map[string]any) (out []
 		}
 		out = append(out, p)
 	}
-	return out
+	return sortProblems(out)
 }
 
 // syntaxProblem explains why a schema is not JSON.
@@ -317,6 +318,16 @@ func (urnLoader) Load(urn string) (any, error) {
 		return doc, nil
 	}
 	return true, nil
+}
+
+// sortProblems orders one schema's problems by where they are, then by
+// message: the validator finds the problems of an object's properties in
+// map order.
+func sortProblems(problems []SchemaProblem) []SchemaProblem {
+	slices.SortStableFunc(problems, func(a, b SchemaProblem) int {
+		return cmp.Or(cmp.Compare(a.Pointer, b.Pointer), cmp.Compare(a.Keyword, b.Keyword), cmp.Compare(a.Message, b.Message))
+	})
+	return problems
 }
 
 // leafErrors returns the errors that say what is wrong, without the

@@ -209,10 +209,11 @@ func TestSchemaDiagnostics(t *testing.T) {
 }
 
 // TestSchemaErrorLine: the error of commands that print one sentence
-// names the first problem, its fix and how many more there are.
+// names the first problem (in the order of the values, whatever order the
+// validator finds them in), its fix and how many more there are.
 func TestSchemaErrorLine(t *testing.T) {
 	c, _ := schemaChart(t, map[string]string{
-		"values.yaml":        "a: x\nb: y\n",
+		"values.yaml":        "b: y\na: x\n",
 		"values.schema.json": `{"properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}}`,
 	})
 	_, err := Prepare(c, RenderOptions{ReleaseName: "ext", Namespace: "ns"})
