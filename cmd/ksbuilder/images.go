@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ksbuilder/ksbuilder/pkg/images"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
@@ -70,7 +71,7 @@ Examples:
 // listImages loads, validates and renders the extension at path with the
 // values flags and lists its images.
 func listImages(f *Factory, c *cli.Context, path string) ([]images.Image, error) {
-	vals, err := valueOptions(c).Merge(f.IO.In)
+	vals, valueSource, err := valueOptions(c).MergeSources(f.IO.In)
 	if err != nil {
 		return nil, &usageError{err: err}
 	}
@@ -86,7 +87,11 @@ func listImages(f *Factory, c *cli.Context, path string) ([]images.Image, error)
 		return nil, err
 	}
 	printDiagnostics(f, ignored)
-	return images.List(ext, chrt, vals)
+	list, err := images.List(ext, chrt, vals)
+	if schemaErr := manifest.NewLocator(src, chrt).SchemaErrors(err, valueSource); schemaErr != nil {
+		return nil, schemaErr
+	}
+	return list, err
 }
 
 const (

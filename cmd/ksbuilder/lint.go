@@ -199,7 +199,7 @@ func lintRun(ctx context.Context, opts *lintOptions) error {
 	if opts.ListRules {
 		return listRules(f, opts.Output)
 	}
-	vals, err := opts.Values.Merge(f.IO.In)
+	vals, valueSource, err := opts.Values.MergeSources(f.IO.In)
 	if err != nil {
 		return &usageError{err: err}
 	}
@@ -230,7 +230,7 @@ func lintRun(ctx context.Context, opts *lintOptions) error {
 	}
 	targets := make([]lint.Target, len(paths))
 	for i, p := range paths {
-		targets[i] = lint.Target{Path: p, Options: lint.Options{Values: manifest.CopyValues(vals), Skip: opts.Skip, MaxSize: opts.MaxSize, Prepare: prepare}}
+		targets[i] = lint.Target{Path: p, Options: lint.Options{Values: manifest.CopyValues(vals), ValueSource: valueSource, Skip: opts.Skip, MaxSize: opts.MaxSize, Prepare: prepare}}
 		if cfg := configs[p]; cfg != nil {
 			targets[i].Options.Adjust = cfg.Adjuster(p)
 		}

@@ -149,7 +149,7 @@ func templateCluster(c *cli.Context) (string, map[string]values.Options, error) 
 
 func templateRun(opts *templateOptions) error {
 	f := opts.f
-	vals, err := opts.Values.Merge(f.IO.In)
+	vals, valueSource, err := opts.Values.MergeSources(f.IO.In)
 	if err != nil {
 		return &usageError{err: err}
 	}
@@ -175,6 +175,9 @@ func templateRun(opts *templateOptions) error {
 	m, err := manifest.InstallerManifests(ext, c, opts.Side, vals,
 		manifest.ManifestOptions{IncludeCRDs: opts.IncludeCRDs, Capabilities: opts.Capabilities, Cluster: agentCluster})
 	if err != nil {
+		if schemaErr := manifest.NewLocator(src, c).SchemaErrors(err, valueSource); schemaErr != nil {
+			return schemaErr
+		}
 		return fmt.Errorf("rendering the %s release: %w", opts.Side, err)
 	}
 	f.Debugf("release %s in namespace %s, installer overrides: %v", m.ReleaseName, m.Namespace, m.Overrides)

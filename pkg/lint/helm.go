@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -43,7 +44,7 @@ func (l *linter) helmLint(vals map[string]any) (diag.List, error) {
 		return nil, fmt.Errorf("writing the chart for Helm's linter: %w", err)
 	}
 	var out diag.List
-	if err := l.helmLintChart(&out, dir, l.chart, l.chart.Name(), vals); err != nil {
+	if err := l.helmLintChart(&out, dir, l.chart, l.chart.Name(), nil, vals); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -51,8 +52,8 @@ func (l *linter) helmLint(vals map[string]any) (diag.List, error) {
 
 // helmLintChart fills in one chart of the tree and lints it, then its
 // subcharts. chartPath is the chart's path in the tree
-// ("ext/charts/backend").
-func (l *linter) helmLintChart(out *diag.List, root string, c *chart.Chart, chartPath string, vals map[string]any) error {
+// ("ext/charts/backend"), charts the names of the subcharts on it.
+func (l *linter) helmLintChart(out *diag.List, root string, c *chart.Chart, chartPath string, charts []string, vals map[string]any) error {
 	if l.ctx.Err() != nil {
 		return nil // the run is cancelled; Lint returns the context's error
 	}
@@ -77,6 +78,10 @@ func (l *linter) helmLintChart(out *diag.List, root string, c *chart.Chart, char
 				continue // KubeSphere shows the extension's icon, never a subchart's
 			}
 		}
+		if schema, ok := l.helmSchemaMessage(c, charts, vals, m); ok {
+			*out = append(*out, schema...)
+			continue
+		}
 		out.Add(l.helmMessage(root, chartDir, chartPath, m))
 	}
 	if len(c.Dependencies()) == 0 {
@@ -91,11 +96,39 @@ func (l *linter) helmLintChart(out *diag.List, root string, c *chart.Chart, char
 		if subVals == nil {
 			subVals = map[string]any{}
 		}
-		if err := l.helmLintChart(out, root, sub, chartPath+"/charts/"+sub.Name(), subVals); err != nil {
+		if err := l.helmLintChart(out, root, sub, chartPath+"/charts/"+sub.Name(), append(slices.Clone(charts), sub.Name()), subVals); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// helmSchemaRefusal starts the error of Helm's templates rule when the
+// values do not pass a schema of the chart or of a subchart.
+const helmSchemaRefusal = "values don't meet the specifications of the schema(s)"
+
+// helmSchemaMessage explains one of Helm's lint messages that is a schema
+// failure as values-schema findings, the same the renders report: its
+// templates rule validates the chart's values as a release does
+// (manifest.CheckValuesSchema), its values rule the values given over
+// values.yaml against the chart's own schema (manifest.CheckChartSchema).
+// ok is false for any other message, and when ksbuilder finds no problem
+// to explain it (Helm's message is then kept as it is).
+func (l *linter) helmSchemaMessage(c *chart.Chart, charts []string, vals map[string]any, m support.Message) (diag.List, bool) {
+	if m.Severity != support.ErrorSev || m.Err == nil {
+		return nil, false
+	}
+	var e *manifest.SchemaError
+	switch {
+	case m.Path == "templates/" && strings.HasPrefix(m.Err.Error(), helmSchemaRefusal):
+		e = manifest.CheckValuesSchema(c, charts, vals)
+	case m.Path == chartutil.ValuesfileName && c.Schema != nil && !strings.HasPrefix(m.Err.Error(), "unable to parse YAML"):
+		e = manifest.CheckChartSchema(c, charts, vals)
+	}
+	if e == nil {
+		return nil, false
+	}
+	return l.loc.SchemaDiagnostics(e, RuleValuesSchema, l.valueSource()), true
 }
 
 // helmMessage maps one of Helm's lint messages to a finding at the

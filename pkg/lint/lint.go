@@ -28,6 +28,10 @@ type Options struct {
 	// Values are the user's values, as an InstallPlan's spec.config would
 	// give them; the installer's overrides are set over them.
 	Values map[string]any
+	// ValueSource, when set, says how the user gave a value of Values
+	// ("--set replicas=3"), for the findings about values the chart's
+	// values.schema.json refuses.
+	ValueSource manifest.ValueSource
 	// Skip lists rule IDs whose findings are left out of the result; they
 	// are counted in Result.Skipped.
 	Skip []string

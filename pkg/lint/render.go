@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"errors"
 	"fmt"
 
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -57,6 +58,13 @@ func (l *linter) render() {
 		setValue(opts.Values, l.marker, "global", "nodeSelector", "kubernetes.io/os")
 		prefix := fmt.Sprintf("%s release %q: ", side, opts.ReleaseName)
 		rendered, err := manifest.RenderRelease(l.chart, opts)
+		var schemaErr *manifest.SchemaError
+		if errors.As(err, &schemaErr) {
+			// Reported once for both releases: the findings of a schema
+			// problem do not name the release.
+			l.add(l.loc.SchemaDiagnostics(schemaErr, RuleValuesSchema, l.valueSource())...)
+			continue
+		}
 		if err != nil {
 			d, ok := l.loc.TemplateDiagnostic(diag.Error, RuleRender, "", prefix+err.Error(), "")
 			if !ok {
@@ -116,4 +124,13 @@ func setValue(vals map[string]any, v any, keys ...string) {
 		cur = next
 	}
 	cur[keys[len(keys)-1]] = v
+}
+
+// valueSource says which values the user gave: Options.ValueSource, or
+// the values of the run as a whole.
+func (l *linter) valueSource() manifest.ValueSource {
+	if l.opts.ValueSource != nil {
+		return l.opts.ValueSource
+	}
+	return manifest.GivenIn(l.opts.Values, "the values given to lint")
 }

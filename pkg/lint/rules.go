@@ -3,6 +3,7 @@ package lint
 import (
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
 )
 
@@ -43,6 +44,7 @@ type Rule struct {
 const (
 	RuleHelmLint             = "helm-lint"
 	RuleRender               = "render"
+	RuleValuesSchema         = manifest.CodeValuesSchema
 	RuleImageRegistry        = "image-registry"
 	RuleNodeSelector         = "node-selector"
 	RuleManagedLabel         = "managed-label"
@@ -166,6 +168,8 @@ var registry = []Rule{
 		"Helm's own severities: its errors are charts Helm refuses or renders wrongly"},
 	{RuleRender, diag.Error, GroupChart, "the host and agent releases render with the installer's values, into valid YAML", srcExecutor,
 		"the executor's helm install fails on a template that does not render"},
+	{RuleValuesSchema, diag.Error, GroupChart, "values.schema.json, the chart's and each subchart's, is valid JSON and passes its draft's meta-schema, and the values of each release (values.yaml, the values given, the installer's overrides) pass it", srcHelm,
+		"Helm validates the values against every schema before it renders: a schema it cannot compile fails every install, a refused value every install with these values"},
 	{RuleSubchartTags, diag.Warning, GroupChart, "Multicluster: every subchart is tagged extension or agent; HostOnly: no subchart is tagged only agent", srcCtrl,
 		"an untagged subchart of a Multicluster extension is installed on the host and again with every agent; an agent-only subchart of a HostOnly extension is never installed; both work, not as meant"},
 	{RuleImageRegistry, diag.Warning, GroupChart, "global.imageRegistry reaches every container and init container image", srcDoc,

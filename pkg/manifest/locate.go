@@ -33,6 +33,8 @@ type origin struct {
 // as in rendered template names and Helm's errors) back to the extension's
 // files.
 type Locator struct {
+	// chart is the extension's chart, the root of the tree.
+	chart *chart.Chart
 	// prefixes maps "ext/", "ext/charts/backend/", ... to their origins.
 	prefixes map[string]origin
 	// keys are the prefixes, longest first.
@@ -42,7 +44,7 @@ type Locator struct {
 // NewLocator walks the chart's dependencies alongside the source's charts/
 // directories and archives. Aliased dependencies get a prefix per alias.
 func NewLocator(src *source.Source, c *chart.Chart) *Locator {
-	l := &Locator{prefixes: map[string]origin{}}
+	l := &Locator{chart: c, prefixes: map[string]origin{}}
 	root := c.Name() + "/"
 	l.prefixes[root] = origin{}
 	l.walk(src, c, root, origin{})

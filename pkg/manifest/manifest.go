@@ -72,7 +72,9 @@ type Prepared struct {
 }
 
 // Prepare processes a chart's dependencies and values for a release, as
-// RenderRelease does before it renders. The chart is not modified.
+// RenderRelease does before it renders. The chart is not modified. Values
+// that the chart's values.schema.json (or a subchart's) refuses are a
+// *SchemaError.
 func Prepare(c *chart.Chart, opts RenderOptions) (*Prepared, error) {
 	vals := opts.Values
 	if vals == nil {
@@ -86,8 +88,14 @@ func Prepare(c *chart.Chart, opts RenderOptions) (*Prepared, error) {
 		Name: opts.ReleaseName, Namespace: opts.Namespace,
 		IsInstall: !opts.Upgrade, IsUpgrade: opts.Upgrade, Revision: 1,
 	}
-	top, err := chartutil.ToRenderValues(c, vals, rel, nil)
+	top, err := chartutil.ToRenderValuesWithSchemaValidation(c, vals, rel, nil, true)
 	if err != nil {
+		return nil, err
+	}
+	// Validated here rather than by ToRenderValues, so that a refusal is a
+	// *SchemaError that says which value and why.
+	coalesced, _ := top["Values"].(chartutil.Values)
+	if err := validateRenderValues(c, coalesced); err != nil {
 		return nil, err
 	}
 	return &Prepared{chart: c, top: top}, nil

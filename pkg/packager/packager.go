@@ -15,6 +15,7 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 	"github.com/ksbuilder/ksbuilder/pkg/units"
 )
@@ -136,6 +137,9 @@ func Build(src *source.Source, opts Options) (*Package, error) {
 	}
 	if err := CheckTemplates(src, c).Err(); err != nil {
 		return nil, err
+	}
+	if err := manifest.NewLocator(src, c).SchemaSyntaxDiagnostics().Err(); err != nil {
+		return nil, err // Helm refuses to write such a chart
 	}
 	chartYAML, err := extension.MarshalChartYAML(c.Metadata)
 	if err != nil {

@@ -1,6 +1,7 @@
 package packager
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -81,6 +82,11 @@ func CheckRenderChart(src *source.Source, ext *extension.Extension, c *chart.Cha
 		}
 		prefix := fmt.Sprintf("%s release %q: ", side, opts.ReleaseName)
 		rendered, err := manifest.RenderRelease(c, opts)
+		var schemaErr *manifest.SchemaError
+		if errors.As(err, &schemaErr) {
+			out = append(out, loc.SchemaDiagnostics(schemaErr, manifest.CodeValuesSchema, nil)...)
+			continue
+		}
 		if err != nil {
 			d, ok := loc.TemplateDiagnostic(diag.Error, CodeRender, "", prefix+err.Error(), hint)
 			if !ok {

@@ -93,3 +93,50 @@ func FuzzMerge(f *testing.F) {
 		}
 	})
 }
+
+// TestMergeSources: each value is traced to the last flag that gave it;
+// stdin and --set-file's files are read once.
+func TestMergeSources(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "prod.yaml")
+	if err := os.WriteFile(file, []byte("a:\n  b: 1\n  c: 2\nlist: [x]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{
+		ValueFiles:   []string{file, "-"},
+		Values:       []string{"a.c=3,n=1", "items[1]=y"},
+		StringValues: []string{"s=010"},
+		FileValues:   []string{"motd=-"},
+		JSONValues:   []string{`j={"k":[1]}`},
+	}
+	vals, source, err := opts.MergeSources(strings.NewReader("from: stdin\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vals["motd"] != "" || vals["from"] != "stdin" {
+		t.Errorf("stdin read once, by the first reader: %v", vals)
+	}
+	for path, want := range map[string]string{
+		"a/b":     "-f " + file,
+		"a/c":     "--set a.c=3,n=1",
+		"n":       "--set a.c=3,n=1",
+		"list/0":  "-f " + file,
+		"items/1": "--set items[1]=y",
+		"items/0": "",
+		"from":    "-f -",
+		"s":       "--set-string s=010",
+		"motd":    "--set-file motd=-",
+		"j/k/0":   `--set-json j={"k":[1]}`,
+		"a":       "--set a.c=3,n=1",
+		"none":    "",
+		"":        "",
+	} {
+		var p []string
+		if path != "" {
+			p = strings.Split(path, "/")
+		}
+		if got := source(p); got != want {
+			t.Errorf("source(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
