@@ -23,7 +23,8 @@ import (
 // safe for concurrent use; the zero value is ready.
 type RenderCache struct {
 	// Validate, when set, also checks what each render not in the cache
-	// produced; a render it refuses is a failure, and not remembered.
+	// produced; a render it refuses is a failure, and not remembered. It is
+	// called for several releases at once (the host's and the agents').
 	Validate func(*manifest.Release) error
 
 	mu sync.Mutex

@@ -629,6 +629,17 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 	exists := plan != nil
 	s.stopFollowing()
 	s.nextN++
+	// The chart as Install will read it back from the ConfigMap, for the
+	// changes of values to come: loaded while Install waits for the API
+	// server.
+	var published *chart.Chart
+	loaded := make(chan struct{})
+	go func() {
+		defer close(loaded)
+		if ch, err := s.client.LoadChartArchive(pkg.Data); err == nil {
+			published = ch
+		}
+	}()
 	out, err := cluster.Install(ctx, cluster.InstallRequest{
 		Target:         cluster.Target{Client: s.client},
 		InstallOptions: cluster.InstallOptions{Values: vals.config, Clusters: s.opts.Clusters, ClusterValues: vals.clusters, Upgrade: exists, Renders: s.renders},
@@ -637,15 +648,13 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 		NoWait:         true,
 		Progress:       s.rep,
 	})
+	<-loaded
 	if err != nil {
 		return err
 	}
 	s.current, s.published, s.fingerprint, s.pendingFull = version, pkg.Chart.Values, vals.fingerprint, false
 	s.forgetBundleRef()
-	s.chart, err = s.client.LoadChartArchive(pkg.Data) // what Install reads back from the ConfigMap
-	if err != nil {
-		s.chart = nil // the next change of values renders the published chart again
-	}
+	s.chart = published // nil if it did not load: the next change of values renders the sources
 	s.known = fileSet(src)
 	s.written(ctx, out, Applied{Name: s.name, Version: version, Action: out.Action, Elapsed: s.clk.Since(start)})
 	return nil

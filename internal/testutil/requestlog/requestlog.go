@@ -44,7 +44,8 @@ func (l *Log) Seen() map[doctor.Access]string {
 
 // Requests returns the requests sent since the log was made or last
 // reset, in the order they were sent, each as "METHOD PATH" (the query
-// left out), discovery and other non-resource requests included.
+// left out; a watch is "WATCH PATH"), discovery and other non-resource
+// requests included.
 func (l *Log) Requests() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -86,7 +87,11 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if ok {
 		rt.log.seen[a] = req.Method + " " + req.URL.Path
 	}
-	rt.log.sent = append(rt.log.sent, req.Method+" "+req.URL.Path)
+	method := req.Method
+	if ok && a.Verb == "watch" {
+		method = "WATCH"
+	}
+	rt.log.sent = append(rt.log.sent, method+" "+req.URL.Path)
 	rt.log.mu.Unlock()
 	return rt.next.RoundTrip(req)
 }
