@@ -74,6 +74,11 @@ type Client struct {
 
 	checkOnce sync.Once
 	checkErr  error
+
+	// charts are the charts last loaded from archives.
+	charts chartArchives
+	// stable are the answers kept for a session (KeepStableReads).
+	stable stableReads
 }
 
 // ErrNoConfig is returned by Connect when no kubeconfig file exists and the

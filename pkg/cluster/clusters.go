@@ -11,9 +11,10 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
 )
 
-// clusters lists KubeSphere's Cluster objects; none when the kind is not
-// served (a cluster without multi-cluster support).
-func (c *Client) clusters(ctx context.Context) ([]multicluster.Cluster, error) {
+// listClusters lists KubeSphere's Cluster objects; none when the kind is
+// not served (a cluster without multi-cluster support). clusters is the
+// same, from what the client keeps when it can (KeepStableReads).
+func (c *Client) listClusters(ctx context.Context) ([]multicluster.Cluster, error) {
 	list := &multicluster.ClusterList{}
 	err := c.mc.Get().Resource(multicluster.ResourceClusters).VersionedParams(&metav1.ListOptions{}, c.params).Do(ctx).Into(list)
 	if apierrors.IsNotFound(err) {

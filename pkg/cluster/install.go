@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -466,7 +464,7 @@ func (c *Client) checkRequirements(ctx context.Context, ev *kubesphere.Extension
 		}
 	}
 	if constraint := ev.Spec.KubeVersion; constraint != "" {
-		info, err := c.core.Discovery().ServerVersion()
+		info, err := c.serverVersion()
 		switch {
 		case err != nil:
 			check.Problems = append(check.Problems, fmt.Sprintf("cannot read the Kubernetes version: %v", c.explain(err)))
@@ -554,7 +552,8 @@ func (c *Client) renderCheck(ctx context.Context, ev *kubesphere.ExtensionVersio
 }
 
 // publishedChart loads a published version's chart from its ConfigMap; nil
-// when the version is published by URL only.
+// when the version is published by URL only. An archive loaded before is
+// not loaded again (LoadChartArchive).
 func (c *Client) publishedChart(ctx context.Context, ev *kubesphere.ExtensionVersion) (*chart.Chart, error) {
 	ref := ev.Spec.ChartDataRef
 	if ref == nil || ev.Spec.ChartURL != "" {
@@ -571,7 +570,7 @@ func (c *Client) publishedChart(ctx context.Context, ev *kubesphere.ExtensionVer
 	if !ok {
 		return nil, fmt.Errorf("the chart ConfigMap %s/%s has no binaryData key %q: publish the version again", ref.Namespace, ref.Name, ref.Key)
 	}
-	ch, err := loader.LoadArchive(bytes.NewReader(data))
+	ch, err := c.LoadChartArchive(data)
 	if err != nil {
 		return nil, fmt.Errorf("the chart in ConfigMap %s/%s cannot be loaded: %w", ref.Namespace, ref.Name, err)
 	}

@@ -120,7 +120,7 @@ func (c *Client) listKinds(ctx context.Context, extension string, kinds kindSet)
 // renderedKinds reads the objects of the four kinds from a render.
 func renderedKinds(r *manifest.Release) *extensions.Objects {
 	out := &extensions.Objects{}
-	objs, _ := manifest.ParseObjects(r.Templates)
+	objs, _ := r.Objects()
 	for _, o := range objs {
 		// One that does not decode is refused by the API server at install;
 		// the render checks and lint report it.

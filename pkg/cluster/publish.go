@@ -209,11 +209,8 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 	if err := c.requireKubeSphere(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := c.core.CoreV1().Namespaces().Get(ctx, kubesphere.SystemNamespace, metav1.GetOptions{}); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("%s has no namespace %s, where published charts are kept: is KubeSphere installed?", c.describe(), kubesphere.SystemNamespace)
-		}
-		return nil, c.explain(err)
+	if err := c.systemNamespaceExists(ctx); err != nil {
+		return nil, err
 	}
 	name, version := p.Extension.Name, p.Version.Spec.Version
 	res := &PublishResult{Warnings: []string{}}
@@ -294,6 +291,18 @@ func (c *Client) Publish(ctx context.Context, p *Publication) (*PublishResult, e
 	}
 	res.Objects = append(res.Objects, w.result)
 	return res, nil
+}
+
+// readSystemNamespace checks that the kubesphere-system namespace, where
+// published charts are kept, exists.
+func (c *Client) readSystemNamespace(ctx context.Context) error {
+	if _, err := c.core.CoreV1().Namespaces().Get(ctx, kubesphere.SystemNamespace, metav1.GetOptions{}); err != nil {
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("%s has no namespace %s, where published charts are kept: is KubeSphere installed?", c.describe(), kubesphere.SystemNamespace)
+		}
+		return c.explain(err)
+	}
+	return nil
 }
 
 // MaxObjectSize is the largest ExtensionVersion or Extension publish

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"runtime"
 	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -22,7 +23,8 @@ import (
 // safe for concurrent use; the zero value is ready.
 type RenderCache struct {
 	// Validate, when set, also checks what each render not in the cache
-	// produced; a render it refuses is a failure, and not remembered.
+	// produced; a render it refuses is a failure, and not remembered. It is
+	// called for several releases at once (the host's and the agents').
 	Validate func(*manifest.Release) error
 
 	mu sync.Mutex
@@ -143,26 +145,71 @@ func CheckRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanS
 }
 
 // checkRender is CheckRender; it also returns the objects of KubeSphere's
-// extension kinds the host release renders.
+// extension kinds the host release renders. The releases render in
+// parallel (a large chart's renders are the longest part of an
+// installation's checks), and the first problem in the order host, then
+// each placed cluster, is reported, as when they rendered one after the
+// other.
 func checkRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanSpec, cache *RenderCache) (*extensions.Objects, error) {
 	name := spec.Extension.Name
 	vals, err := HostValues(ch, spec.Config)
 	if err != nil {
 		return nil, fmt.Errorf("the values: %w", err)
 	}
-	kinds, err := cache.render(ch, manifest.RenderOptions{ReleaseName: name, Namespace: namespace, Values: vals})
-	if err != nil {
-		return nil, fmt.Errorf("the chart does not render with these values: %s", oneLine(err))
-	}
-	for _, cluster := range placedClusters(&spec) {
+	placed := placedClusters(&spec)
+	renders := make([]releaseRender, 1+len(placed))
+	renders[0].opts = manifest.RenderOptions{ReleaseName: name, Namespace: namespace, Values: vals}
+	for i, cluster := range placed {
 		override := spec.ClusterScheduling.Overrides[cluster]
+		r := &renders[1+i]
 		vals, err := AgentValues(ch, spec.Config, override, cluster, RoleHost)
 		if err != nil {
-			return nil, fmt.Errorf("the values for cluster %s: %w", cluster, err)
+			r.valuesErr = fmt.Errorf("the values for cluster %s: %w", cluster, err)
+			continue
 		}
-		if _, err := cache.render(ch, manifest.RenderOptions{ReleaseName: kubesphere.AgentReleaseName(name), Namespace: namespace, Values: vals}); err != nil {
-			return nil, fmt.Errorf("the agent chart does not render for cluster %s with these values: %s", cluster, oneLine(err))
+		r.opts = manifest.RenderOptions{ReleaseName: kubesphere.AgentReleaseName(name), Namespace: namespace, Values: vals}
+	}
+	renderAll(ch, renders, cache)
+	if err := renders[0].err; err != nil {
+		return nil, fmt.Errorf("the chart does not render with these values: %s", oneLine(err))
+	}
+	for i, cluster := range placed {
+		r := renders[1+i]
+		switch {
+		case r.valuesErr != nil:
+			return nil, r.valuesErr
+		case r.err != nil:
+			return nil, fmt.Errorf("the agent chart does not render for cluster %s with these values: %s", cluster, oneLine(r.err))
 		}
 	}
-	return kinds, nil
+	return renders[0].kinds, nil
+}
+
+// releaseRender is one release to render, unless its values could not be
+// made (valuesErr), and the outcome of its render.
+type releaseRender struct {
+	opts      manifest.RenderOptions
+	valuesErr error
+	kinds     *extensions.Objects
+	err       error
+}
+
+// renderAll renders each release that has values through cache, as many
+// at a time as there are processors.
+func renderAll(ch *chart.Chart, renders []releaseRender, cache *RenderCache) {
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i := range renders {
+		r := &renders[i]
+		if r.valuesErr != nil {
+			continue
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			r.kinds, r.err = cache.render(ch, r.opts)
+		}()
+	}
+	wg.Wait()
 }

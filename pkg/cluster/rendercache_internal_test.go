@@ -117,3 +117,34 @@ func TestRenderCacheValidate(t *testing.T) {
 		t.Errorf("validated %d times, %d renders remembered; want 3 and 1: a refused render is not remembered", validated, len(rc.ok))
 	}
 }
+
+// TestCheckRenderReportsInOrder: the releases render in parallel, and the
+// problem reported is the first in the order host, then each placed
+// cluster, whichever render ends first.
+func TestCheckRenderReportsInOrder(t *testing.T) {
+	spec := func(config string, overrides map[string]string) kubesphere.InstallPlanSpec {
+		s := demoSpec(config, "member-1", "member-2", "member-3")
+		s.ClusterScheduling.Overrides = overrides
+		return s
+	}
+	for _, tc := range []struct {
+		name string
+		spec kubesphere.InstallPlanSpec
+		want string
+	}{
+		{"host and agents fail", spec("replicas: bad\n", nil), "the chart does not render with these values"},
+		{"host fails, an override is invalid", spec("replicas: bad\n", map[string]string{"member-1": "[unclosed"}), "the chart does not render with these values"},
+		{"two agents fail", spec("", map[string]string{"member-2": "replicas: bad\n", "member-3": "replicas: bad\n"}), "for cluster member-2"},
+		{"an override is invalid before an agent fails", spec("", map[string]string{"member-2": "[unclosed", "member-3": "replicas: bad\n"}), "the values for cluster member-2"},
+		{"an agent fails before an override is invalid", spec("", map[string]string{"member-1": "replicas: bad\n", "member-3": "[unclosed"}), "agent chart does not render for cluster member-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, cache := range []*RenderCache{nil, {}} {
+				err := CheckRender(cacheChart(), "extension-demo", tc.spec, cache)
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("cache %v: got %v, want %q", cache != nil, err, tc.want)
+				}
+			}
+		})
+	}
+}

@@ -7,7 +7,6 @@
 package dev
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -24,7 +23,6 @@ import (
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/strvals"
 	"k8s.io/utils/clock"
@@ -303,6 +301,9 @@ func newSession(opts Options) (*session, error) {
 			return nil, err
 		}
 	}
+	// The Kubernetes version, the kubesphere-system namespace and the
+	// clusters are read once, not at every change (see apply).
+	client.KeepStableReads()
 	return &session{opts: opts, rep: opts.Reporter, client: client, root: root, filter: filt, clk: opts.Clock, nextN: 1,
 		renders: &cluster.RenderCache{Validate: validObjects}, watched: watched, frontend: frontend, selfWritten: map[string][32]byte{}}, nil
 }
@@ -482,10 +483,17 @@ func (s *session) apply(ctx context.Context, b batch) error {
 	if valuesOnly {
 		err = s.updateConfig(ctx, start)
 	} else {
+		// A publication reads KubeSphere's clusters again: their readiness
+		// and KubeSphere's version can change during a session.
+		s.client.ForgetClusters()
 		err = s.publish(ctx, start)
 		if err != nil {
 			s.pendingFull = true
 		}
+	}
+	if err != nil {
+		// What the client kept may be why: the next change reads it again.
+		s.client.ForgetStableReads()
 	}
 	return err
 }
@@ -621,6 +629,17 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 	exists := plan != nil
 	s.stopFollowing()
 	s.nextN++
+	// The chart as Install will read it back from the ConfigMap, for the
+	// changes of values to come: loaded while Install waits for the API
+	// server.
+	var published *chart.Chart
+	loaded := make(chan struct{})
+	go func() {
+		defer close(loaded)
+		if ch, err := s.client.LoadChartArchive(pkg.Data); err == nil {
+			published = ch
+		}
+	}()
 	out, err := cluster.Install(ctx, cluster.InstallRequest{
 		Target:         cluster.Target{Client: s.client},
 		InstallOptions: cluster.InstallOptions{Values: vals.config, Clusters: s.opts.Clusters, ClusterValues: vals.clusters, Upgrade: exists, Renders: s.renders},
@@ -629,15 +648,13 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 		NoWait:         true,
 		Progress:       s.rep,
 	})
+	<-loaded
 	if err != nil {
 		return err
 	}
 	s.current, s.published, s.fingerprint, s.pendingFull = version, pkg.Chart.Values, vals.fingerprint, false
 	s.forgetBundleRef()
-	s.chart, err = loader.LoadArchive(bytes.NewReader(pkg.Data))
-	if err != nil {
-		s.chart = nil // the next change of values renders the published chart again
-	}
+	s.chart = published // nil if it did not load: the next change of values renders the sources
 	s.known = fileSet(src)
 	s.written(ctx, out, Applied{Name: s.name, Version: version, Action: out.Action, Elapsed: s.clk.Since(start)})
 	return nil
@@ -659,9 +676,11 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 		return nil
 	}
 	if s.chart != nil {
-		plan, err := s.plan(ctx)
-		if err != nil {
-			return err
+		var plan *kubesphere.InstallPlan
+		if ext.Mode() == extension.Multicluster { // the placement and overrides to render the agents with
+			if plan, err = s.plan(ctx); err != nil {
+				return err
+			}
 		}
 		err = s.checkRender(ext, s.chart, s.current, vals, plan, func() error { return packager.CheckRender(src, ext) })
 		if err != nil {
@@ -713,9 +732,9 @@ func (s *session) checkRender(ext *extension.Extension, ch *chart.Chart, version
 // validObjects refuses a render with a document that is not a Kubernetes
 // object, as packager's checks do.
 func validObjects(r *manifest.Release) error {
-	_, bad := manifest.ParseObjects(r.Templates)
+	_, badTemplates := r.Objects()
 	_, badCRDs := manifest.ParseObjects(r.CRDs)
-	if bad = append(bad, badCRDs...); len(bad) > 0 {
+	if bad := slices.Concat(badTemplates, badCRDs); len(bad) > 0 {
 		return fmt.Errorf("%s: document %d is not a valid object: %v", bad[0].File, bad[0].Index+1, bad[0].Err)
 	}
 	return nil

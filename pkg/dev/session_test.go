@@ -29,6 +29,7 @@ type (
 	warning string
 	problem struct{ err error }
 	ended   struct{ err error } // Run returned
+	live    string              // an Event with Live set: a wait started
 	settled struct {
 		plan *kubesphere.InstallPlan
 		err  error
@@ -67,11 +68,16 @@ func (r *recorder) put(v any) {
 
 func (r *recorder) Step(msg string)         { r.logf("step: %s", msg); r.put(step(msg)) }
 func (r *recorder) Warn(msg string)         { r.logf("warn: %s", msg); r.put(warning(msg)) }
-func (r *recorder) Event(e cluster.Event)   { r.logf("event: %s %s %s", e.Cluster, e.State, e.Detail) }
 func (r *recorder) Change(c dev.Change)     { r.logf("change: %+v", c); r.put(c) }
 func (r *recorder) Problem(err error)       { r.logf("problem: %v", err); r.put(problem{err}) }
 func (r *recorder) Warnings(list diag.List) { r.logf("warnings: %v", list) }
 func (r *recorder) Applied(a dev.Applied)   { r.logf("applied: %+v", a); r.put(a) }
+func (r *recorder) Event(e cluster.Event) {
+	r.logf("event: %s %s %s", e.Cluster, e.State, e.Detail)
+	if e.Live != "" {
+		r.put(live(e.Live))
+	}
+}
 func (r *recorder) BundleUpdated(u dev.BundleUpdate) {
 	r.logf("bundle updated: %+v", u)
 	r.put(u)
@@ -177,15 +183,18 @@ func session(t *testing.T, opts dev.Options) (rec *recorder, stop func() error) 
 	return rec, startSession(t, rec, opts)
 }
 
-// startSession runs dev.Run in the background, reporting to rec; stop
-// cancels it and returns its error.
+// startSession runs dev.Run in the background, reporting to rec, on
+// opts.Target's client or a new one; stop cancels it and returns its
+// error.
 func startSession(t testing.TB, rec *recorder, opts dev.Options) (stop func() error) {
 	t.Helper()
-	c, err := cluster.NewForConfig(testEnv.Require(t))
-	if err != nil {
-		t.Fatal(err)
+	if opts.Target.Client == nil {
+		c, err := cluster.NewForConfig(testEnv.Require(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Target = cluster.Target{Client: c}
 	}
-	opts.Target = cluster.Target{Client: c}
 	opts.Reporter = rec
 	if opts.Debounce == 0 {
 		opts.Debounce = 50 * time.Millisecond

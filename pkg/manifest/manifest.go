@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
-	"helm.sh/helm/v3/pkg/releaseutil"
 )
 
 // RenderOptions describe the release a chart is rendered for.
@@ -51,6 +51,18 @@ type Release struct {
 	// enabled subcharts ("<chart>/charts/<sub>/crds/x.yaml") to their content.
 	// Helm installs them before the templates and never upgrades them.
 	CRDs map[string]string
+
+	parseOnce sync.Once
+	objects   []Object
+	bad       []*DocumentError
+}
+
+// Objects is ParseObjects of the templates, parsed on the first call only:
+// the release's users share one parse. Templates must not change after
+// the first call.
+func (r *Release) Objects() ([]Object, []*DocumentError) {
+	r.parseOnce.Do(func() { r.objects, r.bad = ParseObjects(r.Templates) })
+	return r.objects, r.bad
 }
 
 // RenderRelease renders the chart like Render and also collects the CRD
@@ -217,25 +229,76 @@ func ParseObjects(rendered map[string]string) ([]Object, []*DocumentError) {
 		errs []*DocumentError
 	)
 	for _, f := range files {
-		docs := releaseutil.SplitManifests(rendered[f])
-		keys := make([]string, 0, len(docs))
-		for k := range docs {
-			keys = append(keys, k)
-		}
-		sort.Sort(releaseutil.BySplitManifestsOrder(keys))
-		for i, k := range keys {
+		for i, doc := range splitDocuments(rendered[f]) {
 			var content map[string]any
-			if err := yaml.Unmarshal([]byte(docs[k]), &content); err != nil {
+			if err := yaml.Unmarshal([]byte(doc), &content); err != nil {
 				errs = append(errs, &DocumentError{File: f, Index: i, Err: err})
 				continue
 			}
 			if len(content) == 0 {
 				continue
 			}
-			out = append(out, newObject(f, i, content, docs[k]))
+			out = append(out, newObject(f, i, content, doc))
 		}
 	}
 	return out, errs
+}
+
+// splitDocuments splits a rendered template into its YAML documents
+// exactly as Helm's releaseutil.SplitManifests does when it installs (its
+// documents in order; FuzzSplitDocuments compares the two), without its
+// regular expression, (?:^|\s*\n)---\s*, which costs a large chart's
+// render more than the render itself: a separator is "---" at the start of
+// the text, or after a line break, with the white space around it (so
+// "---" inside an indented block scalar is not one, and "---x" is).
+func splitDocuments(text string) []string {
+	s := strings.TrimSpace(text)
+	var pieces []string
+	begin, from := 0, 0 // the current piece, where the next search starts
+	if strings.HasPrefix(s, "---") {
+		begin = skipRegexpSpace(s, 3)
+		pieces = append(pieces, "")
+		from = begin
+	}
+	for {
+		i := strings.Index(s[from:], "\n---")
+		if i < 0 {
+			break
+		}
+		i += from
+		// The match starts at the white space before the line break, as far
+		// back as the previous match's end (leftmost match).
+		start := i
+		for start > from && isRegexpSpace(s[start-1]) {
+			start--
+		}
+		pieces = append(pieces, s[begin:start])
+		begin = skipRegexpSpace(s, i+4)
+		from = begin
+	}
+	pieces = append(pieces, s[begin:])
+	docs := make([]string, 0, len(pieces))
+	for _, p := range pieces {
+		if p != "" { // Helm tests before it trims
+			docs = append(docs, strings.TrimSpace(p))
+		}
+	}
+	return docs
+}
+
+// isRegexpSpace reports whether b is white space as \s is in Go's regular
+// expressions: [\t\n\f\r ].
+func isRegexpSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r'
+}
+
+// skipRegexpSpace returns the index of the first byte at or after i that is
+// not \s white space.
+func skipRegexpSpace(s string, i int) int {
+	for i < len(s) && isRegexpSpace(s[i]) {
+		i++
+	}
+	return i
 }
 
 // IsManifestFile reports whether a template or chart file holds Kubernetes

@@ -1,12 +1,17 @@
 package manifest
 
 import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/releaseutil"
 )
 
 func TestParseObjects(t *testing.T) {
@@ -148,4 +153,89 @@ func TestPrepareRendersForSeveralClusters(t *testing.T) {
 	assert.Equal(t, "v: v1.30.0 true 2 u", at(caps))
 	assert.Equal(t, "v: v1.20.0 false 2 u", at(nil), "Helm's defaults, and the values as prepared")
 	assert.Equal(t, 1, c.Values["n"], "the chart is not changed")
+}
+
+// helmDocuments are the documents of Helm's releaseutil.SplitManifests, in
+// order.
+func helmDocuments(text string) []string {
+	docs := releaseutil.SplitManifests(text)
+	keys := make([]string, 0, len(docs))
+	for k := range docs {
+		keys = append(keys, k)
+	}
+	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, docs[k])
+	}
+	return out
+}
+
+// splitSeeds are texts where Helm's separator expression has corners:
+// white space around and between separators, "---" not at a line start,
+// followed by text, alone, at the start, and white space \s does not
+// match (\v, U+0085, U+00A0) but strings.TrimSpace does.
+var splitSeeds = []string{
+	"",
+	"---",
+	"---\n",
+	"---\n---\n",
+	"---\n---\nx",
+	"a\n---\nb",
+	"a  \n\n---  \nb",
+	"a\n---b\n--- c\n----\nd",
+	"a:\n  - |\n    x\n    ---\n    y\n---\nb: 1\n",
+	"\n\n  ---\n  a\n",
+	"a\n---\n\v\n---\nb",
+	"a\n---\u0085\n---\u00a0b",
+	"a\r\n---\r\nb\r\n",
+	"a\n---\n---\n---\nb\n---",
+	"x\f\n---\t\f\r\n\n---",
+	"---a\n---",
+	" \t--- \n---\n",
+}
+
+// TestSplitDocumentsAsHelm: the documents are Helm's, on the seeds and on
+// the rendered templates of the corpus' largest chart.
+func TestSplitDocumentsAsHelm(t *testing.T) {
+	for _, s := range splitSeeds {
+		assert.Equal(t, helmDocuments(s), splitDocuments(s), "%q", s)
+	}
+	var big strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&big, "  \n---\n# doc %d\nkind: ConfigMap\ndata:\n  json: |-\n    {\n      \"a\": %d\n    }\n    ---\n", i, i)
+	}
+	require.Equal(t, helmDocuments(big.String()), splitDocuments(big.String()))
+	require.Len(t, splitDocuments(big.String()), 2000)
+}
+
+// FuzzSplitDocuments compares splitDocuments with Helm's
+// releaseutil.SplitManifests, which Helm installs with.
+func FuzzSplitDocuments(f *testing.F) {
+	for _, s := range splitSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if want, got := helmDocuments(text), splitDocuments(text); !slices.Equal(want, got) {
+			t.Fatalf("%q: Helm splits into %q, splitDocuments into %q", text, want, got)
+		}
+	})
+}
+
+func BenchmarkSplitDocuments(b *testing.B) {
+	var big strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&big, "---\nkind: ConfigMap\ndata:\n  d%d.json: |-\n    {\n        \"panels\": [\n            {\n                \"a\": %d\n            }\n        ]\n    }\n", i, i)
+	}
+	text := big.String()
+	b.Run("helm", func(b *testing.B) {
+		for range b.N {
+			releaseutil.SplitManifests(text)
+		}
+	})
+	b.Run("ours", func(b *testing.B) {
+		for range b.N {
+			splitDocuments(text)
+		}
+	})
 }

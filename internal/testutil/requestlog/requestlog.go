@@ -1,6 +1,8 @@
 // Package requestlog records the kinds of Kubernetes API request a client
 // sends, as RBAC sees them (verb, group, resource, namespace), so tests can
-// check that "ksbuilder doctor" asks for every permission a command needs.
+// check that "ksbuilder doctor" asks for every permission a command needs;
+// and every request in order, so tests can check which requests a step
+// sends.
 package requestlog
 
 import (
@@ -13,10 +15,12 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/doctor"
 )
 
-// Log records requests, one URL per kind.
+// Log records requests: one URL per kind, and every request in order.
 type Log struct {
 	mu   sync.Mutex
 	seen map[doctor.Access]string
+	// sent are the requests since the last Reset, as "METHOD PATH".
+	sent []string
 }
 
 // Wrap returns a copy of cfg whose requests are recorded in a new Log.
@@ -36,6 +40,23 @@ func (l *Log) Seen() map[doctor.Access]string {
 		out[a] = u
 	}
 	return out
+}
+
+// Requests returns the requests sent since the log was made or last
+// reset, in the order they were sent, each as "METHOD PATH" (the query
+// left out; a watch is "WATCH PATH"), discovery and other non-resource
+// requests included.
+func (l *Log) Requests() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.sent...)
+}
+
+// Reset forgets the requests Requests returns (not the kinds Seen does).
+func (l *Log) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sent = nil
 }
 
 // Unchecked returns the requests sent that none of checked covers (the
@@ -61,11 +82,17 @@ type roundTripper struct {
 }
 
 func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	if a, ok := AccessOf(req); ok {
-		rt.log.mu.Lock()
+	a, ok := AccessOf(req)
+	rt.log.mu.Lock()
+	if ok {
 		rt.log.seen[a] = req.Method + " " + req.URL.Path
-		rt.log.mu.Unlock()
 	}
+	method := req.Method
+	if ok && a.Verb == "watch" {
+		method = "WATCH"
+	}
+	rt.log.sent = append(rt.log.sent, method+" "+req.URL.Path)
+	rt.log.mu.Unlock()
 	return rt.next.RoundTrip(req)
 }
 
