@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/dependency"
 	"github.com/ksbuilder/ksbuilder/pkg/dev"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
@@ -38,7 +39,8 @@ really installs the new chart. N follows the highest development version
 already published, so a restarted session never reuses one. Subcharts
 declared with a repository are fetched as Chart.lock locks them, into memory
 (charts/ is not written), and again only when the lock or the dependencies
-change.
+change. A subchart in an OCI registry (oci://) is pulled with the registry
+flags and logins ("ksbuilder registry login"), as "package" and "publish" do.
 
 A change of values only (the values.yaml at the top of the extension, or a
 file given with -f) keeps the version and updates the InstallPlan's config:
@@ -86,7 +88,7 @@ Examples:
 			&cli.IntFlag{Name: "keep", Usage: "keep the last `N` development versions published", Value: dev.DefaultKeep},
 			&cli.DurationFlag{Name: "debounce", Usage: "apply a change once the files have been untouched for `DURATION`", Value: dev.DefaultDebounce},
 			&cli.DurationFlag{Name: flagTimeout, Usage: "how long to wait for each installation (`DURATION`); 0 waits forever", Value: 10 * time.Minute, Category: "Waiting"},
-		}, append(valuesFlags(), clusterValuesFlags(writtenAsOverride+" by every installation")...)...), clusterFlags()...),
+		}, append(valuesFlags(), clusterValuesFlags(writtenAsOverride+" by every installation")...)...), append(clusterFlags(), registryFlags()...)...),
 		Action: func(c *cli.Context) error {
 			path, err := pathArg(c)
 			if err != nil {
@@ -119,6 +121,11 @@ Examples:
 			if len(byCluster) == 0 {
 				byCluster = nil
 			}
+			// The registry flags serve the oci:// subcharts.
+			reg, err := registryOptions(c)
+			if err != nil {
+				return err
+			}
 			modTime, err := sourceDateEpoch()
 			if err != nil {
 				return err
@@ -126,7 +133,8 @@ Examples:
 			opts := &devOptions{f: f, Connect: connectOptions(c), Dev: dev.Options{
 				Dir: path, Values: vals, ClusterValues: byCluster, Frontend: c.String("frontend"), Clusters: c.StringSlice("cluster"), Cleanup: c.Bool("cleanup"),
 				Keep: c.Int("keep"), Debounce: c.Duration("debounce"), ModTime: modTime, Now: f.Now,
-				Wait: cluster.WaitOptions{Timeout: c.Duration(flagTimeout)},
+				Wait:         cluster.WaitOptions{Timeout: c.Duration(flagTimeout)},
+				Dependencies: dependency.Options{Registry: reg},
 			}}
 			if runF != nil {
 				return runF(opts)

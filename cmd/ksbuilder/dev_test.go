@@ -13,8 +13,10 @@ import (
 
 	"github.com/ksbuilder/ksbuilder/create"
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
+	"github.com/ksbuilder/ksbuilder/pkg/dependency"
 	"github.com/ksbuilder/ksbuilder/pkg/dev"
 	"github.com/ksbuilder/ksbuilder/pkg/iostreams"
+	"github.com/ksbuilder/ksbuilder/pkg/registry"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
@@ -38,6 +40,13 @@ func TestDevFlags(t *testing.T) {
 		{name: "cluster values", args: []string{"dev", "--cluster-values", "host=" + valuesFile, "--cluster-set", "host:b=2", "--cluster-set", "member1:c=3"},
 			want: dev.Options{Dir: ".", Keep: 3, Debounce: 200 * time.Millisecond, Wait: cluster.WaitOptions{Timeout: 10 * time.Minute},
 				ClusterValues: map[string]values.Options{"host": {ValueFiles: []string{valuesFile}, Values: []string{"b=2"}}, "member1": {Values: []string{"c=3"}}}}},
+		{name: "registry flags", args: []string{"dev", "--ca-file", "ca.pem", "--cert-file", "c.pem", "--key-file", "k.pem", "--registry-config", "reg.json"},
+			want: dev.Options{Dir: ".", Keep: 3, Debounce: 200 * time.Millisecond, Wait: cluster.WaitOptions{Timeout: 10 * time.Minute},
+				Dependencies: dependency.Options{Registry: registry.Options{CAFile: "ca.pem", CertFile: "c.pem", KeyFile: "k.pem", RegistryConfig: "reg.json"}}}},
+		{name: "plain http registry", args: []string{"dev", "--plain-http"},
+			want: dev.Options{Dir: ".", Keep: 3, Debounce: 200 * time.Millisecond, Wait: cluster.WaitOptions{Timeout: 10 * time.Minute},
+				Dependencies: dependency.Options{Registry: registry.Options{PlainHTTP: true}}}},
+		{name: "plain http with a CA", args: []string{"dev", "--plain-http", "--ca-file", "ca.pem"}, err: "--plain-http turns TLS off"},
 		{name: "stdin values", args: []string{"dev", "-f", "-"}, err: "cannot be watched"},
 		{name: "stdin cluster values", args: []string{"dev", "--cluster-values", "host=-"}, err: "--cluster-values host=- (values from stdin) cannot be watched"},
 		{name: "cluster values without cluster", args: []string{"dev", "--cluster-values", valuesFile}, err: "write CLUSTER=FILE"},

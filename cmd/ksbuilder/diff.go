@@ -24,7 +24,7 @@ func installDiffRun(c *cli.Context, opts *installOptions) error {
 	if err != nil {
 		return err
 	}
-	in := cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values, ResetValues: opts.ResetValues,
+	in := cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values, ValueSource: opts.ValueSource, ResetValues: opts.ResetValues,
 		Clusters: opts.Clusters, ClusterValues: opts.ClusterValues, Upgrade: opts.Upgrade}
 	if opts.Path != "" {
 		pkg, err := buildPackage(c.Context, f, opts.Path)

@@ -10,6 +10,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/cluster"
 	"github.com/ksbuilder/ksbuilder/pkg/extension"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/output"
 )
 
@@ -17,10 +18,12 @@ type installOptions struct {
 	f *Factory
 
 	// Path is set for a package on disk, Name for a published extension.
-	Path        string
-	Name        string
-	Version     string
-	Values      map[string]any
+	Path    string
+	Name    string
+	Version string
+	Values  map[string]any
+	// ValueSource names the flag behind each of Values.
+	ValueSource manifest.ValueSource
 	ResetValues bool
 	Clusters    []string
 	// ClusterValues are the per-cluster overrides (--cluster-values,
@@ -209,7 +212,7 @@ func installAction(f *Factory, c *cli.Context, upgrade bool, runF func(*installO
 	if opts.ResetValues && !vals.Empty() {
 		return usageErrorf("--reset-values cannot be used with other values flags: the new values replace the old ones anyway")
 	}
-	if opts.Values, err = mergeValues(vals, f.IO.In); err != nil {
+	if opts.Values, opts.ValueSource, err = mergeValueSources(vals, f.IO.In); err != nil {
 		return err
 	}
 	if opts.ClusterValues, err = mergeClusterValues(c, f.IO.In); err != nil {
@@ -234,7 +237,7 @@ func installRun(c *cli.Context, opts *installOptions, p *progress) error {
 	f := opts.f
 	req := cluster.InstallRequest{
 		Target: target(opts.Connect),
-		InstallOptions: cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values,
+		InstallOptions: cluster.InstallOptions{Name: opts.Name, Version: opts.Version, Values: opts.Values, ValueSource: opts.ValueSource,
 			ResetValues: opts.ResetValues, Clusters: opts.Clusters, ClusterValues: opts.ClusterValues, Upgrade: opts.Upgrade, DryRun: opts.DryRun},
 		Created:  f.Now(),
 		NoWait:   opts.NoWait,

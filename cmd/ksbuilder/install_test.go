@@ -85,7 +85,16 @@ func TestInstallFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.f, got.Connect, got.Wait = nil, tt.want.Connect, tt.want.Wait
+			if tt.want.Values != nil {
+				// The values name their flags (for values.schema.json's refusals).
+				if got.ValueSource == nil {
+					t.Fatal("no ValueSource with values flags")
+				}
+				if src := got.ValueSource([]string{"a", "c"}); src != "--set a.c=x,d=2" {
+					t.Errorf("a.c comes from %q, want --set a.c=x,d=2", src)
+				}
+			}
+			got.f, got.Connect, got.Wait, got.ValueSource = nil, tt.want.Connect, tt.want.Wait, nil
 			if !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("options\n got %+v\nwant %+v", *got, tt.want)
 			}

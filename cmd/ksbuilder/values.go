@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 	"github.com/ksbuilder/ksbuilder/pkg/values"
 )
 
@@ -75,14 +76,22 @@ func valueOptions(c *cli.Context) values.Options {
 // mergeValues merges the values flags into one map (nil when none was
 // given); a bad file or expression is a usage error.
 func mergeValues(opts values.Options, stdin io.Reader) (map[string]any, error) {
+	v, _, err := mergeValueSources(opts, stdin)
+	return v, err
+}
+
+// mergeValueSources is mergeValues that also says which flag gave each
+// value (values.Options.MergeSources), for the explanation of a value
+// values.schema.json refuses.
+func mergeValueSources(opts values.Options, stdin io.Reader) (map[string]any, manifest.ValueSource, error) {
 	if opts.Empty() {
-		return nil, nil
+		return nil, nil, nil
 	}
-	v, err := opts.Merge(stdin)
+	v, source, err := opts.MergeSources(stdin)
 	if err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, nil, usageErrorf("%v", err)
 	}
-	return v, nil
+	return v, source, nil
 }
 
 // Flags of the per-cluster values.

@@ -22,6 +22,7 @@ import (
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/extensions"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere/multicluster"
+	"github.com/ksbuilder/ksbuilder/pkg/manifest"
 )
 
 // ErrNotMulticluster is returned (as a *NotMulticlusterError) when
@@ -55,6 +56,10 @@ type InstallOptions struct {
 	// Values replace the plan's config; nil keeps the current config (none
 	// for a new plan).
 	Values map[string]any
+	// ValueSource, when set, says where each of Values came from
+	// (values.Options.MergeSources): a value values.schema.json refuses is
+	// then named by its origin ("--set replicas=three").
+	ValueSource manifest.ValueSource
 	// ResetValues removes the plan's config when Values is nil.
 	ResetValues bool
 	// Clusters place a Multicluster extension's agent; empty means the
@@ -227,7 +232,7 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*InstallResu
 		if opts.Publication != nil {
 			ch = opts.Publication.Chart
 		}
-		kinds, err := c.renderCheck(ctx, ev, ch, spec, opts.Renders)
+		kinds, err := c.renderCheck(ctx, ev, ch, spec, opts.Renders, opts.ValueSource)
 		if err != nil {
 			check.Problems = append(check.Problems, err.Error())
 		}
@@ -541,14 +546,14 @@ func unsatisfied(constraint, version string) string {
 // before anything is written. Renders already in cache are not repeated.
 // It returns the objects of KubeSphere's extension kinds the host release
 // renders (nil when the chart is published by URL only).
-func (c *Client) renderCheck(ctx context.Context, ev *kubesphere.ExtensionVersion, ch *chart.Chart, spec kubesphere.InstallPlanSpec, cache *RenderCache) (*extensions.Objects, error) {
+func (c *Client) renderCheck(ctx context.Context, ev *kubesphere.ExtensionVersion, ch *chart.Chart, spec kubesphere.InstallPlanSpec, cache *RenderCache, given manifest.ValueSource) (*extensions.Objects, error) {
 	if ch == nil {
 		var err error
 		if ch, err = c.publishedChart(ctx, ev); err != nil || ch == nil {
 			return nil, err
 		}
 	}
-	return checkRender(ch, ev.TargetNamespace(spec.Extension.Name), spec, cache)
+	return checkRender(ch, ev.TargetNamespace(spec.Extension.Name), spec, cache, given)
 }
 
 // publishedChart loads a published version's chart from its ConfigMap; nil

@@ -38,7 +38,7 @@ func OfflineInstall(opts InstallOptions) (*InstallResult, error) {
 		}
 	}
 	if pub := opts.Publication; pub != nil && pub.Chart != nil {
-		if err := CheckRender(pub.Chart, pub.Version.TargetNamespace(opts.Name), spec, opts.Renders); err != nil {
+		if err := CheckRender(pub.Chart, pub.Version.TargetNamespace(opts.Name), spec, opts.Renders, opts.ValueSource); err != nil {
 			return nil, &CheckError{Name: opts.Name, Version: opts.Version, Problems: []string{err.Error()}}
 		}
 	}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"runtime"
@@ -138,9 +139,11 @@ func ConfigText(values map[string]any) (string, error) {
 // InstallPlan spec (spec.config; an agent release for each placed cluster,
 // with its override), into namespace, as Install's checks do. With cache,
 // the renders that succeed are remembered: an Install with the same cache
-// (InstallOptions.Renders), chart and spec does not render again.
-func CheckRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanSpec, cache *RenderCache) error {
-	_, err := checkRender(ch, namespace, spec, cache)
+// (InstallOptions.Renders), chart and spec does not render again. given,
+// when set, says where the values of spec.config came from (see
+// InstallOptions.ValueSource).
+func CheckRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanSpec, cache *RenderCache, given manifest.ValueSource) error {
+	_, err := checkRender(ch, namespace, spec, cache, given)
 	return err
 }
 
@@ -150,7 +153,7 @@ func CheckRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanS
 // installation's checks), and the first problem in the order host, then
 // each placed cluster, is reported, as when they rendered one after the
 // other.
-func checkRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanSpec, cache *RenderCache) (*extensions.Objects, error) {
+func checkRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanSpec, cache *RenderCache, given manifest.ValueSource) (*extensions.Objects, error) {
 	name := spec.Extension.Name
 	vals, err := HostValues(ch, spec.Config)
 	if err != nil {
@@ -171,6 +174,10 @@ func checkRender(ch *chart.Chart, namespace string, spec kubesphere.InstallPlanS
 	}
 	renderAll(ch, renders, cache)
 	if err := renders[0].err; err != nil {
+		var schemaErr *manifest.SchemaError
+		if given != nil && errors.As(err, &schemaErr) {
+			err = schemaErr.WithValueSource(given)
+		}
 		return nil, fmt.Errorf("the chart does not render with these values: %s", oneLine(err))
 	}
 	for i, cluster := range placed {

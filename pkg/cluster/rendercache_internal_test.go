@@ -32,14 +32,14 @@ func demoSpec(config string, clusters ...string) kubesphere.InstallPlanSpec {
 
 func TestRenderCacheRemembersSuccessesOnly(t *testing.T) {
 	rc := &RenderCache{}
-	if err := CheckRender(cacheChart(), "extension-demo", demoSpec(""), rc); err != nil {
+	if err := CheckRender(cacheChart(), "extension-demo", demoSpec(""), rc, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(rc.ok) != 1 {
 		t.Fatalf("%d renders remembered after the host render, want 1", len(rc.ok))
 	}
 	// The same chart (a fresh copy) and values: a hit, nothing added.
-	if err := CheckRender(cacheChart(), "extension-demo", demoSpec(""), rc); err != nil {
+	if err := CheckRender(cacheChart(), "extension-demo", demoSpec(""), rc, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(rc.ok) != 1 {
@@ -47,16 +47,16 @@ func TestRenderCacheRemembersSuccessesOnly(t *testing.T) {
 	}
 	// Other values, another namespace, an agent, another chart: new renders.
 	for _, spec := range []kubesphere.InstallPlanSpec{demoSpec("replicas: 2\n"), demoSpec("", "host")} {
-		if err := CheckRender(cacheChart(), "extension-demo", spec, rc); err != nil {
+		if err := CheckRender(cacheChart(), "extension-demo", spec, rc, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := CheckRender(cacheChart(), "other", demoSpec(""), rc); err != nil {
+	if err := CheckRender(cacheChart(), "other", demoSpec(""), rc, nil); err != nil {
 		t.Fatal(err)
 	}
 	changed := cacheChart()
 	changed.Templates[0].Data = append(changed.Templates[0].Data, "  extra: x\n"...)
-	if err := CheckRender(changed, "extension-demo", demoSpec(""), rc); err != nil {
+	if err := CheckRender(changed, "extension-demo", demoSpec(""), rc, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(rc.ok) != 5 {
@@ -64,7 +64,7 @@ func TestRenderCacheRemembersSuccessesOnly(t *testing.T) {
 	}
 	// A failure is reported every time and never remembered.
 	for range 2 {
-		err := CheckRender(cacheChart(), "extension-demo", demoSpec("replicas: bad\n"), rc)
+		err := CheckRender(cacheChart(), "extension-demo", demoSpec("replicas: bad\n"), rc, nil)
 		if err == nil || !strings.Contains(err.Error(), "bad replicas") {
 			t.Fatalf("got %v, want the render's failure", err)
 		}
@@ -75,16 +75,16 @@ func TestRenderCacheRemembersSuccessesOnly(t *testing.T) {
 }
 
 func TestCheckRenderWithoutCache(t *testing.T) {
-	if err := CheckRender(cacheChart(), "extension-demo", demoSpec("replicas: 3\n", "host"), nil); err != nil {
+	if err := CheckRender(cacheChart(), "extension-demo", demoSpec("replicas: 3\n", "host"), nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	err := CheckRender(cacheChart(), "extension-demo", demoSpec("", "member-1"), nil)
+	err := CheckRender(cacheChart(), "extension-demo", demoSpec("", "member-1"), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	spec := demoSpec("", "member-1")
 	spec.ClusterScheduling.Overrides = map[string]string{"member-1": "replicas: bad\n"}
-	err = CheckRender(cacheChart(), "extension-demo", spec, nil)
+	err = CheckRender(cacheChart(), "extension-demo", spec, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "agent chart does not render for cluster member-1") {
 		t.Fatalf("got %v, want the agent's failure", err)
 	}
@@ -100,7 +100,7 @@ func TestRenderCacheValidate(t *testing.T) {
 		return nil
 	}}
 	for range 2 {
-		if err := CheckRender(cacheChart(), "extension-demo", demoSpec(""), rc); err != nil {
+		if err := CheckRender(cacheChart(), "extension-demo", demoSpec(""), rc, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,7 +108,7 @@ func TestRenderCacheValidate(t *testing.T) {
 		t.Errorf("validated %d times, want once: the second render is cached", validated)
 	}
 	for range 2 {
-		err := CheckRender(cacheChart(), "extension-demo", demoSpec("replicas: 9\n"), rc)
+		err := CheckRender(cacheChart(), "extension-demo", demoSpec("replicas: 9\n"), rc, nil)
 		if err == nil || !strings.Contains(err.Error(), "nine is refused") {
 			t.Fatalf("got %v, want Validate's refusal", err)
 		}
@@ -140,7 +140,7 @@ func TestCheckRenderReportsInOrder(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, cache := range []*RenderCache{nil, {}} {
-				err := CheckRender(cacheChart(), "extension-demo", tc.spec, cache)
+				err := CheckRender(cacheChart(), "extension-demo", tc.spec, cache, nil)
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Errorf("cache %v: got %v, want %q", cache != nil, err, tc.want)
 				}

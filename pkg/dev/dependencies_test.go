@@ -13,17 +13,20 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/ksbuilder/ksbuilder/internal/testutil/ociregistry"
 	"github.com/ksbuilder/ksbuilder/pkg/dependency"
 	"github.com/ksbuilder/ksbuilder/pkg/dev"
 	"github.com/ksbuilder/ksbuilder/pkg/diag"
 	"github.com/ksbuilder/ksbuilder/pkg/kubesphere"
 	"github.com/ksbuilder/ksbuilder/pkg/packager"
+	"github.com/ksbuilder/ksbuilder/pkg/registry"
 	"github.com/ksbuilder/ksbuilder/pkg/repo"
 	"github.com/ksbuilder/ksbuilder/pkg/source"
 )
@@ -210,5 +213,88 @@ func TestSessionReportsFailedFetch(t *testing.T) {
 	}
 	if err := stop(); !errors.Is(err, context.Canceled) {
 		t.Errorf("the session ended with %v, want it to keep watching until Ctrl-C", err)
+	}
+}
+
+// TestSessionFetchesSubchartFromPrivateRegistry runs sessions on an
+// extension whose subchart is in an OCI registry with a self-signed
+// certificate: without the registry's CA the fetch is a diagnostic of
+// extension.yaml naming the certificate, and with Dependencies.Registry
+// (dev's --ca-file) the subchart is pulled and installed.
+func TestSessionFetchesSubchartFromPrivateRegistry(t *testing.T) {
+	cfg := testEnv.Require(t)
+	ctx := testContext(t)
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := ociregistry.Start(ociregistry.Options{TLS: true})
+	t.Cleanup(reg.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := reg.WriteCA(ca); err != nil {
+		t.Fatal(err)
+	}
+	helm := t.TempDir()
+	trusted := registry.Options{CAFile: ca, RegistryConfig: filepath.Join(helm, "registry.json")}
+	client, err := registry.New(trusted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts := t.TempDir()
+	archive, err := chartutil.Save(&chart.Chart{
+		Metadata: &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "extra", Version: "1.0.0"},
+		Templates: []*chart.File{{Name: "templates/marker.yaml", Data: []byte(
+			"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra-marker\ndata:\n  version: {{ .Chart.Version | quote }}\n")}},
+	}, charts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := registry.ParseReference("oci://" + reg.Host + "/charts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Push(base.Child("extra").WithTag("1.0.0"), data, false, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+
+	const name = "devoci"
+	dir := scaffold(t, name)
+	// Resolving needs a constraint for every dependency, as with Helm.
+	edit(t, dir, "extension.yaml", replace("  - name: \"backend\"\n", "  - name: \"backend\"\n    version: \">=0.0.0-0\"\n"))
+	edit(t, dir, "extension.yaml", replace("dependencies:\n", "dependencies:\n  - name: extra\n    version: \"1.0.0\"\n    repository: oci://"+reg.Host+"/charts\n    tags:\n      - extension\n"))
+	deps := dependency.Options{RepositoryConfig: filepath.Join(helm, "repositories.yaml"), RepositoryCache: filepath.Join(helm, "cache")}
+
+	// Without the CA: the certificate is refused, nothing is published.
+	deps.Registry = registry.Options{RegistryConfig: trusted.RegistryConfig}
+	rec, stop := session(t, dev.Options{Dir: dir, Dependencies: deps})
+	p := rec.await(ctx, "a problem", func(v any) bool {
+		if _, ok := v.(dev.Applied); ok {
+			t.Fatal("published without its subchart")
+		}
+		_, ok := v.(problem)
+		return ok
+	}).(problem)
+	list, ok := diag.AsErrors(p.err)
+	if !ok || list[0].File != "extension.yaml" || list[0].Code != packager.CodeDependencyMissing || !strings.Contains(list[0].Message, "certificate") {
+		t.Fatalf("problem %v is not a diagnostic of extension.yaml naming the certificate", p.err)
+	}
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the session ended with %v", err)
+	}
+
+	// With the CA (dev --ca-file): pulled and installed.
+	deps.Registry = trusted
+	rec, _ = session(t, dev.Options{Dir: dir, Dependencies: deps})
+	rec.awaitInstalled(ctx, "0.1.0-dev.1")
+	cm, err := kube.CoreV1().ConfigMaps(kubesphere.DefaultTargetNamespace(name)).Get(ctx, "extra-marker", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the registry's subchart was not installed: %v", err)
+	}
+	if v := cm.Data["version"]; v != "1.0.0" {
+		t.Errorf("extra %s installed, want 1.0.0", v)
 	}
 }

@@ -554,6 +554,9 @@ func (s *session) load(ctx context.Context, render bool) (*source.Source, *exten
 type planValues struct {
 	// config is spec.config.
 	config map[string]any
+	// source names the values flag behind each value of config (those of
+	// values.yaml have none).
+	source manifest.ValueSource
 	// clusters are the overrides, by cluster (Options.ClusterValues).
 	clusters map[string]map[string]any
 	// fingerprint identifies what gets installed: the sources, the values
@@ -566,9 +569,10 @@ type planValues struct {
 // values flags; and the per-cluster values.
 func (s *session) config(src *source.Source, published map[string]any) (planValues, error) {
 	flags := map[string]any{}
+	var source manifest.ValueSource
 	if !s.opts.Values.Empty() {
 		var err error
-		if flags, err = s.opts.Values.Merge(strings.NewReader("")); err != nil {
+		if flags, source, err = s.opts.Values.MergeSources(strings.NewReader("")); err != nil {
 			return planValues{}, err
 		}
 	}
@@ -584,7 +588,7 @@ func (s *session) config(src *source.Source, published map[string]any) (planValu
 		}
 		edited = v
 	}
-	return planValues{config: values.MergeMaps(valuesOverlay(published, edited), flags), clusters: clusters,
+	return planValues{config: values.MergeMaps(valuesOverlay(published, edited), flags), source: source, clusters: clusters,
 		fingerprint: fingerprint(src, flags, clusters)}, nil
 }
 
@@ -642,7 +646,7 @@ func (s *session) publish(ctx context.Context, start time.Time) error {
 	}()
 	out, err := cluster.Install(ctx, cluster.InstallRequest{
 		Target:         cluster.Target{Client: s.client},
-		InstallOptions: cluster.InstallOptions{Values: vals.config, Clusters: s.opts.Clusters, ClusterValues: vals.clusters, Upgrade: exists, Renders: s.renders},
+		InstallOptions: cluster.InstallOptions{Values: vals.config, ValueSource: vals.source, Clusters: s.opts.Clusters, ClusterValues: vals.clusters, Upgrade: exists, Renders: s.renders},
 		Package:        pkg,
 		Created:        s.opts.Now(),
 		NoWait:         true,
@@ -690,7 +694,7 @@ func (s *session) updateConfig(ctx context.Context, start time.Time) error {
 	s.stopFollowing()
 	out, err := cluster.Install(ctx, cluster.InstallRequest{
 		Target:         cluster.Target{Client: s.client},
-		InstallOptions: cluster.InstallOptions{Name: s.name, Version: s.current, Values: vals.config, Clusters: s.opts.Clusters, ClusterValues: vals.clusters, Upgrade: true, Renders: s.renders},
+		InstallOptions: cluster.InstallOptions{Name: s.name, Version: s.current, Values: vals.config, ValueSource: vals.source, Clusters: s.opts.Clusters, ClusterValues: vals.clusters, Upgrade: true, Renders: s.renders},
 		NoWait:         true,
 		Progress:       s.rep,
 	})
@@ -719,7 +723,7 @@ func (s *session) checkRender(ext *extension.Extension, ch *chart.Chart, version
 			return err
 		}
 	}
-	err = cluster.CheckRender(ch, ext.TargetNamespace(), spec, s.renders)
+	err = cluster.CheckRender(ch, ext.TargetNamespace(), spec, s.renders, vals.source)
 	if err == nil {
 		return nil
 	}

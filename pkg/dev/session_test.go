@@ -626,3 +626,29 @@ func TestClusterValues(t *testing.T) {
 		t.Errorf("published %v, want nothing", devs)
 	}
 }
+
+// TestSessionNamesTheFlagBehindARefusedValue starts a session whose -f
+// file gives a value values.schema.json refuses: the first installation is
+// refused, and the error names the file, as install's does.
+func TestSessionNamesTheFlagBehindARefusedValue(t *testing.T) {
+	testEnv.Require(t)
+	ctx := testContext(t)
+	dir := scaffold(t, "devschema")
+	edit(t, dir, "values.schema.json", content(`{"properties": {"replicas": {"type": "integer"}}}`+"\n"))
+	valuesFile := filepath.Join(t.TempDir(), "values-dev.yaml")
+	if err := os.WriteFile(valuesFile, []byte("replicas: three\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := session(t, dev.Options{Dir: dir, Values: values.Options{ValueFiles: []string{valuesFile}}})
+	end := rec.await(ctx, "the end of the session", func(v any) bool {
+		if _, ok := v.(dev.Applied); ok {
+			t.Fatal("published with a value the schema refuses")
+		}
+		_, ok := v.(ended)
+		return ok
+	}).(ended)
+	want := "/replicas: got string, want integer (the value comes from -f " + valuesFile + "; fix it or the schema)"
+	if end.err == nil || !strings.Contains(end.err.Error(), want) {
+		t.Errorf("the session ended with %v, want an error containing %q", end.err, want)
+	}
+}

@@ -120,6 +120,17 @@ func (p SchemaProblem) text(top string) string {
 type SchemaError struct {
 	Problems []SchemaProblem
 	helm     error
+	// given says where the values came from (WithValueSource).
+	given ValueSource
+}
+
+// WithValueSource returns a copy of e whose Error names where the first
+// refused value came from ("--set replicas=three", "-f prod.yaml"), as
+// SchemaDiagnostics does, when given knows it.
+func (e *SchemaError) WithValueSource(given ValueSource) *SchemaError {
+	c := *e
+	c.given = given
+	return &c
 }
 
 // Error renders the first problem on one line, with the fix and the
@@ -127,7 +138,13 @@ type SchemaError struct {
 func (e *SchemaError) Error() string {
 	first := e.Problems[0]
 	fix := "fix the schema"
-	if first.Kind == ValueRefused || first.Kind == ValuesNotMap {
+	switch first.Kind {
+	case ValueRefused:
+		fix = "fix the value or the schema"
+		if source := refusedValueSource(e.given, first); source != "" {
+			fix = valueComesFrom(source, "")
+		}
+	case ValuesNotMap:
 		fix = "fix the value or the schema"
 	}
 	switch n := len(e.Problems) - 1; n {

@@ -77,12 +77,7 @@ func (l *Locator) SchemaDiagnostics(e *SchemaError, code string, given ValueSour
 			if p.Keyword != "" {
 				keyword = " at " + p.Keyword
 			}
-			source := sourceOf(given, valuesPath)
-			for _, prop := range p.extra {
-				if source == "" {
-					source = sourceOf(given, append(slices.Clone(valuesPath), prop))
-				}
-			}
+			source := refusedValueSource(given, p)
 			if chartPath, line, column, ok := l.valueOrigin(valuesPath, p.Value); ok && source == "" {
 				out.Add(at(l.Locate(path.Join(chartPath, chartutil.ValuesfileName)), line, column, field, p.Message,
 					fmt.Sprintf("%s refuses it%s: fix the value or the schema", shownSchema, keyword)))
@@ -99,7 +94,7 @@ func (l *Locator) SchemaDiagnostics(e *SchemaError, code string, given ValueSour
 			var hint string
 			switch {
 			case source != "":
-				hint = fmt.Sprintf("the value comes from %s; fix it or the schema%s", source, keyword)
+				hint = valueComesFrom(source, keyword)
 			case installerSets(valuesPath) || len(p.extra) > 0 && allInstallerSet(valuesPath, p.extra):
 				hint = fmt.Sprintf("KubeSphere's installer sets it: the schema must allow it%s", keyword)
 			default:
@@ -175,6 +170,25 @@ func allInstallerSet(path, properties []string) bool {
 		}
 	}
 	return true
+}
+
+// refusedValueSource is where the user gave the value a problem refuses,
+// or one of the properties it refuses: "" when given does not know.
+func refusedValueSource(given ValueSource, p SchemaProblem) string {
+	valuesPath := p.ValuesPath()
+	source := sourceOf(given, valuesPath)
+	for _, prop := range p.extra {
+		if source == "" {
+			source = sourceOf(given, append(slices.Clone(valuesPath), prop))
+		}
+	}
+	return source
+}
+
+// valueComesFrom is the hint of a refused value the user gave with source,
+// refused at the schema's keyword (" at /properties/...", or "").
+func valueComesFrom(source, keyword string) string {
+	return fmt.Sprintf("the value comes from %s; fix it or the schema%s", source, keyword)
 }
 
 // sourceOf asks given, when set, where the value at path came from.
